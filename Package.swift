@@ -1,0 +1,37 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Module cut (see ../shared/DESIGN.md): the language (KubeScript) never imports a
+// cluster module; the shell (KubeSimShell) wires the language, the command bindings
+// and the terminal together; the executable is a thin `main`.
+let package = Package(
+    name: "kubesim",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "kubesim", targets: ["kubesim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibEdit",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]
+        ),
+        .target(name: "KubeSimCore"),
+        .target(name: "KubeScript", dependencies: ["KubeSimCore"]),
+        .target(
+            name: "KubeSimShell",
+            dependencies: [
+                "KubeScript",
+                "CLibEdit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "kubesim", dependencies: ["KubeSimShell"]),
+        .testTarget(name: "KubeSimCoreTests", dependencies: ["KubeSimCore"]),
+        .testTarget(name: "KubeScriptTests", dependencies: ["KubeScript"]),
+        .testTarget(name: "KubeSimShellTests", dependencies: ["KubeSimShell", "kubesim"]),
+    ]
+)

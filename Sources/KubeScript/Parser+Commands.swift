@@ -1,0 +1,161 @@
+extension Parser {
+    /// Whether the identifier at `token` starts a command line rather than an
+    /// expression. Decided from the raw text after the word: a declared variable is an
+    /// expression; `x = …`, `x(…)`, `x.y`, `x[…]` and operators are expressions; a
+    /// registered command followed by words, flags or nothing is a command; an unknown
+    /// word followed by another word is an (unknown) command, so it gets a suggestion.
+    func isCommandStart(inParens: Bool) -> Bool {
+        let name = token.text
+        if name == "kubectl" { return true }
+        if isDeclared(name) { return false }
+        let known = registry.lookup(name) != nil
+        var i = 0
+        var sawSpace = false
+        while lexer.peek(i) == 0x20 || lexer.peek(i) == 0x09 { i += 1; sawSpace = true }
+        let c = lexer.peek(i), d = lexer.peek(i + 1)
+        switch c {
+        case 0, 0x0A, 0x0D, UInt8(ascii: ";"), UInt8(ascii: "#"), UInt8(ascii: "}"):
+            return known
+        case UInt8(ascii: ")"):
+            return known && inParens
+        case UInt8(ascii: "-"):
+            // `get -o wide`, `deploymnet --replicas=2`; but `x - 1` is arithmetic.
+            return sawSpace && d != 0x20 && d != 0x09 && !Lexer.isDigit(d)
+        case UInt8(ascii: "<"):
+            return known && d == UInt8(ascii: "<")
+        case UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "$"):
+            return sawSpace
+        default:
+            guard sawSpace else { return false }
+            if Lexer.isIdentStart(c) {
+                // `a and b`, `x in xs`, `not` are operators.
+                var j = i
+                var word = ""
+                while Lexer.isIdentPart(lexer.peek(j)) { word.append(Character(UnicodeScalar(lexer.peek(j)))); j += 1 }
+                return !["and", "or", "in", "not"].contains(word)
+            }
+            return known || Lexer.isDigit(c)
+        }
+    }
+
+    /// command = [ "kubectl" ] name { word } [ heredoc ]
+    /// Words are lexed shell-style up to the end of the line (or the closing `)` of a
+    /// parenthesised command); the spec is checked here so typos are reported before
+    /// anything runs.
+    func parseCommand(inParens: Bool) throws -> CommandNode {
+        let first = token
+        lastEnd = first.end
+        var nameTok = first
+        var nameText = first.text
+        if first.text == "kubectl" {
+            let w = lexer.nextCommandWord(inParens: inParens)
+            guard w.kind == .commandWord, w.parts.count == 1, case .literal(let n) = w.parts[0], !w.quoted else {
+                token = w
+                throw error(.expected("a command", after: "'kubectl'"), at: w)
+            }
+            nameTok = w
+            nameText = n
+        }
+        guard let spec = registry.lookup(nameText) else {
+            let suggestion = Suggest.nearest(nameText, in: registry.allNames)
+            report(Diagnostic(.unknownCommand(nameText, suggestion: suggestion), at: location(nameTok)))
+            skipCommandLine(inParens: inParens)
+            throw ParseError()
+        }
+        var words: [WordNode] = []
+        var heredocSpec: HeredocSpec?
+        var heredocToken: Token?
+        var t = lexer.nextCommandWord(inParens: inParens)
+        while true {
+            if let d = t.diagnostic {
+                report(Diagnostic(d, at: location(t), isAtEndOfInput: t.atEndOfInput))
+                if t.atEndOfInput { token = Token(.eof, t.end, t.end, ""); throw ParseError() }
+            }
+            switch t.kind {
+            case .commandWord:
+                words.append(try wordNode(t))
+                lastEnd = t.end
+                t = lexer.nextCommandWord(inParens: inParens)
+                continue
+            case .heredocStart:
+                guard spec.acceptsHeredoc || spec.subcommands.contains(where: \.acceptsHeredoc) else {
+                    report(Diagnostic(.init("'\(nameText)' does not take a heredoc body"), at: location(t)))
+                    skipCommandLine(inParens: inParens)
+                    throw ParseError()
+                }
+                heredocSpec = t.heredoc
+                heredocToken = t
+                lastEnd = t.end
+                t = lexer.nextCommandWord(inParens: inParens)
+                continue
+            default:
+                break
+            }
+            break
+        }
+        var heredocNode: WordNode?
+        if let spec = heredocSpec, let ht = heredocToken {
+            guard t.kind == .newline || (t.kind == .eof) else {
+                if inParens { throw error(.heredocInExpression, at: t) }
+                throw error(.expected("the end of the line", after: "the heredoc marker"), at: t)
+            }
+            if t.kind == .eof {
+                token = t
+                report(Diagnostic(.unterminatedHeredoc(spec.delimiter), at: location(ht), isAtEndOfInput: true))
+                throw ParseError()
+            }
+            let body = lexer.heredocBody(spec)
+            if let d = body.diagnostic {
+                report(Diagnostic(d, at: location(ht), isAtEndOfInput: body.atEndOfInput))
+                token = Token(.eof, body.end, body.end, "")
+                throw ParseError()
+            }
+            heredocNode = try wordNode(body)
+            lastEnd = body.end
+            // The line after the terminator starts the next statement.
+            t = Token(.newline, body.end, body.end, "\n")
+        }
+        token = t
+        let node = CommandNode(spec: spec, path: [spec.name], words: words, heredoc: heredocNode,
+                               location: SourceLocation(file: file, start: first.start, end: lastEnd))
+        checkCommand(node, nameLocation: location(nameTok))
+        return node
+    }
+
+    /// Turns a lexed command word into literal and interpolated pieces.
+    func wordNode(_ t: Token) throws -> WordNode {
+        var pieces: [WordNode.Piece] = []
+        for p in t.parts {
+            switch p {
+            case .literal(let s): pieces.append(.text(s))
+            case .interpolation(let r): pieces.append(.expr(try parseEmbedded(r)))
+            case .variable(let name, let r):
+                pieces.append(.expr(variableExpr(name, SourceLocation(file: file, start: r.lowerBound - 1, end: r.upperBound))))
+            }
+        }
+        if pieces.isEmpty { pieces = [.text("")] }
+        return WordNode(pieces: pieces, location: location(t), quoted: t.quoted)
+    }
+
+    /// Binds the literal words against the spec now, so unknown sub-commands and flags
+    /// are reported with the others (`kubesim check` sees them without running).
+    func checkCommand(_ node: CommandNode, nameLocation: SourceLocation) {
+        let words: [String?] = node.words.map { $0.quoted && ($0.literal?.hasPrefix("-") ?? false) ? nil : $0.literal }
+        if case .failure(let e) = registry.bind(node.spec, words: words) {
+            let loc = e.wordIndex.map { node.words[$0].location } ?? nameLocation
+            report(Diagnostic(e.message, at: loc))
+        }
+    }
+
+    /// Skips the rest of a command line after an error (so its words are not
+    /// re-read as statements); leaves `token` at the line end.
+    func skipCommandLine(inParens: Bool) {
+        while true {
+            let t = lexer.nextCommandWord(inParens: inParens)
+            if t.kind == .newline || t.kind == .semicolon || t.kind == .eof || (inParens && t.kind == .punct) {
+                token = t
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+/// "Did you mean" support: the candidate closest to a misspelt name by
+/// Damerau–Levenshtein distance (adjacent swaps count once, so `deploymnet` →
+/// `deployment` is one edit), accepted when the distance is small for the length.
+public enum Suggest {
+    public static func nearest(_ name: String, in candidates: some Sequence<String>) -> String? {
+        let a = Array(name.lowercased().unicodeScalars)
+        var best: (String, Int)?
+        for c in candidates where c != name {
+            let d = distance(a, Array(c.lowercased().unicodeScalars))
+            if best == nil || d < best!.1 || (d == best!.1 && c < best!.0) { best = (c, d) }
+        }
+        guard let (candidate, d) = best else { return nil }
+        let limit = max(1, min(3, (a.count + 1) / 3))
+        return d <= limit ? candidate : nil
+    }
+
+    /// Optimal string alignment distance.
+    static func distance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var prev2 = [Int](repeating: 0, count: b.count + 1)
+        var prev = Array(0...b.count)
+        var cur = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            cur[0] = i
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    cur[j] = min(cur[j], prev2[j - 2] + 1)
+                }
+            }
+            (prev2, prev, cur) = (prev, cur, prev2)
+        }
+        return prev[b.count]
+    }
+}

@@ -1,0 +1,3 @@
+import KubeSimShell
+
+KubeSimMain.main()
