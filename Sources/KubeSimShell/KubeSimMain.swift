@@ -75,6 +75,7 @@ struct Repl: ParsableCommand {
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run KubeScript files in order, in one session.",
         discussion: "Exit status: 0 all assertions held, 1 an assertion failed, 2 a syntax or runtime error.")
     @OptionGroup var options: GlobalOptions
@@ -110,7 +111,7 @@ struct Run: ParsableCommand {
 }
 
 struct Check: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Parse KubeScript files and report every diagnostic without running them (exit 0 or 2).")
+    static let configuration = CommandConfiguration(commandName: "check", abstract: "Parse KubeScript files and report every diagnostic without running them (exit 0 or 2).")
     @OptionGroup var options: GlobalOptions
     @Argument(help: "The .kscript files to check.") var files: [String]
 
@@ -133,6 +134,7 @@ struct Check: ParsableCommand {
 
 struct Test: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "test",
         abstract: "Run each .kscript file as a test (default: lessons/).",
         discussion: "Prints one line per file and 'N passed, N failed'; exits 1 when any failed.")
     @OptionGroup var options: GlobalOptions
