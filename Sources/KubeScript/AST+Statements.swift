@@ -36,10 +36,12 @@ final class AssignStmt: Stmt {
     }
     override func exec(_ i: Interpreter) throws -> Flow {
         try i.step(location)
-        let rhs = try value.eval(i)
+        var rhs = try value.eval(i)
         if indices.isEmpty {
             if let op {
                 let old = try i.load(target, location)
+                // `q += 250m` adds milli-units to a quantity, as `q + 250m` does.
+                if case .quantity = old, let m = value as? MilliLiteralExpr { rhs = .quantity(m.quantity) }
                 i.store(try Operators.binary(op, old, rhs, location), target)
             } else {
                 i.store(rhs, target)

@@ -42,7 +42,11 @@ enum Builtins {
         }
         add("duration", 1...1) { a, site in
             if case .duration = a[0] { return a[0] }
-            if case .int(let s) = a[0] { return .duration(.seconds(Int64(s))) }
+            if case .int(let s) = a[0] {
+                let (ns, o) = Int64(s).multipliedReportingOverflow(by: 1_000_000_000)
+                guard !o else { throw site.error("duration: \(s) seconds is out of range") }
+                return .duration(SimDuration(nanoseconds: ns))
+            }
             guard case .string(let s) = a[0], let d = SimDuration(parsing: s) else {
                 throw site.error("duration: cannot convert \(a[0].description) to a duration")
             }
@@ -51,7 +55,9 @@ enum Builtins {
         add("quantity", 1...1) { a, site in
             switch a[0] {
             case .quantity: return a[0]
-            case .int(let v): return .quantity(Quantity(Int64(v)))
+            case .int(let v):
+                guard let q = a[0].asQuantity else { throw site.error("quantity: \(v) is out of range") }
+                return .quantity(q)
             case .duration(let d) where d.nanoseconds % 60_000_000_000 == 0:
                 // `250m` read as minutes: take it back as milli-units.
                 return .quantity(Quantity(milli: d.nanoseconds / 60_000_000_000))
@@ -73,7 +79,9 @@ enum Builtins {
         }
         add("abs", 1...1) { a, site in
             switch a[0] {
-            case .int(let v): return .int(abs(v))
+            case .int(let v):
+                guard v != Int.min else { throw site.error("abs: integer overflow") }
+                return .int(abs(v))
             case .float(let v): return .float(abs(v))
             case .duration(let d): return .duration(SimDuration(nanoseconds: abs(d.nanoseconds)))
             default: throw site.error("abs: cannot take the absolute value of a \(a[0].typeName)")

@@ -199,13 +199,15 @@ public final class CommandRegistry: @unchecked Sendable {
     /// Resolves `words` against `spec`: sub-commands, flags, positionals. A word given
     /// as nil is interpolated (unknown until run time) and is taken as a positional.
     /// Errors carry the index of the word they are about.
-    func bind(_ spec: CommandSpec, words: [String?], startIndex: Int = 0) -> Result<(CommandSpec, Invocation, consumedPath: Int), BindError> {
+    /// A quoted word (`"-x"`, `"--"`) is always a positional.
+    func bind(_ spec: CommandSpec, words: [String?], quoted: [Bool] = [], startIndex: Int = 0) -> Result<(CommandSpec, Invocation, consumedPath: Int), BindError> {
+        func isQuoted(_ i: Int) -> Bool { i < quoted.count && quoted[i] }
         var current = spec
         var index = startIndex
         var path = [spec.name]
         // Sub-commands come first (`rollout status …`).
         while !current.subcommands.isEmpty {
-            guard index < words.count, let w = words[index] else {
+            guard index < words.count, let w = words[index], !isQuoted(index) else {
                 if index < words.count { break } // dynamic word: resolved at run time
                 if current.handler != nil { break }
                 return .failure(BindError(.missingSubcommand(current.fullName, choices: current.subcommands.map(\.name)), wordIndex: nil))
@@ -225,11 +227,11 @@ public final class CommandRegistry: @unchecked Sendable {
         let consumedPath = index - startIndex
         while index < words.count {
             guard let w = words[index] else { inv.positionals.append(""); index += 1; continue }
-            if w == "--" {
+            if w == "--" && !isQuoted(index) {
                 inv.rest = words[(index + 1)...].map { $0 ?? "" }
                 break
             }
-            if w.count > 1 && w.hasPrefix("-") && !isNumber(w) {
+            if w.count > 1 && w.hasPrefix("-") && !isNumber(w) && !isQuoted(index) {
                 let isLong = w.hasPrefix("--")
                 let body = isLong ? String(w.dropFirst(2)) : String(w.dropFirst())
                 var name = body

@@ -224,6 +224,7 @@ public final class Interpreter: @unchecked Sendable {
             failure = err.diagnostic.message
         } catch {
             expectDepth -= 1
+            frame = savedFrame
             throw error
         }
         guard let failure else {
@@ -251,7 +252,7 @@ public final class Interpreter: @unchecked Sendable {
         words.reserveCapacity(node.words.count)
         for w in node.words { words.append(try evalWord(w)) }
         let bound: (CommandSpec, Invocation, consumedPath: Int)
-        switch registry.bind(node.spec, words: words) {
+        switch registry.bind(node.spec, words: words, quoted: node.words.map(\.quoted)) {
         case .success(let b): bound = b
         case .failure(let e):
             let loc = e.wordIndex.map { node.words[$0].location } ?? node.location
@@ -275,6 +276,8 @@ public final class Interpreter: @unchecked Sendable {
             if e.location == nil { e = RuntimeError(e.message, at: node.location) }
             throw e
         }
+        // `exit` ends the run at once, from inside any loop or function.
+        if context.exitRequest != nil { throw ExitSignal() }
         if !asExpression {
             if !result.output.isEmpty { write(result.output.hasSuffix("\n") ? result.output : result.output + "\n") }
             if result.exitCode != 0 {
@@ -336,7 +339,6 @@ public final class Interpreter: @unchecked Sendable {
             case .normal: break
             case .returned, .breakLoop, .continueLoop: return
             }
-            if context.exitRequest != nil { return }
         }
     }
 }
@@ -349,6 +351,9 @@ extension RuntimeError {
         return e
     }
 }
+
+/// Unwinds the whole run after `exit N` (not caught by `expect`).
+struct ExitSignal: Error {}
 
 /// A failed assertion inside `expect`: caught by the `expect` around it.
 struct AssertionFailure: Error {

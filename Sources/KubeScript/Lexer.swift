@@ -182,7 +182,7 @@ public struct Lexer {
             position += 1
         }
         let s = text(start, position)
-        if s.hasSuffix("m") && !s.hasSuffix("mm"), Int64(s.dropLast()) != nil || Double(s.dropLast()) != nil {
+        if s.hasSuffix("m"), s.dropLast().allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), s.dropLast().first?.isNumber == true {
             return Token(.milli, start, position, s)
         }
         if SimDuration(parsing: s) != nil { return Token(.duration, start, position, s) }
@@ -206,8 +206,8 @@ public struct Lexer {
     }
 
     static let punctuation3 = ["...", "..<"]
-    static let punctuation2 = ["==", "!=", "<=", ">=", "+=", "-=", "*=", "/=", "->", "&&", "||"]
-    static let punctuation1: Set<UInt8> = Set("()[]{},:.+-*/%=<>!?".utf8)
+    static let punctuation2 = ["==", "!=", "<=", ">=", "+=", "-=", "*=", "/="]
+    static let punctuation1: Set<UInt8> = Set("()[]{},:.+-*/%=<>".utf8)
 
     mutating func lexPunct() -> Token {
         let start = position
@@ -263,6 +263,11 @@ public struct Lexer {
             }
             let b = peek()
             if b == quote { position += 1; break }
+            if b == UInt8(ascii: "\\") && quote == UInt8(ascii: "'") {
+                // Single quotes are raw, as in a shell, apart from \' and \\.
+                if peek(1) == quote || peek(1) == b { literal.append(peek(1)); position += 2 } else { literal.append(b); position += 1 }
+                continue
+            }
             if b == UInt8(ascii: "\\") {
                 if let (decoded, length) = decodeEscape(quote: quote) {
                     literal.append(contentsOf: decoded)
@@ -353,10 +358,16 @@ public struct Lexer {
     /// The next shell-like word of a command line. Words end at whitespace, `;`, a
     /// newline, a comment and (inside a parenthesised command) an unbalanced `)`.
     /// Quotes group text; `${expr}` and `$name` interpolate; `<<EOF` starts a heredoc.
-    public mutating func nextCommandWord(inParens: Bool) -> Token {
+    /// Inside a block (`inBlock`), a `}` at the start of a word closes the block, so
+    /// one-liners like `for i in 1...3 { help seed }` work.
+    public mutating func nextCommandWord(inParens: Bool, inBlock: Bool = false) -> Token {
         while true {
             let skipped = skipTrivia()
             if inParens && peek() == 0x0A { position += 1; continue }
+            if inBlock && !inParens && peek() == UInt8(ascii: "}") {
+                position += 1
+                return Token(.punct, position - 1, position, "}")
+            }
             var t = lexCommandWord(inParens: inParens)
             t.spaceBefore = skipped
             return t
@@ -418,8 +429,11 @@ public struct Lexer {
                     literal.append(d); position += 1
                 }
             case UInt8(ascii: "\\"):
-                // Backslash escapes the next character, as in a shell.
-                if peek(1) != 0 && peek(1) != 0x0A { literal.append(peek(1)); position += 2 } else { position += 1 }
+                // Backslash escapes the next character, as in a shell; before a
+                // newline it continues the command on the next line (ending this word).
+                if peek(1) == 0x0A { position += 2; break loop }
+                if peek(1) == 0x0D && peek(2) == 0x0A { position += 3; break loop }
+                if peek(1) != 0 { literal.append(peek(1)); position += 2 } else { position += 1 }
             case UInt8(ascii: "$"):
                 if let part = lexDollar(&token) { flush(); parts.append(part) } else { literal.append(c); position += 1 }
             default:
@@ -473,7 +487,8 @@ public struct Lexer {
 
     /// Reads a heredoc body: the lines after the command line up to one that is the
     /// delimiter alone (leading whitespace allowed with `<<-`). Kept verbatim apart
-    /// from `${expr}`/`$name` interpolation when the delimiter was not quoted.
+    /// from `${expr}` interpolation (not `$name`: YAML and shell snippets use `$VAR`)
+    /// when the delimiter was not quoted; `\$` is a literal dollar.
     public mutating func heredocBody(_ spec: HeredocSpec) -> Token {
         let start = position
         var token = Token(.heredocBody, start, start, "")

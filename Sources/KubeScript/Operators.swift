@@ -97,36 +97,39 @@ enum Operators {
             return .map(m)
         case let (.duration(a), .duration(b)):
             switch op {
-            case "+": return .duration(a + b)
-            case "-": return .duration(a - b)
+            case "+": return .duration(SimDuration(nanoseconds: try checked(a.nanoseconds.addingReportingOverflow(b.nanoseconds), loc)))
+            case "-": return .duration(SimDuration(nanoseconds: try checked(a.nanoseconds.subtractingReportingOverflow(b.nanoseconds), loc)))
             case "/":
                 guard b.nanoseconds != 0 else { throw RuntimeError(.divisionByZero, at: loc) }
                 return .float(Double(a.nanoseconds) / Double(b.nanoseconds))
             default: return nil
             }
         case let (.duration(d), .int(n)), let (.int(n), .duration(d)):
-            if op == "*" { return .duration(SimDuration(nanoseconds: d.nanoseconds * Int64(n))) }
+            if op == "*" { return .duration(SimDuration(nanoseconds: try checked(d.nanoseconds.multipliedReportingOverflow(by: Int64(n)), loc))) }
             if op == "/", case .duration = l {
                 guard n != 0 else { throw RuntimeError(.divisionByZero, at: loc) }
-                return .duration(SimDuration(nanoseconds: d.nanoseconds / Int64(n)))
+                return .duration(SimDuration(nanoseconds: try checked(d.nanoseconds.dividedReportingOverflow(by: Int64(n)), loc)))
             }
             return nil
         case let (.duration(d), .float(x)), let (.float(x), .duration(d)):
-            if op == "*" { return .duration(SimDuration(nanoseconds: Int64((Double(d.nanoseconds) * x).rounded()))) }
-            return nil
+            guard op == "*" else { return nil }
+            let product = (Double(d.nanoseconds) * x).rounded()
+            guard product.isFinite, abs(product) < 9.2e18 else { throw RuntimeError(.integerOverflow, at: loc) }
+            return .duration(SimDuration(nanoseconds: Int64(product)))
         case (.quantity, .quantity), (.quantity, .int), (.int, .quantity):
-            let a = l.asQuantity!, b = r.asQuantity!
+            guard let a = l.asQuantity, let b = r.asQuantity else { throw RuntimeError(.integerOverflow, at: loc) }
+            let format: Quantity.Format = a.format == .binarySI || b.format == .binarySI ? .binarySI : .decimalSI
             switch op {
-            case "+": return .quantity(Quantity(milli: a.milli + b.milli, format: a.format == .binarySI || b.format == .binarySI ? .binarySI : .decimalSI))
-            case "-": return .quantity(Quantity(milli: a.milli - b.milli, format: a.format == .binarySI || b.format == .binarySI ? .binarySI : .decimalSI))
+            case "+": return .quantity(Quantity(milli: try checked(a.milli.addingReportingOverflow(b.milli), loc), format: format))
+            case "-": return .quantity(Quantity(milli: try checked(a.milli.subtractingReportingOverflow(b.milli), loc), format: format))
             case "*":
-                if case .int(let n) = r { return .quantity(Quantity(milli: a.milli * Int64(n), format: a.format)) }
-                if case .int(let n) = l { return .quantity(Quantity(milli: b.milli * Int64(n), format: b.format)) }
+                if case .int(let n) = r { return .quantity(Quantity(milli: try checked(a.milli.multipliedReportingOverflow(by: Int64(n)), loc), format: a.format)) }
+                if case .int(let n) = l { return .quantity(Quantity(milli: try checked(b.milli.multipliedReportingOverflow(by: Int64(n)), loc), format: b.format)) }
                 return nil
             case "/":
                 if case .int(let n) = r {
                     guard n != 0 else { throw RuntimeError(.divisionByZero, at: loc) }
-                    return .quantity(Quantity(milli: a.milli / Int64(n), format: a.format))
+                    return .quantity(Quantity(milli: try checked(a.milli.dividedReportingOverflow(by: Int64(n)), loc), format: a.format))
                 }
                 guard b.milli != 0 else { throw RuntimeError(.divisionByZero, at: loc) }
                 return .float(Double(a.milli) / Double(b.milli))
@@ -134,6 +137,11 @@ enum Operators {
             }
         default: return nil
         }
+    }
+
+    static func checked(_ r: (partialValue: Int64, overflow: Bool), _ loc: SourceLocation) throws -> Int64 {
+        if r.overflow { throw RuntimeError(.integerOverflow, at: loc) }
+        return r.partialValue
     }
 
     /// -1, 0, 1, or nil when the two values have no order.
@@ -144,7 +152,14 @@ enum Operators {
         case (.int, .float), (.float, .int), (.float, .float): return cmp(l.asDouble!, r.asDouble!)
         case let (.string(a), .string(b)): return cmp(a, b)
         case let (.duration(a), .duration(b)): return cmp(a, b)
-        case (.quantity, .quantity), (.quantity, .int), (.int, .quantity): return cmp(l.asQuantity!, r.asQuantity!)
+        case (.quantity, .quantity), (.quantity, .int), (.int, .quantity):
+            guard let a = l.asQuantity, let b = r.asQuantity else {
+                // An int too large to be a quantity is larger than any quantity.
+                if case .int(let i) = l { return i < 0 ? -1 : 1 }
+                if case .int(let i) = r { return i < 0 ? 1 : -1 }
+                return nil
+            }
+            return cmp(a, b)
         case let (.ip(a), .ip(b)): return cmp(a, b)
         default: return nil
         }
@@ -220,7 +235,9 @@ extension Value {
     var asQuantity: Quantity? {
         switch self {
         case .quantity(let q): return q
-        case .int(let i): return Quantity(Int64(i))
+        case .int(let i):
+            let (m, o) = Int64(i).multipliedReportingOverflow(by: 1000)
+            return o ? nil : Quantity(milli: m)
         default: return nil
         }
     }

@@ -13,6 +13,9 @@ extension Parser {
         var sawSpace = false
         while lexer.peek(i) == 0x20 || lexer.peek(i) == 0x09 { i += 1; sawSpace = true }
         let c = lexer.peek(i), d = lexer.peek(i + 1)
+        // Assignments: `x = 1`, `x += 1` (even when x is also a command name).
+        if c == UInt8(ascii: "=") && d != UInt8(ascii: "=") { return false }
+        if d == UInt8(ascii: "=") && (c == UInt8(ascii: "+") || c == UInt8(ascii: "-") || c == UInt8(ascii: "*") || c == UInt8(ascii: "/")) { return false }
         switch c {
         case 0, 0x0A, 0x0D, UInt8(ascii: ";"), UInt8(ascii: "#"), UInt8(ascii: "}"):
             return known
@@ -65,7 +68,8 @@ extension Parser {
         var words: [WordNode] = []
         var heredocSpec: HeredocSpec?
         var heredocToken: Token?
-        var t = lexer.nextCommandWord(inParens: inParens)
+        let inBlock = brackets.contains { $0.closer == "}" }
+        var t = lexer.nextCommandWord(inParens: inParens, inBlock: inBlock)
         while true {
             if let d = t.diagnostic {
                 report(Diagnostic(d, at: location(t), isAtEndOfInput: t.atEndOfInput))
@@ -75,7 +79,7 @@ extension Parser {
             case .commandWord:
                 words.append(try wordNode(t))
                 lastEnd = t.end
-                t = lexer.nextCommandWord(inParens: inParens)
+                t = lexer.nextCommandWord(inParens: inParens, inBlock: inBlock)
                 continue
             case .heredocStart:
                 guard spec.acceptsHeredoc || spec.subcommands.contains(where: \.acceptsHeredoc) else {
@@ -86,7 +90,7 @@ extension Parser {
                 heredocSpec = t.heredoc
                 heredocToken = t
                 lastEnd = t.end
-                t = lexer.nextCommandWord(inParens: inParens)
+                t = lexer.nextCommandWord(inParens: inParens, inBlock: inBlock)
                 continue
             default:
                 break
@@ -140,8 +144,8 @@ extension Parser {
     /// Binds the literal words against the spec now, so unknown sub-commands and flags
     /// are reported with the others (`kubesim check` sees them without running).
     func checkCommand(_ node: CommandNode, nameLocation: SourceLocation) {
-        let words: [String?] = node.words.map { $0.quoted && ($0.literal?.hasPrefix("-") ?? false) ? nil : $0.literal }
-        if case .failure(let e) = registry.bind(node.spec, words: words) {
+        let words: [String?] = node.words.map(\.literal)
+        if case .failure(let e) = registry.bind(node.spec, words: words, quoted: node.words.map(\.quoted)) {
             let loc = e.wordIndex.map { node.words[$0].location } ?? nameLocation
             report(Diagnostic(e.message, at: loc))
         }
@@ -151,7 +155,7 @@ extension Parser {
     /// re-read as statements); leaves `token` at the line end.
     func skipCommandLine(inParens: Bool) {
         while true {
-            let t = lexer.nextCommandWord(inParens: inParens)
+            let t = lexer.nextCommandWord(inParens: inParens, inBlock: brackets.contains { $0.closer == "}" })
             if t.kind == .newline || t.kind == .semicolon || t.kind == .eof || (inParens && t.kind == .punct) {
                 token = t
                 return

@@ -48,16 +48,35 @@ extension Parser {
     func parseComparison() throws -> Expr {
         let left = try parseRange()
         var op: String?
+        var negated = false
         if token.kind == .punct && Parser.comparisonOps.contains(token.text) { op = token.text }
         else if isKeyword("in") { op = "in" }
+        else if isKeyword("not") && nextWordIs("in") {
+            // `x not in xs`
+            _ = consume()
+            op = "in"
+            negated = true
+        }
         guard let op else { return left }
         _ = consume()
         let right = try parseRange()
-        let expr = BinaryExpr(op, left, right, left.location.to(right.location))
+        let loc = left.location.to(right.location)
+        let expr: Expr = negated ? NotExpr(BinaryExpr(op, left, right, loc), loc) : BinaryExpr(op, left, right, loc)
         if (token.kind == .punct && Parser.comparisonOps.contains(token.text)) || isKeyword("in") {
             throw error(.comparisonChain, at: token)
         }
         return expr
+    }
+
+    /// Whether the raw text after the current token is the word `word`.
+    func nextWordIs(_ word: String) -> Bool {
+        var i = 0
+        while lexer.peek(i) == 0x20 || lexer.peek(i) == 0x09 { i += 1 }
+        for b in word.utf8 {
+            if lexer.peek(i) != b { return false }
+            i += 1
+        }
+        return !Lexer.isIdentPart(lexer.peek(i))
     }
 
     /// range = additive [ ( "..." | "..<" ) additive ]
@@ -188,6 +207,14 @@ extension Parser {
             _ = consume()
             return LiteralExpr(.endpoint(IPEndpoint(parsing: t.text)!), loc)
         case .word:
+            if let slash = t.text.firstIndex(of: "/"), isDeclared(String(t.text[..<slash])) {
+                // `ns/2` where `ns` is a variable: division, not a resource word.
+                let name = String(t.text[..<slash])
+                lexer.position = t.start + name.utf8.count
+                token = Token(.identifier, t.start, lexer.position, name)
+                _ = consume()
+                return variableExpr(name, SourceLocation(file: file, start: t.start, end: t.start + name.utf8.count))
+            }
             _ = consume()
             return LiteralExpr(.string(t.text), loc)
         case .string:
@@ -286,7 +313,8 @@ extension Parser {
     /// Parses the expression inside `${…}` with a lexer over just that range.
     func parseEmbedded(_ range: Range<Int>) throws -> Expr {
         let savedLexer = lexer, savedToken = token, savedBrackets = brackets, savedEnd = lastEnd
-        defer { lexer = savedLexer; token = savedToken; brackets = savedBrackets; lastEnd = savedEnd }
+        embeddedDepth += 1
+        defer { lexer = savedLexer; token = savedToken; brackets = savedBrackets; lastEnd = savedEnd; embeddedDepth -= 1 }
         lexer = Lexer(file: file, start: range.lowerBound, end: range.upperBound)
         brackets = [("}", Token(.punct, range.lowerBound - 1, range.lowerBound, "{"))]
         advance()

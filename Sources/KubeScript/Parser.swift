@@ -24,6 +24,8 @@ public final class Parser {
     var brackets: [(closer: String, opener: Token)] = []
     var scopes: [FunctionScope]
     var nesting = 0
+    /// Inside `${…}` (parsed with a lexer over just that range).
+    var embeddedDepth = 0
     static let maxNesting = 256
 
     struct ParseError: Error {}
@@ -76,7 +78,8 @@ public final class Parser {
     }
 
     func error(_ message: DiagnosticMessage, at t: Token) -> ParseError {
-        report(Diagnostic(message, at: location(t), isAtEndOfInput: t.kind == .eof))
+        // The end of a `${…}` is not the end of the input.
+        report(Diagnostic(message, at: location(t), isAtEndOfInput: t.kind == .eof && embeddedDepth == 0))
         return ParseError()
     }
 
@@ -189,15 +192,17 @@ public final class Parser {
         }
     }
 
-    /// Panic-mode recovery: skip to the end of the line (or a `}`), outside brackets.
+    /// Panic-mode recovery: skip to the end of the line (or a `}` that closes the
+    /// enclosing block), stepping over brackets opened on the way.
     func synchronize() {
+        var depth = 0
         while token.kind != .eof {
-            if brackets.isEmpty || brackets.last!.closer == "}" {
+            if depth == 0 && (brackets.isEmpty || brackets.last!.closer == "}") {
                 if token.kind == .newline || token.kind == .semicolon { _ = consume(); return }
                 if isPunct("}") { return }
             }
-            if isPunct("{") { brackets.append(("}", token)) }
-            else if isPunct("}"), brackets.last?.closer == "}" { brackets.removeLast() }
+            if isPunct("{") || isPunct("(") || isPunct("[") { depth += 1 }
+            else if isPunct("}") || isPunct(")") || isPunct("]") { depth = max(0, depth - 1) }
             _ = consume()
         }
     }
@@ -232,7 +237,6 @@ public final class Parser {
             }
         case .identifier:
             if isCommandStart(inParens: false) { return CommandStmt(try parseCommand(inParens: false)) }
-            if start.text == "else" { break }
         case .punct where token.text == "{":
             return try parseBlock(newScope: true)
         default: break
@@ -425,7 +429,7 @@ public final class Parser {
 
     /// assignment = target ( "=" | "+=" | "-=" | "*=" | "/=" ) expression ; or an expression
     func parseExpressionOrAssignment() throws -> Stmt {
-        if token.kind == .identifier && token.text == "else" {
+        if isKeyword("else") {
             throw error(.init("'else' must follow '}' on the same line"), at: token)
         }
         let startTok = token

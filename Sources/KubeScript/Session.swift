@@ -50,19 +50,24 @@ public final class Session {
 
     /// Parses only, reporting every diagnostic; true when there were none.
     public func check(_ text: String, name: String) -> Bool {
-        let program = parse(text, name: name)
-        for d in program.diagnostics { emit(d) }
-        return program.diagnostics.isEmpty
+        // Parse and free the tree on the big stack: a very long expression is a deep tree.
+        BigStack.run {
+            let program = parse(text, name: name)
+            for d in program.diagnostics { emit(d) }
+            return program.diagnostics.isEmpty
+        }
     }
 
     /// Runs a whole script. Assertion failures are reported as they happen.
     public func run(_ text: String, name: String) -> Outcome {
-        let program = parse(text, name: name)
-        if !program.diagnostics.isEmpty {
-            for d in program.diagnostics { emit(d) }
-            return .error
+        BigStack.run {
+            let program = parse(text, name: name)
+            if !program.diagnostics.isEmpty {
+                for d in program.diagnostics { emit(d) }
+                return .error
+            }
+            return execute(program, echo: nil)
         }
-        return execute(program, echo: nil)
     }
 
     /// The result of one REPL entry.
@@ -74,28 +79,31 @@ public final class Session {
 
     /// Evaluates one REPL entry, echoing each expression statement's value.
     public func evaluate(_ text: String, name: String = "<repl>", echo: @escaping (Value) -> Void) -> EntryResult {
-        let program = parse(text, name: name)
-        if program.isIncompleteInput { return .incomplete }
-        if !program.diagnostics.isEmpty {
-            for d in program.diagnostics { emit(d) }
-            return .done(.error)
+        BigStack.run {
+            let program = parse(text, name: name)
+            if program.isIncompleteInput { return .incomplete }
+            if !program.diagnostics.isEmpty {
+                for d in program.diagnostics { emit(d) }
+                return .done(.error)
+            }
+            return .done(execute(program, echo: echo))
         }
-        return .done(execute(program, echo: echo))
     }
 
+    /// Runs a parsed program; called on the big stack.
     func execute(_ program: Program, echo: ((Value) -> Void)?) -> Outcome {
         let failuresBefore = interpreter.assertionFailures.count
         interpreter.resetBudget()
         context.exitRequest = nil
-        let error: Error? = BigStack.run {
-            do {
-                try interpreter.execute(program, echo: echo)
-                return nil
-            } catch {
-                return error
-            }
+        interpreter.includeStack = [program.file.name]
+        do {
+            try interpreter.execute(program, echo: echo)
+        } catch is ExitSignal {
+            // `exit N`: the outcome follows from the code below.
+        } catch {
+            report(error)
+            return .error
         }
-        if let error { report(error); return .error }
         if let code = context.exitRequest {
             if code != 0 { return .exit(code) }
         }
@@ -108,7 +116,9 @@ public final class Session {
     func report(_ error: Error) {
         switch error {
         case let e as RuntimeError:
-            if interactive && e.isCommandFailure || e.location == nil {
+            if interactive && e.isFatal && e.message == DiagnosticMessage.interrupted.text {
+                diagnosticSink(e.message)
+            } else if interactive && e.isCommandFailure || e.location == nil {
                 diagnosticSink((color ? "\u{1B}[1;31merror:\u{1B}[0m " : "error: ") + e.message)
             } else {
                 emit(Diagnostic(.error, e.message, at: e.location!), prefix: runtimePrefix())

@@ -109,7 +109,7 @@ extension Value: Equatable {
         case let (.string(x), .string(y)): return x == y
         case let (.duration(x), .duration(y)): return x == y
         case let (.quantity(x), .quantity(y)): return x == y
-        case let (.quantity(q), .int(i)), let (.int(i), .quantity(q)): return q.milli == Int64(i) * 1000
+        case let (.quantity(q), .int(i)), let (.int(i), .quantity(q)): let (m, o) = Int64(i).multipliedReportingOverflow(by: 1000); return !o && q.milli == m
         case let (.ip(x), .ip(y)): return x == y
         case let (.cidr(x), .cidr(y)): return x == y
         case let (.endpoint(x), .endpoint(y)): return x == y

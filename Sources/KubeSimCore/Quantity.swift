@@ -29,7 +29,8 @@ public struct Quantity: Hashable, Comparable, Sendable, CustomStringConvertible 
         ("P", 1_000_000_000_000_000),
     ]
 
-    /// Parses `250m`, `2`, `0.5`, `1Gi`, `1.5G`, `1e3`; nil when malformed or out of range.
+    /// Parses `250m`, `2`, `0.5`, `1Gi`, `1.5G`; nil when malformed or out of range.
+    /// (Exponent forms such as `1e3` are not accepted.)
     public init?(parsing text: String) {
         var s = Substring(text)
         var negative = false
@@ -62,11 +63,17 @@ public struct Quantity: Hashable, Comparable, Sendable, CustomStringConvertible 
                 guard let dv = digit.wholeNumberValue else { return nil }
                 if scale % 10 != 0 {
                     // Finer than one milli-unit: Kubernetes rounds up.
-                    if dv > 0 { value += 1 }
+                    if dv > 0 {
+                        let (sum, o) = value.addingReportingOverflow(1)
+                        if o { return nil }
+                        value = sum
+                    }
                     break
                 }
                 scale /= 10
-                value += Int64(dv) * scale
+                let (sum, o) = value.addingReportingOverflow(Int64(dv) * scale)
+                if o { return nil }
+                value = sum
             }
         }
         self.milli = negative ? -value : value
@@ -87,7 +94,10 @@ public struct Quantity: Hashable, Comparable, Sendable, CustomStringConvertible 
         if milli % 1000 != 0 { return "\(milli)m" }
         let whole = milli / 1000
         if whole == 0 { return "0" }
-        let suffixes = format == .binarySI ? Quantity.binarySuffixes : Quantity.decimalSuffixes
+        // CanonicalizeBytes: binary values strictly between -1024 and 1024 print as
+        // decimal ("1k", not "1000"), which avoids rounding and confusion.
+        let binary = format == .binarySI && !(whole > -1024 && whole < 1024)
+        let suffixes = binary ? Quantity.binarySuffixes : Quantity.decimalSuffixes
         for (name, mult) in suffixes.reversed() where whole % mult == 0 {
             return "\(whole / mult)\(name)"
         }

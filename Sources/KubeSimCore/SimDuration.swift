@@ -50,7 +50,9 @@ public struct SimDuration: Hashable, Comparable, Sendable, CustomStringConvertib
             if let whole = Int64(numberPart) {
                 let (product, overflow) = whole.multipliedReportingOverflow(by: unit.1)
                 if overflow { return nil }
-                exact &+= product
+                let (sum, overflow2) = exact.addingReportingOverflow(product)
+                if overflow2 { return nil }
+                exact = sum
             } else {
                 allExact = false
             }
@@ -62,10 +64,14 @@ public struct SimDuration: Hashable, Comparable, Sendable, CustomStringConvertib
 
     /// Go's `Duration.String()`: `72h3m0.5s`, `1.5s`, `100ms`, `0s`.
     public var description: String {
-        var d = nanoseconds
-        if d == 0 { return "0s" }
-        let negative = d < 0
-        if negative { d = -d }
+        if nanoseconds == 0 { return "0s" }
+        let negative = nanoseconds < 0
+        // The magnitude as unsigned, so Int64.min prints too (as Go does).
+        let magnitude = nanoseconds.magnitude
+        guard magnitude <= UInt64(Int64.max) else {
+            return "-2562047h47m16.854775808s"
+        }
+        var d = Int64(magnitude)
         var out: String
         if d < 1_000_000_000 {
             // Sub-second: ns, µs or ms with a fraction.

@@ -52,10 +52,15 @@ public enum SessionFactory {
         return r
     }
 
-    public static func make(_ options: GlobalOptions, isTerminal: Bool, color: Bool,
+    public static func make(seed: UInt64 = 1, maxSteps: Int = 50_000_000, isTerminal: Bool = false, color: Bool = false,
                             output: @escaping (String) -> Void, diagnostics: @escaping (String) -> Void) -> Session {
-        Session(registry: makeRegistry(), seed: options.seed, maxSteps: options.maxSteps,
+        Session(registry: makeRegistry(), seed: seed, maxSteps: maxSteps,
                 isTerminal: isTerminal, color: color, output: output, diagnostics: diagnostics)
+    }
+
+    static func make(_ options: GlobalOptions, isTerminal: Bool, color: Bool,
+                     output: @escaping (String) -> Void, diagnostics: @escaping (String) -> Void) -> Session {
+        make(seed: options.seed, maxSteps: options.maxSteps, isTerminal: isTerminal, color: color, output: output, diagnostics: diagnostics)
     }
 }
 

@@ -1,0 +1,41 @@
+import Testing
+import KubeScript
+@testable import KubeSimShell
+
+@Suite("TAB completion")
+struct CompletionTests {
+    func completer(names: [String] = ["replicas", "region"]) -> Completer {
+        let r = CommandRegistry()
+        r.registerLanguageBuiltins()
+        r.register(CommandSpec("rollout", summary: "manage a rollout", subcommands: [
+            CommandSpec("status", summary: "show status", flags: [FlagSpec("watch", short: "w", help: "watch")]) { _, _ in CommandResult() },
+            CommandSpec("undo", summary: "roll back", flags: [FlagSpec("to-revision", value: "N", help: "revision")]) { _, _ in CommandResult() },
+        ]))
+        r.register(CommandSpec("get", summary: "list resources", flags: [FlagSpec("output", short: "o", value: "FORMAT", help: "format")],
+                               handler: { _, _ in CommandResult() },
+                               completer: { index, _ in index == 0 ? ["pods", "services", "deployments"] : [] }))
+        return Completer(registry: r, names: { names })
+    }
+
+    @Test func commandWordsAtLineStart() {
+        #expect(completer().candidates(forLinePrefix: "he") == ["help"])
+        #expect(completer().candidates(forLinePrefix: "ro") == ["rollout"])
+        #expect(completer().candidates(forLinePrefix: "kubectl ro") == ["rollout"])
+    }
+
+    @Test func subcommandsAndTheirFlags() {
+        #expect(completer().candidates(forLinePrefix: "rollout ") == ["status", "undo"])
+        #expect(completer().candidates(forLinePrefix: "rollout u") == ["undo"])
+        #expect(completer().candidates(forLinePrefix: "rollout undo --to") == ["--to-revision="])
+    }
+
+    @Test func positionalsFromTheCommandsCompleter() {
+        #expect(completer().candidates(forLinePrefix: "get p") == ["pods"])
+        #expect(completer().candidates(forLinePrefix: "get -o") == ["-o"])
+    }
+
+    @Test func variablesAndKeywordsElsewhere() {
+        #expect(completer().candidates(forLinePrefix: "let y = re") == ["region", "replicas", "return"])
+        #expect(completer().candidates(forLinePrefix: "if x { pri") == ["print"])
+    }
+}
