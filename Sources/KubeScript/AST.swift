@@ -151,7 +151,7 @@ final class RangeExpr: Expr {
         try i.step(location)
         let (a, b) = try bounds(i)
         guard a <= b else { return .list([]) }
-        guard b - a < 10_000_000 else { throw RuntimeError("range \(a)...\(b) is too large for a list; iterate it with 'for'", at: location) }
+        guard b - a < 10_000_000 else { throw RuntimeError(.rangeTooLarge(a, b), at: location) }
         return .list((a...b).map { .int($0) })
     }
 }

@@ -48,6 +48,9 @@ extension DiagnosticMessage {
     static func flagNeedsValue(_ flag: String) -> Self { .init("flag '\(flag)' needs a value") }
     static func flagTakesNoValue(_ flag: String) -> Self { .init("flag '\(flag)' does not take a value") }
     static let heredocInExpression = DiagnosticMessage("a heredoc cannot follow a command inside parentheses on the same line")
+    static func noHeredoc(_ command: String) -> Self { .init("'\(command)' does not take a heredoc body") }
+    static func integerLiteralTooLarge(_ text: String) -> Self { .init("integer literal '\(text)' is too large") }
+    static let elseOnNewLine = DiagnosticMessage("'else' must follow '}' on the same line")
     static func includeNeedsString(found: String) -> Self { .init("expected a file name string after 'include', found \(found)") }
 
     // MARK: runtime
@@ -78,6 +81,8 @@ extension DiagnosticMessage {
     static func includeNotFound(_ path: String) -> Self { .init("cannot read included file '\(path)'") }
     static func includeCycle(_ path: String) -> Self { .init("'\(path)' includes itself") }
     static func commandFailed(_ text: String) -> Self { .init(text) }
+    static func rangeTooLarge(_ a: Int, _ b: Int) -> Self { .init("range \(a)...\(b) is too large for a list; iterate it with 'for'") }
+    static func commandExitStatus(_ code: Int) -> Self { .init("command exited with status \(code)") }
     static func invalidRange(_ type: String) -> Self { .init("range bounds must be integers, found \(type)") }
     static func keyNotFound(_ key: String) -> Self { .init("key \(key) not in map") }
     static func invalidArgument(_ function: String, _ detail: String) -> Self { .init("\(function): \(detail)") }

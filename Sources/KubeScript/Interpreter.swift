@@ -281,7 +281,7 @@ public final class Interpreter: @unchecked Sendable {
         if !asExpression {
             if !result.output.isEmpty { write(result.output.hasSuffix("\n") ? result.output : result.output + "\n") }
             if result.exitCode != 0 {
-                throw RuntimeError("command exited with status \(result.exitCode)", at: node.location, isCommandFailure: true)
+                throw RuntimeError(DiagnosticMessage.commandExitStatus(result.exitCode).text, at: node.location, isCommandFailure: true)
             }
         }
         return result

@@ -83,7 +83,7 @@ extension Parser {
                 continue
             case .heredocStart:
                 guard spec.acceptsHeredoc || spec.subcommands.contains(where: \.acceptsHeredoc) else {
-                    report(Diagnostic(.init("'\(nameText)' does not take a heredoc body"), at: location(t)))
+                    report(Diagnostic(.noHeredoc(nameText), at: location(t)))
                     skipCommandLine(inParens: inParens)
                     throw ParseError()
                 }

@@ -183,7 +183,7 @@ extension Parser {
         switch t.kind {
         case .int:
             _ = consume()
-            guard let v = Int(t.text) else { throw error(.init("integer literal '\(t.text)' is too large"), at: t) }
+            guard let v = Int(t.text) else { throw error(.integerLiteralTooLarge(t.text), at: t) }
             return LiteralExpr(.int(v), loc)
         case .float:
             _ = consume()

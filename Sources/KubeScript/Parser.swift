@@ -430,7 +430,7 @@ public final class Parser {
     /// assignment = target ( "=" | "+=" | "-=" | "*=" | "/=" ) expression ; or an expression
     func parseExpressionOrAssignment() throws -> Stmt {
         if isKeyword("else") {
-            throw error(.init("'else' must follow '}' on the same line"), at: token)
+            throw error(.elseOnNewLine, at: token)
         }
         let startTok = token
         let expr = try parseExpression()
