@@ -82,13 +82,30 @@ final class REPL {
         }
     }
 
-    /// libedit's character reader: a read interrupted by Ctrl-C ends the line (which
-    /// the loop then drops) instead of being retried.
+    /// libedit's character reader. A read interrupted by Ctrl-C ends the line (which
+    /// the loop then drops) instead of being retried. libedit's readline layer stores
+    /// what this returns as one wide character, so UTF-8 is decoded here: one call,
+    /// one Unicode scalar.
     static func readChar() -> Int32 {
+        guard let first = readByte() else { return -1 }
+        if first < 0x80 { return Int32(first) }
+        if first == 10 && Terminal.interrupted { return 10 }
+        let length = first >= 0xF0 ? 4 : first >= 0xE0 ? 3 : first >= 0xC0 ? 2 : 1
+        var bytes = [first]
+        while bytes.count < length, let b = readByte() {
+            if b & 0xC0 != 0x80 { break }
+            bytes.append(b)
+        }
+        guard let scalar = String(decoding: bytes, as: UTF8.self).unicodeScalars.first else { return 0xFFFD }
+        return Int32(scalar.value)
+    }
+
+    /// One byte from the terminal; a newline when Ctrl-C interrupted the read; nil at EOF.
+    static func readByte() -> UInt8? {
         var c: UInt8 = 0
         while true {
             let n = read(0, &c, 1)
-            if n == 1 { return Int32(c) }
+            if n == 1 { return c }
             if n < 0 && errno == EINTR {
                 if Terminal.interrupted {
                     Terminal.writeOut("^C")
@@ -97,7 +114,7 @@ final class REPL {
                 }
                 continue
             }
-            return -1  // EOF
+            return nil
         }
     }
 

@@ -11,10 +11,10 @@ struct REPLTests {
         let session = "repl"
         let history: String
 
-        init(history: String) throws {
+        init(history: String, locale: String = "C.UTF-8") throws {
             self.history = history
             try tmux(["new-session", "-d", "-s", session, "-x", "100", "-y", "40",
-                      "env KUBESIM_HISTORY='\(history)' NO_COLOR=1 TERM=xterm '\(Binary.path)'"])
+                      "env KUBESIM_HISTORY='\(history)' NO_COLOR=1 TERM=xterm LANG=\(locale) LC_ALL=\(locale) '\(Binary.path)'"])
         }
 
         /// Runs tmux on this test's socket and returns what it printed. Uses
@@ -163,5 +163,19 @@ struct REPLTests {
         screen = t.waitForLine("\"still here\"")
         #expect(screen.contains("\n\"still here\"\n"))
         #expect(t.isAlive)
+    }
+
+    @Test func editsUTF8EvenInTheCLocale() throws {
+        try #require(Self.tmuxAvailable, "tmux is installed by scripts/test")
+        let history = NSTemporaryDirectory() + "kubesim-hist-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: history) }
+        let t = try Tmux(history: history, locale: "C")
+        _ = t.waitFor { $0.contains("kubesim>") }
+        usleep(200_000)
+        // Two cursor moves left and a backspace must treat ✓ and ï as one character each.
+        try t.type("\"naïve ✓\"")
+        try t.send("Left", "Left", "BSpace", "Enter")
+        let screen = t.waitForLine("\"naïve✓\"")
+        #expect(screen.contains("\n\"naïve✓\"\n"))
     }
 }
