@@ -28,10 +28,15 @@ let package = Package(
             // callgrind, scripts/bench). The interpreter is single-threaded by design.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
         ),
+        .target(name: "KubeSimAPI", dependencies: ["KubeSimCore"]),
+        .target(name: "KubeSimControl", dependencies: ["KubeSimAPI"]),
+        .target(name: "KubeSimCluster", dependencies: ["KubeSimControl"]),
+        .target(name: "KubeSimBindings", dependencies: ["KubeSimCluster", "KubeScript"]),
         .target(
             name: "KubeSimShell",
             dependencies: [
                 "KubeScript",
+                "KubeSimBindings",
                 "CLibEdit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -39,6 +44,7 @@ let package = Package(
         .executableTarget(name: "kubesim", dependencies: ["KubeSimShell"]),
         .testTarget(name: "KubeSimCoreTests", dependencies: ["KubeSimCore"]),
         .testTarget(name: "KubeScriptTests", dependencies: ["KubeScript"]),
+        .testTarget(name: "KubeSimControlTests", dependencies: ["KubeSimCluster"]),
         .testTarget(name: "KubeSimShellTests", dependencies: ["KubeSimShell", "kubesim"]),
     ]
 )

@@ -1,0 +1,192 @@
+import KubeSimCore
+
+/// An error as the API server returns it and kubectl prints it
+/// (`Error from server (NotFound): pods "x" not found`).
+public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let reason: String
+    public let message: String
+    public init(reason: String, message: String) { self.reason = reason; self.message = message }
+    public var description: String { reason == "Invalid" ? message : "Error from server (\(reason)): \(message)" }
+
+    /// `deployments.apps "web"`: the resource with its group, as upstream messages name it.
+    static func qualified(_ type: ResourceType) -> String {
+        let group = type.apiVersion.contains("/") ? "." + type.apiVersion.split(separator: "/")[0] : ""
+        return type.plural + group
+    }
+
+    public static func notFound(_ type: ResourceType, _ name: String) -> APIError {
+        APIError(reason: "NotFound", message: "\(qualified(type)) \"\(name)\" not found")
+    }
+    public static func alreadyExists(_ type: ResourceType, _ name: String) -> APIError {
+        APIError(reason: "AlreadyExists", message: "\(qualified(type)) \"\(name)\" already exists")
+    }
+    public static func conflict(_ type: ResourceType, _ name: String) -> APIError {
+        APIError(reason: "Conflict", message: "Operation cannot be fulfilled on \(qualified(type)) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again")
+    }
+    /// kubectl prints validation errors without the "Error from server" prefix.
+    public static func invalid(_ type: ResourceType, _ name: String, _ causes: [String]) -> APIError {
+        APIError(reason: "Invalid", message: "The \(type.kind) \"\(name)\" is invalid: \(causes.joined(separator: ", "))")
+    }
+}
+
+/// One entry of the audit log: every write, who made it and at what revision.
+public struct AuditEntry: Sendable {
+    public let time: Int64
+    public let user: String
+    public let verb: String
+    public let key: String
+    public let resourceVersion: Int64
+}
+
+/// The only writer of the store. Every request is defaulted, validated and admitted
+/// (the namespace must exist) before it reaches etcd, and audited after.
+public final class APIServer {
+    public let store: Store
+    let clock: EventQueue
+    var random: () -> UInt64
+    public private(set) var audit: [AuditEntry] = []
+
+    public init(store: Store, clock: EventQueue, random: @escaping () -> UInt64) {
+        self.store = store
+        self.clock = clock
+        self.random = random
+    }
+
+    /// A UUID-shaped uid from the seeded random source.
+    func newUID() -> String {
+        let a = random(), b = random()
+        func hex(_ v: UInt64, _ n: Int) -> String {
+            let s = String(v, radix: 16)
+            return String(repeating: "0", count: max(0, n - s.count)) + s.suffix(n)
+        }
+        return "\(hex(a >> 32, 8))-\(hex((a >> 16) & 0xffff, 4))-4\(hex(a & 0xfff, 3))-\(hex(0x8000 | (b >> 48) & 0x3fff, 4))-\(hex(b & 0xffff_ffff_ffff, 12))"
+    }
+
+    // MARK: - reads
+
+    public func get(_ type: ResourceType, namespace: String?, name: String) throws -> APIObject {
+        guard let o = store.get(Store.key(type, namespace: type.namespaced ? namespace : nil, name: name), type: type) else {
+            throw APIError.notFound(type, name)
+        }
+        return o
+    }
+
+    public func list(_ type: ResourceType, namespace: String? = nil, selector: LabelSelector? = nil) -> [APIObject] {
+        let all = store.list(type, namespace: type.namespaced ? namespace : nil)
+        guard let selector, !selector.isEmpty else { return all }
+        return all.filter { selector.matches($0.metadata.labels) }
+    }
+
+    // MARK: - writes
+
+    @discardableResult
+    public func create(_ object: APIObject, user: String = "kubernetes-admin") throws -> APIObject {
+        var o = object
+        var meta = o.metadata
+        if meta.name.isEmpty, let prefix = meta.generateName { meta.name = prefix + Names.randomSuffix(random) }
+        if o.type.namespaced && (meta.namespace ?? "").isEmpty { meta.namespace = "default" }
+        if !o.type.namespaced { meta.namespace = nil }
+        meta.uid = newUID()
+        meta.creationTimestamp = clock.now
+        meta.generation = 1
+        meta.resourceVersion = 0
+        o.metadata = meta
+        Defaults.apply(&o)
+        try Validation.validate(o)
+        try admit(o)
+        do {
+            let stored = try store.create(o)
+            record(user, "create", stored)
+            return stored
+        } catch Store.StoreError.alreadyExists {
+            throw APIError.alreadyExists(o.type, meta.name)
+        }
+    }
+
+    /// Updates an object's spec (and metadata); bumps `generation` when the spec changed.
+    @discardableResult
+    public func update(_ object: APIObject, user: String = "kubernetes-admin") throws -> APIObject {
+        var o = object
+        let current = try get(o.type, namespace: o.metadata.namespace, name: o.metadata.name)
+        guard o.metadata.resourceVersion == 0 || o.metadata.resourceVersion == current.metadata.resourceVersion else {
+            throw APIError.conflict(o.type, o.metadata.name)
+        }
+        // uid, creation time and generation are the server's.
+        o.metadata.uid = current.metadata.uid
+        o.metadata.creationTimestamp = current.metadata.creationTimestamp
+        o.metadata.generation = current.metadata.generation + (Self.specChanged(current, o) ? 1 : 0)
+        Defaults.apply(&o)
+        try Validation.validate(o)
+        let stored = try store.update(o, expectedVersion: o.metadata.resourceVersion == 0 ? nil : o.metadata.resourceVersion)
+        record(user, "update", stored)
+        return stored
+    }
+
+    /// Reads, changes and writes back an object, retrying on conflict as clients do.
+    @discardableResult
+    public func modify(_ type: ResourceType, namespace: String?, name: String, user: String = "kubernetes-admin",
+                       _ change: (inout APIObject) throws -> Void) throws -> APIObject {
+        var o = try get(type, namespace: namespace, name: name)
+        try change(&o)
+        return try update(o, user: user)
+    }
+
+    @discardableResult
+    public func delete(_ type: ResourceType, namespace: String?, name: String, user: String = "kubernetes-admin") throws -> APIObject {
+        let key = Store.key(type, namespace: type.namespaced ? (namespace ?? "default") : nil, name: name)
+        do {
+            let o = try store.delete(type, key: key)
+            record(user, "delete", o)
+            return o
+        } catch {
+            throw APIError.notFound(type, name)
+        }
+    }
+
+    static func specChanged(_ a: APIObject, _ b: APIObject) -> Bool {
+        switch (a, b) {
+        case let (.deployment(x), .deployment(y)): return x.spec != y.spec
+        case let (.replicaSet(x), .replicaSet(y)): return x.spec != y.spec
+        case let (.pod(x), .pod(y)): return x.spec != y.spec
+        default: return false
+        }
+    }
+
+    /// Validating admission: the namespace must exist (NamespaceLifecycle).
+    func admit(_ o: APIObject) throws {
+        if o.type.namespaced, let ns = o.metadata.namespace, o.type != .event,
+           store.get(Store.key(.namespace, namespace: nil, name: ns), type: .namespace) == nil {
+            throw APIError(reason: "NotFound", message: "namespaces \"\(ns)\" not found")
+        }
+    }
+
+    func record(_ user: String, _ verb: String, _ o: APIObject) {
+        audit.append(AuditEntry(time: clock.now, user: user, verb: verb, key: o.key, resourceVersion: o.metadata.resourceVersion))
+    }
+}
+
+/// Generated names (k8s.io/apiserver/pkg/storage/names and apimachinery/pkg/util/rand).
+public enum Names {
+    /// utilrand's alphabet: no vowels and no look-alike characters.
+    public static let alphanums = Array("bcdfghjklmnpqrstvwxz2456789")
+
+    /// `utilrand.String(5)`: the suffix of a generated pod name.
+    public static func randomSuffix(_ random: () -> UInt64, length: Int = 5) -> String {
+        String((0..<length).map { _ in alphanums[Int(random() % UInt64(alphanums.count))] })
+    }
+
+    /// `rand.SafeEncodeString`: each byte of `s` mapped into the alphabet.
+    public static func safeEncode(_ s: String) -> String {
+        String(s.utf8.map { alphanums[Int($0) % alphanums.count] })
+    }
+
+    /// FNV-32a, the hash behind `pod-template-hash` (controller.ComputeHash).
+    public static func fnv32a(_ s: String) -> UInt32 {
+        var h: UInt32 = 2_166_136_261
+        for b in s.utf8 {
+            h ^= UInt32(b)
+            h = h &* 16_777_619
+        }
+        return h
+    }
+}

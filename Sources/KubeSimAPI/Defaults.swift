@@ -1,0 +1,114 @@
+import KubeSimCore
+
+/// Defaulting as the upstream API types do it (pkg/apis/core/v1/defaults.go,
+/// pkg/apis/apps/v1/defaults.go): a Deployment gets RollingUpdate 25%/25%,
+/// revisionHistoryLimit 10, progressDeadlineSeconds 600; a Pod gets restartPolicy
+/// Always and terminationGracePeriodSeconds 30 (set in the Swift initialisers), and
+/// a container's requests default to its limits.
+enum Defaults {
+    static func apply(_ o: inout APIObject) {
+        switch o {
+        case .pod(var p):
+            defaultPodSpec(&p.spec)
+            o = .pod(p)
+        case .replicaSet(var r):
+            defaultPodSpec(&r.spec.template.spec)
+            if r.spec.selector.isEmpty { r.spec.selector = LabelSelector(matchLabels: r.spec.template.labels) }
+            if r.metadata.labels.isEmpty { r.metadata.labels = r.spec.template.labels }
+            o = .replicaSet(r)
+        case .deployment(var d):
+            defaultPodSpec(&d.spec.template.spec)
+            if d.spec.selector.isEmpty { d.spec.selector = LabelSelector(matchLabels: d.spec.template.labels) }
+            if d.metadata.labels.isEmpty { d.metadata.labels = d.spec.template.labels }
+            o = .deployment(d)
+        default:
+            break
+        }
+    }
+
+    static func defaultPodSpec(_ spec: inout PodSpec) {
+        for i in spec.containers.indices {
+            for (k, v) in spec.containers[i].resources.limits where spec.containers[i].resources.requests[k] == nil {
+                spec.containers[i].resources.requests[k] = v
+            }
+            // imagePullPolicy: Always for :latest or no tag, else IfNotPresent.
+            let image = spec.containers[i].image
+            let tag = image.split(separator: "/").last.flatMap { $0.contains(":") ? $0.split(separator: ":").last : nil }
+            spec.containers[i].imagePullPolicy = (tag == nil || tag == "latest") ? "Always" : "IfNotPresent"
+        }
+    }
+}
+
+/// Validation with the field paths and words of upstream (pkg/apis/*/validation).
+enum Validation {
+    static let dns1123Label = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+    static let dns1123Subdomain = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+
+    static func isDNS1123Label(_ s: String) -> Bool {
+        guard !s.isEmpty, s.count <= 63, let f = s.first, let l = s.last else { return false }
+        return s.allSatisfy { ($0.isLowercase && $0.isASCII) || ($0.isNumber && $0.isASCII) || $0 == "-" } && f != "-" && l != "-"
+    }
+
+    static func isDNS1123Subdomain(_ s: String) -> Bool {
+        guard !s.isEmpty, s.count <= 253 else { return false }
+        return s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isDNS1123Label(String($0)) }
+    }
+
+    static func validate(_ o: APIObject) throws {
+        var causes: [String] = []
+        let name = o.metadata.name
+        if name.isEmpty {
+            causes.append("metadata.name: Required value: name or generateName is required")
+        } else if o.type == .namespace {
+            if !isDNS1123Label(name) { causes.append("metadata.name: Invalid value: \"\(name)\": \(dns1123Label)") }
+        } else if !isDNS1123Subdomain(name) {
+            causes.append("metadata.name: Invalid value: \"\(name)\": \(dns1123Subdomain)")
+        }
+        switch o {
+        case .pod(let p):
+            validatePodSpec(p.spec, path: "spec", &causes)
+        case .replicaSet(let r):
+            if r.spec.replicas < 0 { causes.append("spec.replicas: Invalid value: \(r.spec.replicas): must be greater than or equal to 0") }
+            validateSelector(r.spec.selector, template: r.spec.template, &causes)
+            validatePodSpec(r.spec.template.spec, path: "spec.template.spec", &causes)
+        case .deployment(let d):
+            if d.spec.replicas < 0 { causes.append("spec.replicas: Invalid value: \(d.spec.replicas): must be greater than or equal to 0") }
+            validateSelector(d.spec.selector, template: d.spec.template, &causes)
+            validatePodSpec(d.spec.template.spec, path: "spec.template.spec", &causes)
+            if d.spec.strategy.type == "RollingUpdate",
+               d.spec.strategy.maxSurge.scaled(total: 100, roundUp: true) == 0 && d.spec.strategy.maxUnavailable.scaled(total: 100, roundUp: false) == 0,
+               case .int = d.spec.strategy.maxSurge, case .int = d.spec.strategy.maxUnavailable {
+                causes.append("spec.strategy.rollingUpdate.maxUnavailable: Invalid value: 0: may not be 0 when `maxSurge` is 0")
+            }
+            if case .percent(let p) = d.spec.strategy.maxUnavailable, p > 100 {
+                causes.append("spec.strategy.rollingUpdate.maxUnavailable: Invalid value: \"\(p)%\": must not be greater than 100%")
+            }
+        default:
+            break
+        }
+        if !causes.isEmpty { throw APIError.invalid(o.type, name, causes) }
+    }
+
+    static func validateSelector(_ selector: LabelSelector, template: PodTemplateSpec, _ causes: inout [String]) {
+        if selector.isEmpty {
+            causes.append("spec.selector: Required value")
+        } else if !selector.matches(template.labels) {
+            let labels = template.labels.keys.sorted().map { "\"\($0)\":\"\(template.labels[$0]!)\"" }.joined(separator: ", ")
+            causes.append("spec.template.metadata.labels: Invalid value: map[string]string{\(labels)}: `selector` does not match template `labels`")
+        }
+    }
+
+    static func validatePodSpec(_ spec: PodSpec, path: String, _ causes: inout [String]) {
+        if spec.containers.isEmpty { causes.append("\(path).containers: Required value") }
+        var seen = Set<String>()
+        for (i, c) in spec.containers.enumerated() {
+            if c.name.isEmpty { causes.append("\(path).containers[\(i)].name: Required value") }
+            else if !isDNS1123Label(c.name) { causes.append("\(path).containers[\(i)].name: Invalid value: \"\(c.name)\": \(dns1123Label)") }
+            else if !seen.insert(c.name).inserted { causes.append("\(path).containers[\(i)].name: Duplicate value: \"\(c.name)\"") }
+            if c.image.isEmpty { causes.append("\(path).containers[\(i)].image: Required value") }
+        }
+        if !["Always", "OnFailure", "Never"].contains(spec.restartPolicy) {
+            causes.append("\(path).restartPolicy: Unsupported value: \"\(spec.restartPolicy)\": supported values: \"Always\", \"OnFailure\", \"Never\"")
+        }
+    }
+}

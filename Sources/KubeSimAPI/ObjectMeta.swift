@@ -1,0 +1,75 @@
+import KubeSimCore
+
+/// `metadata` of every object (k8s.io/apimachinery/pkg/apis/meta/v1 ObjectMeta).
+public struct ObjectMeta: Sendable, Equatable {
+    public var name: String
+    public var namespace: String?
+    public var uid: String = ""
+    public var resourceVersion: Int64 = 0
+    public var generation: Int64 = 0
+    /// Simulated time of creation (nanoseconds).
+    public var creationTimestamp: Int64 = 0
+    public var deletionTimestamp: Int64?
+    public var labels: [String: String] = [:]
+    public var annotations: [String: String] = [:]
+    public var ownerReferences: [OwnerReference] = []
+    public var finalizers: [String] = []
+    public var generateName: String?
+
+    public init(name: String, namespace: String? = nil, labels: [String: String] = [:]) {
+        self.name = name
+        self.namespace = namespace
+        self.labels = labels
+    }
+
+    public var controllerRef: OwnerReference? { ownerReferences.first { $0.controller } }
+}
+
+public struct OwnerReference: Sendable, Equatable {
+    public var apiVersion: String
+    public var kind: String
+    public var name: String
+    public var uid: String
+    public var controller: Bool
+    public var blockOwnerDeletion: Bool
+
+    public init(apiVersion: String, kind: String, name: String, uid: String, controller: Bool = true, blockOwnerDeletion: Bool = true) {
+        self.apiVersion = apiVersion
+        self.kind = kind
+        self.name = name
+        self.uid = uid
+        self.controller = controller
+        self.blockOwnerDeletion = blockOwnerDeletion
+    }
+}
+
+/// A kind the API server serves: its names as kubectl knows them.
+public struct ResourceType: Sendable, Hashable {
+    public let kind: String
+    /// Plural resource name, as in the etcd key `/registry/<resource>/…`.
+    public let resource: String
+    public let singular: String
+    public let shortNames: [String]
+    public let apiVersion: String
+    public let namespaced: Bool
+
+    public static let pod = ResourceType(kind: "Pod", resource: "pods", singular: "pod", shortNames: ["po"], apiVersion: "v1", namespaced: true)
+    public static let replicaSet = ResourceType(kind: "ReplicaSet", resource: "replicasets", singular: "replicaset", shortNames: ["rs"], apiVersion: "apps/v1", namespaced: true)
+    public static let deployment = ResourceType(kind: "Deployment", resource: "deployments", singular: "deployment", shortNames: ["deploy"], apiVersion: "apps/v1", namespaced: true)
+    public static let node = ResourceType(kind: "Node", resource: "minions", singular: "node", shortNames: ["no"], apiVersion: "v1", namespaced: false)
+    public static let namespace = ResourceType(kind: "Namespace", resource: "namespaces", singular: "namespace", shortNames: ["ns"], apiVersion: "v1", namespaced: false)
+    public static let event = ResourceType(kind: "Event", resource: "events", singular: "event", shortNames: ["ev"], apiVersion: "v1", namespaced: true)
+
+    public static let all: [ResourceType] = [.pod, .replicaSet, .deployment, .node, .namespace, .event]
+
+    /// The plural kubectl prints and accepts (`nodes`, although etcd keeps them under `minions`).
+    public var plural: String { self == .node ? "nodes" : resource }
+
+    /// Resolves what a user typed (`po`, `pods`, `Deployment`, `deploy`).
+    public static func lookup(_ word: String) -> ResourceType? {
+        let w = word.lowercased()
+        return all.first { $0.plural == w || $0.singular == w || $0.shortNames.contains(w) || $0.kind.lowercased() == w }
+    }
+
+    public static var allNames: [String] { all.flatMap { [$0.plural, $0.singular] + $0.shortNames } }
+}

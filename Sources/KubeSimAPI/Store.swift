@@ -1,0 +1,106 @@
+import KubeSimCore
+
+/// A change to the store, as a watch delivers it.
+public struct WatchEvent: Sendable {
+    public enum Kind: String, Sendable { case added = "ADDED", modified = "MODIFIED", deleted = "DELETED" }
+    public let kind: Kind
+    public let object: APIObject
+    public let resourceVersion: Int64
+}
+
+/// The cluster's etcd: keys `/registry/<resource>/<namespace>/<name>`, one global
+/// increasing revision that becomes each object's resourceVersion, optimistic
+/// concurrency (an update naming an old resourceVersion is refused), and watches that
+/// replay from a revision. Only the API server calls the writing methods.
+public final class Store {
+    public enum StoreError: Error, Equatable {
+        case alreadyExists(String)
+        case notFound(String)
+        case conflict(String)
+    }
+
+    public private(set) var revision: Int64 = 1
+    private var objects: [ResourceType: [String: APIObject]] = [:]
+    /// Every change in revision order (the watch history).
+    public private(set) var history: [WatchEvent] = []
+    private var watchers: [(type: ResourceType?, handler: (WatchEvent) -> Void)] = []
+
+    public init() {}
+
+    public static func key(_ type: ResourceType, namespace: String?, name: String) -> String {
+        if type.namespaced, let ns = namespace { return "/registry/\(type.resource)/\(ns)/\(name)" }
+        return "/registry/\(type.resource)/\(name)"
+    }
+
+    public func get(_ key: String, type: ResourceType) -> APIObject? { objects[type]?[key] }
+
+    /// Objects of a type (in a namespace), sorted by key as etcd returns a range.
+    public func list(_ type: ResourceType, namespace: String? = nil) -> [APIObject] {
+        guard let all = objects[type] else { return [] }
+        let prefix = namespace.map { Store.key(type, namespace: $0, name: "") }
+        return all.keys.sorted().compactMap { k in
+            if let prefix, !k.hasPrefix(prefix) { return nil }
+            return all[k]
+        }
+    }
+
+    public func count(_ type: ResourceType) -> Int { objects[type]?.count ?? 0 }
+
+    /// Every key (for `etcdctl get --prefix`), sorted.
+    public var allKeys: [String] { objects.values.flatMap(\.keys).sorted() }
+
+    public func object(forKey key: String) -> APIObject? {
+        for (_, m) in objects { if let o = m[key] { return o } }
+        return nil
+    }
+
+    @discardableResult
+    public func create(_ object: APIObject) throws -> APIObject {
+        let key = object.key
+        if objects[object.type]?[key] != nil { throw StoreError.alreadyExists(key) }
+        var o = object
+        revision += 1
+        o.metadata.resourceVersion = revision
+        objects[o.type, default: [:]][key] = o
+        publish(WatchEvent(kind: .added, object: o, resourceVersion: revision))
+        return o
+    }
+
+    /// Replaces an object. `expectedVersion` (when given) must be the stored one.
+    @discardableResult
+    public func update(_ object: APIObject, expectedVersion: Int64?) throws -> APIObject {
+        let key = object.key
+        guard let current = objects[object.type]?[key] else { throw StoreError.notFound(key) }
+        if let v = expectedVersion, v != 0, v != current.metadata.resourceVersion { throw StoreError.conflict(key) }
+        var o = object
+        revision += 1
+        o.metadata.resourceVersion = revision
+        objects[o.type]![key] = o
+        publish(WatchEvent(kind: .modified, object: o, resourceVersion: revision))
+        return o
+    }
+
+    @discardableResult
+    public func delete(_ type: ResourceType, key: String) throws -> APIObject {
+        guard var o = objects[type]?.removeValue(forKey: key) else { throw StoreError.notFound(key) }
+        revision += 1
+        o.metadata.resourceVersion = revision
+        publish(WatchEvent(kind: .deleted, object: o, resourceVersion: revision))
+        return o
+    }
+
+    /// Calls `handler` for every later change (of `type`, or all types when nil).
+    public func watch(_ type: ResourceType?, _ handler: @escaping (WatchEvent) -> Void) {
+        watchers.append((type, handler))
+    }
+
+    /// Changes after `revision` (a watch that starts from a resourceVersion).
+    public func changes(since revision: Int64, type: ResourceType? = nil) -> [WatchEvent] {
+        history.filter { $0.resourceVersion > revision && (type == nil || $0.object.type == type) }
+    }
+
+    private func publish(_ e: WatchEvent) {
+        history.append(e)
+        for w in watchers where w.type == nil || w.type == e.object.type { w.handler(e) }
+    }
+}

@@ -1,0 +1,89 @@
+import KubeSimCore
+import KubeSimAPI
+import KubeSimControl
+
+/// One simulated cluster: the clock, etcd, the API server, the controller manager,
+/// the scheduler and a kubelet per node, wired as Kubernetes wires them — every
+/// component watches the API server and writes back through it.
+public final class Cluster {
+    public let clock = EventQueue()
+    public let store = Store()
+    public let api: APIServer
+    public let podInformer, rsInformer, deploymentInformer, nodeInformer: Informer
+    public let events: EventRecorder
+    public let replicaSetController: ReplicaSetController
+    public let deploymentController: DeploymentController
+    public let scheduler: Scheduler
+    public private(set) var kubelets: [String: Kubelet] = [:]
+    /// Watch latency: how long a change takes to reach a component's cache.
+    public static let watchLatency = SimDuration.milliseconds(5)
+    /// The bound `settle` stops at.
+    public var settleLimit = SimDuration.minutes(10)
+
+    public struct Options {
+        public var nodes = 3
+        public var seed: UInt64 = 1
+        public var cpu = Quantity(4)
+        public var memory = Quantity(parsing: "8Gi")!
+        public init() {}
+    }
+
+    public init(_ options: Options) {
+        // One random source for the whole cluster (a box so closures share it).
+        let box = RandomBox(SeededRandom(seed: options.seed))
+        let next: () -> UInt64 = { box.next() }
+        api = APIServer(store: store, clock: clock, random: next)
+        podInformer = Informer(type: .pod, store: store, clock: clock, latency: Self.watchLatency)
+        rsInformer = Informer(type: .replicaSet, store: store, clock: clock, latency: Self.watchLatency)
+        deploymentInformer = Informer(type: .deployment, store: store, clock: clock, latency: Self.watchLatency)
+        nodeInformer = Informer(type: .node, store: store, clock: clock, latency: Self.watchLatency)
+        events = EventRecorder(api: api, clock: clock)
+        replicaSetController = ReplicaSetController(api: api, clock: clock, pods: podInformer, replicaSets: rsInformer, events: events, random: next)
+        deploymentController = DeploymentController(api: api, clock: clock, deployments: deploymentInformer, replicaSets: rsInformer, pods: podInformer, events: events)
+        scheduler = Scheduler(api: api, clock: clock, pods: podInformer, nodes: nodeInformer, events: events, random: next)
+        for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
+            _ = try? api.create(.namespace(Namespace(metadata: ObjectMeta(name: ns))), user: "system:apiserver")
+        }
+        for i in 1...max(1, options.nodes) {
+            let name = i == 1 && options.nodes == 1 ? "node1" : "node\(i)"
+            addNode(name, index: i, cpu: options.cpu, memory: options.memory)
+        }
+        _ = settle()
+    }
+
+    @discardableResult
+    public func addNode(_ name: String, index: Int, cpu: Quantity, memory: Quantity, labels: [String: String] = [:]) -> Kubelet {
+        let k = Kubelet(nodeName: name, index: index, api: api, clock: clock, pods: podInformer)
+        kubelets[name] = k
+        try? k.register(capacity: ["cpu": cpu, "memory": memory, "pods": Quantity(110), "ephemeral-storage": Quantity(parsing: "100Gi")!],
+                        internalIP: "192.168.56.\(10 + index)", labels: labels)
+        return k
+    }
+
+    /// Advances simulated time by `d`, running every event due.
+    public func tick(_ d: SimDuration, interrupted: () -> Bool = { false }) {
+        clock.run(until: clock.now + d.nanoseconds, shouldStop: interrupted)
+    }
+
+    /// Runs until no component has work pending, at most `settleLimit`. Returns what is
+    /// still changing when the bound was hit (empty when settled).
+    @discardableResult
+    public func settle(interrupted: () -> Bool = { false }) -> [String] {
+        let deadline = clock.now + settleLimit.nanoseconds
+        while clock.pendingWork > 0, let t = clock.nextTime, t <= deadline {
+            if interrupted() { break }
+            clock.runNext()
+        }
+        if clock.pendingWork == 0 { return [] }
+        return Array(Set(clock.pendingLabels)).sorted()
+    }
+
+    public var now: SimDuration { clock.nowDuration }
+}
+
+/// Shares one SeededRandom between the components' closures.
+final class RandomBox {
+    var rng: SeededRandom
+    init(_ rng: SeededRandom) { self.rng = rng }
+    func next() -> UInt64 { rng.next() }
+}

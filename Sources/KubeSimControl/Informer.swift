@@ -1,0 +1,81 @@
+import KubeSimCore
+import KubeSimAPI
+
+/// A component's watch on one resource type: a local cache the watch keeps up to date
+/// after a small simulated latency, and handlers that (as upstream's event handlers)
+/// only enqueue keys. Components read their cache, never the store.
+public final class Informer {
+    public let type: ResourceType
+    public private(set) var cache: [String: APIObject] = [:]
+    private var handlers: [(WatchEvent) -> Void] = []
+
+    public init(type: ResourceType, store: Store, clock: EventQueue, latency: SimDuration) {
+        self.type = type
+        for o in store.list(type) { cache[o.key] = o }
+        store.watch(type) { [unowned self] event in
+            clock.schedule(after: latency, label: "watch \(type.plural)") { self.deliver(event) }
+        }
+    }
+
+    public func onChange(_ handler: @escaping (WatchEvent) -> Void) { handlers.append(handler) }
+
+    func deliver(_ e: WatchEvent) {
+        if e.kind == .deleted { cache[e.object.key] = nil } else {
+            // A late event must not overwrite a newer object.
+            if let cur = cache[e.object.key], cur.metadata.resourceVersion > e.object.metadata.resourceVersion { return }
+            cache[e.object.key] = e.object
+        }
+        for h in handlers { h(e) }
+    }
+
+    public func get(namespace: String?, name: String) -> APIObject? {
+        cache[Store.key(type, namespace: namespace, name: name)]
+    }
+
+    /// Cached objects, sorted by key (deterministic iteration).
+    public func list(namespace: String? = nil) -> [APIObject] {
+        let prefix = namespace.map { Store.key(type, namespace: $0, name: "") }
+        return cache.keys.sorted().compactMap { k in
+            if let prefix, !k.hasPrefix(prefix) { return nil }
+            return cache[k]
+        }
+    }
+}
+
+/// A de-duplicating work queue on the simulated clock: `add(key)` schedules one
+/// `sync(key)` after `delay`; adding a key already waiting does nothing, as in
+/// client-go's workqueue.
+public final class WorkQueue {
+    let clock: EventQueue
+    let delay: SimDuration
+    let name: String
+    private var waiting: Set<String> = []
+    let sync: (String) -> Void
+
+    public init(name: String, clock: EventQueue, delay: SimDuration, sync: @escaping (String) -> Void) {
+        self.name = name
+        self.clock = clock
+        self.delay = delay
+        self.sync = sync
+    }
+
+    public func add(_ key: String) {
+        guard !waiting.contains(key) else { return }
+        waiting.insert(key)
+        clock.schedule(after: delay, label: "\(name) sync \(key)") { [unowned self] in
+            self.waiting.remove(key)
+            self.sync(key)
+        }
+    }
+
+    public var isEmpty: Bool { waiting.isEmpty }
+}
+
+/// `namespace/name`, the key controllers queue.
+public func objectKey(_ meta: ObjectMeta) -> String { "\(meta.namespace ?? "")/\(meta.name)" }
+
+func splitKey(_ key: String) -> (String?, String) {
+    let parts = key.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+    if parts.count == 2 { return (parts[0].isEmpty ? nil : String(parts[0]), String(parts[1])) }
+    return (nil, key)
+}

@@ -1,0 +1,197 @@
+import KubeSimCore
+import KubeSimAPI
+
+/// The ReplicaSet controller (pkg/controller/replicaset/replica_set.go): level-triggered
+/// `syncReplicaSet(key)` that claims pods (adopting orphans that match the selector),
+/// creates or deletes pods to match `spec.replicas`, and writes status — all through
+/// the API server. Expectations stop it acting twice before its own writes come back
+/// through the watch.
+public final class ReplicaSetController {
+    let api: APIServer
+    let clock: EventQueue
+    let pods: Informer
+    let replicaSets: Informer
+    var queue: WorkQueue!
+    let random: () -> UInt64
+    let events: EventRecorder
+    /// Outstanding creates/deletes per ReplicaSet key (controller expectations).
+    var expectations: [String: (adds: Int, dels: Int, set: Int64)] = [:]
+    /// Upstream burstReplicas: at most this many creates or deletes per sync.
+    static let burstReplicas = 500
+    /// Counters tests read (creates and deletes issued).
+    public private(set) var created = 0
+    public private(set) var deleted = 0
+
+    public init(api: APIServer, clock: EventQueue, pods: Informer, replicaSets: Informer, events: EventRecorder, random: @escaping () -> UInt64) {
+        self.api = api
+        self.clock = clock
+        self.pods = pods
+        self.replicaSets = replicaSets
+        self.events = events
+        self.random = random
+        queue = WorkQueue(name: "replicaset-controller", clock: clock, delay: .milliseconds(1)) { [unowned self] key in
+            self.syncReplicaSet(key)
+        }
+        replicaSets.onChange { [unowned self] e in
+            if e.kind != .deleted { self.queue.add(objectKey(e.object.metadata)) } else { self.expectations[objectKey(e.object.metadata)] = nil }
+        }
+        pods.onChange { [unowned self] e in self.podChanged(e) }
+    }
+
+    func podChanged(_ e: WatchEvent) {
+        guard let pod = e.object.pod else { return }
+        if let ref = pod.metadata.controllerRef, ref.kind == "ReplicaSet" {
+            let key = "\(pod.metadata.namespace ?? "")/\(ref.name)"
+            if var x = expectations[key] {
+                if e.kind == .added { x.adds = max(0, x.adds - 1) }
+                if e.kind == .deleted { x.dels = max(0, x.dels - 1) }
+                expectations[key] = x
+            }
+            queue.add(key)
+            return
+        }
+        // An orphan: any ReplicaSet whose selector matches may adopt it.
+        if e.kind != .deleted {
+            for rs in replicaSets.list(namespace: pod.metadata.namespace).compactMap(\.replicaSet)
+            where rs.spec.selector.matches(pod.metadata.labels) {
+                queue.add(objectKey(rs.metadata))
+            }
+        }
+    }
+
+    func expectationsSatisfied(_ key: String) -> Bool {
+        guard let x = expectations[key] else { return true }
+        // Upstream's ExpectationsTimeout is 5 minutes.
+        if x.adds <= 0 && x.dels <= 0 || clock.now - x.set > SimDuration.minutes(5).nanoseconds {
+            expectations[key] = nil
+            return true
+        }
+        return false
+    }
+
+    /// syncReplicaSet
+    public func syncReplicaSet(_ key: String) {
+        let (ns, name) = splitKey(key)
+        guard let rs = replicaSets.get(namespace: ns, name: name)?.replicaSet else { return }
+        let needsSync = expectationsSatisfied(key)
+        // Claim: our pods, plus matching orphans (adopted), minus ours that no longer match.
+        var owned: [Pod] = []
+        for pod in pods.list(namespace: ns).compactMap(\.pod) where pod.metadata.deletionTimestamp == nil {
+            if let ref = pod.metadata.controllerRef {
+                guard ref.uid == rs.metadata.uid else { continue }
+                if rs.spec.selector.matches(pod.metadata.labels) { owned.append(pod) } else { release(pod) }
+            } else if rs.spec.selector.matches(pod.metadata.labels), rs.metadata.deletionTimestamp == nil {
+                if let adopted = adopt(pod, by: rs) { owned.append(adopted) }
+            }
+        }
+        let active = owned.filter { $0.status.phase != "Succeeded" && $0.status.phase != "Failed" }
+        if needsSync { manageReplicas(active, rs, key) }
+        updateStatus(rs, owned: active)
+    }
+
+    func adopt(_ pod: Pod, by rs: ReplicaSet) -> Pod? {
+        let ref = OwnerReference(apiVersion: "apps/v1", kind: "ReplicaSet", name: rs.metadata.name, uid: rs.metadata.uid)
+        return try? api.modify(.pod, namespace: pod.metadata.namespace, name: pod.metadata.name, user: "system:serviceaccount:kube-system:replicaset-controller") {
+            var m = $0.metadata
+            m.ownerReferences.append(ref)
+            $0.metadata = m
+        }.pod
+    }
+
+    func release(_ pod: Pod) {
+        _ = try? api.modify(.pod, namespace: pod.metadata.namespace, name: pod.metadata.name, user: "system:serviceaccount:kube-system:replicaset-controller") {
+            var m = $0.metadata
+            m.ownerReferences.removeAll { $0.controller && $0.kind == "ReplicaSet" }
+            $0.metadata = m
+        }
+    }
+
+    /// manageReplicas
+    func manageReplicas(_ active: [Pod], _ rs: ReplicaSet, _ key: String) {
+        let diff = active.count - rs.spec.replicas
+        if diff < 0 {
+            let n = min(-diff, Self.burstReplicas)
+            expectations[key] = (n, 0, clock.now)
+            for _ in 0..<n {
+                var meta = ObjectMeta(name: "", namespace: rs.metadata.namespace, labels: rs.spec.template.labels)
+                meta.generateName = rs.metadata.name + "-"
+                meta.annotations = rs.spec.template.annotations
+                meta.ownerReferences = [OwnerReference(apiVersion: "apps/v1", kind: "ReplicaSet", name: rs.metadata.name, uid: rs.metadata.uid)]
+                do {
+                    let p = try api.create(.pod(Pod(metadata: meta, spec: rs.spec.template.spec)), user: "system:serviceaccount:kube-system:replicaset-controller")
+                    created += 1
+                    events.record(.replicaSet(rs), reason: "SuccessfulCreate", message: "Created pod: \(p.metadata.name)", source: "replicaset-controller")
+                } catch {
+                    expectations[key]?.adds -= 1
+                    events.record(.replicaSet(rs), type: "Warning", reason: "FailedCreate", message: "Error creating: \(error)", source: "replicaset-controller")
+                }
+            }
+        } else if diff > 0 {
+            let n = min(diff, Self.burstReplicas)
+            let victims = Array(Self.podsToDelete(active).prefix(n))
+            expectations[key] = (0, victims.count, clock.now)
+            for p in victims {
+                do {
+                    try api.delete(.pod, namespace: p.metadata.namespace, name: p.metadata.name, user: "system:serviceaccount:kube-system:replicaset-controller")
+                    deleted += 1
+                    events.record(.replicaSet(rs), reason: "SuccessfulDelete", message: "Deleted pod: \(p.metadata.name)", source: "replicaset-controller")
+                } catch {
+                    expectations[key]?.dels -= 1
+                }
+            }
+        }
+    }
+
+    /// The order upstream deletes in (controller.ActivePods' Less, used by
+    /// getPodsToDelete): unassigned before assigned; Pending before Unknown before
+    /// Running; not ready before ready; more restarts first; newer before older.
+    public static func podsToDelete(_ pods: [Pod]) -> [Pod] {
+        func phaseRank(_ p: String) -> Int { p == "Pending" ? 0 : (p == "Unknown" ? 1 : 2) }
+        return pods.sorted { a, b in
+            let aa = a.spec.nodeName != nil, ba = b.spec.nodeName != nil
+            if aa != ba { return !aa }
+            let ap = phaseRank(a.status.phase), bp = phaseRank(b.status.phase)
+            if ap != bp { return ap < bp }
+            if a.status.isReady != b.status.isReady { return !a.status.isReady }
+            if a.status.restartCount != b.status.restartCount { return a.status.restartCount > b.status.restartCount }
+            if a.metadata.creationTimestamp != b.metadata.creationTimestamp { return a.metadata.creationTimestamp > b.metadata.creationTimestamp }
+            return a.metadata.name < b.metadata.name
+        }
+    }
+
+    func updateStatus(_ rs: ReplicaSet, owned: [Pod]) {
+        var s = ReplicaSetStatus()
+        s.replicas = owned.count
+        s.fullyLabeledReplicas = owned.filter { p in rs.spec.template.labels.allSatisfy { p.metadata.labels[$0.key] == $0.value } }.count
+        s.readyReplicas = owned.filter(\.status.isReady).count
+        s.availableReplicas = owned.filter { isAvailable($0, minReadySeconds: rs.spec.minReadySeconds) }.count
+        s.observedGeneration = rs.metadata.generation
+        guard s != rs.status else { return }
+        _ = try? api.modify(.replicaSet, namespace: rs.metadata.namespace, name: rs.metadata.name, user: "system:serviceaccount:kube-system:replicaset-controller") {
+            guard var r = $0.replicaSet else { return }
+            r.status = s
+            $0 = .replicaSet(r)
+        }
+    }
+
+    func isAvailable(_ p: Pod, minReadySeconds: Int) -> Bool {
+        guard p.status.isReady, let c = p.status.condition("Ready") else { return false }
+        return minReadySeconds == 0 || clock.now - c.lastTransitionTime >= SimDuration.seconds(Int64(minReadySeconds)).nanoseconds
+    }
+}
+
+/// Writes Events through the API server, merging repeats as the event recorder does.
+public final class EventRecorder {
+    let api: APIServer
+    let clock: EventQueue
+    public init(api: APIServer, clock: EventQueue) { self.api = api; self.clock = clock }
+
+    public func record(_ o: APIObject, type: String = "Normal", reason: String, message: String, source: String) {
+        let meta = o.metadata
+        var emeta = ObjectMeta(name: "", namespace: meta.namespace ?? "default")
+        emeta.generateName = meta.name + "."
+        let e = Event(metadata: emeta, involvedKind: o.type.kind, involvedName: meta.name, involvedNamespace: meta.namespace,
+                      reason: reason, message: message, type: type, source: source, firstTimestamp: clock.now, lastTimestamp: clock.now)
+        _ = try? api.create(.event(e), user: "system:serviceaccount:kube-system:\(source)")
+    }
+}
