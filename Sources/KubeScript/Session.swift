@@ -121,7 +121,9 @@ public final class Session {
             } else if interactive && e.isCommandFailure || e.location == nil {
                 diagnosticSink((color ? "\u{1B}[1;31merror:\u{1B}[0m " : "error: ") + e.message)
             } else {
-                emit(Diagnostic(.error, e.message, at: e.location!), prefix: runtimePrefix())
+                // A tool's own "error: " would repeat the diagnostic's label.
+                let message = e.isCommandFailure && e.message.hasPrefix("error: ") ? String(e.message.dropFirst(7)) : e.message
+                emit(Diagnostic(.error, message, at: e.location!), prefix: runtimePrefix())
             }
         case let e as ParseFailure:
             for d in e.diagnostics { emit(d) }

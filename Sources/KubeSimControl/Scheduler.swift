@@ -15,6 +15,9 @@ public final class Scheduler {
     var queue: WorkQueue!
     /// Pods that fitted nowhere; retried when a node or pod changes.
     var unschedulable: Set<String> = []
+    /// Pods bound but not yet seen bound through the watch (upstream's assumed pods):
+    /// counted on their node so back-to-back decisions see each other.
+    var assumed: [String: String] = [:]
     public private(set) var bound = 0
 
     public init(api: APIServer, clock: EventQueue, pods: Informer, nodes: Informer, events: EventRecorder, random: @escaping () -> UInt64) {
@@ -49,16 +52,26 @@ public final class Scheduler {
         var requestedCPU: Int64 = 0
         var requestedMemory: Int64 = 0
         var podCount = 0
+        /// Requests with upstream's non-zero defaults (100m CPU, 200Mi), for scoring.
+        var nonZeroCPU: Int64 = 0
+        var nonZeroMemory: Int64 = 0
     }
+
+    static let defaultMilliCPU: Int64 = 100
+    static let defaultMemoryMilli: Int64 = 200 * 1024 * 1024 * 1000
 
     func nodeInfos() -> [NodeInfo] {
         var infos: [String: NodeInfo] = [:]
         for n in nodes.list().compactMap(\.node) { infos[n.metadata.name] = NodeInfo(node: n) }
         for p in pods.list().compactMap(\.pod) {
-            guard let n = p.spec.nodeName, infos[n] != nil, p.status.phase != "Succeeded", p.status.phase != "Failed" else { continue }
+            let key = objectKey(p.metadata)
+            if p.spec.nodeName != nil { assumed[key] = nil }
+            guard let n = p.spec.nodeName ?? assumed[key], infos[n] != nil, p.status.phase != "Succeeded", p.status.phase != "Failed" else { continue }
             infos[n]!.requestedCPU += Self.request(p, "cpu")
             infos[n]!.requestedMemory += Self.request(p, "memory")
             infos[n]!.podCount += 1
+            infos[n]!.nonZeroCPU += Swift.max(Self.request(p, "cpu"), Self.defaultMilliCPU)
+            infos[n]!.nonZeroMemory += Swift.max(Self.request(p, "memory"), Self.defaultMemoryMilli)
         }
         return infos.keys.sorted().map { infos[$0]! }
     }
@@ -107,9 +120,9 @@ public final class Scheduler {
     static func score(_ p: Pod, _ n: NodeInfo) -> Int {
         let allocCPU = Double(n.node.allocatable["cpu"]?.milli ?? 1), allocMem = Double(n.node.allocatable["memory"]?.milli ?? 1)
         // Non-zero defaults for pods without requests (100m CPU, 200Mi), as upstream scoring does.
-        let podCPU = Double(max(request(p, "cpu"), 100)), podMem = Double(max(request(p, "memory"), 200 * 1024 * 1024 * 1000))
-        let cpuFrac = min(1, (Double(n.requestedCPU) + podCPU) / allocCPU)
-        let memFrac = min(1, (Double(n.requestedMemory) + podMem) / allocMem)
+        let podCPU = Double(max(request(p, "cpu"), defaultMilliCPU)), podMem = Double(max(request(p, "memory"), defaultMemoryMilli))
+        let cpuFrac = min(1, (Double(n.nonZeroCPU) + podCPU) / allocCPU)
+        let memFrac = min(1, (Double(n.nonZeroMemory) + podMem) / allocMem)
         let least = Int(((1 - cpuFrac) * 100 + (1 - memFrac) * 100) / 2)
         let balanced = Int((1 - abs(cpuFrac - memFrac) / 2) * 100)
         return least + balanced
@@ -118,7 +131,7 @@ public final class Scheduler {
     /// scheduleOne
     func scheduleOne(_ key: String) {
         let (ns, name) = splitKey(key)
-        guard let pod = pods.get(namespace: ns, name: name)?.pod, pod.spec.nodeName == nil else { return }
+        guard let pod = pods.get(namespace: ns, name: name)?.pod, pod.spec.nodeName == nil, assumed[key] == nil else { return }
         let infos = nodeInfos()
         var reasons: [String: Int] = [:]
         var feasible: [NodeInfo] = []
@@ -149,6 +162,7 @@ public final class Scheduler {
                 $0 = .pod(p)
             }
             bound += 1
+            assumed[key] = chosen.node.metadata.name
             events.record(.pod(pod), reason: "Scheduled", message: "Successfully assigned \(ns ?? "default")/\(name) to \(chosen.node.metadata.name)", source: "default-scheduler")
         } catch {
             queue.add(key)

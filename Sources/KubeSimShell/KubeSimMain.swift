@@ -1,5 +1,6 @@
 import ArgumentParser
 import KubeScript
+import KubeSimBindings
 
 /// The `kubesim` command line.
 public struct KubeSimCommand: ParsableCommand {
@@ -43,7 +44,7 @@ public struct GlobalOptions: ParsableArguments {
 /// Builds a session with every command registered.
 public enum SessionFactory {
     /// Where bindings modules add their commands.
-    nonisolated(unsafe) public static var registerBindings: [(CommandRegistry) -> Void] = []
+    nonisolated(unsafe) public static var registerBindings: [(CommandRegistry) -> Void] = [ClusterBindings.register]
 
     public static func makeRegistry() -> CommandRegistry {
         let r = CommandRegistry()
@@ -54,8 +55,10 @@ public enum SessionFactory {
 
     public static func make(seed: UInt64 = 1, maxSteps: Int = 50_000_000, isTerminal: Bool = false, color: Bool = false,
                             output: @escaping (String) -> Void, diagnostics: @escaping (String) -> Void) -> Session {
-        Session(registry: makeRegistry(), seed: seed, maxSteps: maxSteps,
-                isTerminal: isTerminal, color: color, output: output, diagnostics: diagnostics)
+        let session = Session(registry: makeRegistry(), seed: seed, maxSteps: maxSteps,
+                              isTerminal: isTerminal, color: color, output: output, diagnostics: diagnostics)
+        ClusterBindings.attach(session)
+        return session
     }
 
     static func make(_ options: GlobalOptions, isTerminal: Bool, color: Bool,

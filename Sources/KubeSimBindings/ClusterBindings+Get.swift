@@ -1,0 +1,296 @@
+import KubeScript
+import KubeSimCore
+import KubeSimAPI
+import KubeSimControl
+import KubeSimCluster
+
+extension ClusterBindings {
+    static func get(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
+        guard let typesWord = inv.positionals.first else {
+            throw CommandFailure("You must specify the type of resource to get. Use \"kubectl api-resources\" for a complete list of supported resources.")
+        }
+        var types: [ResourceType] = []
+        for w in typesWord.split(separator: ",").map(String.init) {
+            guard let t = ResourceType.lookup(w) else { throw unknownType(w, inv) }
+            types.append(t)
+        }
+        let c = cluster(ctx)
+        let allNS = inv.has("all-namespaces")
+        let ns = inv.flag("namespace") ?? "default"
+        var selector: LabelSelector?
+        if let l = inv.flag("selector") {
+            do { selector = try LabelSelector.parse(l) } catch let e as LabelSelector.ParseError { throw CommandFailure("error: \(e.message)") }
+        }
+        let output = inv.flag("output")
+        if let o = output, !["wide", "name"].contains(o) {
+            throw CommandFailure("error: unable to match a printer suitable for the output format \"\(o)\", allowed formats are: name,wide")
+        }
+        var sections: [String] = []
+        var names = Array(inv.positionals.dropFirst())
+        var values: [Value] = []
+        for type in types {
+            var objects: [APIObject]
+            if !names.isEmpty {
+                objects = []
+                for n in names { objects.append(try api { try c.api.get(type, namespace: ns, name: n) }) }
+            } else {
+                objects = c.api.list(type, namespace: allNS ? nil : ns, selector: selector)
+            }
+            values += objects.map { .object(ObjectValue($0, now: c.clock.now)) }
+            if objects.isEmpty { continue }
+            if output == "name" {
+                sections.append(objects.map { "\(APIErrorNames.qualified(type))/\($0.metadata.name)" }.joined(separator: "\n"))
+                continue
+            }
+            sections.append(table(type, objects, now: c.clock.now, wide: output == "wide", allNS: allNS && type.namespaced, labels: inv.has("show-labels")))
+        }
+        names = []
+        if sections.isEmpty {
+            let msg = allNS || !(types.first?.namespaced ?? true) ? "No resources found" : "No resources found in \(ns) namespace."
+            return CommandResult(output: msg, value: .list([]))
+        }
+        return CommandResult(output: sections.joined(separator: "\n\n"), value: .list(values))
+    }
+
+    static func table(_ type: ResourceType, _ objects: [APIObject], now: Int64, wide: Bool, allNS: Bool, labels: Bool) -> String {
+        var header: [String]
+        var rows: [[String]]
+        switch type {
+        case .pod:
+            header = ["NAME", "READY", "STATUS", "RESTARTS", "AGE"] + (wide ? ["IP", "NODE", "NOMINATED NODE", "READINESS GATES"] : [])
+            rows = objects.compactMap(\.pod).map { Format.podRow($0, now: now, wide: wide) }
+        case .deployment:
+            header = ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"] + (wide ? ["CONTAINERS", "IMAGES", "SELECTOR"] : [])
+            rows = objects.compactMap(\.deployment).map { d in
+                var r = [d.metadata.name, "\(d.status.readyReplicas)/\(d.spec.replicas)", String(d.status.updatedReplicas), String(d.status.availableReplicas), Format.age(now - d.metadata.creationTimestamp)]
+                if wide { r += [d.spec.template.spec.containers.map(\.name).joined(separator: ","), d.spec.template.spec.containers.map(\.image).joined(separator: ","), d.spec.selector.description] }
+                return r
+            }
+        case .replicaSet:
+            header = ["NAME", "DESIRED", "CURRENT", "READY", "AGE"] + (wide ? ["CONTAINERS", "IMAGES", "SELECTOR"] : [])
+            rows = objects.compactMap(\.replicaSet).map { rs in
+                var r = [rs.metadata.name, String(rs.spec.replicas), String(rs.status.replicas), String(rs.status.readyReplicas), Format.age(now - rs.metadata.creationTimestamp)]
+                if wide { r += [rs.spec.template.spec.containers.map(\.name).joined(separator: ","), rs.spec.template.spec.containers.map(\.image).joined(separator: ","), rs.spec.selector.description] }
+                return r
+            }
+        case .node:
+            header = ["NAME", "STATUS", "ROLES", "AGE", "VERSION"] + (wide ? ["INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"] : [])
+            rows = objects.compactMap(\.node).map { n in
+                var status = n.isReady ? "Ready" : "NotReady"
+                if n.unschedulable { status += ",SchedulingDisabled" }
+                var r = [n.metadata.name, status, "<none>", Format.age(now - n.metadata.creationTimestamp), n.kubeletVersion]
+                if wide { r += [n.internalIP, "<none>", "Debian GNU/Linux 12 (bookworm)", "6.1.0-kubesim", "containerd://1.7.13"] }
+                return r
+            }
+        case .namespace:
+            header = ["NAME", "STATUS", "AGE"]
+            rows = objects.compactMap(\.namespaceObject).map { [$0.metadata.name, $0.phase, Format.age(now - $0.metadata.creationTimestamp)] }
+        case .event:
+            header = ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+            rows = objects.compactMap(\.event).sorted { $0.lastTimestamp < $1.lastTimestamp || ($0.lastTimestamp == $1.lastTimestamp && $0.metadata.resourceVersion < $1.metadata.resourceVersion) }.map {
+                [Format.age(now - $0.lastTimestamp), $0.type, $0.reason, "\($0.involvedKind.lowercased())/\($0.involvedName)", $0.message]
+            }
+        default:
+            header = ["NAME", "AGE"]
+            rows = objects.map { [$0.metadata.name, Format.age(now - $0.metadata.creationTimestamp)] }
+        }
+        if labels {
+            header.append("LABELS")
+            for (i, o) in objects.enumerated() where i < rows.count {
+                let l = o.metadata.labels
+                rows[i].append(l.isEmpty ? "<none>" : l.keys.sorted().map { "\($0)=\(l[$0]!)" }.joined(separator: ","))
+            }
+        }
+        if allNS {
+            header.insert("NAMESPACE", at: 0)
+            for (i, o) in objects.enumerated() where i < rows.count { rows[i].insert(o.metadata.namespace ?? "", at: 0) }
+        }
+        return Format.table(header, rows)
+    }
+
+    // MARK: - rollout
+
+    static func deploymentTarget(_ inv: Invocation, _ ctx: CommandContext, _ verb: String) throws -> (Cluster, String, String) {
+        let (type, name, _) = try target(inv, verb: "rollout \(verb)")
+        guard type == .deployment else { throw CommandFailure("error: no rollout \(verb) for \(type.plural) here; use deployment/NAME") }
+        return (cluster(ctx), name, inv.flag("namespace") ?? "default")
+    }
+
+    /// kubectl's DeploymentStatusViewer messages; runs the clock until the rollout is
+    /// done (or the timeout, default 10 simulated minutes).
+    static func rolloutStatus(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
+        let (c, name, ns) = try deploymentTarget(inv, ctx, "status")
+        var limit = SimDuration.minutes(10)
+        if let t = inv.flag("timeout") {
+            guard let d = SimDuration(parsing: t) else { throw inv.error("rollout status: invalid timeout '\(t)'") }
+            limit = d
+        }
+        let deadline = c.clock.now + limit.nanoseconds
+        var lines: [String] = []
+        while true {
+            let d = try api { try c.api.get(.deployment, namespace: ns, name: name) }.deployment!
+            let (msg, done, failed) = statusMessage(d)
+            if lines.last != msg { lines.append(msg) }
+            if failed { throw CommandFailure(msg, output: lines.dropLast().map { $0 + "\n" }.joined()) }
+            if done { break }
+            guard c.clock.now < deadline, c.clock.nextTime != nil, !ctx.isInterrupted() else {
+                throw CommandFailure("error: timed out waiting for the condition", output: lines.map { $0 + "\n" }.joined())
+            }
+            c.clock.runNext()
+        }
+        return CommandResult(output: lines.joined(separator: "\n"))
+    }
+
+    static func statusMessage(_ d: Deployment) -> (String, done: Bool, failed: Bool) {
+        let name = d.metadata.name
+        guard d.metadata.generation <= d.status.observedGeneration else {
+            return ("Waiting for deployment spec update to be observed...", false, false)
+        }
+        if d.status.conditions.first(where: { $0.type == "Progressing" })?.reason == "ProgressDeadlineExceeded" {
+            return ("error: deployment \"\(name)\" exceeded its progress deadline", false, true)
+        }
+        if d.status.updatedReplicas < d.spec.replicas {
+            return ("Waiting for deployment \"\(name)\" rollout to finish: \(d.status.updatedReplicas) out of \(d.spec.replicas) new replicas have been updated...", false, false)
+        }
+        if d.status.replicas > d.status.updatedReplicas {
+            return ("Waiting for deployment \"\(name)\" rollout to finish: \(d.status.replicas - d.status.updatedReplicas) old replicas are pending termination...", false, false)
+        }
+        if d.status.availableReplicas < d.status.updatedReplicas {
+            return ("Waiting for deployment \"\(name)\" rollout to finish: \(d.status.availableReplicas) of \(d.status.updatedReplicas) updated replicas are available...", false, false)
+        }
+        return ("deployment \"\(name)\" successfully rolled out", true, false)
+    }
+
+    static func ownedReplicaSets(_ c: Cluster, _ d: Deployment) -> [ReplicaSet] {
+        c.api.list(.replicaSet, namespace: d.metadata.namespace).compactMap(\.replicaSet)
+            .filter { $0.metadata.controllerRef?.uid == d.metadata.uid }
+            .sorted { revision($0) < revision($1) }
+    }
+
+    static func revision(_ rs: ReplicaSet) -> Int { Int(rs.metadata.annotations[DeploymentController.revisionAnnotation] ?? "") ?? 0 }
+
+    static func rolloutHistory(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
+        let (c, name, ns) = try deploymentTarget(inv, ctx, "history")
+        let d = try api { try c.api.get(.deployment, namespace: ns, name: name) }.deployment!
+        let rows = ownedReplicaSets(c, d).map { [String(revision($0)), $0.metadata.annotations["kubernetes.io/change-cause"] ?? "<none>"] }
+        return CommandResult(output: "deployment.apps/\(name) \n" + Format.table(["REVISION", "CHANGE-CAUSE"], rows, padding: 2))
+    }
+
+    static func rolloutUndo(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
+        let (c, name, ns) = try deploymentTarget(inv, ctx, "undo")
+        let d = try api { try c.api.get(.deployment, namespace: ns, name: name) }.deployment!
+        let history = ownedReplicaSets(c, d)
+        let target: ReplicaSet?
+        if let r = inv.flag("to-revision"), let n = Int(r), n != 0 {
+            target = history.first { revision($0) == n }
+            if target == nil { throw CommandFailure("error: unable to find specified revision \(n) in history") }
+        } else {
+            // The revision before the current one.
+            target = history.count >= 2 ? history[history.count - 2] : nil
+            if target == nil { throw CommandFailure("error: no rollout history found for deployment \"\(name)\"") }
+        }
+        var template = target!.spec.template
+        template.labels["pod-template-hash"] = nil
+        if template == d.spec.template {
+            return CommandResult(output: "deployment.apps/\(name) skipped rollback (current template already matches revision \(revision(target!)))")
+        }
+        try api {
+            try c.api.modify(.deployment, namespace: ns, name: name) { o in
+                guard var x = o.deployment else { return }
+                x.spec.template = template
+                o = .deployment(x)
+            }
+        }
+        return CommandResult(output: "deployment.apps/\(name) rolled back")
+    }
+
+    static func setPaused(_ inv: Invocation, _ ctx: CommandContext, _ paused: Bool) throws -> CommandResult {
+        let (c, name, ns) = try deploymentTarget(inv, ctx, paused ? "pause" : "resume")
+        let d = try api { try c.api.get(.deployment, namespace: ns, name: name) }.deployment!
+        if d.spec.paused == paused {
+            throw CommandFailure("error: deployments.apps \"\(name)\" is \(paused ? "already paused" : "not paused")")
+        }
+        try api {
+            try c.api.modify(.deployment, namespace: ns, name: name) { o in
+                guard var x = o.deployment else { return }
+                x.spec.paused = paused
+                o = .deployment(x)
+            }
+        }
+        return CommandResult(output: "deployment.apps/\(name) \(paused ? "paused" : "resumed")")
+    }
+
+    static func rolloutRestart(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
+        let (c, name, ns) = try deploymentTarget(inv, ctx, "restart")
+        try api {
+            try c.api.modify(.deployment, namespace: ns, name: name) { o in
+                guard var x = o.deployment else { return }
+                x.spec.template.annotations["kubectl.kubernetes.io/restartedAt"] = SimDuration(nanoseconds: c.clock.now).description
+                o = .deployment(x)
+            }
+        }
+        return CommandResult(output: "deployment.apps/\(name) restarted")
+    }
+
+    // MARK: - etcd
+
+    static func etcdGet(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
+        guard inv.positionals.count == 1 else { throw inv.error("etcdctl get: expected one key") }
+        let c = cluster(ctx)
+        let key = inv.positionals[0]
+        let keys = inv.has("prefix") ? c.store.allKeys.filter { $0.hasPrefix(key) } : c.store.allKeys.filter { $0 == key }
+        // etcdctl prints each key on its own line, then the value (or, with
+        // --keys-only, an empty line).
+        var out = ""
+        for k in keys {
+            out += k + "\n"
+            if inv.has("keys-only") { out += "\n"; continue }
+            if let o = c.store.object(forKey: k) { out += summary(o) + "\n" }
+        }
+        return CommandResult(output: out, value: .list(keys.map { .string($0) }))
+    }
+
+    /// The stored object's identity, as the first lines of its manifest.
+    static func summary(_ o: APIObject) -> String {
+        var lines = ["apiVersion: \(o.type.apiVersion)", "kind: \(o.type.kind)", "metadata:", "  name: \(o.metadata.name)"]
+        if let ns = o.metadata.namespace { lines.append("  namespace: \(ns)") }
+        lines.append("  resourceVersion: \"\(o.metadata.resourceVersion)\"")
+        lines.append("  uid: \(o.metadata.uid)")
+        return lines.joined(separator: "\n")
+    }
+
+    // MARK: - queries
+
+    /// `pods(app=web, phase=Running)`: label selectors, plus field filters for
+    /// `phase`, `node`/`nodeName`, `namespace` and `ready`.
+    static func query(_ type: ResourceType, _ args: [Value], _ site: CallSite, _ ctx: CommandContext) throws -> Value {
+        let c = cluster(ctx)
+        var labelParts: [String] = []
+        var fields: [(String, String, Bool)] = []
+        var namespace: String? = "default"
+        for a in args {
+            guard case .string(let s) = a else { throw site.error("\(type.plural): expected selectors such as app=web, found \(a.typeName)") }
+            for part in s.split(separator: ",").map(String.init) {
+                let negated = part.contains("!=")
+                let kv = part.split(separator: negated ? "!=" : "=", maxSplits: 1).map(String.init)
+                if kv.count == 2, ["phase", "node", "nodeName", "ready", "status"].contains(kv[0]) {
+                    fields.append((kv[0], kv[1], negated))
+                } else if kv.count == 2, kv[0] == "namespace" {
+                    namespace = kv[1] == "*" ? nil : kv[1]
+                } else {
+                    labelParts.append(part)
+                }
+            }
+        }
+        let selector: LabelSelector
+        do { selector = try LabelSelector.parse(labelParts.joined(separator: ",")) } catch let e as LabelSelector.ParseError { throw site.error("\(type.plural): \(e.message)") }
+        var objects = c.api.list(type, namespace: type.namespaced ? namespace : nil, selector: selector)
+        for (field, want, negated) in fields {
+            objects = objects.filter { o in
+                let v = ObjectValue(o, now: c.clock.now).member(field == "node" ? "nodeName" : field)
+                return (v?.displayText == want) != negated
+            }
+        }
+        return .list(objects.map { .object(ObjectValue($0, now: c.clock.now)) })
+    }
+}

@@ -1,0 +1,281 @@
+import KubeScript
+import KubeSimCore
+import KubeSimAPI
+import KubeSimControl
+import KubeSimCluster
+
+/// Connects KubeScript to the cluster: kubectl-style commands and query functions
+/// registered in the language's command registry. The language never imports the
+/// cluster; this module is the only place that knows both.
+public enum ClusterBindings {
+    static let stateKey = "cluster"
+
+    /// The session's cluster, created with defaults (3 nodes, the session's seed) on
+    /// first use.
+    static func cluster(_ ctx: CommandContext) -> Cluster {
+        if let c = ctx.state[stateKey] as? Cluster { return c }
+        var o = Cluster.Options()
+        o.seed = ctx.seed
+        let c = Cluster(o)
+        ctx.state[stateKey] = c
+        return c
+    }
+
+    static let namespaceFlag = FlagSpec("namespace", short: "n", value: "NS", help: "the namespace (default: default)")
+
+    public static func register(_ r: CommandRegistry) {
+        let resourceCompleter: @Sendable (Int, [String]) -> [String] = { index, _ in index == 0 ? ResourceType.allNames : [] }
+
+        r.register(CommandSpec("cluster", summary: "create a cluster (cluster nodes=3 seed=42) or show the current one",
+                               usage: "cluster [nodes=N] [seed=N] [cpu=Q] [memory=Q]") { inv, ctx in
+            try clusterCommand(inv, ctx)
+        })
+        r.register(CommandSpec("tick", summary: "advance simulated time, running every event due", usage: "tick DURATION") { inv, ctx in
+            guard inv.positionals.count == 1, let d = SimDuration(parsing: inv.positionals[0]), d >= .zero else {
+                throw inv.error("tick: expected a duration such as 100ms, 10s or 2m")
+            }
+            let c = cluster(ctx)
+            c.tick(d, interrupted: ctx.isInterrupted)
+            return CommandResult(value: .duration(c.now))
+        })
+        r.register(CommandSpec("settle", summary: "run until no component has pending work (at most 10 simulated minutes)",
+                               usage: "settle [--timeout=DURATION]", flags: [FlagSpec("timeout", value: "DURATION", help: "the bound (default 10m)")]) { inv, ctx in
+            let c = cluster(ctx)
+            if let t = inv.flag("timeout") {
+                guard let d = SimDuration(parsing: t) else { throw inv.error("settle: invalid duration '\(t)'") }
+                c.settleLimit = d
+            }
+            let busy = c.settle(interrupted: ctx.isInterrupted)
+            if !busy.isEmpty {
+                return CommandResult(output: "settle: still changing after \(c.settleLimit): \(busy.prefix(5).joined(separator: ", "))", value: .bool(false))
+            }
+            return CommandResult(value: .bool(true))
+        })
+        r.register(CommandSpec("create", summary: "create a resource", usage: "create deployment NAME --image=IMAGE [--replicas=N] [--port=N] | create namespace NAME",
+                               subcommands: [
+                                CommandSpec("deployment", aliases: ["deploy"], summary: "create a deployment with the given name",
+                                            usage: "create deployment NAME --image=IMAGE [--replicas=N] [--port=N]",
+                                            flags: [FlagSpec("image", value: "IMAGE", help: "the container image"),
+                                                    FlagSpec("replicas", short: "r", value: "N", help: "number of replicas (default 1)"),
+                                                    FlagSpec("port", value: "PORT", help: "the container port"),
+                                                    namespaceFlag]) { inv, ctx in try createDeployment(inv, ctx) },
+                                CommandSpec("namespace", aliases: ["ns"], summary: "create a namespace", usage: "create namespace NAME") { inv, ctx in
+                                    guard inv.positionals.count == 1 else { throw inv.error("create namespace: expected exactly one name") }
+                                    let c = cluster(ctx)
+                                    try api { try c.api.create(.namespace(Namespace(metadata: ObjectMeta(name: inv.positionals[0])))) }
+                                    return CommandResult(output: "namespace/\(inv.positionals[0]) created")
+                                },
+                               ]))
+        r.register(CommandSpec("scale", summary: "set the replicas of a deployment or replica set",
+                               usage: "scale deployment/NAME --replicas=N", flags: [FlagSpec("replicas", value: "N", help: "the new count"), namespaceFlag],
+                               handler: { inv, ctx in try scale(inv, ctx) }, completer: resourceCompleter))
+        r.register(CommandSpec("set", summary: "change a field of a resource", usage: "set image deployment/NAME CONTAINER=IMAGE",
+                               subcommands: [CommandSpec("image", summary: "update a container image", usage: "set image deployment/NAME CONTAINER=IMAGE",
+                                                         flags: [namespaceFlag]) { inv, ctx in try setImage(inv, ctx) }]))
+        r.register(CommandSpec("get", summary: "list resources as kubectl does",
+                               usage: "get TYPE [NAME] [-o wide|name] [-l SELECTOR] [-n NS] [-A] [--show-labels]",
+                               flags: [FlagSpec("output", short: "o", value: "FORMAT", help: "wide or name"),
+                                       FlagSpec("selector", short: "l", value: "SELECTOR", help: "label selector (app=web,tier!=db)"),
+                                       namespaceFlag,
+                                       FlagSpec("all-namespaces", short: "A", help: "list across all namespaces"),
+                                       FlagSpec("show-labels", help: "add a LABELS column")],
+                               handler: { inv, ctx in try get(inv, ctx) }, completer: resourceCompleter))
+        r.register(CommandSpec("delete", summary: "delete a resource", usage: "delete TYPE NAME | delete TYPE/NAME",
+                               flags: [namespaceFlag], handler: { inv, ctx in try delete(inv, ctx) }, completer: resourceCompleter))
+        r.register(CommandSpec("rollout", summary: "manage the rollout of a deployment", usage: "rollout status|history|undo|pause|resume|restart deployment/NAME",
+                               subcommands: [
+                                CommandSpec("status", summary: "wait for the rollout to finish (runs the clock)", flags: [namespaceFlag, FlagSpec("timeout", value: "DURATION", help: "give up after this long")]) { inv, ctx in try rolloutStatus(inv, ctx) },
+                                CommandSpec("history", summary: "list the revisions", flags: [namespaceFlag]) { inv, ctx in try rolloutHistory(inv, ctx) },
+                                CommandSpec("undo", summary: "roll back to the previous (or a given) revision", flags: [namespaceFlag, FlagSpec("to-revision", value: "N", help: "the revision")]) { inv, ctx in try rolloutUndo(inv, ctx) },
+                                CommandSpec("pause", summary: "pause the rollout", flags: [namespaceFlag]) { inv, ctx in try setPaused(inv, ctx, true) },
+                                CommandSpec("resume", summary: "resume the rollout", flags: [namespaceFlag]) { inv, ctx in try setPaused(inv, ctx, false) },
+                                CommandSpec("restart", summary: "restart the pods (new template annotation)", flags: [namespaceFlag]) { inv, ctx in try rolloutRestart(inv, ctx) },
+                               ]))
+        r.register(CommandSpec("etcdctl", summary: "read the store as etcdctl does", usage: "etcdctl get KEY [--prefix] [--keys-only]",
+                               subcommands: [CommandSpec("get", summary: "get keys and values",
+                                                         flags: [FlagSpec("prefix", help: "every key with this prefix"), FlagSpec("keys-only", help: "keys, no values")]) { inv, ctx in
+                                   try etcdGet(inv, ctx)
+                               }]))
+        r.register(CommandSpec("audit", summary: "the API server's audit log: every write", usage: "audit [--tail=N]",
+                               flags: [FlagSpec("tail", value: "N", help: "only the last N entries")]) { inv, ctx in
+            let c = cluster(ctx)
+            var entries = c.api.audit[...]
+            if let t = inv.flag("tail"), let n = Int(t) { entries = entries.suffix(n) }
+            let rows = entries.map { [SimDuration(nanoseconds: $0.time).description, $0.user, $0.verb, $0.key, String($0.resourceVersion)] }
+            return CommandResult(output: Format.table(["TIME", "USER", "VERB", "KEY", "RV"], rows))
+        })
+
+        // Queries: one function per kind; plural lists take selectors.
+        for type in [ResourceType.pod, .replicaSet, .deployment, .node, .namespace, .event] {
+            r.register(function: Function(native: type.plural, arity: 0...Int.max) { args, site in
+                try query(type, args, site, ctxOf(r))
+            })
+            r.register(function: Function(native: type.singular, arity: 1...2) { args, site in
+                guard case .string(let name) = args[0] else { throw site.error("\(type.singular): expected a name string") }
+                var ns: String? = "default"
+                if args.count == 2, case .string(let n) = args[1] { ns = n }
+                let c = cluster(ctxOf(r))
+                guard let o = try? c.api.get(type, namespace: ns, name: name) else { return .nil }
+                return .object(ObjectValue(o, now: c.clock.now))
+            })
+        }
+        r.register(function: Function(native: "now", arity: 0...0) { _, _ in .duration(cluster(ctxOf(r)).now) })
+    }
+
+    /// The context a query runs in (functions get no context argument).
+    nonisolated(unsafe) static var contexts: [ObjectIdentifier: CommandContext] = [:]
+    /// Connects a session: queries find its cluster, and runtime errors carry the
+    /// simulated time (`[t=12.5s] `) once a cluster exists.
+    public static func attach(_ session: Session) {
+        let ctx = session.context
+        contexts[ObjectIdentifier(ctx.registry)] = ctx
+        session.runtimePrefix = { [weak ctx] in
+            guard let c = ctx?.state[stateKey] as? Cluster else { return "" }
+            return "[t=\(c.now)] "
+        }
+    }
+    static func ctxOf(_ r: CommandRegistry) -> CommandContext { contexts[ObjectIdentifier(r)]! }
+
+    // MARK: - helpers
+
+    /// Runs an API call, turning API errors into the command failure kubectl prints.
+    @discardableResult
+    static func api<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as APIError { throw CommandFailure(e.description) }
+    }
+
+    /// `deployment/web` or (`deployment`, `web`) from the positionals.
+    static func target(_ inv: Invocation, verb: String) throws -> (ResourceType, String, rest: [String]) {
+        guard let first = inv.positionals.first else { throw inv.error("\(verb): expected TYPE/NAME or TYPE NAME") }
+        if let slash = first.firstIndex(of: "/") {
+            let typeWord = String(first[..<slash])
+            guard let type = ResourceType.lookup(typeWord) else { throw unknownType(typeWord, inv) }
+            return (type, String(first[first.index(after: slash)...]), Array(inv.positionals.dropFirst()))
+        }
+        guard let type = ResourceType.lookup(first) else { throw unknownType(first, inv) }
+        guard inv.positionals.count >= 2 else { throw inv.error("\(verb): expected a name after '\(first)'") }
+        return (type, inv.positionals[1], Array(inv.positionals.dropFirst(2)))
+    }
+
+    static func unknownType(_ word: String, _ inv: Invocation) -> Error {
+        let s = Suggest.nearest(word, in: ResourceType.allNames)
+        return CommandFailure("error: the server doesn't have a resource type \"\(word)\"" + (s.map { " — did you mean '\($0)'?" } ?? ""))
+    }
+
+    // MARK: - commands
+
+    static func clusterCommand(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
+        if inv.positionals.isEmpty, let c = ctx.state[stateKey] as? Cluster {
+            let nodes = c.api.list(.node).count
+            let pods = c.api.list(.pod).count
+            return CommandResult(output: "cluster: \(nodes) node\(nodes == 1 ? "" : "s"), \(pods) pod\(pods == 1 ? "" : "s"), time \(c.now), revision \(c.store.revision)")
+        }
+        var o = Cluster.Options()
+        o.seed = ctx.seed
+        for word in inv.positionals {
+            let parts = word.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw inv.error("cluster: expected key=value, found '\(word)'") }
+            switch parts[0] {
+            case "nodes":
+                guard let n = Int(parts[1]), n >= 1, n <= 10_000 else { throw inv.error("cluster: nodes must be a number from 1 to 10000") }
+                o.nodes = n
+            case "seed":
+                guard let s = UInt64(parts[1]) else { throw inv.error("cluster: seed must be a non-negative integer") }
+                o.seed = s
+            case "cpu":
+                guard let q = Quantity(parsing: parts[1]) else { throw inv.error("cluster: invalid cpu quantity '\(parts[1])'") }
+                o.cpu = q
+            case "memory":
+                guard let q = Quantity(parsing: parts[1]) else { throw inv.error("cluster: invalid memory quantity '\(parts[1])'") }
+                o.memory = q
+            default:
+                let s = Suggest.nearest(parts[0], in: ["nodes", "seed", "cpu", "memory"])
+                throw inv.error("cluster: unknown setting '\(parts[0])'" + (s.map { " — did you mean '\($0)'?" } ?? ""))
+            }
+        }
+        let c = Cluster(o)
+        ctx.state[stateKey] = c
+        return CommandResult(output: "cluster created: \(o.nodes) node\(o.nodes == 1 ? "" : "s") (node1…node\(o.nodes)), seed \(o.seed)")
+    }
+
+    static func createDeployment(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
+        guard inv.positionals.count == 1 else { throw inv.error("create deployment: expected exactly one name") }
+        guard let image = inv.flag("image") else { throw CommandFailure("error: required flag(s) \"image\" not set") }
+        let name = inv.positionals[0]
+        var replicas = 1
+        if let r = inv.flag("replicas") {
+            guard let n = Int(r) else { throw CommandFailure("error: invalid argument \"\(r)\" for \"-r, --replicas\" flag: strconv.ParseInt: parsing \"\(r)\": invalid syntax") }
+            replicas = n
+        }
+        // kubectl names the container after the image's last path element, without tag.
+        let base = image.split(separator: "/").last.map { String($0.split(separator: ":")[0].split(separator: "@")[0]) } ?? name
+        var container = Container(name: base, image: image)
+        if let p = inv.flag("port") {
+            guard let port = Int(p) else { throw inv.error("create deployment: invalid port '\(p)'") }
+            container.ports = [ContainerPort(containerPort: port)]
+        }
+        let template = PodTemplateSpec(labels: ["app": name], spec: PodSpec(containers: [container]))
+        let spec = DeploymentSpec(replicas: replicas, selector: LabelSelector(matchLabels: ["app": name]), template: template)
+        let c = cluster(ctx)
+        try api { try c.api.create(.deployment(Deployment(metadata: ObjectMeta(name: name, namespace: inv.flag("namespace") ?? "default", labels: ["app": name]), spec: spec))) }
+        return CommandResult(output: "deployment.apps/\(name) created")
+    }
+
+    static func scale(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
+        let (type, name, _) = try target(inv, verb: "scale")
+        guard let r = inv.flag("replicas") else { throw CommandFailure("error: required flag(s) \"replicas\" not set") }
+        guard let n = Int(r), n >= 0 else { throw CommandFailure("error: invalid argument \"\(r)\" for \"--replicas\" flag") }
+        let c = cluster(ctx)
+        let ns = inv.flag("namespace") ?? "default"
+        try api {
+            try c.api.modify(type, namespace: ns, name: name) { o in
+                switch o {
+                case .deployment(var d): d.spec.replicas = n; o = .deployment(d)
+                case .replicaSet(var rs): rs.spec.replicas = n; o = .replicaSet(rs)
+                default: throw CommandFailure("error: cannot scale a \(type.singular)")
+                }
+            }
+        }
+        return CommandResult(output: "\(APIErrorNames.qualified(type))/\(name) scaled")
+    }
+
+    static func setImage(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
+        let (type, name, rest) = try target(inv, verb: "set image")
+        guard type == .deployment else { throw CommandFailure("error: set image supports deployments here") }
+        guard !rest.isEmpty else { throw CommandFailure("error: at least one image update is required") }
+        let c = cluster(ctx)
+        try api {
+            try c.api.modify(.deployment, namespace: inv.flag("namespace") ?? "default", name: name) { o in
+                guard var d = o.deployment else { return }
+                for pair in rest {
+                    let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                    guard kv.count == 2 else { throw CommandFailure("error: invalid image update '\(pair)': expected CONTAINER=IMAGE") }
+                    if kv[0] == "*" {
+                        for i in d.spec.template.spec.containers.indices { d.spec.template.spec.containers[i].image = kv[1] }
+                    } else {
+                        guard let i = d.spec.template.spec.containers.firstIndex(where: { $0.name == kv[0] }) else {
+                            throw CommandFailure("error: unable to find container named \"\(kv[0])\"")
+                        }
+                        d.spec.template.spec.containers[i].image = kv[1]
+                    }
+                }
+                o = .deployment(d)
+            }
+        }
+        return CommandResult(output: "deployment.apps/\(name) image updated")
+    }
+
+    static func delete(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
+        let (type, name, _) = try target(inv, verb: "delete")
+        let c = cluster(ctx)
+        try api { try c.api.delete(type, namespace: inv.flag("namespace") ?? "default", name: name) }
+        return CommandResult(output: "\(type.singular) \"\(name)\" deleted")
+    }
+}
+
+/// kubectl's resource.group spelling (`deployment.apps`).
+enum APIErrorNames {
+    static func qualified(_ type: ResourceType) -> String {
+        type.apiVersion.contains("/") ? "\(type.singular).\(type.apiVersion.split(separator: "/")[0])" : type.singular
+    }
+}

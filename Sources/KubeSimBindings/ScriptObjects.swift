@@ -1,0 +1,95 @@
+import KubeScript
+import KubeSimAPI
+
+/// A cluster object as scripts see it: `pod.phase`, `deployment("web").readyReplicas`.
+final class ObjectValue: ScriptObject, @unchecked Sendable {
+    let object: APIObject
+    let now: Int64
+    init(_ object: APIObject, now: Int64) { self.object = object; self.now = now }
+
+    var typeName: String { object.type.singular }
+    var description: String { "\(object.type.singular)/\(object.metadata.name)" }
+
+    var memberNames: [String] {
+        var names = ["name", "namespace", "labels", "annotations", "uid", "resourceVersion", "kind", "age"]
+        switch object {
+        case .pod: names += ["phase", "status", "nodeName", "ready", "ip", "hostIP", "restarts", "owner", "image"]
+        case .replicaSet: names += ["replicas", "readyReplicas", "availableReplicas", "currentReplicas", "revision", "owner", "image"]
+        case .deployment: names += ["replicas", "readyReplicas", "availableReplicas", "updatedReplicas", "unavailableReplicas", "image", "revision", "paused", "strategy", "available", "progressing"]
+        case .node: names += ["ready", "unschedulable", "taints", "ip", "podCIDR"]
+        default: break
+        }
+        return names
+    }
+
+    func member(_ name: String) -> Value? {
+        let m = object.metadata
+        func strMap(_ d: [String: String]) -> Value { .map(ScriptMap(d.keys.sorted().map { (.string($0), .string(d[$0]!)) })) }
+        switch name {
+        case "name": return .string(m.name)
+        case "namespace": return m.namespace.map { .string($0) } ?? .nil
+        case "labels": return strMap(m.labels)
+        case "annotations": return strMap(m.annotations)
+        case "uid": return .string(m.uid)
+        case "resourceVersion": return .int(Int(m.resourceVersion))
+        case "kind": return .string(object.type.kind)
+        case "age": return .duration(.nanoseconds(now - m.creationTimestamp))
+        case "owner": return m.controllerRef.map { .string("\($0.kind.lowercased())/\($0.name)") } ?? .nil
+        default: break
+        }
+        switch object {
+        case .pod(let p):
+            switch name {
+            case "phase": return .string(p.status.phase)
+            case "status": return .string(Format.podStatus(p))
+            case "nodeName": return p.spec.nodeName.map { .string($0) } ?? .nil
+            case "ready": return .bool(p.status.isReady)
+            case "ip": return p.status.podIP.map { .string($0) } ?? .nil
+            case "hostIP": return p.status.hostIP.map { .string($0) } ?? .nil
+            case "restarts": return .int(p.status.restartCount)
+            case "image": return .string(p.spec.containers.first?.image ?? "")
+            default: return nil
+            }
+        case .replicaSet(let r):
+            switch name {
+            case "replicas": return .int(r.spec.replicas)
+            case "currentReplicas": return .int(r.status.replicas)
+            case "readyReplicas": return .int(r.status.readyReplicas)
+            case "availableReplicas": return .int(r.status.availableReplicas)
+            case "revision": return Int(m.annotations["deployment.kubernetes.io/revision"] ?? "").map { .int($0) } ?? .nil
+            case "image": return .string(r.spec.template.spec.containers.first?.image ?? "")
+            default: return nil
+            }
+        case .deployment(let d):
+            switch name {
+            case "replicas": return .int(d.spec.replicas)
+            case "readyReplicas": return .int(d.status.readyReplicas)
+            case "availableReplicas": return .int(d.status.availableReplicas)
+            case "updatedReplicas": return .int(d.status.updatedReplicas)
+            case "unavailableReplicas": return .int(d.status.unavailableReplicas)
+            case "image": return .string(d.spec.template.spec.containers.first?.image ?? "")
+            case "paused": return .bool(d.spec.paused)
+            case "strategy": return .string(d.spec.strategy.type)
+            case "available": return .bool(d.status.conditions.first { $0.type == "Available" }?.status == "True")
+            case "progressing": return d.status.conditions.first { $0.type == "Progressing" }.map { .string($0.reason) } ?? .nil
+            default: return nil
+            }
+        case .node(let n):
+            switch name {
+            case "ready": return .bool(n.isReady)
+            case "unschedulable": return .bool(n.unschedulable)
+            case "taints": return .list(n.taints.map { .string($0.description) })
+            case "ip": return .string(n.internalIP)
+            case "podCIDR": return n.podCIDR.map { .string($0) } ?? .nil
+            default: return nil
+            }
+        default:
+            return nil
+        }
+    }
+
+    func isEqual(to other: any ScriptObject) -> Bool {
+        guard let o = other as? ObjectValue else { return false }
+        return o.object.key == object.key && o.object.metadata.resourceVersion == object.metadata.resourceVersion
+    }
+}

@@ -1,0 +1,116 @@
+import Testing
+import KubeScript
+import KubeSimShell
+
+/// Cluster commands through a KubeScript session: kubectl's words and layouts.
+@Suite("cluster commands")
+struct ClusterCommandTests {
+    func run(_ script: String) -> (outcome: Session.Outcome, out: String, err: String) {
+        var out = "", err = ""
+        let s = SessionFactory.make(output: { out += $0 }, diagnostics: { err += $0 + "\n" })
+        let o = s.run(script, name: "t.kscript")
+        return (o, out, err)
+    }
+
+    @Test func createGetAndQueries() {
+        let r = run("""
+        cluster nodes=2 seed=3
+        create deployment api --image=shop/api:v1 --replicas=2 --port=8080
+        settle
+        get deployments
+        get nodes
+        assert pods(app=api, phase=Running).count == 2
+        assert pods(app=api, phase!=Running).count == 0
+        assert deployment("api").readyReplicas == 2
+        assert deployment("nope") == nil
+        assert nodes().count == 2
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains("""
+        NAME   READY   UP-TO-DATE   AVAILABLE   AGE
+        api    2/2     2            2           2s
+        """))
+        #expect(r.out.contains("""
+        NAME    STATUS   ROLES    AGE   VERSION
+        node1   Ready    <none>   2s    v1.30.0
+        node2   Ready    <none>   2s    v1.30.0
+        """))
+    }
+
+    @Test func errorsInKubectlWordsLeaveTheClusterUnchanged() {
+        let r = run("""
+        cluster nodes=1
+        create deployment web --image=nginx
+        expect error "deployments.apps \\"web\\" already exists" { create deployment web --image=nginx }
+        expect error "Error from server (NotFound): deployments.apps \\"ghost\\" not found" { scale deployment/ghost --replicas=2 }
+        expect error "required flag(s) \\"image\\" not set" { create deployment x }
+        expect error "doesn't have a resource type \\"deploymnet\\"" { get deploymnet }
+        assert deployments().count == 1
+        get pods -l tier=none
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.hasSuffix("No resources found in default namespace.\n"))
+    }
+
+    @Test func unknownCommandSuggestsAtParseTime() {
+        let r = run("cluster nodes=1\ndeploymnet web\n")
+        #expect(r.outcome == .error)
+        #expect(r.err.hasPrefix("t.kscript:2:1: error: unknown command 'deploymnet'"))
+        #expect(r.out == "")  // nothing ran
+    }
+
+    @Test func runtimeErrorsCarryTheSimulatedTime() {
+        // Creating the cluster takes 5ms (the nodes register through the watch).
+        let r = run("cluster nodes=1\ntick 1500ms\nget deploymnet\n")
+        #expect(r.outcome == .error)
+        #expect(r.err.hasPrefix("t.kscript:3:1: error: [t=1.505s] the server doesn't have a resource type \"deploymnet\" — did you mean 'deployment'?"))
+    }
+
+    @Test func rolloutUndoToRevisionAndHistory() {
+        let r = run("""
+        cluster nodes=2
+        create deployment web --image=nginx:1
+        rollout status deployment/web
+        set image deployment/web nginx=nginx:2
+        rollout status deployment/web
+        set image deployment/web nginx=nginx:3
+        rollout status deployment/web
+        rollout undo deployment/web --to-revision=1
+        rollout status deployment/web
+        assert deployment("web").image == "nginx:1"
+        rollout history deployment/web
+        expect error "unable to find specified revision 9" { rollout undo deployment/web --to-revision=9 }
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.hasSuffix("deployment.apps/web \nREVISION  CHANGE-CAUSE\n2         <none>\n3         <none>\n4         <none>\n"))
+    }
+
+    @Test func etcdKeysAndAudit() {
+        let r = run("""
+        cluster nodes=1
+        create deployment web --image=nginx
+        etcdctl get /registry/deployments --prefix --keys-only
+        let keys = (etcdctl get /registry/ --prefix --keys-only).value
+        assert "/registry/minions/node1" in keys
+        assert "/registry/namespaces/default" in keys
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains("/registry/deployments/default/web\n\n"))
+    }
+
+    @Test func pausedDeploymentDoesNotRoll() {
+        let r = run("""
+        cluster nodes=1
+        create deployment web --image=nginx:1 --replicas=2
+        settle
+        rollout pause deployment/web
+        set image deployment/web nginx=nginx:2
+        settle
+        assert replicasets(app=web).count == 1
+        rollout resume deployment/web
+        rollout status deployment/web
+        assert replicasets(app=web).count == 2
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+    }
+}
