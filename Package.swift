@@ -12,6 +12,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(
@@ -31,7 +32,9 @@ let package = Package(
         .target(name: "KubeSimAPI", dependencies: ["KubeSimCore"]),
         .target(name: "KubeSimControl", dependencies: ["KubeSimAPI"]),
         .target(name: "KubeSimCluster", dependencies: ["KubeSimControl"]),
-        .target(name: "KubeSimBindings", dependencies: ["KubeSimCluster", "KubeScript"]),
+        // Manifests: YAML/JSON ↔ typed objects (Yams for the YAML syntax).
+        .target(name: "KubeSimManifest", dependencies: ["KubeSimAPI", .product(name: "Yams", package: "Yams")]),
+        .target(name: "KubeSimBindings", dependencies: ["KubeSimCluster", "KubeSimManifest", "KubeScript"]),
         .target(
             name: "KubeSimShell",
             dependencies: [

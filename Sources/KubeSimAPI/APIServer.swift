@@ -143,6 +143,13 @@ public final class APIServer {
         }
     }
 
+    /// The defaults the server would apply (to compare a manifest with what is stored).
+    public static func withDefaults(_ o: APIObject) -> APIObject {
+        var x = o
+        Defaults.apply(&x)
+        return x
+    }
+
     static func specChanged(_ a: APIObject, _ b: APIObject) -> Bool {
         switch (a, b) {
         case let (.deployment(x), .deployment(y)): return x.spec != y.spec

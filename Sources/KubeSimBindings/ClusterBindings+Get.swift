@@ -3,6 +3,7 @@ import KubeSimCore
 import KubeSimAPI
 import KubeSimControl
 import KubeSimCluster
+import KubeSimManifest
 
 extension ClusterBindings {
     static func get(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
@@ -22,8 +23,8 @@ extension ClusterBindings {
             do { selector = try LabelSelector.parse(l) } catch let e as LabelSelector.ParseError { throw CommandFailure("error: \(e.message)") }
         }
         let output = inv.flag("output")
-        if let o = output, !["wide", "name"].contains(o) {
-            throw CommandFailure("error: unable to match a printer suitable for the output format \"\(o)\", allowed formats are: name,wide")
+        if let o = output, !["wide", "name", "yaml", "json"].contains(o) {
+            throw CommandFailure("error: unable to match a printer suitable for the output format \"\(o)\", allowed formats are: json,name,wide,yaml")
         }
         var sections: [String] = []
         var names = Array(inv.positionals.dropFirst())
@@ -38,6 +39,16 @@ extension ClusterBindings {
             }
             values += objects.map { .object(ObjectValue($0, now: c.clock.now)) }
             if objects.isEmpty { continue }
+            if output == "yaml" || output == "json" {
+                // One object prints alone; several print as a List, as kubectl does.
+                let single = objects.count == 1 && !inv.positionals.dropFirst().isEmpty
+                if output == "yaml" {
+                    sections.append(single ? ManifestEncoder.yaml(objects[0]) : "apiVersion: v1\nitems:\n" + objects.map { indentItem(ManifestEncoder.yaml($0)) }.joined() + "kind: List\nmetadata:\n  resourceVersion: \"\"\n")
+                } else {
+                    sections.append(single ? ManifestEncoder.json(objects[0]) : "{\n    \"apiVersion\": \"v1\",\n    \"items\": [\n" + objects.map { "        " + ManifestEncoder.json($0).split(separator: "\n").joined(separator: "\n        ") }.joined(separator: ",\n") + "\n    ],\n    \"kind\": \"List\",\n    \"metadata\": {\n        \"resourceVersion\": \"\"\n    }\n}\n")
+                }
+                continue
+            }
             if output == "name" {
                 sections.append(objects.map { "\(APIErrorNames.qualified(type))/\($0.metadata.name)" }.joined(separator: "\n"))
                 continue
@@ -106,6 +117,12 @@ extension ClusterBindings {
             for (i, o) in objects.enumerated() where i < rows.count { rows[i].insert(o.metadata.namespace ?? "", at: 0) }
         }
         return Format.table(header, rows)
+    }
+
+    /// A YAML document as an item of `items:` (`- ` then two-space indent).
+    static func indentItem(_ doc: String) -> String {
+        let lines = doc.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        return lines.enumerated().map { ($0.offset == 0 ? "- " : "  ") + $0.element }.joined(separator: "\n") + "\n"
     }
 
     // MARK: - rollout

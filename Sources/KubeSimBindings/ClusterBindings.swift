@@ -3,6 +3,7 @@ import KubeSimCore
 import KubeSimAPI
 import KubeSimControl
 import KubeSimCluster
+import KubeSimManifest
 
 /// Connects KubeScript to the cluster: kubectl-style commands and query functions
 /// registered in the language's command registry. The language never imports the
@@ -104,6 +105,8 @@ public enum ClusterBindings {
             let rows = entries.map { [SimDuration(nanoseconds: $0.time).description, $0.user, $0.verb, $0.key, String($0.resourceVersion)] }
             return CommandResult(output: Format.table(["TIME", "USER", "VERB", "KEY", "RV"], rows))
         })
+
+        registerManifestCommands(r)
 
         // Queries: one function per kind; plural lists take selectors.
         for type in [ResourceType.pod, .replicaSet, .deployment, .node, .namespace, .event] {

@@ -1,0 +1,224 @@
+import KubeSimCore
+import KubeSimAPI
+
+/// Objects → manifests, in the field order kubectl prints (apiVersion, kind, metadata,
+/// spec, status). Times are RFC 3339 from a fixed epoch plus simulated time, so a
+/// transcript never depends on the wall clock.
+public enum ManifestEncoder {
+    /// Simulated time 0 is this instant (a fixed, documented epoch).
+    public static let epochText = "2026-01-01T00:00:00Z"
+
+    public static func yaml(_ o: APIObject, forExport: Bool = false) -> String { YAMLWriter.write(encode(o, forExport: forExport)) }
+    public static func json(_ o: APIObject) -> String { JSONWriter.write(encode(o)) + "\n" }
+
+    /// `2026-01-01T00:00:12Z` for 12 s of simulated time.
+    public static func timestamp(_ ns: Int64) -> String {
+        var s = ns / 1_000_000_000
+        let days = s / 86400
+        s %= 86400
+        // Days since 2026-01-01 into a date (proleptic Gregorian, good for centuries).
+        var y = 2026, d = Int(days)
+        func leap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
+        while d >= (leap(y) ? 366 : 365) { d -= leap(y) ? 366 : 365; y += 1 }
+        let months = [31, leap(y) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        var m = 0
+        while d >= months[m] { d -= months[m]; m += 1 }
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(y)-\(two(m + 1))-\(two(d + 1))T\(two(Int(s / 3600))):\(two(Int(s % 3600 / 60))):\(two(Int(s % 60)))Z"
+    }
+
+    static func labels(_ d: [String: String]) -> JSONValue { .object(d.keys.sorted().map { ($0, .string(d[$0]!)) }) }
+
+    public static func encode(_ o: APIObject, forExport: Bool = false) -> JSONValue {
+        var b = ObjectBuilder()
+        b.add("apiVersion", o.type.apiVersion)
+        b.add("kind", o.type.kind)
+        b.add("metadata", metadata(o.metadata, forExport: forExport))
+        switch o {
+        case .pod(let p):
+            b.add("spec", podSpec(p.spec))
+            if !forExport { b.add("status", podStatus(p.status)) }
+        case .replicaSet(let r):
+            var s = ObjectBuilder()
+            s.addAlways("replicas", .int(Int64(r.spec.replicas)))
+            if r.spec.minReadySeconds > 0 { s.add("minReadySeconds", r.spec.minReadySeconds) }
+            s.add("selector", selector(r.spec.selector))
+            s.add("template", template(r.spec.template))
+            b.add("spec", s.value)
+            if !forExport {
+                var st = ObjectBuilder()
+                st.add("availableReplicas", r.status.availableReplicas == 0 ? nil : r.status.availableReplicas)
+                st.add("fullyLabeledReplicas", r.status.fullyLabeledReplicas == 0 ? nil : r.status.fullyLabeledReplicas)
+                st.add("observedGeneration", Int(r.status.observedGeneration))
+                st.add("readyReplicas", r.status.readyReplicas == 0 ? nil : r.status.readyReplicas)
+                st.addAlways("replicas", .int(Int64(r.status.replicas)))
+                b.add("status", st.value)
+            }
+        case .deployment(let d):
+            var s = ObjectBuilder()
+            if d.spec.paused { s.add("paused", .bool(true)) }
+            s.add("progressDeadlineSeconds", d.spec.progressDeadlineSeconds)
+            s.addAlways("replicas", .int(Int64(d.spec.replicas)))
+            s.add("revisionHistoryLimit", d.spec.revisionHistoryLimit)
+            s.add("selector", selector(d.spec.selector))
+            var strategy = ObjectBuilder()
+            if d.spec.strategy.type == "RollingUpdate" {
+                strategy.add("rollingUpdate", .object([("maxSurge", intOrPercent(d.spec.strategy.maxSurge)), ("maxUnavailable", intOrPercent(d.spec.strategy.maxUnavailable))]))
+            }
+            strategy.add("type", d.spec.strategy.type)
+            s.add("strategy", strategy.value)
+            s.add("template", template(d.spec.template))
+            b.add("spec", s.value)
+            if !forExport {
+                var st = ObjectBuilder()
+                st.add("availableReplicas", d.status.availableReplicas == 0 ? nil : d.status.availableReplicas)
+                st.add("conditions", .array(d.status.conditions.map { c in
+                    .object([("lastTransitionTime", .string(timestamp(c.lastTransitionTime))), ("lastUpdateTime", .string(timestamp(c.lastUpdateTime))),
+                             ("message", .string(c.message)), ("reason", .string(c.reason)), ("status", .string(c.status)), ("type", .string(c.type))])
+                }))
+                st.add("observedGeneration", Int(d.status.observedGeneration))
+                st.add("readyReplicas", d.status.readyReplicas == 0 ? nil : d.status.readyReplicas)
+                st.add("replicas", d.status.replicas == 0 ? nil : d.status.replicas)
+                st.add("unavailableReplicas", d.status.unavailableReplicas == 0 ? nil : d.status.unavailableReplicas)
+                st.add("updatedReplicas", d.status.updatedReplicas == 0 ? nil : d.status.updatedReplicas)
+                b.add("status", st.value)
+            }
+        case .node(let n):
+            var s = ObjectBuilder()
+            s.add("podCIDR", n.podCIDR)
+            s.add("taints", .array(n.taints.map { t in
+                var x = ObjectBuilder(); x.add("effect", t.effect); x.add("key", t.key); x.add("value", t.value); return x.value
+            }))
+            if n.unschedulable { s.add("unschedulable", .bool(true)) }
+            b.add("spec", s.value)
+            if !forExport {
+                var st = ObjectBuilder()
+                st.add("addresses", .array([.object([("address", .string(n.internalIP)), ("type", .string("InternalIP"))]),
+                                            .object([("address", .string(n.metadata.name)), ("type", .string("Hostname"))])]))
+                st.add("allocatable", .object(n.allocatable.keys.sorted().map { ($0, .string(n.allocatable[$0]!.description)) }))
+                st.add("capacity", .object(n.capacity.keys.sorted().map { ($0, .string(n.capacity[$0]!.description)) }))
+                st.add("conditions", .array(n.conditions.map { c in
+                    .object([("lastHeartbeatTime", .string(timestamp(c.lastHeartbeatTime))), ("lastTransitionTime", .string(timestamp(c.lastTransitionTime))),
+                             ("message", .string(c.message)), ("reason", .string(c.reason)), ("status", .string(c.status)), ("type", .string(c.type))])
+                }))
+                b.add("status", st.value)
+            }
+        case .namespace(let n):
+            if !forExport { b.add("spec", .object([("finalizers", .array([.string("kubernetes")]))])); b.add("status", .object([("phase", .string(n.phase))])) }
+        case .event(let e):
+            b.add("involvedObject", .object([("kind", .string(e.involvedKind)), ("name", .string(e.involvedName))] + (e.involvedNamespace.map { [("namespace", JSONValue.string($0))] } ?? [])))
+            b.add("reason", e.reason)
+            b.add("message", e.message)
+            b.add("type", e.type)
+            b.add("count", e.count)
+            b.add("firstTimestamp", timestamp(e.firstTimestamp))
+            b.add("lastTimestamp", timestamp(e.lastTimestamp))
+            b.add("source", .object([("component", .string(e.source))]))
+        }
+        return b.value
+    }
+
+    static func metadata(_ m: ObjectMeta, forExport: Bool) -> JSONValue {
+        var b = ObjectBuilder()
+        b.add("annotations", labels(m.annotations))
+        if !forExport { b.add("creationTimestamp", timestamp(m.creationTimestamp)); b.add("generation", m.generation == 0 ? nil : Int(m.generation)) }
+        b.add("labels", labels(m.labels))
+        b.add("name", m.name)
+        b.add("namespace", m.namespace)
+        if !forExport {
+            b.add("ownerReferences", .array(m.ownerReferences.map { r in
+                .object([("apiVersion", .string(r.apiVersion)), ("blockOwnerDeletion", .bool(r.blockOwnerDeletion)), ("controller", .bool(r.controller)),
+                         ("kind", .string(r.kind)), ("name", .string(r.name)), ("uid", .string(r.uid))])
+            }))
+            b.add("resourceVersion", String(m.resourceVersion))
+            b.add("uid", m.uid)
+        }
+        return b.value
+    }
+
+    static func selector(_ s: LabelSelector) -> JSONValue {
+        var exprs: [JSONValue] = []
+        var match: [String: String] = [:]
+        for r in s.requirements {
+            switch r {
+            case let .equals(k, v): match[k] = v
+            case let .isIn(k, vs): exprs.append(.object([("key", .string(k)), ("operator", .string("In")), ("values", .array(vs.map { .string($0) }))]))
+            case let .notIn(k, vs): exprs.append(.object([("key", .string(k)), ("operator", .string("NotIn")), ("values", .array(vs.map { .string($0) }))]))
+            case let .exists(k): exprs.append(.object([("key", .string(k)), ("operator", .string("Exists"))]))
+            case let .doesNotExist(k): exprs.append(.object([("key", .string(k)), ("operator", .string("DoesNotExist"))]))
+            case let .notEquals(k, v): exprs.append(.object([("key", .string(k)), ("operator", .string("NotIn")), ("values", .array([.string(v)]))]))
+            }
+        }
+        var b = ObjectBuilder()
+        b.add("matchExpressions", .array(exprs))
+        b.add("matchLabels", labels(match))
+        return b.value
+    }
+
+    static func intOrPercent(_ v: IntOrPercent) -> JSONValue {
+        switch v {
+        case .int(let i): return .int(Int64(i))
+        case .percent: return .string(v.description)
+        }
+    }
+
+    static func template(_ t: PodTemplateSpec) -> JSONValue {
+        var m = ObjectBuilder()
+        m.add("annotations", labels(t.annotations))
+        m.add("labels", labels(t.labels))
+        return .object([("metadata", m.value), ("spec", podSpec(t.spec))])
+    }
+
+    static func podSpec(_ s: PodSpec) -> JSONValue {
+        var b = ObjectBuilder()
+        b.add("containers", .array(s.containers.map { c in
+            var x = ObjectBuilder()
+            x.add("image", c.image)
+            x.add("imagePullPolicy", c.imagePullPolicy)
+            x.add("name", c.name)
+            x.add("ports", .array(c.ports.map { p in
+                var y = ObjectBuilder()
+                y.addAlways("containerPort", .int(Int64(p.containerPort)))
+                y.add("name", p.name)
+                y.add("protocol", p.protocol)
+                return y.value
+            }))
+            var r = ObjectBuilder()
+            r.add("limits", .object(c.resources.limits.keys.sorted().map { ($0, .string(c.resources.limits[$0]!.description)) }))
+            r.add("requests", .object(c.resources.requests.keys.sorted().map { ($0, .string(c.resources.requests[$0]!.description)) }))
+            x.addAlways("resources", r.value)
+            x.add("terminationMessagePath", c.terminationMessagePath)
+            x.add("terminationMessagePolicy", c.terminationMessagePolicy)
+            return x.value
+        }))
+        b.add("dnsPolicy", s.dnsPolicy)
+        b.add("nodeName", s.nodeName)
+        b.add("nodeSelector", labels(s.nodeSelector))
+        b.add("restartPolicy", s.restartPolicy)
+        b.add("schedulerName", s.schedulerName)
+        b.add("serviceAccountName", s.serviceAccountName)
+        b.addAlways("terminationGracePeriodSeconds", .int(s.terminationGracePeriodSeconds))
+        b.add("tolerations", .array(s.tolerations.map { t in
+            var x = ObjectBuilder()
+            x.add("effect", t.effect); x.add("key", t.key); x.add("operator", t.operator)
+            x.add("tolerationSeconds", t.tolerationSeconds.map { Int($0) }); x.add("value", t.value)
+            return x.value
+        }))
+        return b.value
+    }
+
+    static func podStatus(_ s: PodStatus) -> JSONValue {
+        var b = ObjectBuilder()
+        b.add("conditions", .array(s.conditions.map { c in
+            var x = ObjectBuilder()
+            x.add("lastTransitionTime", timestamp(c.lastTransitionTime)); x.add("message", c.message); x.add("reason", c.reason)
+            x.add("status", c.status); x.add("type", c.type)
+            return x.value
+        }))
+        b.add("hostIP", s.hostIP)
+        b.add("phase", s.phase)
+        b.add("podIP", s.podIP)
+        b.add("startTime", s.startTime.map(timestamp))
+        return b.value
+    }
+}

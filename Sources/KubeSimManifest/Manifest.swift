@@ -1,0 +1,267 @@
+import Yams
+import KubeSimCore
+import KubeSimAPI
+
+/// A manifest problem, in kubectl's words.
+public struct ManifestError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// Manifests: YAML or JSON text → typed objects (multi-document files, `List` kinds),
+/// and objects → manifests a real cluster accepts. Fields the model does not know are
+/// reported as warnings, as `kubectl apply` warns of unknown fields.
+public enum Manifest {
+    public struct Decoded: Sendable {
+        public var objects: [APIObject]
+        public var warnings: [String]
+    }
+
+    /// Parses YAML (JSON is YAML too). `source` names the file in messages.
+    public static func decode(_ text: String, source: String) throws -> Decoded {
+        let documents: [JSONValue]
+        do {
+            // The parser directly: a lazy document sequence would end quietly at an error.
+            let parser = try Yams.Parser(yaml: text)
+            var docs: [JSONValue] = []
+            while let node = try parser.nextRoot() { docs.append(toJSON(node)) }
+            documents = docs
+        } catch let e as YamlError {
+            throw ManifestError(message: "error: error parsing \(source): error converting YAML to JSON: yaml: \(describe(e))")
+        }
+        var out = Decoded(objects: [], warnings: [])
+        for doc in documents {
+            if case .null = doc { continue }
+            if doc["kind"]?.string == "List", let items = doc["items"]?.array {
+                for item in items { try decodeOne(item, source: source, into: &out) }
+            } else {
+                try decodeOne(doc, source: source, into: &out)
+            }
+        }
+        return out
+    }
+
+    static func describe(_ e: YamlError) -> String {
+        switch e {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
+            return "line \(mark.line): \(problem)" + (context.map { " (\($0.text))" } ?? "")
+        default:
+            return "\(e)"
+        }
+    }
+
+    static func toJSON(_ n: Yams.Node) -> JSONValue {
+        switch n {
+        case .scalar(let s):
+            if s.style == .plain {
+                if s.string == "null" || s.string == "~" || s.string.isEmpty { return .null }
+                if s.string == "true" { return .bool(true) }
+                if s.string == "false" { return .bool(false) }
+                if let i = Int64(s.string) { return .int(i) }
+                if let d = Double(s.string), s.string.contains(".") { return .double(d) }
+            }
+            return .string(s.string)
+        case .mapping(let m):
+            return .object(m.map { (($0.key.string ?? ""), toJSON($0.value)) })
+        case .sequence(let seq):
+            return .array(seq.map(toJSON))
+        case .alias:
+            return .null
+        }
+    }
+
+    static func decodeOne(_ doc: JSONValue, source: String, into out: inout Decoded) throws {
+        guard case .object = doc else { throw ManifestError(message: "error: error validating \"\(source)\": error validating data: expected an object") }
+        guard let kind = doc["kind"]?.string, !kind.isEmpty else {
+            throw ManifestError(message: "error: error validating \"\(source)\": error validating data: kind not set")
+        }
+        guard let apiVersion = doc["apiVersion"]?.string, !apiVersion.isEmpty else {
+            throw ManifestError(message: "error: error validating \"\(source)\": error validating data: apiVersion not set")
+        }
+        var d = ObjectDecoder(source: source)
+        let object: APIObject
+        switch (kind, apiVersion) {
+        case ("Deployment", "apps/v1"): object = .deployment(try d.deployment(doc))
+        case ("ReplicaSet", "apps/v1"): object = .replicaSet(try d.replicaSet(doc))
+        case ("Pod", "v1"): object = .pod(try d.pod(doc))
+        case ("Namespace", "v1"): object = .namespace(Namespace(metadata: try d.metadata(doc["metadata"], path: "metadata")))
+        default:
+            throw ManifestError(message: "error: resource mapping not found for name: \"\(doc["metadata"]?["name"]?.string ?? "")\" namespace: \"\(doc["metadata"]?["namespace"]?.string ?? "")\" from \"\(source)\": no matches for kind \"\(kind)\" in version \"\(apiVersion)\"")
+        }
+        d.checkUnknown(doc, known: ["apiVersion", "kind", "metadata", "spec", "status"], path: "")
+        out.objects.append(object)
+        out.warnings += d.warnings
+    }
+}
+
+/// Reads typed objects from manifest data, with field paths in messages.
+struct ObjectDecoder {
+    let source: String
+    var warnings: [String] = []
+
+    func fail(_ path: String, _ why: String) -> ManifestError {
+        ManifestError(message: "error: error validating \"\(source)\": error validating data: ValidationError(\(path)): \(why)")
+    }
+
+    mutating func checkUnknown(_ v: JSONValue?, known: Set<String>, path: String) {
+        guard let pairs = v?.pairs else { return }
+        for (k, _) in pairs where !known.contains(k) {
+            warnings.append("Warning: unknown field \"\(path.isEmpty ? k : path + "." + k)\"")
+        }
+    }
+
+    func strings(_ v: JSONValue?, path: String) throws -> [String: String] {
+        guard let v else { return [:] }
+        guard let pairs = v.pairs else { throw fail(path, "invalid type for \(path): got \"\(typeName(v))\", expected \"map\"") }
+        var out: [String: String] = [:]
+        for (k, x) in pairs {
+            guard let s = x.scalarText else { throw fail("\(path).\(k)", "invalid type: expected \"string\"") }
+            out[k] = s
+        }
+        return out
+    }
+
+    func typeName(_ v: JSONValue) -> String {
+        switch v {
+        case .string: return "string"
+        case .int, .double: return "integer"
+        case .bool: return "boolean"
+        case .array: return "array"
+        case .object: return "map"
+        case .null: return "null"
+        }
+    }
+
+    func int(_ v: JSONValue?, path: String) throws -> Int? {
+        guard let v else { return nil }
+        if case .null = v { return nil }
+        guard case .int(let i) = v else { throw fail(path, "invalid type for \(path): got \"\(typeName(v))\", expected \"integer\"") }
+        return Int(i)
+    }
+
+    mutating func metadata(_ v: JSONValue?, path: String) throws -> ObjectMeta {
+        var m = ObjectMeta(name: v?["name"]?.string ?? "")
+        m.namespace = v?["namespace"]?.string
+        m.generateName = v?["generateName"]?.string
+        m.labels = try strings(v?["labels"], path: "\(path).labels")
+        m.annotations = try strings(v?["annotations"], path: "\(path).annotations")
+        checkUnknown(v, known: ["name", "namespace", "generateName", "labels", "annotations", "uid", "resourceVersion", "creationTimestamp", "generation", "ownerReferences", "finalizers", "managedFields"], path: path)
+        return m
+    }
+
+    mutating func selector(_ v: JSONValue?, path: String) throws -> LabelSelector {
+        guard let v else { return LabelSelector() }
+        var reqs = LabelSelector(matchLabels: try strings(v["matchLabels"], path: "\(path).matchLabels")).requirements
+        for (i, e) in (v["matchExpressions"]?.array ?? []).enumerated() {
+            guard let key = e["key"]?.string, let op = e["operator"]?.string else { throw fail("\(path).matchExpressions[\(i)]", "missing required field \"key\" or \"operator\"") }
+            let values = (e["values"]?.array ?? []).compactMap(\.scalarText)
+            switch op {
+            case "In": reqs.append(.isIn(key, values))
+            case "NotIn": reqs.append(.notIn(key, values))
+            case "Exists": reqs.append(.exists(key))
+            case "DoesNotExist": reqs.append(.doesNotExist(key))
+            default: throw fail("\(path).matchExpressions[\(i)].operator", "Unsupported value: \"\(op)\": supported values: \"In\", \"NotIn\", \"Exists\", \"DoesNotExist\"")
+            }
+        }
+        checkUnknown(v, known: ["matchLabels", "matchExpressions"], path: path)
+        return LabelSelector(reqs)
+    }
+
+    mutating func container(_ v: JSONValue, path: String) throws -> Container {
+        var c = Container(name: v["name"]?.string ?? "", image: v["image"]?.string ?? "")
+        for (i, p) in (v["ports"]?.array ?? []).enumerated() {
+            guard let port = try int(p["containerPort"], path: "\(path).ports[\(i)].containerPort") else {
+                throw fail("\(path).ports[\(i)]", "missing required field \"containerPort\"")
+            }
+            var cp = ContainerPort(containerPort: port, name: p["name"]?.string)
+            if let proto = p["protocol"]?.string { cp.protocol = proto }
+            c.ports.append(cp)
+        }
+        if let r = v["resources"] {
+            for (section, isLimit) in [("requests", false), ("limits", true)] {
+                for (k, q) in try strings(r[section], path: "\(path).resources.\(section)") {
+                    guard let quantity = Quantity(parsing: q) else {
+                        throw ManifestError(message: "error: error parsing \(source): quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$' (\(path).resources.\(section).\(k): \"\(q)\")")
+                    }
+                    if isLimit { c.resources.limits[k] = quantity } else { c.resources.requests[k] = quantity }
+                }
+            }
+        }
+        if let p = v["imagePullPolicy"]?.string { c.imagePullPolicy = p }
+        checkUnknown(v, known: ["name", "image", "ports", "resources", "imagePullPolicy", "command", "args", "env", "envFrom", "volumeMounts",
+                                "livenessProbe", "readinessProbe", "startupProbe", "securityContext", "terminationMessagePath", "terminationMessagePolicy", "workingDir", "lifecycle"], path: path)
+        return c
+    }
+
+    mutating func podSpec(_ v: JSONValue?, path: String) throws -> PodSpec {
+        guard let v else { throw fail(path, "missing required field \"containers\"") }
+        guard let list = v["containers"]?.array else { throw fail(path, "missing required field \"containers\" in io.k8s.api.core.v1.PodSpec") }
+        var spec = PodSpec(containers: try list.enumerated().map { try container($0.element, path: "\(path).containers[\($0.offset)]") })
+        spec.nodeName = v["nodeName"]?.string
+        spec.nodeSelector = try strings(v["nodeSelector"], path: "\(path).nodeSelector")
+        if let r = v["restartPolicy"]?.string { spec.restartPolicy = r }
+        if let g = try int(v["terminationGracePeriodSeconds"], path: "\(path).terminationGracePeriodSeconds") { spec.terminationGracePeriodSeconds = Int64(g) }
+        if let s = v["schedulerName"]?.string { spec.schedulerName = s }
+        if let s = v["serviceAccountName"]?.string { spec.serviceAccountName = s }
+        for t in v["tolerations"]?.array ?? [] {
+            spec.tolerations.append(Toleration(key: t["key"]?.string, operator: t["operator"]?.string ?? "Equal", value: t["value"]?.scalarText,
+                                               effect: t["effect"]?.string, tolerationSeconds: (t["tolerationSeconds"]?.int).map(Int64.init)))
+        }
+        checkUnknown(v, known: ["containers", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "terminationGracePeriodSeconds",
+                                "schedulerName", "serviceAccountName", "tolerations", "affinity", "volumes", "dnsPolicy", "securityContext",
+                                "topologySpreadConstraints", "hostNetwork", "priorityClassName"], path: path)
+        return spec
+    }
+
+    mutating func template(_ v: JSONValue?, path: String) throws -> PodTemplateSpec {
+        let meta = try metadata(v?["metadata"], path: "\(path).metadata")
+        var t = PodTemplateSpec(labels: meta.labels, spec: try podSpec(v?["spec"], path: "\(path).spec"))
+        t.annotations = meta.annotations
+        return t
+    }
+
+    mutating func pod(_ doc: JSONValue) throws -> Pod {
+        Pod(metadata: try metadata(doc["metadata"], path: "metadata"), spec: try podSpec(doc["spec"], path: "spec"))
+    }
+
+    mutating func replicaSet(_ doc: JSONValue) throws -> ReplicaSet {
+        let spec = doc["spec"]
+        var s = ReplicaSetSpec(replicas: try int(spec?["replicas"], path: "spec.replicas") ?? 1,
+                               selector: try selector(spec?["selector"], path: "spec.selector"),
+                               template: try template(spec?["template"], path: "spec.template"))
+        s.minReadySeconds = try int(spec?["minReadySeconds"], path: "spec.minReadySeconds") ?? 0
+        checkUnknown(spec, known: ["replicas", "selector", "template", "minReadySeconds"], path: "spec")
+        return ReplicaSet(metadata: try metadata(doc["metadata"], path: "metadata"), spec: s)
+    }
+
+    mutating func deployment(_ doc: JSONValue) throws -> Deployment {
+        let spec = doc["spec"]
+        var s = DeploymentSpec(replicas: try int(spec?["replicas"], path: "spec.replicas") ?? 1,
+                               selector: try selector(spec?["selector"], path: "spec.selector"),
+                               template: try template(spec?["template"], path: "spec.template"))
+        if let st = spec?["strategy"] {
+            if let t = st["type"]?.string {
+                guard ["RollingUpdate", "Recreate"].contains(t) else {
+                    throw fail("spec.strategy.type", "Unsupported value: \"\(t)\": supported values: \"Recreate\", \"RollingUpdate\"")
+                }
+                s.strategy.type = t
+            }
+            if let ru = st["rollingUpdate"] {
+                if let v = ru["maxSurge"]?.scalarText {
+                    guard let x = IntOrPercent(parsing: v) else { throw fail("spec.strategy.rollingUpdate.maxSurge", "invalid value \"\(v)\"") }
+                    s.strategy.maxSurge = x
+                }
+                if let v = ru["maxUnavailable"]?.scalarText {
+                    guard let x = IntOrPercent(parsing: v) else { throw fail("spec.strategy.rollingUpdate.maxUnavailable", "invalid value \"\(v)\"") }
+                    s.strategy.maxUnavailable = x
+                }
+            }
+        }
+        s.minReadySeconds = try int(spec?["minReadySeconds"], path: "spec.minReadySeconds") ?? 0
+        s.revisionHistoryLimit = try int(spec?["revisionHistoryLimit"], path: "spec.revisionHistoryLimit") ?? 10
+        s.progressDeadlineSeconds = try int(spec?["progressDeadlineSeconds"], path: "spec.progressDeadlineSeconds") ?? 600
+        s.paused = spec?["paused"]?.bool ?? false
+        checkUnknown(spec, known: ["replicas", "selector", "template", "strategy", "minReadySeconds", "revisionHistoryLimit", "progressDeadlineSeconds", "paused"], path: "spec")
+        return Deployment(metadata: try metadata(doc["metadata"], path: "metadata"), spec: s)
+    }
+}
