@@ -131,15 +131,49 @@ public final class APIServer {
         return try update(o, user: user)
     }
 
+    /// How deleting an owner treats its dependents (`--cascade`).
+    public enum Propagation: String, Sendable { case background, foreground, orphan }
+
+    /// Deletes an object. With finalizers (or foreground/orphan propagation, which add
+    /// one) the object only gets a deletionTimestamp; whoever owns the finalizer
+    /// removes it, and the object goes when the last finalizer does.
     @discardableResult
-    public func delete(_ type: ResourceType, namespace: String?, name: String, user: String = "kubernetes-admin") throws -> APIObject {
+    public func delete(_ type: ResourceType, namespace: String?, name: String, propagation: Propagation = .background,
+                       user: String = "kubernetes-admin") throws -> APIObject {
         let key = Store.key(type, namespace: type.namespaced ? (namespace ?? "default") : nil, name: name)
-        do {
-            let o = try store.delete(type, key: key)
-            record(user, "delete", o)
-            return o
-        } catch {
-            throw APIError.notFound(type, name)
+        guard var o = store.get(key, type: type) else { throw APIError.notFound(type, name) }
+        var meta = o.metadata
+        switch propagation {
+        case .foreground where !meta.finalizers.contains("foregroundDeletion"): meta.finalizers.append("foregroundDeletion")
+        case .orphan where !meta.finalizers.contains("orphan"): meta.finalizers.append("orphan")
+        default: break
+        }
+        if type == .namespace && !meta.finalizers.contains("kubernetes") { meta.finalizers.append("kubernetes") }
+        if meta.finalizers.isEmpty {
+            let deleted = try store.delete(type, key: key)
+            record(user, "delete", deleted)
+            return deleted
+        }
+        if meta.deletionTimestamp == nil { meta.deletionTimestamp = clock.now }
+        o.metadata = meta
+        if case .namespace(var n) = o { n.phase = "Terminating"; o = .namespace(n) }
+        let updated = try store.update(o, expectedVersion: nil)
+        record(user, "delete", updated)
+        return updated
+    }
+
+    /// Removes a finalizer; an object being deleted goes once none is left.
+    public func removeFinalizer(_ type: ResourceType, namespace: String?, name: String, _ finalizer: String, user: String) throws {
+        var o = try get(type, namespace: namespace, name: name)
+        var meta = o.metadata
+        meta.finalizers.removeAll { $0 == finalizer }
+        o.metadata = meta
+        if meta.deletionTimestamp != nil && meta.finalizers.isEmpty {
+            let deleted = try store.delete(type, key: o.key)
+            record(user, "delete", deleted)
+        } else {
+            let updated = try store.update(o, expectedVersion: nil)
+            record(user, "update", updated)
         }
     }
 

@@ -81,8 +81,12 @@ public enum ClusterBindings {
                                        FlagSpec("all-namespaces", short: "A", help: "list across all namespaces"),
                                        FlagSpec("show-labels", help: "add a LABELS column")],
                                handler: { inv, ctx in try get(inv, ctx) }, completer: resourceCompleter))
-        r.register(CommandSpec("delete", summary: "delete a resource", usage: "delete TYPE NAME | delete TYPE/NAME",
-                               flags: [namespaceFlag], handler: { inv, ctx in try delete(inv, ctx) }, completer: resourceCompleter))
+        r.register(CommandSpec("delete", summary: "delete resources (owners' dependents follow, as the garbage collector does)",
+                               usage: "delete TYPE NAME… | delete TYPE/NAME | delete TYPE -l SELECTOR | delete -f FILE [--cascade=background|foreground|orphan]",
+                               flags: [namespaceFlag, FlagSpec("selector", short: "l", value: "SELECTOR", help: "delete what matches"),
+                                       FlagSpec("filename", short: "f", value: "FILE", help: "delete what a manifest names"),
+                                       FlagSpec("cascade", value: "MODE", help: "background (default), foreground or orphan")],
+                               handler: { inv, ctx in try delete(inv, ctx) }, completer: resourceCompleter))
         r.register(CommandSpec("rollout", summary: "manage the rollout of a deployment", usage: "rollout status|history|undo|pause|resume|restart deployment/NAME",
                                subcommands: [
                                 CommandSpec("status", summary: "wait for the rollout to finish (runs the clock)", flags: [namespaceFlag, FlagSpec("timeout", value: "DURATION", help: "give up after this long")]) { inv, ctx in try rolloutStatus(inv, ctx) },
@@ -107,6 +111,7 @@ public enum ClusterBindings {
         })
 
         registerManifestCommands(r)
+        registerNodeAndMetadataCommands(r)
 
         // Queries: one function per kind; plural lists take selectors.
         for type in [ResourceType.pod, .replicaSet, .deployment, .node, .namespace, .event] {
@@ -268,11 +273,53 @@ public enum ClusterBindings {
         return CommandResult(output: "deployment.apps/\(name) image updated")
     }
 
+    /// `delete TYPE NAME…`, `delete TYPE/NAME`, `delete TYPE -l SELECTOR`, `delete -f FILE`,
+    /// with `--cascade=background|foreground|orphan`.
     static func delete(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
-        let (type, name, _) = try target(inv, verb: "delete")
         let c = cluster(ctx)
-        try api { try c.api.delete(type, namespace: inv.flag("namespace") ?? "default", name: name) }
-        return CommandResult(output: "\(type.singular) \"\(name)\" deleted")
+        let ns = inv.flag("namespace") ?? "default"
+        var propagation = APIServer.Propagation.background
+        if let cascade = inv.flag("cascade") {
+            switch cascade {
+            case "background", "true": propagation = .background
+            case "foreground": propagation = .foreground
+            case "orphan", "false": propagation = .orphan
+            default: throw CommandFailure("error: invalid cascade value (\(cascade)). Must be \"background\", \"foreground\", or \"orphan\"")
+            }
+        }
+        var targets: [(ResourceType, String, String?)] = []
+        if inv.has("filename") {
+            for (name, text) in try manifestSources(inv) {
+                do {
+                    for o in try Manifest.decode(text, source: name).objects { targets.append((o.type, o.metadata.name, o.metadata.namespace ?? ns)) }
+                } catch let e as ManifestError { throw CommandFailure(e.message) }
+            }
+        } else if let sel = inv.flag("selector") {
+            guard let typeWord = inv.positionals.first, let type = ResourceType.lookup(typeWord) else {
+                throw CommandFailure("error: resource(s) were provided, but no name was specified")
+            }
+            let selector: LabelSelector
+            do { selector = try LabelSelector.parse(sel) } catch let e as LabelSelector.ParseError { throw CommandFailure("error: \(e.message)") }
+            targets = c.api.list(type, namespace: ns, selector: selector).map { (type, $0.metadata.name, $0.metadata.namespace) }
+            if targets.isEmpty { return CommandResult(output: "No resources found") }
+        } else if let first = inv.positionals.first, first.contains("/") {
+            for word in inv.positionals {
+                let parts = word.split(separator: "/", maxSplits: 1).map(String.init)
+                guard parts.count == 2, let type = ResourceType.lookup(parts[0]) else { throw unknownType(parts[0], inv) }
+                targets.append((type, parts[1], ns))
+            }
+        } else {
+            guard let typeWord = inv.positionals.first else { throw CommandFailure("error: You must provide one or more resources by argument or filename.") }
+            guard let type = ResourceType.lookup(typeWord) else { throw unknownType(typeWord, inv) }
+            guard inv.positionals.count >= 2 else { throw CommandFailure("error: resource(s) were provided, but no name was specified") }
+            targets = inv.positionals.dropFirst().map { (type, $0, ns) }
+        }
+        var lines: [String] = []
+        for (type, name, namespace) in targets {
+            try api { try c.api.delete(type, namespace: namespace, name: name, propagation: propagation) }
+            lines.append("\(APIErrorNames.qualified(type)) \"\(name)\" deleted")
+        }
+        return CommandResult(output: lines.joined(separator: "\n"))
     }
 }
 

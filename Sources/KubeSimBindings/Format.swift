@@ -47,6 +47,8 @@ enum Format {
         return ([line(header)] + rows.map(line)).joined(separator: "\n")
     }
 
+    static func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s : s + String(repeating: " ", count: width - s.count) }
+
     static func podStatus(_ p: Pod) -> String {
         if p.metadata.deletionTimestamp != nil { return "Terminating" }
         if p.status.phase == "Pending" && p.spec.nodeName != nil { return "ContainerCreating" }

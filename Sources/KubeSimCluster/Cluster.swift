@@ -9,7 +9,8 @@ public final class Cluster {
     public let clock = EventQueue()
     public let store = Store()
     public let api: APIServer
-    public let podInformer, rsInformer, deploymentInformer, nodeInformer: Informer
+    public let podInformer, rsInformer, deploymentInformer, nodeInformer, namespaceInformer: Informer
+    public let garbageCollector: GarbageCollector
     public let events: EventRecorder
     public let replicaSetController: ReplicaSetController
     public let deploymentController: DeploymentController
@@ -37,10 +38,12 @@ public final class Cluster {
         rsInformer = Informer(type: .replicaSet, store: store, clock: clock, latency: Self.watchLatency)
         deploymentInformer = Informer(type: .deployment, store: store, clock: clock, latency: Self.watchLatency)
         nodeInformer = Informer(type: .node, store: store, clock: clock, latency: Self.watchLatency)
+        namespaceInformer = Informer(type: .namespace, store: store, clock: clock, latency: Self.watchLatency)
         events = EventRecorder(api: api, clock: clock)
         replicaSetController = ReplicaSetController(api: api, clock: clock, pods: podInformer, replicaSets: rsInformer, events: events, random: next)
         deploymentController = DeploymentController(api: api, clock: clock, deployments: deploymentInformer, replicaSets: rsInformer, pods: podInformer, events: events)
         scheduler = Scheduler(api: api, clock: clock, pods: podInformer, nodes: nodeInformer, events: events, random: next)
+        garbageCollector = GarbageCollector(api: api, clock: clock, informers: [deploymentInformer, rsInformer, podInformer, namespaceInformer])
         for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
             _ = try? api.create(.namespace(Namespace(metadata: ObjectMeta(name: ns))), user: "system:apiserver")
         }

@@ -85,7 +85,7 @@ public final class ReplicaSetController {
             }
         }
         let active = owned.filter { $0.status.phase != "Succeeded" && $0.status.phase != "Failed" }
-        if needsSync { manageReplicas(active, rs, key) }
+        if needsSync && rs.metadata.deletionTimestamp == nil { manageReplicas(active, rs, key) }
         updateStatus(rs, owned: active)
     }
 

@@ -1,0 +1,254 @@
+import KubeScript
+import KubeSimCore
+import KubeSimAPI
+import KubeSimCluster
+import KubeSimControl
+import KubeSimManifest
+
+extension ClusterBindings {
+    static func registerNodeAndMetadataCommands(_ r: CommandRegistry) {
+        let resourceCompleter: @Sendable (Int, [String]) -> [String] = { index, _ in index == 0 ? ResourceType.allNames : [] }
+        r.register(CommandSpec("describe", summary: "show an object in detail, with its events", usage: "describe TYPE NAME | describe TYPE/NAME",
+                               flags: [namespaceFlag], handler: { inv, ctx in try describe(inv, ctx) }, completer: resourceCompleter))
+        r.register(CommandSpec("label", summary: "add, change (--overwrite) or remove (key-) labels", usage: "label TYPE NAME key=value… [key-] [--overwrite]",
+                               flags: [namespaceFlag, FlagSpec("overwrite", help: "allow changing an existing label")],
+                               handler: { inv, ctx in try setMetadata(inv, ctx, annotations: false) }, completer: resourceCompleter))
+        r.register(CommandSpec("annotate", summary: "add, change (--overwrite) or remove (key-) annotations", usage: "annotate TYPE NAME key=value… [key-] [--overwrite]",
+                               flags: [namespaceFlag, FlagSpec("overwrite", help: "allow changing an existing annotation")],
+                               handler: { inv, ctx in try setMetadata(inv, ctx, annotations: true) }, completer: resourceCompleter))
+        r.register(CommandSpec("cordon", summary: "mark a node unschedulable", usage: "cordon NODE") { inv, ctx in try cordon(inv, ctx, true) })
+        r.register(CommandSpec("uncordon", summary: "mark a node schedulable", usage: "uncordon NODE") { inv, ctx in try cordon(inv, ctx, false) })
+        r.register(CommandSpec("taint", summary: "add (key=value:Effect) or remove (key:Effect-) node taints", usage: "taint nodes NODE key=value:Effect… | key:Effect-",
+                               flags: [FlagSpec("overwrite", help: "replace a taint with the same key and effect")]) { inv, ctx in try taint(inv, ctx) })
+        r.register(CommandSpec("drain", summary: "cordon a node and evict its pods", usage: "drain NODE [--ignore-daemonsets] [--force]",
+                               flags: [FlagSpec("ignore-daemonsets", help: "accepted for kubectl compatibility"), FlagSpec("force", help: "also delete pods no controller owns"),
+                                       FlagSpec("delete-emptydir-data", help: "accepted for kubectl compatibility")]) { inv, ctx in try drain(inv, ctx) })
+    }
+
+    static func describe(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
+        let (type, name, _) = try target(inv, verb: "describe")
+        let c = cluster(ctx)
+        let ns = inv.flag("namespace") ?? "default"
+        let o = try api { try c.api.get(type, namespace: ns, name: name) }
+        let now = c.clock.now
+        var lines: [String] = []
+        func field(_ k: String, _ v: String) { lines.append(k.count + 1 >= 18 ? k + ":  " + v : Format.pad(k + ":", 18) + v) }
+        func map(_ k: String, _ d: [String: String]) {
+            let items = d.keys.sorted().map { "\($0)=\(d[$0]!)" }
+            field(k, items.first ?? "<none>")
+            for i in items.dropFirst() { lines.append(String(repeating: " ", count: 18) + i) }
+        }
+        let m = o.metadata
+        field("Name", m.name)
+        if let n = m.namespace { field("Namespace", n) }
+        switch o {
+        case .pod(let p):
+            field("Priority", "0")
+            field("Service Account", p.spec.serviceAccountName)
+            field("Node", p.spec.nodeName.map { n in "\(n)/\(p.status.hostIP ?? "")" } ?? "<none>")
+            if let st = p.status.startTime { field("Start Time", ManifestEncoder.timestamp(st)) }
+            map("Labels", m.labels)
+            map("Annotations", m.annotations)
+            field("Status", Format.podStatus(p))
+            field("IP", p.status.podIP ?? "")
+            if let ref = m.controllerRef { field("Controlled By", "\(ref.kind)/\(ref.name)") }
+            lines.append("Containers:")
+            for ctr in p.spec.containers {
+                lines.append("  \(ctr.name):")
+                lines.append("    Image:          \(ctr.image)")
+                lines.append("    Port:           \(ctr.ports.first.map { "\($0.containerPort)/\($0.protocol)" } ?? "<none>")")
+                lines.append("    State:          \(p.status.phase == "Running" ? "Running" : "Waiting")")
+                lines.append("    Ready:          \(p.status.isReady ? "True" : "False")")
+                lines.append("    Restart Count:  \(p.status.restartCount)")
+                if !ctr.resources.requests.isEmpty {
+                    lines.append("    Requests:")
+                    for k in ctr.resources.requests.keys.sorted() { lines.append("      \(k):  \(ctr.resources.requests[k]!)") }
+                }
+            }
+            lines.append("Conditions:")
+            lines.append("  Type              Status")
+            for cond in p.status.conditions { lines.append("  " + Format.pad(cond.type, 18) + cond.status) }
+            field("QoS Class", p.spec.containers.allSatisfy { $0.resources.requests.isEmpty && $0.resources.limits.isEmpty } ? "BestEffort" : "Burstable")
+            map("Node-Selectors", p.spec.nodeSelector)
+        case .deployment(let d):
+            field("CreationTimestamp", ManifestEncoder.timestamp(m.creationTimestamp))
+            map("Labels", m.labels)
+            map("Annotations", m.annotations)
+            field("Selector", d.spec.selector.description)
+            field("Replicas", "\(d.spec.replicas) desired | \(d.status.updatedReplicas) updated | \(d.status.replicas) total | \(d.status.availableReplicas) available | \(d.status.unavailableReplicas) unavailable")
+            field("StrategyType", d.spec.strategy.type)
+            field("MinReadySeconds", String(d.spec.minReadySeconds))
+            if d.spec.strategy.type == "RollingUpdate" {
+                field("RollingUpdateStrategy", "\(d.spec.strategy.maxUnavailable) max unavailable, \(d.spec.strategy.maxSurge) max surge")
+            }
+            lines.append("Pod Template:")
+            lines.append("  Labels:  " + d.spec.template.labels.keys.sorted().map { "\($0)=\(d.spec.template.labels[$0]!)" }.joined(separator: ","))
+            lines.append("  Containers:")
+            for ctr in d.spec.template.spec.containers { lines.append("   \(ctr.name):"); lines.append("    Image:  \(ctr.image)") }
+            lines.append("Conditions:")
+            lines.append("  Type           Status  Reason")
+            lines.append("  ----           ------  ------")
+            for cond in d.status.conditions { lines.append("  " + Format.pad(cond.type, 15) + Format.pad(cond.status, 8) + cond.reason) }
+            let owned = ownedReplicaSets(c, d)
+            let new = owned.first { $0.metadata.labels["pod-template-hash"] == d.spec.template.labels["pod-template-hash"] ?? DeploymentHash.of(d) }
+            field("OldReplicaSets", owned.filter { $0.metadata.uid != new?.metadata.uid && $0.spec.replicas > 0 }.map { "\($0.metadata.name) (\($0.status.replicas)/\($0.spec.replicas) replicas created)" }.joined(separator: ", ").ifEmpty("<none>"))
+            field("NewReplicaSet", new.map { "\($0.metadata.name) (\($0.status.replicas)/\($0.spec.replicas) replicas created)" } ?? "<none>")
+        case .replicaSet(let rs):
+            field("Selector", rs.spec.selector.description)
+            map("Labels", m.labels)
+            map("Annotations", m.annotations)
+            if let ref = m.controllerRef { field("Controlled By", "\(ref.kind)/\(ref.name)") }
+            field("Replicas", "\(rs.status.replicas) current / \(rs.spec.replicas) desired")
+            field("Pods Status", "\(rs.status.readyReplicas) Running / 0 Waiting / 0 Succeeded / 0 Failed")
+        case .node(let n):
+            field("Roles", "<none>")
+            map("Labels", m.labels)
+            field("CreationTimestamp", ManifestEncoder.timestamp(m.creationTimestamp))
+            field("Taints", n.taints.first?.description ?? "<none>")
+            for t in n.taints.dropFirst() { lines.append(String(repeating: " ", count: 18) + t.description) }
+            field("Unschedulable", n.unschedulable ? "true" : "false")
+            lines.append("Conditions:")
+            for cond in n.conditions { lines.append("  \(cond.type)  \(cond.status)  \(cond.reason)  \(cond.message)") }
+            lines.append("Addresses:")
+            lines.append("  InternalIP:  \(n.internalIP)")
+            lines.append("  Hostname:    \(n.metadata.name)")
+            lines.append("Capacity:")
+            for k in n.capacity.keys.sorted() { lines.append("  \(k):  \(n.capacity[k]!)") }
+            field("PodCIDR", n.podCIDR ?? "")
+            let pods = c.api.list(.pod).compactMap(\.pod).filter { $0.spec.nodeName == n.metadata.name }
+            lines.append("Non-terminated Pods:          (\(pods.count) in total)")
+            for p in pods { lines.append("  \(p.metadata.namespace ?? "")  \(p.metadata.name)") }
+        default:
+            map("Labels", m.labels)
+        }
+        // Events about this object.
+        let events = c.api.list(.event).compactMap(\.event)
+            .filter { $0.involvedKind == o.type.kind && $0.involvedName == m.name && ($0.involvedNamespace == m.namespace) }
+            .sorted { $0.firstTimestamp < $1.firstTimestamp || ($0.firstTimestamp == $1.firstTimestamp && $0.metadata.resourceVersion < $1.metadata.resourceVersion) }
+        if events.isEmpty {
+            lines.append("Events:            <none>")
+        } else {
+            lines.append("Events:")
+            let rows = events.map { ["  " + $0.type, $0.reason, Format.age(now - $0.lastTimestamp), $0.source, $0.message] }
+            let table = Format.table(["  Type", "Reason", "Age", "From", "Message"], [["  ----", "------", "----", "----", "-------"]] + rows, padding: 2)
+            lines.append(table)
+        }
+        return CommandResult(output: lines.joined(separator: "\n"))
+    }
+
+    static func setMetadata(_ inv: Invocation, _ ctx: CommandContext, annotations: Bool) throws -> CommandResult {
+        let (type, name, rest) = try target(inv, verb: annotations ? "annotate" : "label")
+        guard !rest.isEmpty else { throw CommandFailure("error: at least one \(annotations ? "annotation" : "label") update is required") }
+        let c = cluster(ctx)
+        let overwrite = inv.has("overwrite")
+        var changed = false
+        try api {
+            try c.api.modify(type, namespace: inv.flag("namespace") ?? "default", name: name) { o in
+                var m = o.metadata
+                var d = annotations ? m.annotations : m.labels
+                for item in rest {
+                    if item.hasSuffix("-") { if d.removeValue(forKey: String(item.dropLast())) != nil { changed = true }; continue }
+                    let kv = item.split(separator: "=", maxSplits: 1).map(String.init)
+                    guard kv.count == 2 else { throw CommandFailure("error: invalid \(annotations ? "annotation" : "label") update: \(item)") }
+                    if let old = d[kv[0]], old != kv[1], !overwrite {
+                        throw CommandFailure("error: '\(kv[0])' already has a value (\(old)), and --overwrite is false")
+                    }
+                    if d[kv[0]] != kv[1] { changed = true }
+                    d[kv[0]] = kv[1]
+                }
+                if annotations { m.annotations = d } else { m.labels = d }
+                o.metadata = m
+            }
+        }
+        return CommandResult(output: "\(APIErrorNames.qualified(type))/\(name) \(changed ? (annotations ? "annotated" : "labeled") : "not \(annotations ? "annotated" : "labeled")")")
+    }
+
+    static func cordon(_ inv: Invocation, _ ctx: CommandContext, _ on: Bool) throws -> CommandResult {
+        guard inv.positionals.count == 1 else { throw inv.error("\(on ? "cordon" : "uncordon"): expected one node name") }
+        let c = cluster(ctx)
+        let name = inv.positionals[0].hasPrefix("node/") ? String(inv.positionals[0].dropFirst(5)) : inv.positionals[0]
+        var changed = false
+        try api {
+            try c.api.modify(.node, namespace: nil, name: name) { o in
+                guard var n = o.node else { return }
+                changed = n.unschedulable != on
+                n.unschedulable = on
+                o = .node(n)
+            }
+        }
+        return CommandResult(output: "node/\(name) \(changed ? (on ? "cordoned" : "uncordoned") : "already \(on ? "cordoned" : "uncordoned")")")
+    }
+
+    static func taint(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
+        var words = inv.positionals[...]
+        if let f = words.first, ["nodes", "node", "no"].contains(f) { words = words.dropFirst() }
+        guard var name = words.first else { throw inv.error("taint: expected a node name") }
+        if name.hasPrefix("node/") { name = String(name.dropFirst(5)) }
+        let specs = words.dropFirst()
+        guard !specs.isEmpty else { throw CommandFailure("error: at least one taint update is required") }
+        let c = cluster(ctx)
+        var removedAny = false
+        try api {
+            try c.api.modify(.node, namespace: nil, name: name) { o in
+                guard var n = o.node else { return }
+                for spec in specs {
+                    if spec.hasSuffix("-") {
+                        let body = spec.dropLast()
+                        let parts = body.split(separator: ":", maxSplits: 1).map(String.init)
+                        let key = parts[0].split(separator: "=")[0]
+                        let before = n.taints.count
+                        n.taints.removeAll { $0.key == key && (parts.count < 2 || $0.effect == parts[1]) }
+                        if n.taints.count == before { throw CommandFailure("error: taint \"\(body)\" not found") }
+                        removedAny = true
+                        continue
+                    }
+                    let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+                    guard parts.count == 2, ["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(parts[1]) else {
+                        throw CommandFailure("error: invalid taint spec: \(spec), unknown taint effect; effect must be one of NoSchedule, PreferNoSchedule, NoExecute")
+                    }
+                    let kv = parts[0].split(separator: "=", maxSplits: 1).map(String.init)
+                    let t = Taint(key: kv[0], value: kv.count == 2 ? kv[1] : nil, effect: parts[1])
+                    if let i = n.taints.firstIndex(where: { $0.key == t.key && $0.effect == t.effect }) {
+                        guard inv.has("overwrite") else {
+                            throw CommandFailure("error: node \(name) already has \(t.key) taint(s) with same effect(s) and --overwrite is false")
+                        }
+                        n.taints[i] = t
+                    } else {
+                        n.taints.append(t)
+                    }
+                }
+                o = .node(n)
+            }
+        }
+        return CommandResult(output: "node/\(name) \(removedAny ? "untainted" : "tainted")")
+    }
+
+    /// cordon, then evict (delete) every pod on the node; controllers recreate them elsewhere.
+    static func drain(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
+        guard inv.positionals.count == 1 else { throw inv.error("drain: expected one node name") }
+        let name = inv.positionals[0]
+        var out = try cordon(inv, ctx, true).output.split(separator: "\n").map(String.init)
+        let c = cluster(ctx)
+        let pods = c.api.list(.pod).compactMap(\.pod).filter { $0.spec.nodeName == name }
+        let unmanaged = pods.filter { $0.metadata.controllerRef == nil }
+        if !unmanaged.isEmpty && !inv.has("force") {
+            throw CommandFailure("error: unable to drain node \"\(name)\" due to error: cannot delete Pods that declare no controller (use --force to override): "
+                                 + unmanaged.map { "\($0.metadata.namespace ?? "")/\($0.metadata.name)" }.joined(separator: ", "), output: out.joined(separator: "\n") + "\n")
+        }
+        for p in pods {
+            out.append("evicting pod \(p.metadata.namespace ?? "default")/\(p.metadata.name)")
+            try api { try c.api.delete(.pod, namespace: p.metadata.namespace, name: p.metadata.name) }
+        }
+        for p in pods { out.append("pod/\(p.metadata.name) evicted") }
+        out.append("node/\(name) drained")
+        return CommandResult(output: out.joined(separator: "\n"))
+    }
+}
+
+enum DeploymentHash {
+    static func of(_ d: Deployment) -> String { DeploymentController.templateHash(d.spec.template) }
+}
+
+extension String {
+    func ifEmpty(_ s: String) -> String { isEmpty ? s : self }
+}
