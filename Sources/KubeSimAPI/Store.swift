@@ -21,8 +21,12 @@ public final class Store {
 
     public private(set) var revision: Int64 = 1
     private var objects: [ResourceType: [String: APIObject]] = [:]
-    /// Every change in revision order (the watch history).
+    /// Recent changes in revision order (the watch history), compacted as etcd's
+    /// auto-compaction does: only the newest `historyLimit` are kept.
     public private(set) var history: [WatchEvent] = []
+    public var historyLimit = 10_000
+    /// The oldest revision a watch can still start from.
+    public private(set) var compactedRevision: Int64 = 0
     private var watchers: [(type: ResourceType?, handler: (WatchEvent) -> Void)] = []
 
     public init() {}
@@ -101,6 +105,11 @@ public final class Store {
 
     private func publish(_ e: WatchEvent) {
         history.append(e)
+        if history.count > historyLimit * 2 {
+            let drop = history.count - historyLimit
+            compactedRevision = history[drop - 1].resourceVersion
+            history.removeFirst(drop)
+        }
         for w in watchers where w.type == nil || w.type == e.object.type { w.handler(e) }
     }
 }

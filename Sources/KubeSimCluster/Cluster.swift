@@ -15,7 +15,8 @@ public final class Cluster {
     public let replicaSetController: ReplicaSetController
     public let deploymentController: DeploymentController
     public let scheduler: Scheduler
-    public private(set) var kubelets: [String: Kubelet] = [:]
+    public var kubelets: [String: Kubelet] { kubeletRouter.kubelets }
+    let kubeletRouter: KubeletRouter
     /// Watch latency: how long a change takes to reach a component's cache.
     public static let watchLatency = SimDuration.milliseconds(5)
     /// The bound `settle` stops at.
@@ -43,6 +44,11 @@ public final class Cluster {
         replicaSetController = ReplicaSetController(api: api, clock: clock, pods: podInformer, replicaSets: rsInformer, events: events, random: next)
         deploymentController = DeploymentController(api: api, clock: clock, deployments: deploymentInformer, replicaSets: rsInformer, pods: podInformer, events: events)
         scheduler = Scheduler(api: api, clock: clock, pods: podInformer, nodes: nodeInformer, events: events, random: next)
+        kubeletRouter = KubeletRouter()
+        let router = kubeletRouter
+        podInformer.onChange { e in
+            if let node = e.object.pod?.spec.nodeName { router.kubelets[node]?.podChanged(e) }
+        }
         garbageCollector = GarbageCollector(api: api, clock: clock, informers: [deploymentInformer, rsInformer, podInformer, namespaceInformer])
         for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
             _ = try? api.create(.namespace(Namespace(metadata: ObjectMeta(name: ns))), user: "system:apiserver")
@@ -57,7 +63,7 @@ public final class Cluster {
     @discardableResult
     public func addNode(_ name: String, index: Int, cpu: Quantity, memory: Quantity, labels: [String: String] = [:]) -> Kubelet {
         let k = Kubelet(nodeName: name, index: index, api: api, clock: clock, pods: podInformer)
-        kubelets[name] = k
+        kubeletRouter.kubelets[name] = k
         try? k.register(capacity: ["cpu": cpu, "memory": memory, "pods": Quantity(110), "ephemeral-storage": Quantity(parsing: "100Gi")!],
                         internalIP: "192.168.56.\(10 + index)", labels: labels)
         return k
@@ -82,6 +88,11 @@ public final class Cluster {
     }
 
     public var now: SimDuration { clock.nowDuration }
+}
+
+/// Routes pod events to the kubelet of the pod's node.
+final class KubeletRouter {
+    var kubelets: [String: Kubelet] = [:]
 }
 
 /// Shares one SeededRandom between the components' closures.

@@ -29,6 +29,7 @@ public final class DeploymentController {
         deployments.onChange { [unowned self] e in
             if e.kind != .deleted { self.queue.add(objectKey(e.object.metadata)) }
         }
+        replicaSets.addIndex(IndexName.controller) { [$0.metadata.controllerRef?.uid ?? ""] }
         replicaSets.onChange { [unowned self] e in
             if let ref = e.object.metadata.controllerRef, ref.kind == "Deployment" {
                 self.queue.add("\(e.object.metadata.namespace ?? "")/\(ref.name)")
@@ -58,7 +59,7 @@ public final class DeploymentController {
     }
 
     func ownedReplicaSets(_ d: Deployment) -> [ReplicaSet] {
-        replicaSets.list(namespace: d.metadata.namespace).compactMap(\.replicaSet).filter { $0.metadata.controllerRef?.uid == d.metadata.uid }
+        replicaSets.byIndex(IndexName.controller, d.metadata.uid).compactMap(\.replicaSet)
     }
 
     /// syncDeployment
@@ -80,7 +81,7 @@ public final class DeploymentController {
             var scaled = false
             for rs in oldRSs where rs.spec.replicas != 0 { scale(rs, to: 0, d); scaled = true }
             if scaled { return }
-            let oldPods = pods.list(namespace: ns).compactMap(\.pod).filter { p in oldRSs.contains { $0.metadata.uid == p.metadata.controllerRef?.uid } }
+            let oldPods = oldRSs.flatMap { pods.byIndex(IndexName.controller, $0.metadata.uid) }
             if !oldPods.isEmpty { return }
             if newRS == nil { newRS = createNewRS(d, hash: hash, replicas: d.spec.replicas, all: all); if let n = newRS { all.append(n) } }
             if let n = newRS, n.spec.replicas != d.spec.replicas { scale(n, to: d.spec.replicas, d) }

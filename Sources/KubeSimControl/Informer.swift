@@ -8,6 +8,9 @@ public final class Informer {
     public let type: ResourceType
     public private(set) var cache: [String: APIObject] = [:]
     private var handlers: [(WatchEvent) -> Void] = []
+    /// Indexes (client-go's Indexer): index name → value → keys.
+    private var indexFunctions: [String: (APIObject) -> [String]] = [:]
+    private var indexes: [String: [String: Set<String>]] = [:]
 
     public init(type: ResourceType, store: Store, clock: EventQueue, latency: SimDuration) {
         self.type = type
@@ -19,11 +22,33 @@ public final class Informer {
 
     public func onChange(_ handler: @escaping (WatchEvent) -> Void) { handlers.append(handler) }
 
+    /// Adds an index; `values` gives the index values of an object.
+    public func addIndex(_ name: String, _ values: @escaping (APIObject) -> [String]) {
+        indexFunctions[name] = values
+        var idx: [String: Set<String>] = [:]
+        for (k, o) in cache { for v in values(o) { idx[v, default: []].insert(k) } }
+        indexes[name] = idx
+    }
+
+    /// Objects whose index `name` has `value`, sorted by key.
+    public func byIndex(_ name: String, _ value: String) -> [APIObject] {
+        guard let keys = indexes[name]?[value] else { return [] }
+        return keys.sorted().compactMap { cache[$0] }
+    }
+
     func deliver(_ e: WatchEvent) {
-        if e.kind == .deleted { cache[e.object.key] = nil } else {
+        let key = e.object.key
+        let old = cache[key]
+        if e.kind == .deleted {
+            cache[key] = nil
+        } else {
             // A late event must not overwrite a newer object.
-            if let cur = cache[e.object.key], cur.metadata.resourceVersion > e.object.metadata.resourceVersion { return }
-            cache[e.object.key] = e.object
+            if let cur = old, cur.metadata.resourceVersion > e.object.metadata.resourceVersion { return }
+            cache[key] = e.object
+        }
+        for (name, fn) in indexFunctions {
+            if let old { for v in fn(old) { indexes[name]![v]?.remove(key) } }
+            if e.kind != .deleted { for v in fn(e.object) { indexes[name]![v, default: []].insert(key) } }
         }
         for h in handlers { h(e) }
     }
@@ -31,6 +56,8 @@ public final class Informer {
     public func get(namespace: String?, name: String) -> APIObject? {
         cache[Store.key(type, namespace: namespace, name: name)]
     }
+
+    public var count: Int { cache.count }
 
     /// Cached objects, sorted by key (deterministic iteration).
     public func list(namespace: String? = nil) -> [APIObject] {
@@ -40,6 +67,15 @@ public final class Informer {
             return cache[k]
         }
     }
+}
+
+/// Index names the controllers share.
+public enum IndexName {
+    /// The uid of an object's controller (ownerReference with controller=true).
+    public static let controller = "controller-uid"
+    /// A pod's node.
+    public static let node = "node"
+    /// `namespace/selector-label` pairs are not indexed; orphans are rare.
 }
 
 /// A de-duplicating work queue on the simulated clock: `add(key)` schedules one

@@ -23,13 +23,16 @@ public final class Kubelet {
         self.clock = clock
         self.pods = pods
         self.podCIDRBase = "10.244.\(index)."
-        pods.onChange { [unowned self] e in
-            guard e.kind != .deleted, let p = e.object.pod, p.spec.nodeName == self.nodeName,
-                  p.status.phase == "Pending", !self.starting.contains(p.metadata.uid) else { return }
-            self.starting.insert(p.metadata.uid)
-            clock.schedule(after: self.startupTime, label: "kubelet \(self.nodeName) start \(p.metadata.name)") { [unowned self] in
-                self.start(p)
-            }
+    }
+
+    /// A pod bound to this node changed (the cluster routes each pod event to the
+    /// kubelet of its node, as a field-selected watch `spec.nodeName=NODE` would).
+    public func podChanged(_ e: WatchEvent) {
+        guard e.kind != .deleted, let p = e.object.pod, p.spec.nodeName == nodeName,
+              p.status.phase == "Pending", !starting.contains(p.metadata.uid) else { return }
+        starting.insert(p.metadata.uid)
+        clock.schedule(after: startupTime, label: "kubelet \(nodeName) start \(p.metadata.name)") { [unowned self] in
+            self.start(p)
         }
     }
 

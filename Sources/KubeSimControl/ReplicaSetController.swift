@@ -36,6 +36,7 @@ public final class ReplicaSetController {
             if e.kind != .deleted { self.queue.add(objectKey(e.object.metadata)) } else { self.expectations[objectKey(e.object.metadata)] = nil }
         }
         pods.onChange { [unowned self] e in self.podChanged(e) }
+        pods.addIndex(IndexName.controller) { [$0.metadata.controllerRef?.uid ?? ""] }
     }
 
     func podChanged(_ e: WatchEvent) {
@@ -76,13 +77,14 @@ public final class ReplicaSetController {
         let needsSync = expectationsSatisfied(key)
         // Claim: our pods, plus matching orphans (adopted), minus ours that no longer match.
         var owned: [Pod] = []
-        for pod in pods.list(namespace: ns).compactMap(\.pod) where pod.metadata.deletionTimestamp == nil {
-            if let ref = pod.metadata.controllerRef {
-                guard ref.uid == rs.metadata.uid else { continue }
-                if rs.spec.selector.matches(pod.metadata.labels) { owned.append(pod) } else { release(pod) }
-            } else if rs.spec.selector.matches(pod.metadata.labels), rs.metadata.deletionTimestamp == nil {
-                if let adopted = adopt(pod, by: rs) { owned.append(adopted) }
-            }
+        for pod in pods.byIndex(IndexName.controller, rs.metadata.uid).compactMap(\.pod) where pod.metadata.deletionTimestamp == nil {
+            if rs.spec.selector.matches(pod.metadata.labels) { owned.append(pod) } else { release(pod) }
+        }
+        // Orphans (pods with no controller) in the namespace that match the selector.
+        for pod in pods.byIndex(IndexName.controller, "").compactMap(\.pod)
+        where pod.metadata.namespace == ns && pod.metadata.deletionTimestamp == nil && rs.metadata.deletionTimestamp == nil
+            && rs.spec.selector.matches(pod.metadata.labels) {
+            if let adopted = adopt(pod, by: rs) { owned.append(adopted) }
         }
         let active = owned.filter { $0.status.phase != "Succeeded" && $0.status.phase != "Failed" }
         if needsSync && rs.metadata.deletionTimestamp == nil { manageReplicas(active, rs, key) }

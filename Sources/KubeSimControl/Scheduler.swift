@@ -30,14 +30,52 @@ public final class Scheduler {
         queue = WorkQueue(name: "scheduler", clock: clock, delay: .milliseconds(1)) { [unowned self] key in self.scheduleOne(key) }
         pods.onChange { [unowned self] e in
             guard let p = e.object.pod else { return }
+            let key = objectKey(p.metadata)
+            self.updatePlacement(key, e.kind == .deleted ? nil : p)
             if e.kind != .deleted && p.spec.nodeName == nil && p.spec.schedulerName == "default-scheduler" {
-                if !self.unschedulable.contains(objectKey(p.metadata)) { self.queue.add(objectKey(p.metadata)) }
-            } else if e.kind == .deleted || p.spec.nodeName != nil {
-                // Freed or moved resources: unschedulable pods may fit now.
-                if e.kind == .deleted { self.retryUnschedulable() }
+                if !self.unschedulable.contains(key) { self.queue.add(key) }
+            } else if e.kind == .deleted {
+                // Freed resources: unschedulable pods may fit now.
+                self.retryUnschedulable()
             }
         }
-        nodes.onChange { [unowned self] _ in self.retryUnschedulable() }
+        nodes.onChange { [unowned self] e in
+            guard let n = e.object.node else { return }
+            if e.kind == .deleted { self.infos[n.metadata.name] = nil }
+            else if let info = self.infos[n.metadata.name] { info.node = n }
+            else { self.infos[n.metadata.name] = NodeInfo(node: n) }
+            self.nodeOrder = self.infos.keys.sorted()
+            self.retryUnschedulable()
+        }
+    }
+
+    /// What each bound (or assumed) pod takes from its node, kept up to date from the
+    /// watch so a decision does not recount every pod (upstream's scheduler cache).
+    struct Placement: Sendable { let node: String; let cpu: Int64; let memory: Int64; let nonZeroCPU: Int64; let nonZeroMemory: Int64 }
+    var placements: [String: Placement] = [:]
+    var infos: [String: NodeInfo] = [:]
+    var nodeOrder: [String] = []
+    /// Where the next search for feasible nodes starts (upstream nextStartNodeIndex).
+    var nextStartNodeIndex = 0
+
+    func updatePlacement(_ key: String, _ pod: Pod?) {
+        var node: String? = nil
+        if let p = pod, p.status.phase != "Succeeded", p.status.phase != "Failed" {
+            node = p.spec.nodeName ?? assumed[key]
+            if p.spec.nodeName != nil { assumed[key] = nil }
+        } else {
+            assumed[key] = nil
+        }
+        if let old = placements[key] {
+            if old.node == node { return }
+            placements[key] = nil
+            infos[old.node]?.remove(old)
+        }
+        guard let node, let p = pod, infos[node] != nil else { return }
+        let cpu = Self.request(p, "cpu"), mem = Self.request(p, "memory")
+        let pl = Placement(node: node, cpu: cpu, memory: mem, nonZeroCPU: max(cpu, Self.defaultMilliCPU), nonZeroMemory: max(mem, Self.defaultMemoryMilli))
+        placements[key] = pl
+        infos[node]!.add(pl)
     }
 
     func retryUnschedulable() {
@@ -46,81 +84,101 @@ public final class Scheduler {
         for k in keys { queue.add(k) }
     }
 
-    /// What a node has left, from the pods bound to it.
-    struct NodeInfo: Sendable {
-        let node: Node
+    /// What a node has left, from the pods placed on it. A class: the scheduler updates
+    /// it in place, and filters read it without copying the Node.
+    final class NodeInfo {
+        var node: Node { didSet { refresh() } }
         var requestedCPU: Int64 = 0
         var requestedMemory: Int64 = 0
         var podCount = 0
         /// Requests with upstream's non-zero defaults (100m CPU, 200Mi), for scoring.
         var nonZeroCPU: Int64 = 0
         var nonZeroMemory: Int64 = 0
+        private(set) var allocatableCPU: Int64 = 0
+        private(set) var allocatableMemory: Int64 = 0
+        private(set) var maxPods: Int64 = 110
+
+        init(node: Node) {
+            self.node = node
+            refresh()
+        }
+
+        func refresh() {
+            allocatableCPU = node.allocatable["cpu"]?.milli ?? 0
+            allocatableMemory = node.allocatable["memory"]?.milli ?? 0
+            maxPods = node.allocatable["pods"]?.value ?? 110
+        }
+
+        func add(_ p: Placement) {
+            requestedCPU += p.cpu; requestedMemory += p.memory; podCount += 1
+            nonZeroCPU += p.nonZeroCPU; nonZeroMemory += p.nonZeroMemory
+        }
+        func remove(_ p: Placement) {
+            requestedCPU -= p.cpu; requestedMemory -= p.memory; podCount -= 1
+            nonZeroCPU -= p.nonZeroCPU; nonZeroMemory -= p.nonZeroMemory
+        }
+    }
+
+    /// A pod's requests, computed once per scheduling cycle.
+    struct PodInfo {
+        let pod: Pod
+        let cpu: Int64
+        let memory: Int64
+        init(_ pod: Pod) {
+            self.pod = pod
+            cpu = Scheduler.request(pod, "cpu")
+            memory = Scheduler.request(pod, "memory")
+        }
     }
 
     static let defaultMilliCPU: Int64 = 100
     static let defaultMemoryMilli: Int64 = 200 * 1024 * 1024 * 1000
 
-    func nodeInfos() -> [NodeInfo] {
-        var infos: [String: NodeInfo] = [:]
-        for n in nodes.list().compactMap(\.node) { infos[n.metadata.name] = NodeInfo(node: n) }
-        for p in pods.list().compactMap(\.pod) {
-            let key = objectKey(p.metadata)
-            if p.spec.nodeName != nil { assumed[key] = nil }
-            guard let n = p.spec.nodeName ?? assumed[key], infos[n] != nil, p.status.phase != "Succeeded", p.status.phase != "Failed" else { continue }
-            infos[n]!.requestedCPU += Self.request(p, "cpu")
-            infos[n]!.requestedMemory += Self.request(p, "memory")
-            infos[n]!.podCount += 1
-            infos[n]!.nonZeroCPU += Swift.max(Self.request(p, "cpu"), Self.defaultMilliCPU)
-            infos[n]!.nonZeroMemory += Swift.max(Self.request(p, "memory"), Self.defaultMemoryMilli)
-        }
-        return infos.keys.sorted().map { infos[$0]! }
+    /// numFeasibleNodesToFind: all nodes below 100; otherwise an adaptive percentage
+    /// (50% − nodes/125, at least 5%) and at least 100 nodes.
+    static func numFeasibleNodesToFind(_ all: Int) -> Int {
+        if all < 100 { return all }
+        let percentage = max(5, 50 - all / 125)
+        return max(100, all * percentage / 100)
     }
 
     static func request(_ p: Pod, _ resource: String) -> Int64 {
         p.spec.containers.reduce(0) { $0 + ($1.resources.requests[resource]?.milli ?? 0) }
     }
 
-    /// A filter's verdict: nil when the node passes, else the reason kubectl aggregates.
-    typealias Filter = (name: String, run: @Sendable (Pod, NodeInfo) -> String?)
+    /// The filter plugins in the default profile's order; each returns nil when the
+    /// node passes, else the reason kubectl aggregates.
+    static let filterNames = ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodeResourcesFit"]
 
-    static let filters: [Filter] = [
-        ("NodeUnschedulable", { p, n in
-            guard n.node.unschedulable else { return nil }
-            let tolerated = p.spec.tolerations.contains { $0.tolerates(Taint(key: "node.kubernetes.io/unschedulable", effect: "NoSchedule")) }
-            return tolerated ? nil : "node(s) were unschedulable"
-        }),
-        ("NodeName", { p, n in
-            guard let want = p.spec.nodeName, want != n.node.metadata.name else { return nil }
-            return "node(s) didn't match the requested node name"
-        }),
-        ("TaintToleration", { p, n in
-            for t in n.node.taints where t.effect == "NoSchedule" || t.effect == "NoExecute" {
-                if !p.spec.tolerations.contains(where: { $0.tolerates(t) }) {
-                    return "node(s) had untolerated taint {\(t.key): \(t.value ?? "")}"
-                }
-            }
-            return nil
-        }),
-        ("NodeAffinity", { p, n in
-            p.spec.nodeSelector.allSatisfy { n.node.metadata.labels[$0.key] == $0.value } ? nil : "node(s) didn't match Pod's node affinity/selector"
-        }),
-        ("NodeResourcesFit", { p, n in
-            let cpu = request(p, "cpu"), mem = request(p, "memory")
-            let allocCPU = n.node.allocatable["cpu"]?.milli ?? 0, allocMem = n.node.allocatable["memory"]?.milli ?? 0
-            let maxPods = n.node.allocatable["pods"]?.value ?? 110
-            if n.podCount + 1 > maxPods { return "Too many pods" }
-            if cpu > 0 && n.requestedCPU + cpu > allocCPU { return "Insufficient cpu" }
-            if mem > 0 && n.requestedMemory + mem > allocMem { return "Insufficient memory" }
-            return nil
-        }),
-    ]
+    static func filter(_ pi: PodInfo, _ n: NodeInfo) -> String? {
+        let p = pi.pod
+        // NodeUnschedulable
+        if n.node.unschedulable,
+           !p.spec.tolerations.contains(where: { $0.tolerates(Taint(key: "node.kubernetes.io/unschedulable", effect: "NoSchedule")) }) {
+            return "node(s) were unschedulable"
+        }
+        // NodeName
+        if let want = p.spec.nodeName, want != n.node.metadata.name { return "node(s) didn't match the requested node name" }
+        // TaintToleration
+        for t in n.node.taints where t.effect == "NoSchedule" || t.effect == "NoExecute" {
+            if !p.spec.tolerations.contains(where: { $0.tolerates(t) }) { return "node(s) had untolerated taint {\(t.key): \(t.value ?? "")}" }
+        }
+        // NodeAffinity (nodeSelector)
+        if !p.spec.nodeSelector.isEmpty, !p.spec.nodeSelector.allSatisfy({ n.node.metadata.labels[$0.key] == $0.value }) {
+            return "node(s) didn't match Pod's node affinity/selector"
+        }
+        // NodeResourcesFit
+        if Int64(n.podCount + 1) > n.maxPods { return "Too many pods" }
+        if pi.cpu > 0 && n.requestedCPU + pi.cpu > n.allocatableCPU { return "Insufficient cpu" }
+        if pi.memory > 0 && n.requestedMemory + pi.memory > n.allocatableMemory { return "Insufficient memory" }
+        return nil
+    }
 
     /// NodeResourcesFit (LeastAllocated) and NodeResourcesBalancedAllocation, each
     /// 0–100 and weight 1, as the default profile scores them.
-    static func score(_ p: Pod, _ n: NodeInfo) -> Int {
-        let allocCPU = Double(n.node.allocatable["cpu"]?.milli ?? 1), allocMem = Double(n.node.allocatable["memory"]?.milli ?? 1)
-        // Non-zero defaults for pods without requests (100m CPU, 200Mi), as upstream scoring does.
-        let podCPU = Double(max(request(p, "cpu"), defaultMilliCPU)), podMem = Double(max(request(p, "memory"), defaultMemoryMilli))
+    static func score(_ pi: PodInfo, _ n: NodeInfo) -> Int {
+        let allocCPU = Double(max(1, n.allocatableCPU)), allocMem = Double(max(1, n.allocatableMemory))
+        let podCPU = Double(max(pi.cpu, defaultMilliCPU)), podMem = Double(max(pi.memory, defaultMemoryMilli))
         let cpuFrac = min(1, (Double(n.nonZeroCPU) + podCPU) / allocCPU)
         let memFrac = min(1, (Double(n.nonZeroMemory) + podMem) / allocMem)
         let least = Int(((1 - cpuFrac) * 100 + (1 - memFrac) * 100) / 2)
@@ -132,16 +190,22 @@ public final class Scheduler {
     func scheduleOne(_ key: String) {
         let (ns, name) = splitKey(key)
         guard let pod = pods.get(namespace: ns, name: name)?.pod, pod.spec.nodeName == nil, assumed[key] == nil else { return }
-        let infos = nodeInfos()
         var reasons: [String: Int] = [:]
         var feasible: [NodeInfo] = []
-        for info in infos {
-            if let why = Self.filters.lazy.compactMap({ $0.run(pod, info) }).first { reasons[why, default: 0] += 1 } else { feasible.append(info) }
+        let podInfo = PodInfo(pod)
+        let all = nodeOrder.count
+        let want = Self.numFeasibleNodesToFind(all)
+        var processed = 0
+        while processed < all && feasible.count < want {
+            let info = infos[nodeOrder[(nextStartNodeIndex + processed) % all]]!
+            processed += 1
+            if let why = Self.filter(podInfo, info) { reasons[why, default: 0] += 1 } else { feasible.append(info) }
         }
+        if all > 0 { nextStartNodeIndex = (nextStartNodeIndex + processed) % all }
         guard !feasible.isEmpty else {
             unschedulable.insert(key)
             let detail = reasons.keys.sorted().map { "\(reasons[$0]!) \($0)" }.joined(separator: ", ")
-            let message = "0/\(infos.count) nodes are available: \(detail)."
+            let message = "0/\(all) nodes are available: \(detail)."
             events.record(.pod(pod), type: "Warning", reason: "FailedScheduling", message: message, source: "default-scheduler")
             _ = try? api.modify(.pod, namespace: ns, name: name, user: "system:kube-scheduler") {
                 guard var p = $0.pod else { return }
@@ -150,7 +214,7 @@ public final class Scheduler {
             }
             return
         }
-        let scored = feasible.map { ($0, Self.score(pod, $0)) }
+        let scored = feasible.map { ($0, Self.score(podInfo, $0)) }
         let best = scored.map(\.1).max()!
         let winners = scored.filter { $0.1 == best }
         let chosen = winners[Int(random() % UInt64(winners.count))].0
@@ -163,6 +227,7 @@ public final class Scheduler {
             }
             bound += 1
             assumed[key] = chosen.node.metadata.name
+            updatePlacement(key, pod)
             events.record(.pod(pod), reason: "Scheduled", message: "Successfully assigned \(ns ?? "default")/\(name) to \(chosen.node.metadata.name)", source: "default-scheduler")
         } catch {
             queue.add(key)

@@ -1,0 +1,95 @@
+// Benchmarks for the control plane (issue figures). Run with
+//   swift run -c release kubesim-bench control-plane [NODES] [REPLICAS] [PER-DEPLOYMENT]
+//   swift run -c release kubesim-bench scheduler [NODES] [PODS]
+// Prints wall time, simulated time, events run and peak RSS.
+#if canImport(Glibc)
+import Glibc
+#endif
+import KubeSimCore
+import KubeSimAPI
+import KubeSimControl
+import KubeSimCluster
+
+func wallSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+func peakRSSMiB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+func deployment(_ name: String, replicas: Int) -> Deployment {
+    var c = Container(name: "app", image: "nginx:1.25")
+    c.resources.requests = ["cpu": Quantity(milli: 10), "memory": Quantity(parsing: "16Mi")!]
+    let t = PodTemplateSpec(labels: ["app": name], spec: PodSpec(containers: [c]))
+    return Deployment(metadata: ObjectMeta(name: name, namespace: "default"),
+                      spec: DeploymentSpec(replicas: replicas, selector: LabelSelector(matchLabels: ["app": name]), template: t))
+}
+
+let args = CommandLine.arguments
+let mode = args.count > 1 ? args[1] : "control-plane"
+
+switch mode {
+case "control-plane":
+    let nodes = args.count > 2 ? Int(args[2])! : 5000
+    let total = args.count > 3 ? Int(args[3])! : 150_000
+    let per = args.count > 4 ? Int(args[4])! : 100
+    var o = Cluster.Options()
+    o.nodes = nodes
+    o.cpu = Quantity(32)
+    o.memory = Quantity(parsing: "128Gi")!
+    let t0 = wallSeconds()
+    let c = Cluster(o)
+    let t1 = wallSeconds()
+    var made = 0, i = 0
+    while made < total {
+        let n = min(per, total - made)
+        _ = try! c.api.create(.deployment(deployment("app\(i)", replicas: n)))
+        made += n
+        i += 1
+    }
+    let busy = c.settle()
+    let t2 = wallSeconds()
+    let pods = c.store.list(.pod).compactMap(\.pod)
+    let bound = pods.filter { $0.spec.nodeName != nil }.count
+    let running = pods.filter { $0.status.phase == "Running" }.count
+    print("control-plane: \(nodes) nodes, \(i) deployments, \(total) replicas")
+    print("  cluster start   \(format1(t1 - t0)) s wall")
+    print("  apply → settled \(format1(t2 - t1)) s wall, \(c.now) simulated, \(c.clock.executed) events, settled=\(busy.isEmpty)")
+    print("  pods \(pods.count), bound \(bound), running \(running)")
+    print("  peak RSS \(format1(peakRSSMiB())) MiB")
+case "scheduler":
+    let nodes = args.count > 2 ? Int(args[2])! : 5000
+    let count = args.count > 3 ? Int(args[3])! : 20_000
+    var o = Cluster.Options()
+    o.nodes = nodes
+    o.cpu = Quantity(32)
+    o.memory = Quantity(parsing: "128Gi")!
+    let c = Cluster(o)
+    // Pods created directly (no controllers in the path): the scheduler alone.
+    var c0 = Container(name: "app", image: "nginx:1.25")
+    c0.resources.requests = ["cpu": Quantity(milli: 10), "memory": Quantity(parsing: "16Mi")!]
+    for k in 0..<count {
+        _ = try! c.api.create(.pod(Pod(metadata: ObjectMeta(name: "p\(k)", namespace: "default"), spec: PodSpec(containers: [c0]))))
+    }
+    let t0 = wallSeconds()
+    let before = c.scheduler.bound
+    // Run until every pod is bound (kubelet start-up events are left for later).
+    while c.scheduler.bound - before < count, c.clock.runNext() {}
+    let t1 = wallSeconds()
+    let rate = Double(c.scheduler.bound - before) / (t1 - t0)
+    print("scheduler: \(nodes) nodes, \(count) pods bound in \(format1(t1 - t0)) s wall → \(Int(rate)) pods/s (includes the API writes and watch delivery)")
+    print("  peak RSS \(format1(peakRSSMiB())) MiB")
+default:
+    print("usage: kubesim-bench control-plane [NODES] [REPLICAS] [PER-DEPLOYMENT] | scheduler [NODES] [PODS]")
+    exit(2)
+}
+
+func format1(_ x: Double) -> String {
+    let v = (x * 100).rounded() / 100
+    return String(v)
+}
