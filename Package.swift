@@ -20,7 +20,7 @@ let package = Package(
             pkgConfig: "libedit",
             providers: [.apt(["libedit-dev"])]
         ),
-        .target(name: "KubeSimCore", swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
+        .target(name: "KubeSimCore"),
         .target(
             name: "KubeScript",
             dependencies: ["KubeSimCore"],
@@ -29,8 +29,8 @@ let package = Package(
             // callgrind, scripts/bench). The interpreter is single-threaded by design.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
         ),
-        .target(name: "KubeSimAPI", dependencies: ["KubeSimCore"], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
-        .target(name: "KubeSimControl", dependencies: ["KubeSimAPI"], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
+        .target(name: "KubeSimAPI", dependencies: ["KubeSimCore"]),
+        .target(name: "KubeSimControl", dependencies: ["KubeSimAPI"]),
         .target(name: "KubeSimCluster", dependencies: ["KubeSimControl"]),
         // Manifests: YAML/JSON ↔ typed objects (Yams for the YAML syntax).
         .target(name: "KubeSimManifest", dependencies: ["KubeSimAPI", .product(name: "Yams", package: "Yams")]),
