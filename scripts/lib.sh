@@ -18,9 +18,15 @@ ensure_system_packages() {
     if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 
-# Tools the tests drive the program with: tmux (REPL through a pseudo-terminal).
+# Tools the tests drive the program with: tmux (REPL through a pseudo-terminal) and
+# kubernetes-validate (PyPI; it ships the API schemas) for exported manifests.
 ensure_test_tools() {
     local missing=()
     command -v tmux >/dev/null 2>&1 || missing+=(tmux)
     if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
+    if ! command -v kubernetes-validate >/dev/null 2>&1; then
+        echo "installing kubernetes-validate with pip" >&2
+        python3 -m pip install -q kubernetes-validate >&2
+        hash -r
+    fi
 }

@@ -47,16 +47,18 @@ extension ClusterBindings {
         let c = cluster(ctx)
         // Decode everything first: a bad manifest changes nothing.
         var objects: [APIObject] = []
+        var warnings: [[String]] = []
         var lines: [String] = []
         for (name, text) in try manifestSources(inv) {
             let decoded: Manifest.Decoded
             do { decoded = try Manifest.decode(text, source: name) } catch let e as ManifestError { throw CommandFailure(e.message) }
-            lines += decoded.warnings
+            warnings += decoded.warnings
             objects += decoded.objects
         }
         if objects.isEmpty { throw CommandFailure("error: no objects passed to apply") }
         let defaultNS = inv.flag("namespace") ?? "default"
-        for var o in objects {
+        for (index, var o) in objects.enumerated() {
+            lines += warnings[index]
             if o.type.namespaced && o.metadata.namespace == nil {
                 var m = o.metadata
                 m.namespace = defaultNS

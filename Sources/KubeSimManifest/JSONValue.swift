@@ -172,7 +172,10 @@ enum YAMLWriter {
     static func scalar(_ s: String) -> String {
         let special: Set<Character> = [":", "#", "{", "}", "[", "]", ",", "&", "*", "!", "|", ">", "'", "\"", "%", "@", "`"]
         let reserved = ["", "true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"]
-        let needsQuote = reserved.contains(s.lowercased()) || Int(s) != nil || Double(s) != nil
+        // YAML 1.1 would read `2026-01-01…` as a timestamp: go-yaml quotes these, so kubectl does.
+        let chars = Array(s.utf8)
+        let looksLikeDate = chars.count >= 10 && chars[0..<4].allSatisfy { $0 >= 48 && $0 <= 57 } && chars[4] == UInt8(ascii: "-")
+        let needsQuote = reserved.contains(s.lowercased()) || Int(s) != nil || Double(s) != nil || looksLikeDate
             || s.first == " " || s.last == " " || s.first == "-" || s.first == "?"
             || s.contains(": ") || s.contains(" #") || s.contains("\n") || s.first.map { special.contains($0) } == true
         return needsQuote ? JSONWriter.quote(s) : s

@@ -14,7 +14,8 @@ public struct ManifestError: Error, Sendable, CustomStringConvertible {
 public enum Manifest {
     public struct Decoded: Sendable {
         public var objects: [APIObject]
-        public var warnings: [String]
+        /// Warnings for each object (parallel to `objects`), printed as it is applied.
+        public var warnings: [[String]]
     }
 
     /// Parses YAML (JSON is YAML too). `source` names the file in messages.
@@ -90,7 +91,7 @@ public enum Manifest {
         }
         d.checkUnknown(doc, known: ["apiVersion", "kind", "metadata", "spec", "status"], path: "")
         out.objects.append(object)
-        out.warnings += d.warnings
+        out.warnings.append(d.warnings)
     }
 }
 
