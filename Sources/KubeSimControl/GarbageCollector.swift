@@ -14,6 +14,7 @@ public final class GarbageCollector {
     static let user = "system:serviceaccount:kube-system:generic-garbage-collector"
     /// The kinds that can own others and the kinds that can be owned, for lookups.
     let byType: [ResourceType: Informer]
+    let byKind: [String: Informer]
 
     public init(api: APIServer, clock: EventQueue, informers: [Informer]) {
         self.api = api
@@ -22,6 +23,7 @@ public final class GarbageCollector {
         var m: [ResourceType: Informer] = [:]
         for i in informers { m[i.type] = i }
         byType = m
+        byKind = Dictionary(uniqueKeysWithValues: m.map { ($0.key.kind, $0.value) })
         queue = WorkQueue(name: "garbage-collector", clock: clock, delay: .milliseconds(1)) { [unowned self] key in self.process(key) }
         for inf in informers {
             inf.onChange { [unowned self] e in
@@ -29,7 +31,8 @@ public final class GarbageCollector {
                 // A deleted or deleting owner: look at its dependents.
                 if e.kind == .deleted || meta.deletionTimestamp != nil { self.queue.add("owner|\(e.object.type.kind)|\(meta.uid)|\(meta.namespace ?? "")|\(meta.name)") }
                 // A dependent whose owner may already be gone.
-                if e.kind != .deleted, !meta.ownerReferences.isEmpty { self.queue.add("dependent|\(e.object.type.kind)|\(meta.namespace ?? "")|\(meta.name)") }
+                // (Checked when it appears: later owner deletions reach it from the owner's side.)
+                if e.kind == .added, !meta.ownerReferences.isEmpty { self.queue.add("dependent|\(e.object.type.kind)|\(meta.namespace ?? "")|\(meta.name)") }
                 if e.kind == .deleted {
                     // A dependent went: an owner waiting in foreground deletion may go now.
                     for ref in meta.ownerReferences { self.queue.add("owner|\(ref.kind)|\(ref.uid)|\(meta.namespace ?? "")|\(ref.name)") }
@@ -42,7 +45,7 @@ public final class GarbageCollector {
         }
     }
 
-    func informer(_ kind: String) -> Informer? { byType.first { $0.key.kind == kind }?.value }
+    func informer(_ kind: String) -> Informer? { byKind[kind] }
 
     func dependents(of uid: String) -> [APIObject] {
         informers.flatMap { $0.list() }.filter { o in o.metadata.ownerReferences.contains { $0.uid == uid } }

@@ -44,7 +44,7 @@ public final class Scheduler {
             if e.kind == .deleted { self.infos[n.metadata.name] = nil }
             else if let info = self.infos[n.metadata.name] { info.node = n }
             else { self.infos[n.metadata.name] = NodeInfo(node: n) }
-            self.nodeOrder = self.infos.keys.sorted()
+            self.nodeOrderDirty = true
             self.retryUnschedulable()
         }
     }
@@ -54,7 +54,9 @@ public final class Scheduler {
     struct Placement: Sendable { let node: String; let cpu: Int64; let memory: Int64; let nonZeroCPU: Int64; let nonZeroMemory: Int64 }
     var placements: [String: Placement] = [:]
     var infos: [String: NodeInfo] = [:]
-    var nodeOrder: [String] = []
+    /// Node infos in name order (the order the scheduler walks them).
+    var nodeOrder: [NodeInfo] = []
+    var nodeOrderDirty = false
     /// Where the next search for feasible nodes starts (upstream nextStartNodeIndex).
     var nextStartNodeIndex = 0
 
@@ -193,11 +195,15 @@ public final class Scheduler {
         var reasons: [String: Int] = [:]
         var feasible: [NodeInfo] = []
         let podInfo = PodInfo(pod)
+        if nodeOrderDirty {
+            nodeOrder = infos.keys.sorted().map { infos[$0]! }
+            nodeOrderDirty = false
+        }
         let all = nodeOrder.count
         let want = Self.numFeasibleNodesToFind(all)
         var processed = 0
         while processed < all && feasible.count < want {
-            let info = infos[nodeOrder[(nextStartNodeIndex + processed) % all]]!
+            let info = nodeOrder[(nextStartNodeIndex + processed) % all]
             processed += 1
             if let why = Self.filter(podInfo, info) { reasons[why, default: 0] += 1 } else { feasible.append(info) }
         }
