@@ -64,6 +64,22 @@ public final class APIServer {
 
     // MARK: - reads
 
+    /// Denies the request unless RBAC allows it (kubectl's Forbidden text).
+    public func authorize(_ user: String, _ verb: String, _ type: ResourceType, namespace: String?, name: String?) throws {
+        let a = Authorizer.Attributes(user: user, verb: verb, type: type, namespace: namespace ?? "default", name: name)
+        if !Authorizer.authorize(a, store: store) { throw Authorizer.forbidden(a, type: type) }
+    }
+
+    public func get(_ type: ResourceType, namespace: String?, name: String, user: String) throws -> APIObject {
+        try authorize(user, "get", type, namespace: namespace, name: name)
+        return try get(type, namespace: namespace, name: name)
+    }
+
+    public func list(_ type: ResourceType, namespace: String?, selector: LabelSelector?, user: String) throws -> [APIObject] {
+        try authorize(user, "list", type, namespace: namespace, name: nil)
+        return list(type, namespace: namespace, selector: selector)
+    }
+
     public func get(_ type: ResourceType, namespace: String?, name: String) throws -> APIObject {
         guard let o = store.get(Store.key(type, namespace: type.namespaced ? namespace : nil, name: name), type: type) else {
             throw APIError.notFound(type, name)
@@ -86,6 +102,7 @@ public final class APIServer {
         if meta.name.isEmpty, let prefix = meta.generateName { meta.name = prefix + Names.randomSuffix(random) }
         if o.type.namespaced && (meta.namespace ?? "").isEmpty { meta.namespace = "default" }
         if !o.type.namespaced { meta.namespace = nil }
+        try authorize(user, "create", o.type, namespace: meta.namespace, name: nil)
         meta.uid = newUID()
         meta.creationTimestamp = clock.now
         meta.generation = 1
@@ -107,6 +124,7 @@ public final class APIServer {
     @discardableResult
     public func update(_ object: APIObject, user: String = "kubernetes-admin") throws -> APIObject {
         var o = object
+        try authorize(user, "update", o.type, namespace: o.metadata.namespace, name: o.metadata.name)
         let current = try get(o.type, namespace: o.metadata.namespace, name: o.metadata.name)
         guard o.metadata.resourceVersion == 0 || o.metadata.resourceVersion == current.metadata.resourceVersion else {
             throw APIError.conflict(o.type, o.metadata.name)
@@ -126,6 +144,7 @@ public final class APIServer {
     @discardableResult
     public func modify(_ type: ResourceType, namespace: String?, name: String, user: String = "kubernetes-admin",
                        _ change: (inout APIObject) throws -> Void) throws -> APIObject {
+        try authorize(user, "get", type, namespace: namespace, name: name)
         var o = try get(type, namespace: namespace, name: name)
         try change(&o)
         return try update(o, user: user)
@@ -141,6 +160,7 @@ public final class APIServer {
     public func delete(_ type: ResourceType, namespace: String?, name: String, propagation: Propagation = .background,
                        user: String = "kubernetes-admin") throws -> APIObject {
         let key = Store.key(type, namespace: type.namespaced ? (namespace ?? "default") : nil, name: name)
+        try authorize(user, "delete", type, namespace: namespace, name: name)
         guard var o = store.get(key, type: type) else { throw APIError.notFound(type, name) }
         var meta = o.metadata
         switch propagation {

@@ -75,6 +75,11 @@ enum Validation {
         let name = o.metadata.name
         if name.isEmpty {
             causes.append("metadata.name: Required value: name or generateName is required")
+        } else if [ResourceType.role, .clusterRole, .roleBinding, .clusterRoleBinding].contains(o.type) {
+            // RBAC names are path segments (ValidatePathSegmentName): `system:…` is fine.
+            if name == "." || name == ".." || name.contains("/") || name.contains("%") {
+                causes.append("metadata.name: Invalid value: \"\(name)\": may not contain '/' or '%'")
+            }
         } else if o.type == .namespace {
             if !isDNS1123Label(name) { causes.append("metadata.name: Invalid value: \"\(name)\": \(dns1123Label)") }
         } else if !isDNS1123Subdomain(name) {

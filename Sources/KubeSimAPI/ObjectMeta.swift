@@ -60,7 +60,14 @@ public struct ResourceType: Sendable, Hashable {
     public static let namespace = ResourceType(kind: "Namespace", resource: "namespaces", singular: "namespace", shortNames: ["ns"], apiVersion: "v1", namespaced: false)
     public static let event = ResourceType(kind: "Event", resource: "events", singular: "event", shortNames: ["ev"], apiVersion: "v1", namespaced: true)
 
-    public static let all: [ResourceType] = [.pod, .replicaSet, .deployment, .node, .namespace, .event]
+    public static let role = ResourceType(kind: "Role", resource: "roles", singular: "role", shortNames: [], apiVersion: "rbac.authorization.k8s.io/v1", namespaced: true)
+    public static let clusterRole = ResourceType(kind: "ClusterRole", resource: "clusterroles", singular: "clusterrole", shortNames: [], apiVersion: "rbac.authorization.k8s.io/v1", namespaced: false)
+    public static let roleBinding = ResourceType(kind: "RoleBinding", resource: "rolebindings", singular: "rolebinding", shortNames: [], apiVersion: "rbac.authorization.k8s.io/v1", namespaced: true)
+    public static let clusterRoleBinding = ResourceType(kind: "ClusterRoleBinding", resource: "clusterrolebindings", singular: "clusterrolebinding", shortNames: [], apiVersion: "rbac.authorization.k8s.io/v1", namespaced: false)
+    public static let serviceAccount = ResourceType(kind: "ServiceAccount", resource: "serviceaccounts", singular: "serviceaccount", shortNames: ["sa"], apiVersion: "v1", namespaced: true)
+
+    public static let all: [ResourceType] = [.pod, .replicaSet, .deployment, .node, .namespace, .event,
+                                            .role, .clusterRole, .roleBinding, .clusterRoleBinding, .serviceAccount]
 
     /// The plural kubectl prints and accepts (`nodes`, although etcd keeps them under `minions`).
     public var plural: String { self == .node ? "nodes" : resource }

@@ -309,9 +309,15 @@ public enum APIObject: Sendable, Equatable {
     case node(Node)
     case namespace(Namespace)
     case event(Event)
+    case role(Role, cluster: Bool)
+    case roleBinding(RoleBinding, cluster: Bool)
+    case serviceAccount(ServiceAccount)
 
     public var type: ResourceType {
         switch self {
+        case .role(_, let cluster): return cluster ? .clusterRole : .role
+        case .roleBinding(_, let cluster): return cluster ? .clusterRoleBinding : .roleBinding
+        case .serviceAccount: return .serviceAccount
         case .pod: return .pod
         case .replicaSet: return .replicaSet
         case .deployment: return .deployment
@@ -330,6 +336,9 @@ public enum APIObject: Sendable, Equatable {
             case .node(let o): return o.metadata
             case .namespace(let o): return o.metadata
             case .event(let o): return o.metadata
+            case .role(let o, _): return o.metadata
+            case .roleBinding(let o, _): return o.metadata
+            case .serviceAccount(let o): return o.metadata
             }
         }
         set {
@@ -340,6 +349,9 @@ public enum APIObject: Sendable, Equatable {
             case .node(var o): o.metadata = newValue; self = .node(o)
             case .namespace(var o): o.metadata = newValue; self = .namespace(o)
             case .event(var o): o.metadata = newValue; self = .event(o)
+            case .role(var o, let c): o.metadata = newValue; self = .role(o, cluster: c)
+            case .roleBinding(var o, let c): o.metadata = newValue; self = .roleBinding(o, cluster: c)
+            case .serviceAccount(var o): o.metadata = newValue; self = .serviceAccount(o)
             }
         }
     }
@@ -353,4 +365,6 @@ public enum APIObject: Sendable, Equatable {
     public var node: Node? { if case .node(let n) = self { return n } else { return nil } }
     public var namespaceObject: Namespace? { if case .namespace(let n) = self { return n } else { return nil } }
     public var event: Event? { if case .event(let e) = self { return e } else { return nil } }
+    public var role: Role? { if case .role(let r, _) = self { return r } else { return nil } }
+    public var roleBinding: RoleBinding? { if case .roleBinding(let b, _) = self { return b } else { return nil } }
 }

@@ -65,16 +65,17 @@ extension ClusterBindings {
                 o.metadata = m
             }
             let label = "\(APIErrorNames.qualified(o.type))/\(o.metadata.name)"
+            let who = user(inv)
             if let existing = try? c.api.get(o.type, namespace: o.metadata.namespace, name: o.metadata.name) {
                 let merged = mergeForApply(existing, o)
                 if merged == existing {
                     lines.append("\(label) unchanged")
                 } else {
-                    try api { try c.api.update(merged) }
+                    try api { try c.api.update(merged, user: who) }
                     lines.append("\(label) configured")
                 }
             } else {
-                try api { try c.api.create(o) }
+                try api { try c.api.create(o, user: who) }
                 lines.append("\(label) created")
             }
         }

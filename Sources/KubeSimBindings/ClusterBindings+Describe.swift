@@ -29,7 +29,7 @@ extension ClusterBindings {
         let (type, name, _) = try target(inv, verb: "describe")
         let c = cluster(ctx)
         let ns = inv.flag("namespace") ?? "default"
-        let o = try api { try c.api.get(type, namespace: ns, name: name) }
+        let o = try api { try c.api.get(type, namespace: ns, name: name, user: user(inv)) }
         let now = c.clock.now
         var lines: [String] = []
         func field(_ k: String, _ v: String) { lines.append(k.count + 1 >= 18 ? k + ":  " + v : Format.pad(k + ":", 18) + v) }
@@ -143,7 +143,7 @@ extension ClusterBindings {
         let overwrite = inv.has("overwrite")
         var changed = false
         try api {
-            try c.api.modify(type, namespace: inv.flag("namespace") ?? "default", name: name) { o in
+            try c.api.modify(type, namespace: inv.flag("namespace") ?? "default", name: name, user: user(inv)) { o in
                 var m = o.metadata
                 var d = annotations ? m.annotations : m.labels
                 for item in rest {
@@ -169,7 +169,7 @@ extension ClusterBindings {
         let name = inv.positionals[0].hasPrefix("node/") ? String(inv.positionals[0].dropFirst(5)) : inv.positionals[0]
         var changed = false
         try api {
-            try c.api.modify(.node, namespace: nil, name: name) { o in
+            try c.api.modify(.node, namespace: nil, name: name, user: user(inv)) { o in
                 guard var n = o.node else { return }
                 changed = n.unschedulable != on
                 n.unschedulable = on
@@ -189,7 +189,7 @@ extension ClusterBindings {
         let c = cluster(ctx)
         var removedAny = false
         try api {
-            try c.api.modify(.node, namespace: nil, name: name) { o in
+            try c.api.modify(.node, namespace: nil, name: name, user: user(inv)) { o in
                 guard var n = o.node else { return }
                 for spec in specs {
                     if spec.hasSuffix("-") {

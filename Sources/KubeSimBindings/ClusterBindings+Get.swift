@@ -33,9 +33,9 @@ extension ClusterBindings {
             var objects: [APIObject]
             if !names.isEmpty {
                 objects = []
-                for n in names { objects.append(try api { try c.api.get(type, namespace: ns, name: n) }) }
+                for n in names { objects.append(try api { try c.api.get(type, namespace: ns, name: n, user: user(inv)) }) }
             } else {
-                objects = c.api.list(type, namespace: allNS ? nil : ns, selector: selector)
+                objects = try api { try c.api.list(type, namespace: allNS ? nil : ns, selector: selector, user: user(inv)) }
             }
             values += objects.map { .object(ObjectValue($0, now: c.clock.now)) }
             if objects.isEmpty { continue }
@@ -212,7 +212,7 @@ extension ClusterBindings {
             return CommandResult(output: "deployment.apps/\(name) skipped rollback (current template already matches revision \(revision(target!)))")
         }
         try api {
-            try c.api.modify(.deployment, namespace: ns, name: name) { o in
+            try c.api.modify(.deployment, namespace: ns, name: name, user: user(inv)) { o in
                 guard var x = o.deployment else { return }
                 x.spec.template = template
                 o = .deployment(x)
@@ -228,7 +228,7 @@ extension ClusterBindings {
             throw CommandFailure("error: deployments.apps \"\(name)\" is \(paused ? "already paused" : "not paused")")
         }
         try api {
-            try c.api.modify(.deployment, namespace: ns, name: name) { o in
+            try c.api.modify(.deployment, namespace: ns, name: name, user: user(inv)) { o in
                 guard var x = o.deployment else { return }
                 x.spec.paused = paused
                 o = .deployment(x)
@@ -240,7 +240,7 @@ extension ClusterBindings {
     static func rolloutRestart(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
         let (c, name, ns) = try deploymentTarget(inv, ctx, "restart")
         try api {
-            try c.api.modify(.deployment, namespace: ns, name: name) { o in
+            try c.api.modify(.deployment, namespace: ns, name: name, user: user(inv)) { o in
                 guard var x = o.deployment else { return }
                 x.spec.template.annotations["kubectl.kubernetes.io/restartedAt"] = SimDuration(nanoseconds: c.clock.now).description
                 o = .deployment(x)

@@ -24,9 +24,13 @@ public enum ClusterBindings {
 
     static let namespaceFlag = FlagSpec("namespace", short: "n", value: "NS", help: "the namespace (default: default)")
 
+    /// Who the request is from: `--as=USER` (any command), else the cluster admin.
+    static func user(_ inv: Invocation) -> String { inv.flag("as") ?? "kubernetes-admin" }
+
     public static func register(_ r: CommandRegistry) {
         let resourceCompleter: @Sendable (Int, [String]) -> [String] = { index, _ in index == 0 ? ResourceType.allNames : [] }
 
+        r.register(globalFlag: FlagSpec("as", value: "USER", help: "act as this user (or system:serviceaccount:NS:NAME) for RBAC"))
         r.register(CommandSpec("cluster", summary: "create a cluster (cluster nodes=3 seed=42) or show the current one",
                                usage: "cluster [nodes=N] [seed=N] [cpu=Q] [memory=Q]") { inv, ctx in
             try clusterCommand(inv, ctx)
@@ -63,10 +67,10 @@ public enum ClusterBindings {
                                 CommandSpec("namespace", aliases: ["ns"], summary: "create a namespace", usage: "create namespace NAME") { inv, ctx in
                                     guard inv.positionals.count == 1 else { throw inv.error("create namespace: expected exactly one name") }
                                     let c = cluster(ctx)
-                                    try api { try c.api.create(.namespace(Namespace(metadata: ObjectMeta(name: inv.positionals[0])))) }
+                                    try api { try c.api.create(.namespace(Namespace(metadata: ObjectMeta(name: inv.positionals[0]))), user: user(inv)) }
                                     return CommandResult(output: "namespace/\(inv.positionals[0]) created")
                                 },
-                               ]))
+                               ] + rbacCreateCommands()))
         r.register(CommandSpec("scale", summary: "set the replicas of a deployment or replica set",
                                usage: "scale deployment/NAME --replicas=N", flags: [FlagSpec("replicas", value: "N", help: "the new count"), namespaceFlag],
                                handler: { inv, ctx in try scale(inv, ctx) }, completer: resourceCompleter))
@@ -100,6 +104,10 @@ public enum ClusterBindings {
                                subcommands: [CommandSpec("get", summary: "get keys and values",
                                                          flags: [FlagSpec("prefix", help: "every key with this prefix"), FlagSpec("keys-only", help: "keys, no values")]) { inv, ctx in
                                    try etcdGet(inv, ctx)
+                               }]))
+        r.register(CommandSpec("auth", summary: "inspect authorization", usage: "auth can-i VERB RESOURCE[/NAME] [--as USER] [-n NS]",
+                               subcommands: [CommandSpec("can-i", summary: "check whether an action is allowed (yes or no)", flags: [namespaceFlag]) { inv, ctx in
+                                   try canI(inv, ctx)
                                }]))
         r.register(CommandSpec("audit", summary: "the API server's audit log: every write", usage: "audit [--tail=N]",
                                flags: [FlagSpec("tail", value: "N", help: "only the last N entries")]) { inv, ctx in
@@ -225,7 +233,7 @@ public enum ClusterBindings {
         let template = PodTemplateSpec(labels: ["app": name], spec: PodSpec(containers: [container]))
         let spec = DeploymentSpec(replicas: replicas, selector: LabelSelector(matchLabels: ["app": name]), template: template)
         let c = cluster(ctx)
-        try api { try c.api.create(.deployment(Deployment(metadata: ObjectMeta(name: name, namespace: inv.flag("namespace") ?? "default", labels: ["app": name]), spec: spec))) }
+        try api { try c.api.create(.deployment(Deployment(metadata: ObjectMeta(name: name, namespace: inv.flag("namespace") ?? "default", labels: ["app": name]), spec: spec)), user: user(inv)) }
         return CommandResult(output: "deployment.apps/\(name) created")
     }
 
@@ -236,7 +244,7 @@ public enum ClusterBindings {
         let c = cluster(ctx)
         let ns = inv.flag("namespace") ?? "default"
         try api {
-            try c.api.modify(type, namespace: ns, name: name) { o in
+            try c.api.modify(type, namespace: ns, name: name, user: user(inv)) { o in
                 switch o {
                 case .deployment(var d): d.spec.replicas = n; o = .deployment(d)
                 case .replicaSet(var rs): rs.spec.replicas = n; o = .replicaSet(rs)
@@ -253,7 +261,7 @@ public enum ClusterBindings {
         guard !rest.isEmpty else { throw CommandFailure("error: at least one image update is required") }
         let c = cluster(ctx)
         try api {
-            try c.api.modify(.deployment, namespace: inv.flag("namespace") ?? "default", name: name) { o in
+            try c.api.modify(.deployment, namespace: inv.flag("namespace") ?? "default", name: name, user: user(inv)) { o in
                 guard var d = o.deployment else { return }
                 for pair in rest {
                     let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
@@ -300,7 +308,7 @@ public enum ClusterBindings {
             }
             let selector: LabelSelector
             do { selector = try LabelSelector.parse(sel) } catch let e as LabelSelector.ParseError { throw CommandFailure("error: \(e.message)") }
-            targets = c.api.list(type, namespace: ns, selector: selector).map { (type, $0.metadata.name, $0.metadata.namespace) }
+            targets = try api { try c.api.list(type, namespace: ns, selector: selector, user: user(inv)) }.map { (type, $0.metadata.name, $0.metadata.namespace) }
             if targets.isEmpty { return CommandResult(output: "No resources found") }
         } else if let first = inv.positionals.first, first.contains("/") {
             for word in inv.positionals {
@@ -316,7 +324,7 @@ public enum ClusterBindings {
         }
         var lines: [String] = []
         for (type, name, namespace) in targets {
-            try api { try c.api.delete(type, namespace: namespace, name: name, propagation: propagation) }
+            try api { try c.api.delete(type, namespace: namespace, name: name, propagation: propagation, user: user(inv)) }
             lines.append("\(APIErrorNames.qualified(type)) \"\(name)\" deleted")
         }
         return CommandResult(output: lines.joined(separator: "\n"))

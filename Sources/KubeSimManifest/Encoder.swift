@@ -105,6 +105,25 @@ public enum ManifestEncoder {
             }
         case .namespace(let n):
             if !forExport { b.add("spec", .object([("finalizers", .array([.string("kubernetes")]))])); b.add("status", .object([("phase", .string(n.phase))])) }
+        case .role(let r, _):
+            b.add("rules", .array(r.rules.map { rule in
+                var x = ObjectBuilder()
+                x.addAlways("apiGroups", .array(rule.apiGroups.map { .string($0) }))
+                x.add("resourceNames", .array(rule.resourceNames.map { .string($0) }))
+                x.add("resources", .array(rule.resources.map { .string($0) }))
+                x.addAlways("verbs", .array(rule.verbs.map { .string($0) }))
+                return x.value
+            }))
+        case .roleBinding(let rb, _):
+            b.add("roleRef", .object([("apiGroup", .string("rbac.authorization.k8s.io")), ("kind", .string(rb.roleKind)), ("name", .string(rb.roleName))]))
+            b.add("subjects", .array(rb.subjects.map { s in
+                var x = ObjectBuilder()
+                if s.kind != "ServiceAccount" { x.add("apiGroup", "rbac.authorization.k8s.io") }
+                x.add("kind", s.kind); x.add("name", s.name); x.add("namespace", s.namespace)
+                return x.value
+            }))
+        case .serviceAccount:
+            break
         case .event(let e):
             b.add("involvedObject", .object([("kind", .string(e.involvedKind)), ("name", .string(e.involvedName))] + (e.involvedNamespace.map { [("namespace", JSONValue.string($0))] } ?? [])))
             b.add("reason", e.reason)

@@ -86,10 +86,15 @@ public enum Manifest {
         case ("ReplicaSet", "apps/v1"): object = .replicaSet(try d.replicaSet(doc))
         case ("Pod", "v1"): object = .pod(try d.pod(doc))
         case ("Namespace", "v1"): object = .namespace(Namespace(metadata: try d.metadata(doc["metadata"], path: "metadata")))
+        case ("ServiceAccount", "v1"): object = .serviceAccount(ServiceAccount(metadata: try d.metadata(doc["metadata"], path: "metadata")))
+        case ("Role", "rbac.authorization.k8s.io/v1"), ("ClusterRole", "rbac.authorization.k8s.io/v1"):
+            object = .role(Role(metadata: try d.metadata(doc["metadata"], path: "metadata"), rules: try d.rules(doc["rules"])), cluster: kind == "ClusterRole")
+        case ("RoleBinding", "rbac.authorization.k8s.io/v1"), ("ClusterRoleBinding", "rbac.authorization.k8s.io/v1"):
+            object = .roleBinding(try d.binding(doc), cluster: kind == "ClusterRoleBinding")
         default:
             throw ManifestError(message: "error: resource mapping not found for name: \"\(doc["metadata"]?["name"]?.string ?? "")\" namespace: \"\(doc["metadata"]?["namespace"]?.string ?? "")\" from \"\(source)\": no matches for kind \"\(kind)\" in version \"\(apiVersion)\"")
         }
-        d.checkUnknown(doc, known: ["apiVersion", "kind", "metadata", "spec", "status"], path: "")
+        d.checkUnknown(doc, known: ["apiVersion", "kind", "metadata", "spec", "status", "rules", "roleRef", "subjects", "secrets", "automountServiceAccountToken", "aggregationRule"], path: "")
         out.objects.append(object)
         out.warnings.append(d.warnings)
     }
@@ -219,6 +224,23 @@ struct ObjectDecoder {
         var t = PodTemplateSpec(labels: meta.labels, spec: try podSpec(v?["spec"], path: "\(path).spec"))
         t.annotations = meta.annotations
         return t
+    }
+
+    func rules(_ v: JSONValue?) throws -> [PolicyRule] {
+        try (v?.array ?? []).enumerated().map { i, r in
+            let verbs = (r["verbs"]?.array ?? []).compactMap(\.string)
+            if verbs.isEmpty { throw fail("rules[\(i)]", "missing required field \"verbs\" in io.k8s.api.rbac.v1.PolicyRule") }
+            return PolicyRule(apiGroups: (r["apiGroups"]?.array ?? []).compactMap(\.string), resources: (r["resources"]?.array ?? []).compactMap(\.string),
+                              verbs: verbs, resourceNames: (r["resourceNames"]?.array ?? []).compactMap(\.string))
+        }
+    }
+
+    mutating func binding(_ doc: JSONValue) throws -> RoleBinding {
+        guard let ref = doc["roleRef"], let kind = ref["kind"]?.string, let name = ref["name"]?.string else {
+            throw fail("", "missing required field \"roleRef\" in io.k8s.api.rbac.v1.RoleBinding")
+        }
+        let subjects = (doc["subjects"]?.array ?? []).map { Subject(kind: $0["kind"]?.string ?? "", name: $0["name"]?.string ?? "", namespace: $0["namespace"]?.string) }
+        return RoleBinding(metadata: try metadata(doc["metadata"], path: "metadata"), roleKind: kind, roleName: name, subjects: subjects)
     }
 
     mutating func pod(_ doc: JSONValue) throws -> Pod {
