@@ -40,7 +40,9 @@ public enum ClusterBindings {
                 throw inv.error("tick: expected a duration such as 100ms, 10s or 2m")
             }
             let c = cluster(ctx)
-            c.tick(d, interrupted: ctx.isInterrupted)
+            let progress = ProgressLine(cluster: c, ctx: ctx)
+            c.tick(d, interrupted: ctx.isInterrupted, progress: progress.update)
+            progress.finish()
             return CommandResult(value: .duration(c.now))
         })
         r.register(CommandSpec("settle", summary: "run until no component has pending work (at most 10 simulated minutes)",
@@ -50,7 +52,9 @@ public enum ClusterBindings {
                 guard let d = SimDuration(parsing: t) else { throw inv.error("settle: invalid duration '\(t)'") }
                 c.settleLimit = d
             }
-            let busy = c.settle(interrupted: ctx.isInterrupted)
+            let progress = ProgressLine(cluster: c, ctx: ctx)
+            let busy = c.settle(interrupted: ctx.isInterrupted, progress: progress.update)
+            progress.finish()
             if !busy.isEmpty {
                 return CommandResult(output: "settle: still changing after \(c.settleLimit): \(busy.prefix(5).joined(separator: ", "))", value: .bool(false))
             }
@@ -71,6 +75,31 @@ public enum ClusterBindings {
                                     return CommandResult(output: "namespace/\(inv.positionals[0]) created")
                                 },
                                ] + rbacCreateCommands()))
+        r.register(CommandSpec("run", summary: "create a pod running an image", usage: "run NAME --image=IMAGE [--port=N] [--labels=k=v,…]",
+                               flags: [FlagSpec("image", value: "IMAGE", help: "the container image"), FlagSpec("port", value: "PORT", help: "the container port"),
+                                       FlagSpec("labels", short: "l", value: "LABELS", help: "labels (default run=NAME)"), namespaceFlag]) { inv, ctx in
+            guard inv.positionals.count >= 1 else { throw CommandFailure("error: NAME is required for run") }
+            guard let image = inv.flag("image") else { throw CommandFailure("error: required flag(s) \"image\" not set") }
+            let name = inv.positionals[0]
+            var container = Container(name: name, image: image)
+            if let p = inv.flag("port") {
+                guard let port = Int(p) else { throw inv.error("run: invalid port '\(p)'") }
+                container.ports = [ContainerPort(containerPort: port)]
+            }
+            var labels = ["run": name]
+            if let l = inv.flag("labels") {
+                labels = [:]
+                for kv in l.split(separator: ",") {
+                    let parts = kv.split(separator: "=", maxSplits: 1).map(String.init)
+                    guard parts.count == 2 else { throw CommandFailure("error: invalid label spec: \(kv)") }
+                    labels[parts[0]] = parts[1]
+                }
+            }
+            let c = cluster(ctx)
+            try api { try c.api.create(.pod(Pod(metadata: ObjectMeta(name: name, namespace: inv.flag("namespace") ?? "default", labels: labels),
+                                                spec: PodSpec(containers: [container]))), user: user(inv)) }
+            return CommandResult(output: "pod/\(name) created")
+        })
         r.register(CommandSpec("scale", summary: "set the replicas of a deployment or replica set",
                                usage: "scale deployment/NAME --replicas=N", flags: [FlagSpec("replicas", value: "N", help: "the new count"), namespaceFlag],
                                handler: { inv, ctx in try scale(inv, ctx) }, completer: resourceCompleter))

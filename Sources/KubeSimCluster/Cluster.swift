@@ -70,24 +70,39 @@ public final class Cluster {
     }
 
     /// Advances simulated time by `d`, running every event due.
-    public func tick(_ d: SimDuration, interrupted: () -> Bool = { false }) {
-        clock.run(until: clock.now + d.nanoseconds, shouldStop: interrupted)
+    public func tick(_ d: SimDuration, interrupted: () -> Bool = { false }, progress: (() -> Void)? = nil) {
+        let end = clock.now + d.nanoseconds
+        var n = 0
+        clock.run(until: end) {
+            n += 1
+            if n & 0x7FF == 0 { progress?() }
+            return interrupted()
+        }
     }
 
     /// Runs until no component has work pending, at most `settleLimit`. Returns what is
     /// still changing when the bound was hit (empty when settled).
     @discardableResult
-    public func settle(interrupted: () -> Bool = { false }) -> [String] {
+    public func settle(interrupted: () -> Bool = { false }, progress: (() -> Void)? = nil) -> [String] {
         let deadline = clock.now + settleLimit.nanoseconds
+        var n = 0
         while clock.pendingWork > 0, let t = clock.nextTime, t <= deadline {
             if interrupted() { break }
             clock.runNext()
+            n += 1
+            if n & 0x7FF == 0 { progress?() }
         }
         if clock.pendingWork == 0 { return [] }
         return Array(Set(clock.pendingLabels)).sorted()
     }
 
     public var now: SimDuration { clock.nowDuration }
+
+    /// Pods bound and running (for progress lines), counted from the store.
+    public var podCounts: (total: Int, bound: Int, running: Int) {
+        let pods = store.list(.pod).compactMap(\.pod)
+        return (pods.count, pods.filter { $0.spec.nodeName != nil }.count, pods.filter { $0.status.phase == "Running" }.count)
+    }
 }
 
 /// Routes pod events to the kubelet of the pod's node.

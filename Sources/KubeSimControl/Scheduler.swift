@@ -153,39 +153,95 @@ public final class Scheduler {
     static let filterNames = ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodeResourcesFit"]
 
     static func filter(_ pi: PodInfo, _ n: NodeInfo) -> String? {
+        for name in filterNames { if let why = runFilter(name, pi, n) { return why } }
+        return nil
+    }
+
+    /// One filter plugin's verdict: nil when the node passes.
+    static func runFilter(_ name: String, _ pi: PodInfo, _ n: NodeInfo) -> String? {
         let p = pi.pod
-        // NodeUnschedulable
-        if n.node.unschedulable,
-           !p.spec.tolerations.contains(where: { $0.tolerates(Taint(key: "node.kubernetes.io/unschedulable", effect: "NoSchedule")) }) {
-            return "node(s) were unschedulable"
+        switch name {
+        case "NodeUnschedulable":
+            if n.node.unschedulable,
+               !p.spec.tolerations.contains(where: { $0.tolerates(Taint(key: "node.kubernetes.io/unschedulable", effect: "NoSchedule")) }) {
+                return "node(s) were unschedulable"
+            }
+        case "NodeName":
+            if let want = p.spec.nodeName, want != n.node.metadata.name { return "node(s) didn't match the requested node name" }
+        case "TaintToleration":
+            for t in n.node.taints where t.effect == "NoSchedule" || t.effect == "NoExecute" {
+                if !p.spec.tolerations.contains(where: { $0.tolerates(t) }) { return "node(s) had untolerated taint {\(t.key): \(t.value ?? "")}" }
+            }
+        case "NodeAffinity":
+            if !p.spec.nodeSelector.isEmpty, !p.spec.nodeSelector.allSatisfy({ n.node.metadata.labels[$0.key] == $0.value }) {
+                return "node(s) didn't match Pod's node affinity/selector"
+            }
+        case "NodeResourcesFit":
+            if Int64(n.podCount + 1) > n.maxPods { return "Too many pods" }
+            if pi.cpu > 0 && n.requestedCPU + pi.cpu > n.allocatableCPU { return "Insufficient cpu" }
+            if pi.memory > 0 && n.requestedMemory + pi.memory > n.allocatableMemory { return "Insufficient memory" }
+        default:
+            break
         }
-        // NodeName
-        if let want = p.spec.nodeName, want != n.node.metadata.name { return "node(s) didn't match the requested node name" }
-        // TaintToleration
-        for t in n.node.taints where t.effect == "NoSchedule" || t.effect == "NoExecute" {
-            if !p.spec.tolerations.contains(where: { $0.tolerates(t) }) { return "node(s) had untolerated taint {\(t.key): \(t.value ?? "")}" }
-        }
-        // NodeAffinity (nodeSelector)
-        if !p.spec.nodeSelector.isEmpty, !p.spec.nodeSelector.allSatisfy({ n.node.metadata.labels[$0.key] == $0.value }) {
-            return "node(s) didn't match Pod's node affinity/selector"
-        }
-        // NodeResourcesFit
-        if Int64(n.podCount + 1) > n.maxPods { return "Too many pods" }
-        if pi.cpu > 0 && n.requestedCPU + pi.cpu > n.allocatableCPU { return "Insufficient cpu" }
-        if pi.memory > 0 && n.requestedMemory + pi.memory > n.allocatableMemory { return "Insufficient memory" }
         return nil
     }
 
     /// NodeResourcesFit (LeastAllocated) and NodeResourcesBalancedAllocation, each
     /// 0–100 and weight 1, as the default profile scores them.
     static func score(_ pi: PodInfo, _ n: NodeInfo) -> Int {
+        let (least, balanced) = scores(pi, n)
+        return least + balanced
+    }
+
+    /// (NodeResourcesFit LeastAllocated, NodeResourcesBalancedAllocation), each 0–100.
+    static func scores(_ pi: PodInfo, _ n: NodeInfo) -> (Int, Int) {
         let allocCPU = Double(max(1, n.allocatableCPU)), allocMem = Double(max(1, n.allocatableMemory))
         let podCPU = Double(max(pi.cpu, defaultMilliCPU)), podMem = Double(max(pi.memory, defaultMemoryMilli))
         let cpuFrac = min(1, (Double(n.nonZeroCPU) + podCPU) / allocCPU)
         let memFrac = min(1, (Double(n.nonZeroMemory) + podMem) / allocMem)
         let least = Int(((1 - cpuFrac) * 100 + (1 - memFrac) * 100) / 2)
         let balanced = Int((1 - abs(cpuFrac - memFrac) / 2) * 100)
-        return least + balanced
+        return (least, balanced)
+    }
+
+    /// `explain pod NAME`: every node, each filter's verdict, each score, the best.
+    public func explain(_ pod: Pod) -> String {
+        let key = objectKey(pod.metadata)
+        // Judge the pod as if it were not placed yet.
+        let own = placements[key]
+        if let own { infos[own.node]?.remove(own) }
+        defer { if let own { infos[own.node]?.add(own) } }
+        var unbound = pod
+        unbound.spec.nodeName = nil
+        let pi = PodInfo(unbound)
+        var rows: [[String]] = []
+        var best: (String, Int)?
+        for name in infos.keys.sorted() {
+            let n = infos[name]!
+            var cells = [name]
+            var feasible = true
+            for f in Self.filterNames {
+                if let why = Self.runFilter(f, pi, n) { cells.append(why); feasible = false } else { cells.append("ok") }
+            }
+            if feasible {
+                let (least, balanced) = Self.scores(pi, n)
+                cells += [String(least), String(balanced), String(least + balanced)]
+                if best == nil || least + balanced > best!.1 { best = (name, least + balanced) }
+            } else {
+                cells += ["-", "-", "-"]
+            }
+            rows.append(cells)
+        }
+        let header = ["NODE"] + Self.filterNames + ["NodeResourcesFit(score)", "NodeResourcesBalancedAllocation", "TOTAL"]
+        var widths = header.map(\.count)
+        for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
+        func line(_ r: [String]) -> String {
+            r.enumerated().map { $0.offset == r.count - 1 ? $0.element : $0.element + String(repeating: " ", count: widths[$0.offset] - $0.element.count + 3) }.joined()
+        }
+        var out = ["filters run in this order; scores are 0–100, weight 1 each (default profile)", line(header)] + rows.map(line)
+        out.append(best.map { "best node: \($0.0) (score \($0.1); ties are broken by the seeded random source)" } ?? "no node fits: the pod stays Pending")
+        if let n = pod.spec.nodeName { out.append("bound to: \(n)") }
+        return out.joined(separator: "\n")
     }
 
     /// scheduleOne
@@ -210,7 +266,8 @@ public final class Scheduler {
         if all > 0 { nextStartNodeIndex = (nextStartNodeIndex + processed) % all }
         guard !feasible.isEmpty else {
             unschedulable.insert(key)
-            let detail = reasons.keys.sorted().map { "\(reasons[$0]!) \($0)" }.joined(separator: ", ")
+            // FitError.Error(): "N reason" strings, sorted as strings.
+            let detail = reasons.map { "\($0.value) \($0.key)" }.sorted().joined(separator: ", ")
             let message = "0/\(all) nodes are available: \(detail)."
             events.record(.pod(pod), type: "Warning", reason: "FailedScheduling", message: message, source: "default-scheduler")
             _ = try? api.modify(.pod, namespace: ns, name: name, user: "system:kube-scheduler") {

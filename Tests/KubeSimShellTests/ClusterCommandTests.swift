@@ -113,4 +113,45 @@ struct ClusterCommandTests {
         """)
         #expect(r.outcome == .success, "\(r.err)")
     }
+
+    @Test func unschedulableMessageAndExplain() {
+        let r = run("""
+        cluster nodes=3 cpu=2
+        taint nodes node1 dedicated=db:NoSchedule
+        taint nodes node2 dedicated=db:NoSchedule
+        apply <<EOF
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: big
+        spec:
+          containers:
+          - name: app
+            image: nginx
+            resources:
+              requests: {cpu: "3"}
+        EOF
+        settle
+        get pods
+        describe pod big
+        explain pod big
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains("big    0/1     Pending   0          0s"))
+        #expect(r.out.contains("Warning  FailedScheduling"))
+        #expect(r.out.contains("0/3 nodes are available: 1 Insufficient cpu, 2 node(s) had untolerated taint {dedicated: db}."))
+        #expect(r.out.contains("no node fits: the pod stays Pending"))
+    }
+
+    @Test func runCreatesAPodAndTranscriptsHaveNoProgressLine() {
+        let r = run("""
+        cluster nodes=2
+        run test --image=busybox
+        settle
+        assert pod("test").phase == "Running"
+        assert pod("test").labels["run"] == "test"
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(!r.out.contains("events/s") && !r.err.contains("events/s"))
+    }
 }
