@@ -7,7 +7,7 @@ import KubeSimManifest
 
 extension ClusterBindings {
     static func registerNodeAndMetadataCommands(_ r: CommandRegistry) {
-        let resourceCompleter: @Sendable (Int, [String]) -> [String] = { index, _ in index == 0 ? ResourceType.allNames : [] }
+        let resourceCompleter = resourceNameCompleter(r)
         r.register(CommandSpec("describe", summary: "show an object in detail, with its events", usage: "describe TYPE NAME | describe TYPE/NAME",
                                flags: [namespaceFlag], handler: { inv, ctx in try describe(inv, ctx) }, completer: resourceCompleter))
         r.register(CommandSpec("explain", summary: "explain a scheduling decision: each node's filter verdicts and scores",

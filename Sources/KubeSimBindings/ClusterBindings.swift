@@ -28,7 +28,7 @@ public enum ClusterBindings {
     static func user(_ inv: Invocation) -> String { inv.flag("as") ?? "kubernetes-admin" }
 
     public static func register(_ r: CommandRegistry) {
-        let resourceCompleter: @Sendable (Int, [String]) -> [String] = { index, _ in index == 0 ? ResourceType.allNames : [] }
+        let resourceCompleter = resourceNameCompleter(r)
 
         r.register(globalFlag: FlagSpec("as", value: "USER", help: "act as this user (or system:serviceaccount:NS:NAME) for RBAC"))
         r.register(CommandSpec("cluster", summary: "create a cluster (cluster nodes=3 seed=42) or show the current one",
@@ -165,6 +165,18 @@ public enum ClusterBindings {
             })
         }
         r.register(function: Function(native: "now", arity: 0...0) { _, _ in .duration(cluster(ctxOf(r)).now) })
+    }
+
+    /// TAB completion for `TYPE NAME` commands: kinds first, then the names of that
+    /// kind in the cluster (once one exists).
+    static func resourceNameCompleter(_ r: CommandRegistry) -> @Sendable (Int, [String]) -> [String] {
+        let id = ObjectIdentifier(r)
+        return { index, words in
+            if index == 0 { return ResourceType.allNames }
+            guard index == 1, let typeWord = words.first, let type = ResourceType.lookup(typeWord),
+                  let ctx = contexts[id], let c = ctx.state[stateKey] as? Cluster else { return [] }
+            return c.api.list(type, namespace: type.namespaced ? "default" : nil).map(\.metadata.name)
+        }
     }
 
     /// The context a query runs in (functions get no context argument).

@@ -39,3 +39,16 @@ struct CompletionTests {
         #expect(completer().candidates(forLinePrefix: "if x { pri") == ["print"])
     }
 }
+
+@Suite("TAB completion of cluster names")
+struct ClusterCompletionTests {
+    @Test func resourceNamesOnceTheClusterExists() {
+        let s = SessionFactory.make(output: { _ in }, diagnostics: { _ in })
+        let c = Completer(registry: s.registry, names: { [] })
+        #expect(c.candidates(forLinePrefix: "get dep") == ["deploy", "deployment", "deployments"])
+        #expect(c.candidates(forLinePrefix: "get nodes no") == [])
+        _ = s.run("cluster nodes=2\ncreate deployment web --image=nginx\n", name: "x")
+        #expect(c.candidates(forLinePrefix: "get nodes no") == ["node1", "node2"])
+        #expect(c.candidates(forLinePrefix: "describe deployment w") == ["web"])
+    }
+}
