@@ -45,6 +45,7 @@ public final class APIServer {
     let clock: EventQueue
     var random: () -> UInt64
     public private(set) var audit: [AuditEntry] = []
+    var allocator = ServiceAllocator()
 
     public init(store: Store, clock: EventQueue, random: @escaping () -> UInt64) {
         self.store = store
@@ -111,6 +112,20 @@ public final class APIServer {
         Defaults.apply(&o)
         try Validation.validate(o)
         try admit(o)
+        if store.get(o.key, type: o.type) != nil { throw APIError.alreadyExists(o.type, meta.name) }
+        if case .service(var svc) = o {
+            // The registry allocates the ClusterIP and node ports before storing.
+            do {
+                if svc.spec.clusterIP != "None" { svc.spec.clusterIP = try allocator.allocateIP(svc.spec.clusterIP, random: random) }
+                if svc.spec.type == "NodePort" || svc.spec.type == "LoadBalancer" {
+                    for i in svc.spec.ports.indices { svc.spec.ports[i].nodePort = try allocator.allocatePort(svc.spec.ports[i].nodePort, random: random) }
+                }
+            } catch let why as String {
+                allocator.release(svc)
+                throw APIError.invalid(.service, meta.name, [why])
+            }
+            o = .service(svc)
+        }
         do {
             let stored = try store.create(o)
             record(user, "create", stored)
@@ -171,6 +186,7 @@ public final class APIServer {
         if type == .namespace && !meta.finalizers.contains("kubernetes") { meta.finalizers.append("kubernetes") }
         if meta.finalizers.isEmpty {
             let deleted = try store.delete(type, key: key)
+            if case .service(let svc) = deleted { allocator.release(svc) }
             record(user, "delete", deleted)
             return deleted
         }

@@ -21,6 +21,15 @@ enum Defaults {
             if d.spec.selector.isEmpty { d.spec.selector = LabelSelector(matchLabels: d.spec.template.labels) }
             if d.metadata.labels.isEmpty { d.metadata.labels = d.spec.template.labels }
             o = .deployment(d)
+        case .service(var s):
+            // pkg/apis/core/v1/defaults.go: protocol TCP, targetPort = port.
+            for i in s.spec.ports.indices where s.spec.ports[i].targetPort == nil {
+                s.spec.ports[i].targetPort = String(s.spec.ports[i].port)
+            }
+            if (s.spec.type == "NodePort" || s.spec.type == "LoadBalancer") && s.spec.externalTrafficPolicy == nil {
+                s.spec.externalTrafficPolicy = "Cluster"
+            }
+            o = .service(s)
         default:
             break
         }
@@ -103,6 +112,17 @@ enum Validation {
             }
             if case .percent(let p) = d.spec.strategy.maxUnavailable, p > 100 {
                 causes.append("spec.strategy.rollingUpdate.maxUnavailable: Invalid value: \"\(p)%\": must not be greater than 100%")
+            }
+        case .service(let s):
+            if !["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"].contains(s.spec.type) {
+                causes.append("spec.type: Unsupported value: \"\(s.spec.type)\": supported values: \"ClusterIP\", \"ExternalName\", \"LoadBalancer\", \"NodePort\"")
+            }
+            if s.spec.ports.isEmpty && s.spec.type != "ExternalName" { causes.append("spec.ports: Required value") }
+            for (i, p) in s.spec.ports.enumerated() where !(1...65535).contains(p.port) {
+                causes.append("spec.ports[\(i)].port: Invalid value: \(p.port): must be between 1 and 65535, inclusive")
+            }
+            if s.spec.ports.count > 1 {
+                for (i, p) in s.spec.ports.enumerated() where (p.name ?? "").isEmpty { causes.append("spec.ports[\(i)].name: Required value") }
             }
         default:
             break

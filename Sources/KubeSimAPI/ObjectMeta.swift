@@ -66,8 +66,13 @@ public struct ResourceType: Sendable, Hashable {
     public static let clusterRoleBinding = ResourceType(kind: "ClusterRoleBinding", resource: "clusterrolebindings", singular: "clusterrolebinding", shortNames: [], apiVersion: "rbac.authorization.k8s.io/v1", namespaced: false)
     public static let serviceAccount = ResourceType(kind: "ServiceAccount", resource: "serviceaccounts", singular: "serviceaccount", shortNames: ["sa"], apiVersion: "v1", namespaced: true)
 
+    public static let service = ResourceType(kind: "Service", resource: "services", singular: "service", shortNames: ["svc"], apiVersion: "v1", namespaced: true)
+    public static let configMap = ResourceType(kind: "ConfigMap", resource: "configmaps", singular: "configmap", shortNames: ["cm"], apiVersion: "v1", namespaced: true)
+    public static let secret = ResourceType(kind: "Secret", resource: "secrets", singular: "secret", shortNames: [], apiVersion: "v1", namespaced: true)
+
     public static let all: [ResourceType] = [.pod, .replicaSet, .deployment, .node, .namespace, .event,
-                                            .role, .clusterRole, .roleBinding, .clusterRoleBinding, .serviceAccount]
+                                            .role, .clusterRole, .roleBinding, .clusterRoleBinding, .serviceAccount,
+                                            .service, .configMap, .secret]
 
     /// The plural kubectl prints and accepts (`nodes`, although etcd keeps them under `minions`).
     public var plural: String { self == .node ? "nodes" : resource }

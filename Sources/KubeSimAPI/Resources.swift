@@ -312,9 +312,15 @@ public enum APIObject: Sendable, Equatable {
     case role(Role, cluster: Bool)
     case roleBinding(RoleBinding, cluster: Bool)
     case serviceAccount(ServiceAccount)
+    case service(Service)
+    case configMap(ConfigMap)
+    case secret(Secret)
 
     public var type: ResourceType {
         switch self {
+        case .service: return .service
+        case .configMap: return .configMap
+        case .secret: return .secret
         case .role(_, let cluster): return cluster ? .clusterRole : .role
         case .roleBinding(_, let cluster): return cluster ? .clusterRoleBinding : .roleBinding
         case .serviceAccount: return .serviceAccount
@@ -339,6 +345,9 @@ public enum APIObject: Sendable, Equatable {
             case .role(let o, _): return o.metadata
             case .roleBinding(let o, _): return o.metadata
             case .serviceAccount(let o): return o.metadata
+            case .service(let o): return o.metadata
+            case .configMap(let o): return o.metadata
+            case .secret(let o): return o.metadata
             }
         }
         set {
@@ -352,6 +361,9 @@ public enum APIObject: Sendable, Equatable {
             case .role(var o, let c): o.metadata = newValue; self = .role(o, cluster: c)
             case .roleBinding(var o, let c): o.metadata = newValue; self = .roleBinding(o, cluster: c)
             case .serviceAccount(var o): o.metadata = newValue; self = .serviceAccount(o)
+            case .service(var o): o.metadata = newValue; self = .service(o)
+            case .configMap(var o): o.metadata = newValue; self = .configMap(o)
+            case .secret(var o): o.metadata = newValue; self = .secret(o)
             }
         }
     }
@@ -365,6 +377,9 @@ public enum APIObject: Sendable, Equatable {
     public var node: Node? { if case .node(let n) = self { return n } else { return nil } }
     public var namespaceObject: Namespace? { if case .namespace(let n) = self { return n } else { return nil } }
     public var event: Event? { if case .event(let e) = self { return e } else { return nil } }
+    public var service: Service? { if case .service(let s) = self { return s } else { return nil } }
+    public var configMap: ConfigMap? { if case .configMap(let c) = self { return c } else { return nil } }
+    public var secret: Secret? { if case .secret(let s) = self { return s } else { return nil } }
     public var role: Role? { if case .role(let r, _) = self { return r } else { return nil } }
     public var roleBinding: RoleBinding? { if case .roleBinding(let b, _) = self { return b } else { return nil } }
 }

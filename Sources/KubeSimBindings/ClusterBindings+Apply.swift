@@ -103,6 +103,32 @@ extension ClusterBindings {
             for i in p.spec.containers.indices where i < a.spec.containers.count { p.spec.containers[i].image = a.spec.containers[i].image }
             p.metadata = m
             out = .pod(p)
+        case (.service(var s), .service(let a)):
+            // ClusterIP and node ports stay as allocated unless the manifest names them.
+            let ip = s.spec.clusterIP
+            let nodePorts = s.spec.ports.map(\.nodePort)
+            s.spec = a.spec
+            if a.spec.clusterIP == nil { s.spec.clusterIP = ip }
+            for i in s.spec.ports.indices where s.spec.ports[i].nodePort == nil && i < nodePorts.count { s.spec.ports[i].nodePort = nodePorts[i] }
+            s.metadata = m
+            out = .service(s)
+        case (.configMap(var c), .configMap(let a)):
+            c.data = a.data
+            c.metadata = m
+            out = .configMap(c)
+        case (.secret(var c), .secret(let a)):
+            c.data = a.data
+            c.type = a.type
+            c.metadata = m
+            out = .secret(c)
+        case (.role(var r, let cl), .role(let a, _)):
+            r.rules = a.rules
+            r.metadata = m
+            out = .role(r, cluster: cl)
+        case (.roleBinding(var r, let cl), .roleBinding(let a, _)):
+            r.subjects = a.subjects
+            r.metadata = m
+            out = .roleBinding(r, cluster: cl)
         default:
             out.metadata = m
         }
@@ -115,10 +141,12 @@ extension ClusterBindings {
         let ns = inv.flag("namespace")
         var docs: [String] = []
         // Top-level objects only: what controllers create comes back from these.
-        for type in [ResourceType.namespace, .deployment, .replicaSet, .pod] {
+        for type in [ResourceType.namespace, .serviceAccount, .configMap, .secret, .role, .clusterRole, .roleBinding, .clusterRoleBinding,
+                     .service, .deployment, .replicaSet, .pod] {
             for o in c.api.list(type, namespace: ns) {
                 if o.metadata.controllerRef != nil { continue }
                 if type == .namespace && ["default", "kube-system", "kube-public", "kube-node-lease"].contains(o.metadata.name) { continue }
+                if type == .service && o.metadata.name == "kubernetes" && o.metadata.namespace == "default" { continue }
                 docs.append(ManifestEncoder.yaml(o, forExport: true))
             }
         }

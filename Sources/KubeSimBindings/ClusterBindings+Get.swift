@@ -96,6 +96,21 @@ extension ClusterBindings {
         case .namespace:
             header = ["NAME", "STATUS", "AGE"]
             rows = objects.compactMap(\.namespaceObject).map { [$0.metadata.name, $0.phase, Format.age(now - $0.metadata.creationTimestamp)] }
+        case .service:
+            header = ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"] + (wide ? ["SELECTOR"] : [])
+            rows = objects.compactMap(\.service).map { s in
+                let ports = s.spec.ports.map { p in "\(p.port)" + (p.nodePort.map { ":\($0)" } ?? "") + "/\(p.protocol)" }.joined(separator: ",")
+                let external = s.spec.type == "LoadBalancer" ? (s.loadBalancerIngress.first ?? "<pending>") : "<none>"
+                var r = [s.metadata.name, s.spec.type, s.spec.clusterIP ?? "<none>", external, ports.isEmpty ? "<none>" : ports, Format.age(now - s.metadata.creationTimestamp)]
+                if wide { r.append(s.spec.selector.isEmpty ? "<none>" : s.spec.selector.keys.sorted().map { "\($0)=\(s.spec.selector[$0]!)" }.joined(separator: ",")) }
+                return r
+            }
+        case .configMap:
+            header = ["NAME", "DATA", "AGE"]
+            rows = objects.compactMap(\.configMap).map { [$0.metadata.name, String($0.data.count), Format.age(now - $0.metadata.creationTimestamp)] }
+        case .secret:
+            header = ["NAME", "TYPE", "DATA", "AGE"]
+            rows = objects.compactMap(\.secret).map { [$0.metadata.name, $0.type, String($0.data.count), Format.age(now - $0.metadata.creationTimestamp)] }
         case .event:
             header = ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
             rows = objects.compactMap(\.event).sorted { $0.lastTimestamp < $1.lastTimestamp || ($0.lastTimestamp == $1.lastTimestamp && $0.metadata.resourceVersion < $1.metadata.resourceVersion) }.map {

@@ -74,7 +74,13 @@ public enum ClusterBindings {
                                     try api { try c.api.create(.namespace(Namespace(metadata: ObjectMeta(name: inv.positionals[0]))), user: user(inv)) }
                                     return CommandResult(output: "namespace/\(inv.positionals[0]) created")
                                 },
-                               ] + rbacCreateCommands()))
+                               ] + rbacCreateCommands() + serviceAndConfigCreateCommands()))
+        r.register(CommandSpec("expose", summary: "make a Service for a deployment, replica set, pod or service",
+                               usage: "expose deployment NAME --port=PORT [--target-port=PORT] [--type=ClusterIP|NodePort|LoadBalancer] [--name=NAME]",
+                               flags: [FlagSpec("port", value: "PORT", help: "the service port"), FlagSpec("target-port", value: "PORT", help: "the container port"),
+                                       FlagSpec("type", value: "TYPE", help: "ClusterIP (default), NodePort or LoadBalancer"),
+                                       FlagSpec("name", value: "NAME", help: "the service name"), namespaceFlag],
+                               handler: { inv, ctx in try expose(inv, ctx) }, completer: resourceCompleter))
         r.register(CommandSpec("run", summary: "create a pod running an image", usage: "run NAME --image=IMAGE [--port=N] [--labels=k=v,…]",
                                flags: [FlagSpec("image", value: "IMAGE", help: "the container image"), FlagSpec("port", value: "PORT", help: "the container port"),
                                        FlagSpec("labels", short: "l", value: "LABELS", help: "labels (default run=NAME)"), namespaceFlag]) { inv, ctx in
@@ -151,7 +157,7 @@ public enum ClusterBindings {
         registerNodeAndMetadataCommands(r)
 
         // Queries: one function per kind; plural lists take selectors.
-        for type in [ResourceType.pod, .replicaSet, .deployment, .node, .namespace, .event] {
+        for type in ResourceType.all {
             r.register(function: Function(native: type.plural, arity: 0...Int.max) { args, site in
                 try query(type, args, site, ctxOf(r))
             })

@@ -17,6 +17,8 @@ final class ObjectValue: ScriptObject, @unchecked Sendable {
         case .replicaSet: names += ["replicas", "readyReplicas", "availableReplicas", "currentReplicas", "revision", "owner", "image"]
         case .deployment: names += ["replicas", "readyReplicas", "availableReplicas", "updatedReplicas", "unavailableReplicas", "image", "revision", "paused", "strategy", "available", "progressing"]
         case .node: names += ["ready", "unschedulable", "taints", "ip", "podCIDR"]
+        case .service: names += ["type", "clusterIP", "ports", "nodePort", "selector"]
+        case .configMap, .secret: names += ["data"]
         default: break
         }
         return names
@@ -83,6 +85,19 @@ final class ObjectValue: ScriptObject, @unchecked Sendable {
             case "podCIDR": return n.podCIDR.map { .string($0) } ?? .nil
             default: return nil
             }
+        case .service(let s):
+            switch name {
+            case "type": return .string(s.spec.type)
+            case "clusterIP": return s.spec.clusterIP.map { .string($0) } ?? .nil
+            case "ports": return .list(s.spec.ports.map { .int($0.port) })
+            case "nodePort": return s.spec.ports.first?.nodePort.map { .int($0) } ?? .nil
+            case "selector": return strMap(s.spec.selector)
+            default: return nil
+            }
+        case .configMap(let cm):
+            return name == "data" ? strMap(cm.data) : nil
+        case .secret(let sec):
+            return name == "data" ? strMap(sec.data) : nil
         default:
             return nil
         }

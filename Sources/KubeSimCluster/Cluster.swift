@@ -53,6 +53,13 @@ public final class Cluster {
         for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
             _ = try? api.create(.namespace(Namespace(metadata: ObjectMeta(name: ns))), user: "system:apiserver")
         }
+        // The API server's own Service: the first address of the service CIDR.
+        var kube = ServiceSpec()
+        kube.clusterIP = "10.96.0.1"
+        kube.ports = [ServicePort(name: "https", port: 443, targetPort: "6443")]
+        var kubeMeta = ObjectMeta(name: "kubernetes", namespace: "default", labels: ["component": "apiserver", "provider": "kubernetes"])
+        kubeMeta.namespace = "default"
+        _ = try? api.create(.service(Service(metadata: kubeMeta, spec: kube)), user: "system:apiserver")
         for i in 1...max(1, options.nodes) {
             let name = i == 1 && options.nodes == 1 ? "node1" : "node\(i)"
             addNode(name, index: i, cpu: options.cpu, memory: options.memory)

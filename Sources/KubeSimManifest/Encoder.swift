@@ -4,6 +4,51 @@ import KubeSimAPI
 /// Objects → manifests, in the field order kubectl prints (apiVersion, kind, metadata,
 /// spec, status). Times are RFC 3339 from a fixed epoch plus simulated time, so a
 /// transcript never depends on the wall clock.
+/// RFC 4648 base64, for Secret data.
+public enum Base64 {
+    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    public static func encode(_ s: String) -> String {
+        let b = Array(s.utf8)
+        var out: [UInt8] = []
+        var i = 0
+        while i < b.count {
+            let n = min(3, b.count - i)
+            let v = (UInt32(b[i]) << 16) | (n > 1 ? UInt32(b[i + 1]) << 8 : 0) | (n > 2 ? UInt32(b[i + 2]) : 0)
+            out.append(alphabet[Int((v >> 18) & 63)])
+            out.append(alphabet[Int((v >> 12) & 63)])
+            out.append(n > 1 ? alphabet[Int((v >> 6) & 63)] : UInt8(ascii: "="))
+            out.append(n > 2 ? alphabet[Int(v & 63)] : UInt8(ascii: "="))
+            i += 3
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public static func decode(_ s: String) -> String? {
+        var lookup = [UInt8: UInt32]()
+        for (i, c) in alphabet.enumerated() { lookup[c] = UInt32(i) }
+        let chars = Array(s.utf8).filter { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: " ") }
+        guard chars.count % 4 == 0 else { return nil }
+        var out: [UInt8] = []
+        var i = 0
+        while i < chars.count {
+            var v: UInt32 = 0
+            var pad = 0
+            for j in 0..<4 {
+                let c = chars[i + j]
+                if c == UInt8(ascii: "=") { pad += 1; v <<= 6; continue }
+                guard let d = lookup[c], pad == 0 else { return nil }
+                v = (v << 6) | d
+            }
+            out.append(UInt8((v >> 16) & 0xff))
+            if pad < 2 { out.append(UInt8((v >> 8) & 0xff)) }
+            if pad < 1 { out.append(UInt8(v & 0xff)) }
+            i += 4
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
 public enum ManifestEncoder {
     /// Simulated time 0 is this instant (a fixed, documented epoch).
     public static let epochText = "2026-01-01T00:00:00Z"
@@ -124,6 +169,32 @@ public enum ManifestEncoder {
             }))
         case .serviceAccount:
             break
+        case .configMap(let cm):
+            b.add("data", labels(cm.data))
+        case .secret(let sec):
+            b.add("data", .object(sec.data.keys.sorted().map { ($0, .string(Base64.encode(sec.data[$0]!))) }))
+            b.add("type", sec.type)
+        case .service(let svc):
+            var s = ObjectBuilder()
+            if let ip = svc.spec.clusterIP { s.add("clusterIP", ip); if !forExport || ip == "None" { s.add("clusterIPs", .array([.string(ip)])) } }
+            if forExport, svc.spec.clusterIP != "None" { s.pairs.removeAll { $0.0 == "clusterIP" } }
+            s.add("externalTrafficPolicy", svc.spec.externalTrafficPolicy)
+            s.add("ports", .array(svc.spec.ports.map { p in
+                var x = ObjectBuilder()
+                x.add("name", p.name)
+                if !forExport { x.add("nodePort", p.nodePort) }
+                x.addAlways("port", .int(Int64(p.port)))
+                x.add("protocol", p.protocol)
+                if let t = p.targetPort { x.add("targetPort", Int(t).map { JSONValue.int(Int64($0)) } ?? .string(t)) }
+                return x.value
+            }))
+            s.add("selector", labels(svc.spec.selector))
+            s.add("sessionAffinity", svc.spec.sessionAffinity)
+            s.add("type", svc.spec.type)
+            b.add("spec", s.value)
+            if !forExport {
+                b.add("status", .object([("loadBalancer", svc.loadBalancerIngress.isEmpty ? .object([]) : .object([("ingress", .array(svc.loadBalancerIngress.map { .object([("ip", .string($0))]) }))]))]))
+            }
         case .event(let e):
             b.add("involvedObject", .object([("kind", .string(e.involvedKind)), ("name", .string(e.involvedName))] + (e.involvedNamespace.map { [("namespace", JSONValue.string($0))] } ?? [])))
             b.add("reason", e.reason)

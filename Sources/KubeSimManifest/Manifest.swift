@@ -86,6 +86,18 @@ public enum Manifest {
         case ("ReplicaSet", "apps/v1"): object = .replicaSet(try d.replicaSet(doc))
         case ("Pod", "v1"): object = .pod(try d.pod(doc))
         case ("Namespace", "v1"): object = .namespace(Namespace(metadata: try d.metadata(doc["metadata"], path: "metadata")))
+        case ("ConfigMap", "v1"):
+            object = .configMap(ConfigMap(metadata: try d.metadata(doc["metadata"], path: "metadata"), data: try d.strings(doc["data"], path: "data")))
+        case ("Secret", "v1"):
+            var data: [String: String] = [:]
+            for (k, v) in try d.strings(doc["data"], path: "data") {
+                guard let decoded = Base64.decode(v) else { throw ManifestError(message: "error: error validating \"\(source)\": Secret data[\(k)]: illegal base64 data") }
+                data[k] = decoded
+            }
+            for (k, v) in try d.strings(doc["stringData"], path: "stringData") { data[k] = v }
+            object = .secret(Secret(metadata: try d.metadata(doc["metadata"], path: "metadata"), type: doc["type"]?.string ?? "Opaque", data: data))
+        case ("Service", "v1"):
+            object = .service(try d.service(doc))
         case ("ServiceAccount", "v1"): object = .serviceAccount(ServiceAccount(metadata: try d.metadata(doc["metadata"], path: "metadata")))
         case ("Role", "rbac.authorization.k8s.io/v1"), ("ClusterRole", "rbac.authorization.k8s.io/v1"):
             object = .role(Role(metadata: try d.metadata(doc["metadata"], path: "metadata"), rules: try d.rules(doc["rules"])), cluster: kind == "ClusterRole")
@@ -94,7 +106,7 @@ public enum Manifest {
         default:
             throw ManifestError(message: "error: resource mapping not found for name: \"\(doc["metadata"]?["name"]?.string ?? "")\" namespace: \"\(doc["metadata"]?["namespace"]?.string ?? "")\" from \"\(source)\": no matches for kind \"\(kind)\" in version \"\(apiVersion)\"")
         }
-        d.checkUnknown(doc, known: ["apiVersion", "kind", "metadata", "spec", "status", "rules", "roleRef", "subjects", "secrets", "automountServiceAccountToken", "aggregationRule"], path: "")
+        d.checkUnknown(doc, known: ["apiVersion", "kind", "metadata", "spec", "status", "rules", "roleRef", "subjects", "secrets", "automountServiceAccountToken", "aggregationRule", "data", "stringData", "type", "binaryData", "immutable"], path: "")
         out.objects.append(object)
         out.warnings.append(d.warnings)
     }
@@ -241,6 +253,26 @@ struct ObjectDecoder {
         }
         let subjects = (doc["subjects"]?.array ?? []).map { Subject(kind: $0["kind"]?.string ?? "", name: $0["name"]?.string ?? "", namespace: $0["namespace"]?.string) }
         return RoleBinding(metadata: try metadata(doc["metadata"], path: "metadata"), roleKind: kind, roleName: name, subjects: subjects)
+    }
+
+    mutating func service(_ doc: JSONValue) throws -> Service {
+        let spec = doc["spec"]
+        var s = ServiceSpec()
+        if let t = spec?["type"]?.string { s.type = t }
+        s.selector = try strings(spec?["selector"], path: "spec.selector")
+        s.clusterIP = spec?["clusterIP"]?.string
+        if let a = spec?["sessionAffinity"]?.string { s.sessionAffinity = a }
+        s.externalTrafficPolicy = spec?["externalTrafficPolicy"]?.string
+        s.loadBalancerIP = spec?["loadBalancerIP"]?.string
+        for (i, p) in (spec?["ports"]?.array ?? []).enumerated() {
+            guard let port = try int(p["port"], path: "spec.ports[\(i)].port") else { throw fail("spec.ports[\(i)]", "missing required field \"port\" in io.k8s.api.core.v1.ServicePort") }
+            var sp = ServicePort(name: p["name"]?.string, port: port, targetPort: p["targetPort"]?.scalarText, nodePort: try int(p["nodePort"], path: "spec.ports[\(i)].nodePort"))
+            if let proto = p["protocol"]?.string { sp.protocol = proto }
+            s.ports.append(sp)
+        }
+        checkUnknown(spec, known: ["type", "selector", "ports", "clusterIP", "clusterIPs", "sessionAffinity", "externalTrafficPolicy", "loadBalancerIP",
+                                   "ipFamilies", "ipFamilyPolicy", "internalTrafficPolicy", "externalName", "externalIPs"], path: "spec")
+        return Service(metadata: try metadata(doc["metadata"], path: "metadata"), spec: s)
     }
 
     mutating func pod(_ doc: JSONValue) throws -> Pod {

@@ -154,4 +154,22 @@ struct ClusterCommandTests {
         #expect(r.outcome == .success, "\(r.err)")
         #expect(!r.out.contains("events/s") && !r.err.contains("events/s"))
     }
+
+    @Test func servicesGetClusterIPsAndNodePortsFromTheirRanges() {
+        let r = run("""
+        cluster nodes=2 seed=9
+        create deployment web --image=nginx --replicas=2 --port=8080
+        expose deployment web --port=80 --target-port=8080 --type=NodePort
+        create service clusterip api --tcp=80:9090
+        assert service("kubernetes").clusterIP == "10.96.0.1"
+        assert service("web").nodePort >= 30000 and service("web").nodePort <= 32767
+        assert 10.96.0.0/12.contains(ip(service("api").clusterIP))
+        assert service("web").selector["app"] == "web"
+        expect error "spec.ports[0].port: Invalid value: 70000" { create service clusterip bad --tcp=70000 }
+        get svc
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains("NAME         TYPE        CLUSTER-IP"))
+        #expect(r.out.contains("kubernetes   ClusterIP   10.96.0.1 "))
+    }
 }

@@ -110,6 +110,12 @@ struct ManifestTests {
         apply -f web.yaml
         create namespace shop
         create deployment api --image=shop/api:v1 -n shop --replicas=2 --port=8080
+        expose deployment api --port=80 --target-port=8080 --type=NodePort -n shop
+        create configmap settings --from-literal=mode=fast -n shop
+        create secret generic creds --from-literal=password=s3cret -n shop
+        create role reader --verb=get,list --resource=pods -n shop
+        create rolebinding jane --role=reader --user=jane -n shop
+        create serviceaccount bot -n shop
         settle
         export \(s.path)/export.yaml
         """, in: s.path)
@@ -119,7 +125,8 @@ struct ManifestTests {
         var current = ""
         let s2 = SessionFactory.make(output: { current += $0 }, diagnostics: { _ in })
         _ = s2.run("cluster nodes=1\ncreate deployment web --image=nginx\nsettle\n", name: "x")
-        for cmd in ["get deployment web -o yaml", "get node node1 -o yaml", "get pod ${pods()[0].name} -o yaml", "get rs ${replicasets()[0].name} -o yaml"] {
+        for cmd in ["get deployment web -o yaml", "get node node1 -o yaml", "get pod ${pods()[0].name} -o yaml", "get rs ${replicasets()[0].name} -o yaml",
+                    "get svc kubernetes -o yaml", "get namespace default -o yaml"] {
             current = ""
             _ = s2.run(cmd + "\n", name: "x")
             docs.append(current)

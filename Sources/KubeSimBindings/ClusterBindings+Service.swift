@@ -1,0 +1,101 @@
+import KubeScript
+import KubeSimAPI
+import KubeSimCluster
+
+extension ClusterBindings {
+    /// `create service clusterip|nodeport|loadbalancer`, `create configmap`, `create secret generic`.
+    static func serviceAndConfigCreateCommands() -> [CommandSpec] {
+        let svcFlags = [FlagSpec("tcp", value: "PORT[:TARGET]", help: "port pairs (repeatable, comma-separated)"),
+                        FlagSpec("node-port", value: "PORT", help: "the node port (NodePort)"), FlagSpec("clusterip", value: "IP", help: "a fixed ClusterIP or None"), namespaceFlag]
+        func svc(_ type: String) -> CommandSpec {
+            CommandSpec(type.lowercased(), summary: "create a \(type) service", usage: "create service \(type.lowercased()) NAME --tcp=PORT[:TARGET]", flags: svcFlags) { inv, ctx in
+                try createService(inv, ctx, type: type)
+            }
+        }
+        let literal = FlagSpec("from-literal", value: "KEY=VALUE", help: "a key and its value (repeatable)")
+        return [
+            CommandSpec("service", aliases: ["svc"], summary: "create a service", usage: "create service clusterip|nodeport|loadbalancer NAME --tcp=PORT[:TARGET]",
+                        subcommands: [svc("ClusterIP"), svc("NodePort"), svc("LoadBalancer")]),
+            CommandSpec("configmap", aliases: ["cm"], summary: "create a config map", usage: "create configmap NAME --from-literal=KEY=VALUE…",
+                        flags: [literal, namespaceFlag]) { inv, ctx in
+                guard inv.positionals.count == 1 else { throw inv.error("create configmap: expected exactly one name") }
+                let cm = ConfigMap(metadata: ObjectMeta(name: inv.positionals[0], namespace: inv.flag("namespace") ?? "default"), data: try literals(inv))
+                try api { try cluster(ctx).api.create(.configMap(cm), user: user(inv)) }
+                return CommandResult(output: "configmap/\(inv.positionals[0]) created")
+            },
+            CommandSpec("secret", summary: "create a secret", usage: "create secret generic NAME --from-literal=KEY=VALUE…",
+                        subcommands: [CommandSpec("generic", summary: "create an Opaque secret", flags: [literal, namespaceFlag]) { inv, ctx in
+                            guard inv.positionals.count == 1 else { throw inv.error("create secret generic: expected exactly one name") }
+                            let s = Secret(metadata: ObjectMeta(name: inv.positionals[0], namespace: inv.flag("namespace") ?? "default"), data: try literals(inv))
+                            try api { try cluster(ctx).api.create(.secret(s), user: user(inv)) }
+                            return CommandResult(output: "secret/\(inv.positionals[0]) created")
+                        }]),
+        ]
+    }
+
+    static func literals(_ inv: Invocation) throws -> [String: String] {
+        var data: [String: String] = [:]
+        for l in inv.flagValues("from-literal") {
+            let kv = l.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2 else { throw CommandFailure("error: invalid literal source \(l), expected key=value") }
+            data[kv[0]] = kv[1]
+        }
+        return data
+    }
+
+    static func createService(_ inv: Invocation, _ ctx: CommandContext, type: String) throws -> CommandResult {
+        guard inv.positionals.count == 1 else { throw inv.error("create service: expected exactly one name") }
+        let name = inv.positionals[0]
+        var spec = ServiceSpec()
+        spec.type = type
+        spec.selector = ["app": name]
+        spec.clusterIP = inv.flag("clusterip")
+        for pair in inv.flagValues("tcp").flatMap({ $0.split(separator: ",").map(String.init) }) {
+            let parts = pair.split(separator: ":").map(String.init)
+            guard let port = Int(parts[0]) else { throw CommandFailure("error: invalid port '\(pair)'") }
+            var p = ServicePort(name: "\(port)-\(parts.count > 1 ? parts[1] : parts[0])", port: port, targetPort: parts.count > 1 ? parts[1] : nil)
+            if let np = inv.flag("node-port") { p.nodePort = Int(np) }
+            spec.ports.append(p)
+        }
+        if spec.ports.isEmpty && type != "ExternalName" { throw CommandFailure("error: at least one tcp port specifier must be provided") }
+        try api { try cluster(ctx).api.create(.service(Service(metadata: ObjectMeta(name: name, namespace: inv.flag("namespace") ?? "default", labels: ["app": name]), spec: spec)), user: user(inv)) }
+        return CommandResult(output: "service/\(name) created")
+    }
+
+    /// `expose deployment NAME --port=P [--target-port=T] [--type=T] [--name=N]`: a
+    /// Service selecting the deployment's pods.
+    static func expose(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
+        let (type, name, _) = try target(inv, verb: "expose")
+        let c = cluster(ctx)
+        let ns = inv.flag("namespace") ?? "default"
+        let o = try api { try c.api.get(type, namespace: ns, name: name, user: user(inv)) }
+        let selector: [String: String]
+        var defaultPort: Int?
+        switch o {
+        case .deployment(let d):
+            selector = d.spec.selector.matchLabels
+            defaultPort = d.spec.template.spec.containers.first?.ports.first?.containerPort
+        case .replicaSet(let r):
+            selector = r.spec.selector.matchLabels
+            defaultPort = r.spec.template.spec.containers.first?.ports.first?.containerPort
+        case .pod(let p):
+            selector = p.metadata.labels
+            defaultPort = p.spec.containers.first?.ports.first?.containerPort
+        case .service(let s):
+            selector = s.spec.selector
+            defaultPort = s.spec.ports.first?.port
+        default:
+            throw CommandFailure("error: cannot expose a \(type.kind)")
+        }
+        guard let portText = inv.flag("port") ?? defaultPort.map(String.init), let port = Int(portText) else {
+            throw CommandFailure("error: couldn't find port via --port flag or introspection")
+        }
+        var spec = ServiceSpec()
+        spec.type = inv.flag("type") ?? "ClusterIP"
+        spec.selector = selector
+        spec.ports = [ServicePort(port: port, targetPort: inv.flag("target-port"))]
+        let svcName = inv.flag("name") ?? name
+        try api { try c.api.create(.service(Service(metadata: ObjectMeta(name: svcName, namespace: ns, labels: o.metadata.labels), spec: spec)), user: user(inv)) }
+        return CommandResult(output: "service/\(svcName) exposed")
+    }
+}
