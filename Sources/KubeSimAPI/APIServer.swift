@@ -89,7 +89,16 @@ public final class APIServer {
     }
 
     public func list(_ type: ResourceType, namespace: String? = nil, selector: LabelSelector? = nil) -> [APIObject] {
-        let all = store.list(type, namespace: type.namespaced ? namespace : nil)
+        var all = store.list(type, namespace: type.namespaced ? namespace : nil)
+        if type == .resourceQuota {
+            // status.used as the quota controller keeps it.
+            all = all.map { o in
+                guard var q = o.resourceQuota, let ns = q.metadata.namespace else { return o }
+                let used = Admission.quotaUsage(ns, store: store)
+                q.used = q.hard.mapValues { _ in Quantity(0) }.merging(used.filter { q.hard[$0.key] != nil }) { $1 }
+                return .resourceQuota(q)
+            }
+        }
         guard let selector, !selector.isEmpty else { return all }
         return all.filter { selector.matches($0.metadata.labels) }
     }
@@ -110,8 +119,11 @@ public final class APIServer {
         meta.resourceVersion = 0
         o.metadata = meta
         Defaults.apply(&o)
+        // Mutating admission, then validation, then validating admission.
+        try Admission.limitRanger(&o, store: store)
         try Validation.validate(o)
         try admit(o)
+        try Admission.resourceQuota(o, store: store)
         if store.get(o.key, type: o.type) != nil { throw APIError.alreadyExists(o.type, meta.name) }
         if case .service(var svc) = o {
             // The registry allocates the ClusterIP and node ports before storing.

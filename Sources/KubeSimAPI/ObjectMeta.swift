@@ -70,7 +70,10 @@ public struct ResourceType: Sendable, Hashable {
     public static let configMap = ResourceType(kind: "ConfigMap", resource: "configmaps", singular: "configmap", shortNames: ["cm"], apiVersion: "v1", namespaced: true)
     public static let secret = ResourceType(kind: "Secret", resource: "secrets", singular: "secret", shortNames: [], apiVersion: "v1", namespaced: true)
 
-    public static let all: [ResourceType] = [.pod, .replicaSet, .deployment, .node, .namespace, .event,
+    public static let limitRange = ResourceType(kind: "LimitRange", resource: "limitranges", singular: "limitrange", shortNames: ["limits"], apiVersion: "v1", namespaced: true)
+    public static let resourceQuota = ResourceType(kind: "ResourceQuota", resource: "resourcequotas", singular: "resourcequota", shortNames: ["quota"], apiVersion: "v1", namespaced: true)
+
+    public static let all: [ResourceType] = [.limitRange, .resourceQuota, .pod, .replicaSet, .deployment, .node, .namespace, .event,
                                             .role, .clusterRole, .roleBinding, .clusterRoleBinding, .serviceAccount,
                                             .service, .configMap, .secret]
 

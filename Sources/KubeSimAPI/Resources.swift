@@ -315,9 +315,13 @@ public enum APIObject: Sendable, Equatable {
     case service(Service)
     case configMap(ConfigMap)
     case secret(Secret)
+    case limitRange(LimitRange)
+    case resourceQuota(ResourceQuota)
 
     public var type: ResourceType {
         switch self {
+        case .limitRange: return .limitRange
+        case .resourceQuota: return .resourceQuota
         case .service: return .service
         case .configMap: return .configMap
         case .secret: return .secret
@@ -348,6 +352,8 @@ public enum APIObject: Sendable, Equatable {
             case .service(let o): return o.metadata
             case .configMap(let o): return o.metadata
             case .secret(let o): return o.metadata
+            case .limitRange(let o): return o.metadata
+            case .resourceQuota(let o): return o.metadata
             }
         }
         set {
@@ -364,6 +370,8 @@ public enum APIObject: Sendable, Equatable {
             case .service(var o): o.metadata = newValue; self = .service(o)
             case .configMap(var o): o.metadata = newValue; self = .configMap(o)
             case .secret(var o): o.metadata = newValue; self = .secret(o)
+            case .limitRange(var o): o.metadata = newValue; self = .limitRange(o)
+            case .resourceQuota(var o): o.metadata = newValue; self = .resourceQuota(o)
             }
         }
     }
@@ -380,6 +388,8 @@ public enum APIObject: Sendable, Equatable {
     public var service: Service? { if case .service(let s) = self { return s } else { return nil } }
     public var configMap: ConfigMap? { if case .configMap(let c) = self { return c } else { return nil } }
     public var secret: Secret? { if case .secret(let s) = self { return s } else { return nil } }
+    public var limitRange: LimitRange? { if case .limitRange(let l) = self { return l } else { return nil } }
+    public var resourceQuota: ResourceQuota? { if case .resourceQuota(let q) = self { return q } else { return nil } }
     public var role: Role? { if case .role(let r, _) = self { return r } else { return nil } }
     public var roleBinding: RoleBinding? { if case .roleBinding(let b, _) = self { return b } else { return nil } }
 }

@@ -105,6 +105,16 @@ extension ClusterBindings {
                 if wide { r.append(s.spec.selector.isEmpty ? "<none>" : s.spec.selector.keys.sorted().map { "\($0)=\(s.spec.selector[$0]!)" }.joined(separator: ",")) }
                 return r
             }
+        case .resourceQuota:
+            header = ["NAME", "AGE", "REQUEST", "LIMIT"]
+            rows = objects.compactMap(\.resourceQuota).map { q in
+                let req = q.hard.keys.sorted().filter { !$0.hasPrefix("limits.") }.map { "\($0): \(q.used[$0] ?? Quantity(0))/\(q.hard[$0]!)" }.joined(separator: ", ")
+                let lim = q.hard.keys.sorted().filter { $0.hasPrefix("limits.") }.map { "\($0): \(q.used[$0] ?? Quantity(0))/\(q.hard[$0]!)" }.joined(separator: ", ")
+                return [q.metadata.name, Format.age(now - q.metadata.creationTimestamp), req, lim]
+            }
+        case .limitRange:
+            header = ["NAME", "CREATED AT"]
+            rows = objects.map { [$0.metadata.name, ManifestEncoder.timestamp($0.metadata.creationTimestamp)] }
         case .configMap:
             header = ["NAME", "DATA", "AGE"]
             rows = objects.compactMap(\.configMap).map { [$0.metadata.name, String($0.data.count), Format.age(now - $0.metadata.creationTimestamp)] }

@@ -1,5 +1,6 @@
 import KubeScript
 import KubeSimAPI
+import KubeSimCore
 import KubeSimCluster
 
 extension ClusterBindings {
@@ -16,6 +17,19 @@ extension ClusterBindings {
         return [
             CommandSpec("service", aliases: ["svc"], summary: "create a service", usage: "create service clusterip|nodeport|loadbalancer NAME --tcp=PORT[:TARGET]",
                         subcommands: [svc("ClusterIP"), svc("NodePort"), svc("LoadBalancer")]),
+            CommandSpec("quota", aliases: ["resourcequota"], summary: "create a resource quota", usage: "create quota NAME --hard=pods=10,requests.cpu=2,…",
+                        flags: [FlagSpec("hard", value: "LIMITS", help: "resource=quantity pairs"), namespaceFlag]) { inv, ctx in
+                guard inv.positionals.count == 1 else { throw inv.error("create quota: expected exactly one name") }
+                var hard: [String: Quantity] = [:]
+                for pair in (inv.flag("hard") ?? "").split(separator: ",") {
+                    let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                    guard kv.count == 2, let q = Quantity(parsing: kv[1]) else { throw CommandFailure("error: invalid resource quota spec: \(pair)") }
+                    hard[kv[0]] = q
+                }
+                let rq = ResourceQuota(metadata: ObjectMeta(name: inv.positionals[0], namespace: inv.flag("namespace") ?? "default"), hard: hard)
+                try api { try cluster(ctx).api.create(.resourceQuota(rq), user: user(inv)) }
+                return CommandResult(output: "resourcequota/\(inv.positionals[0]) created")
+            },
             CommandSpec("configmap", aliases: ["cm"], summary: "create a config map", usage: "create configmap NAME --from-literal=KEY=VALUE…",
                         flags: [literal, namespaceFlag]) { inv, ctx in
                 guard inv.positionals.count == 1 else { throw inv.error("create configmap: expected exactly one name") }

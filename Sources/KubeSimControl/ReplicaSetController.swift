@@ -125,7 +125,8 @@ public final class ReplicaSetController {
                     events.record(.replicaSet(rs), reason: "SuccessfulCreate", message: "Created pod: \(p.metadata.name)", source: "replicaset-controller")
                 } catch {
                     expectations[key]?.adds -= 1
-                    events.record(.replicaSet(rs), type: "Warning", reason: "FailedCreate", message: "Error creating: \(error)", source: "replicaset-controller")
+                    let why = (error as? APIError)?.message ?? "\(error)"
+                    events.record(.replicaSet(rs), type: "Warning", reason: "FailedCreate", message: "Error creating: \(why)", source: "replicaset-controller")
                 }
             }
         } else if diff > 0 {

@@ -169,6 +169,18 @@ public enum ManifestEncoder {
             }))
         case .serviceAccount:
             break
+        case .limitRange(let lr):
+            func qs(_ d: [String: Quantity]) -> JSONValue { .object(d.keys.sorted().map { ($0, .string(d[$0]!.description)) }) }
+            b.add("spec", .object([("limits", .array(lr.limits.map { item in
+                var x = ObjectBuilder()
+                x.add("default", qs(item.defaultLimits)); x.add("defaultRequest", qs(item.defaultRequests))
+                x.add("max", qs(item.max)); x.add("min", qs(item.min)); x.add("type", item.type)
+                return x.value
+            }))]))
+        case .resourceQuota(let q):
+            func qs(_ d: [String: Quantity]) -> JSONValue { .object(d.keys.sorted().map { ($0, .string(d[$0]!.description)) }) }
+            b.add("spec", .object([("hard", qs(q.hard))]))
+            if !forExport { b.add("status", .object([("hard", qs(q.hard)), ("used", qs(q.used))])) }
         case .configMap(let cm):
             b.add("data", labels(cm.data))
         case .secret(let sec):

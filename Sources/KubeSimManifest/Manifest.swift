@@ -96,6 +96,20 @@ public enum Manifest {
             }
             for (k, v) in try d.strings(doc["stringData"], path: "stringData") { data[k] = v }
             object = .secret(Secret(metadata: try d.metadata(doc["metadata"], path: "metadata"), type: doc["type"]?.string ?? "Opaque", data: data))
+        case ("LimitRange", "v1"):
+            var items: [LimitRangeItem] = []
+            for (i, l) in (doc["spec"]?["limits"]?.array ?? []).enumerated() {
+                var item = LimitRangeItem()
+                if let t = l["type"]?.string { item.type = t }
+                item.defaultLimits = try d.quantities(l["default"], path: "spec.limits[\(i)].default")
+                item.defaultRequests = try d.quantities(l["defaultRequest"], path: "spec.limits[\(i)].defaultRequest")
+                item.max = try d.quantities(l["max"], path: "spec.limits[\(i)].max")
+                item.min = try d.quantities(l["min"], path: "spec.limits[\(i)].min")
+                items.append(item)
+            }
+            object = .limitRange(LimitRange(metadata: try d.metadata(doc["metadata"], path: "metadata"), limits: items))
+        case ("ResourceQuota", "v1"):
+            object = .resourceQuota(ResourceQuota(metadata: try d.metadata(doc["metadata"], path: "metadata"), hard: try d.quantities(doc["spec"]?["hard"], path: "spec.hard")))
         case ("Service", "v1"):
             object = .service(try d.service(doc))
         case ("ServiceAccount", "v1"): object = .serviceAccount(ServiceAccount(metadata: try d.metadata(doc["metadata"], path: "metadata")))
@@ -236,6 +250,17 @@ struct ObjectDecoder {
         var t = PodTemplateSpec(labels: meta.labels, spec: try podSpec(v?["spec"], path: "\(path).spec"))
         t.annotations = meta.annotations
         return t
+    }
+
+    func quantities(_ v: JSONValue?, path: String) throws -> [String: Quantity] {
+        var out: [String: Quantity] = [:]
+        for (k, text) in try strings(v, path: path) {
+            guard let q = Quantity(parsing: text) else {
+                throw ManifestError(message: "error: error parsing \(source): quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$' (\(path).\(k): \"\(text)\")")
+            }
+            out[k] = q
+        }
+        return out
     }
 
     func rules(_ v: JSONValue?) throws -> [PolicyRule] {
