@@ -68,6 +68,8 @@ public struct PodSpec: Sendable, Equatable {
     public var dnsPolicy = "ClusterFirst"
     public var schedulerName = "default-scheduler"
     public var serviceAccountName = "default"
+    public var affinity = Affinity()
+    public var topologySpreadConstraints: [TopologySpreadConstraint] = []
     public init(containers: [Container]) { self.containers = containers }
 }
 

@@ -51,7 +51,10 @@ public final class Scheduler {
 
     /// What each bound (or assumed) pod takes from its node, kept up to date from the
     /// watch so a decision does not recount every pod (upstream's scheduler cache).
-    struct Placement: Sendable { let node: String; let cpu: Int64; let memory: Int64; let nonZeroCPU: Int64; let nonZeroMemory: Int64 }
+    struct Placement: Sendable {
+        let node: String; let cpu: Int64; let memory: Int64; let nonZeroCPU: Int64; let nonZeroMemory: Int64
+        let namespace: String; let labels: [String: String]; let antiAffinity: [PodAffinityTerm]
+    }
     var placements: [String: Placement] = [:]
     var infos: [String: NodeInfo] = [:]
     /// Node infos in name order (the order the scheduler walks them).
@@ -75,7 +78,8 @@ public final class Scheduler {
         }
         guard let node, let p = pod, infos[node] != nil else { return }
         let cpu = Self.request(p, "cpu"), mem = Self.request(p, "memory")
-        let pl = Placement(node: node, cpu: cpu, memory: mem, nonZeroCPU: max(cpu, Self.defaultMilliCPU), nonZeroMemory: max(mem, Self.defaultMemoryMilli))
+        let pl = Placement(node: node, cpu: cpu, memory: mem, nonZeroCPU: max(cpu, Self.defaultMilliCPU), nonZeroMemory: max(mem, Self.defaultMemoryMilli),
+                           namespace: p.metadata.namespace ?? "default", labels: p.metadata.labels, antiAffinity: p.spec.affinity.podAntiAffinityRequired)
         placements[key] = pl
         infos[node]!.add(pl)
     }
@@ -126,10 +130,57 @@ public final class Scheduler {
         let pod: Pod
         let cpu: Int64
         let memory: Int64
+        /// PreFilter state for PodTopologySpread: per constraint, pods per domain.
+        var spreadCounts: [[String: Int]] = []
+        /// PreFilter state for InterPodAffinity: per required term, the domains
+        /// (topology values) holding a matching pod.
+        var affinityDomains: [Set<String>] = []
+        var antiAffinityDomains: [Set<String>] = []
+        /// Existing pods' required anti-affinity that this pod would violate: (key, value).
+        var existingAntiAffinity: Set<[String]> = []
+        /// Some required affinity term matches no pod at all but matches this pod itself.
+        var affinitySelfMatch: [Bool] = []
         init(_ pod: Pod) {
             self.pod = pod
             cpu = Scheduler.request(pod, "cpu")
             memory = Scheduler.request(pod, "memory")
+        }
+    }
+
+    /// PreFilter for PodTopologySpread and InterPodAffinity: counts once per cycle.
+    func preFilter(_ pi: inout PodInfo) {
+        let p = pi.pod
+        let ns = p.metadata.namespace ?? "default"
+        let needSpread = p.spec.topologySpreadConstraints.contains { $0.whenUnsatisfiable == "DoNotSchedule" }
+        let a = p.spec.affinity
+        let hasExistingAnti = placements.values.contains { !$0.antiAffinity.isEmpty }
+        guard needSpread || !a.podAffinityRequired.isEmpty || !a.podAntiAffinityRequired.isEmpty || hasExistingAnti else { return }
+        func domain(_ node: String, _ key: String) -> String? { infos[node]?.node.metadata.labels[key] }
+        for c in p.spec.topologySpreadConstraints {
+            var counts: [String: Int] = [:]
+            for info in infos.values { if let v = info.node.metadata.labels[c.topologyKey] { counts[v, default: 0] += 0 } }
+            for pl in placements.values where pl.namespace == ns && c.labelSelector.matches(pl.labels) {
+                if let v = domain(pl.node, c.topologyKey) { counts[v, default: 0] += 1 }
+            }
+            pi.spreadCounts.append(counts)
+        }
+        func domains(_ t: PodAffinityTerm) -> Set<String> {
+            let namespaces = t.namespaces.isEmpty ? [ns] : t.namespaces
+            var out: Set<String> = []
+            for pl in placements.values where namespaces.contains(pl.namespace) && t.labelSelector.matches(pl.labels) {
+                if let v = domain(pl.node, t.topologyKey) { out.insert(v) }
+            }
+            return out
+        }
+        pi.affinityDomains = a.podAffinityRequired.map(domains)
+        pi.affinitySelfMatch = a.podAffinityRequired.map { t in
+            !placements.values.contains { ($0.namespace == ns) && t.labelSelector.matches($0.labels) } && t.labelSelector.matches(p.metadata.labels)
+        }
+        pi.antiAffinityDomains = a.podAntiAffinityRequired.map(domains)
+        for pl in placements.values where !pl.antiAffinity.isEmpty {
+            for t in pl.antiAffinity where (t.namespaces.isEmpty ? [pl.namespace] : t.namespaces).contains(ns) && t.labelSelector.matches(p.metadata.labels) {
+                if let v = domain(pl.node, t.topologyKey) { pi.existingAntiAffinity.insert([t.topologyKey, v]) }
+            }
         }
     }
 
@@ -150,7 +201,7 @@ public final class Scheduler {
 
     /// The filter plugins in the default profile's order; each returns nil when the
     /// node passes, else the reason kubectl aggregates.
-    static let filterNames = ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodeResourcesFit"]
+    static let filterNames = ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity"]
 
     static func filter(_ pi: PodInfo, _ n: NodeInfo) -> String? {
         for name in filterNames { if let why = runFilter(name, pi, n) { return why } }
@@ -175,6 +226,33 @@ public final class Scheduler {
         case "NodeAffinity":
             if !p.spec.nodeSelector.isEmpty, !p.spec.nodeSelector.allSatisfy({ n.node.metadata.labels[$0.key] == $0.value }) {
                 return "node(s) didn't match Pod's node affinity/selector"
+            }
+            let terms = p.spec.affinity.nodeRequired
+            if !terms.isEmpty && !terms.contains(where: { $0.matches(n.node.metadata.labels) }) {
+                return "node(s) didn't match Pod's node affinity/selector"
+            }
+        case "PodTopologySpread":
+            for (i, c) in p.spec.topologySpreadConstraints.enumerated() where c.whenUnsatisfiable == "DoNotSchedule" && i < pi.spreadCounts.count {
+                guard let v = n.node.metadata.labels[c.topologyKey] else {
+                    return "node(s) didn't match pod topology spread constraints (missing required label)"
+                }
+                let counts = pi.spreadCounts[i]
+                let minCount = counts.values.min() ?? 0
+                let selfMatch = c.labelSelector.matches(p.metadata.labels) ? 1 : 0
+                if (counts[v] ?? 0) + selfMatch - minCount > c.maxSkew { return "node(s) didn't match pod topology spread constraints" }
+            }
+        case "InterPodAffinity":
+            // Upstream order: the pod's affinity, its anti-affinity, then existing pods' anti-affinity.
+            let labels = n.node.metadata.labels
+            for (i, t) in p.spec.affinity.podAffinityRequired.enumerated() where i < pi.affinityDomains.count {
+                if pi.affinitySelfMatch[i] { continue }
+                guard let v = labels[t.topologyKey], pi.affinityDomains[i].contains(v) else { return "node(s) didn't match pod affinity rules" }
+            }
+            for (i, t) in p.spec.affinity.podAntiAffinityRequired.enumerated() where i < pi.antiAffinityDomains.count {
+                if let v = labels[t.topologyKey], pi.antiAffinityDomains[i].contains(v) { return "node(s) didn't match pod anti-affinity rules" }
+            }
+            for (key, value) in pi.existingAntiAffinity.map({ ($0[0], $0[1]) }) where labels[key] == value {
+                return "node(s) didn't satisfy existing pods anti-affinity rules"
             }
         case "NodeResourcesFit":
             if Int64(n.podCount + 1) > n.maxPods { return "Too many pods" }
@@ -204,6 +282,31 @@ public final class Scheduler {
         return (least, balanced)
     }
 
+    /// Raw NodeAffinity score: the weights of the preferred terms a node matches.
+    static func nodeAffinityRaw(_ p: Pod, _ n: NodeInfo) -> Int {
+        p.spec.affinity.nodePreferred.filter { $0.preference.matches(n.node.metadata.labels) }.reduce(0) { $0 + $1.weight }
+    }
+
+    /// Raw TaintToleration score: PreferNoSchedule taints the pod does not tolerate.
+    static func taintRaw(_ p: Pod, _ n: NodeInfo) -> Int {
+        n.node.taints.filter { taint in taint.effect == "PreferNoSchedule" && !p.spec.tolerations.contains(where: { $0.tolerates(taint) }) }.count
+    }
+
+    /// Every score plugin over the feasible nodes, normalised to 0–100 where upstream
+    /// normalises, times the default profile's weights (NodeResourcesFit 1,
+    /// NodeResourcesBalancedAllocation 1, NodeAffinity 2, TaintToleration 3).
+    static func totalScores(_ pi: PodInfo, _ nodes: [NodeInfo]) -> [(NodeInfo, Int)] {
+        let affinity = nodes.map { nodeAffinityRaw(pi.pod, $0) }
+        let taints = nodes.map { taintRaw(pi.pod, $0) }
+        let maxAffinity = affinity.max() ?? 0, maxTaints = taints.max() ?? 0
+        return nodes.enumerated().map { i, n in
+            let (fit, balanced) = scores(pi, n)
+            let na = maxAffinity > 0 ? affinity[i] * 100 / maxAffinity : 0
+            let tt = maxTaints > 0 ? 100 - taints[i] * 100 / maxTaints : 100
+            return (n, fit + balanced + 2 * na + 3 * tt)
+        }
+    }
+
     /// `explain pod NAME`: every node, each filter's verdict, each score, the best.
     public func explain(_ pod: Pod) -> String {
         let key = objectKey(pod.metadata)
@@ -213,7 +316,8 @@ public final class Scheduler {
         defer { if let own { infos[own.node]?.add(own) } }
         var unbound = pod
         unbound.spec.nodeName = nil
-        let pi = PodInfo(unbound)
+        var pi = PodInfo(unbound)
+        preFilter(&pi)
         var rows: [[String]] = []
         var best: (String, Int)?
         for name in infos.keys.sorted() {
@@ -250,7 +354,8 @@ public final class Scheduler {
         guard let pod = pods.get(namespace: ns, name: name)?.pod, pod.spec.nodeName == nil, assumed[key] == nil else { return }
         var reasons: [String: Int] = [:]
         var feasible: [NodeInfo] = []
-        let podInfo = PodInfo(pod)
+        var podInfo = PodInfo(pod)
+        preFilter(&podInfo)
         if nodeOrderDirty {
             nodeOrder = infos.keys.sorted().map { infos[$0]! }
             nodeOrderDirty = false
@@ -277,7 +382,7 @@ public final class Scheduler {
             }
             return
         }
-        let scored = feasible.map { ($0, Self.score(podInfo, $0)) }
+        let scored = Self.totalScores(podInfo, feasible)
         let best = scored.map(\.1).max()!
         let winners = scored.filter { $0.1 == best }
         let chosen = winners[Int(random() % UInt64(winners.count))].0

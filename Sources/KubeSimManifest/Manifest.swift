@@ -239,6 +239,15 @@ struct ObjectDecoder {
             spec.tolerations.append(Toleration(key: t["key"]?.string, operator: t["operator"]?.string ?? "Equal", value: t["value"]?.scalarText,
                                                effect: t["effect"]?.string, tolerationSeconds: (t["tolerationSeconds"]?.int).map(Int64.init)))
         }
+        if let a = v["affinity"] { spec.affinity = try affinity(a, path: "\(path).affinity") }
+        for (i, t) in (v["topologySpreadConstraints"]?.array ?? []).enumerated() {
+            let p = "\(path).topologySpreadConstraints[\(i)]"
+            guard let skew = try int(t["maxSkew"], path: "\(p).maxSkew"), let key = t["topologyKey"]?.string else {
+                throw fail(p, "missing required field \"maxSkew\" or \"topologyKey\"")
+            }
+            spec.topologySpreadConstraints.append(TopologySpreadConstraint(maxSkew: skew, topologyKey: key, whenUnsatisfiable: t["whenUnsatisfiable"]?.string ?? "DoNotSchedule",
+                                                                           labelSelector: try selector(t["labelSelector"], path: "\(p).labelSelector")))
+        }
         checkUnknown(v, known: ["containers", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "terminationGracePeriodSeconds",
                                 "schedulerName", "serviceAccountName", "tolerations", "affinity", "volumes", "dnsPolicy", "securityContext",
                                 "topologySpreadConstraints", "hostNetwork", "priorityClassName"], path: path)
@@ -250,6 +259,46 @@ struct ObjectDecoder {
         var t = PodTemplateSpec(labels: meta.labels, spec: try podSpec(v?["spec"], path: "\(path).spec"))
         t.annotations = meta.annotations
         return t
+    }
+
+    mutating func affinity(_ v: JSONValue, path: String) throws -> Affinity {
+        var a = Affinity()
+        func terms(_ v: JSONValue?) -> [NodeSelectorTerm] {
+            (v?.array ?? []).map { t in
+                NodeSelectorTerm(matchExpressions: (t["matchExpressions"]?.array ?? []).map {
+                    NodeSelectorRequirement(key: $0["key"]?.string ?? "", operator: $0["operator"]?.string ?? "In", values: ($0["values"]?.array ?? []).compactMap(\.scalarText))
+                })
+            }
+        }
+        if let na = v["nodeAffinity"] {
+            a.nodeRequired = terms(na["requiredDuringSchedulingIgnoredDuringExecution"]?["nodeSelectorTerms"])
+            a.nodePreferred = (na["preferredDuringSchedulingIgnoredDuringExecution"]?.array ?? []).map {
+                PreferredSchedulingTerm(weight: $0["weight"]?.int ?? 1, preference: terms(.array([$0["preference"] ?? .null])).first ?? NodeSelectorTerm(matchExpressions: []))
+            }
+        }
+        if let pa = v["podAffinity"] {
+            a.podAffinityRequired = try podTerms(pa["requiredDuringSchedulingIgnoredDuringExecution"], "\(path).podAffinity.requiredDuringSchedulingIgnoredDuringExecution")
+            a.podAffinityPreferred = try weighted(pa["preferredDuringSchedulingIgnoredDuringExecution"], "\(path).podAffinity.preferredDuringSchedulingIgnoredDuringExecution")
+        }
+        if let pa = v["podAntiAffinity"] {
+            a.podAntiAffinityRequired = try podTerms(pa["requiredDuringSchedulingIgnoredDuringExecution"], "\(path).podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution")
+            a.podAntiAffinityPreferred = try weighted(pa["preferredDuringSchedulingIgnoredDuringExecution"], "\(path).podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution")
+        }
+        return a
+    }
+
+    mutating func podTerms(_ v: JSONValue?, _ p: String) throws -> [PodAffinityTerm] {
+        try (v?.array ?? []).enumerated().map { i, t in
+            guard let key = t["topologyKey"]?.string else { throw fail("\(p)[\(i)]", "missing required field \"topologyKey\"") }
+            var term = PodAffinityTerm(labelSelector: try selector(t["labelSelector"], path: "\(p)[\(i)].labelSelector"), topologyKey: key)
+            term.namespaces = (t["namespaces"]?.array ?? []).compactMap(\.string)
+            return term
+        }
+    }
+    mutating func weighted(_ v: JSONValue?, _ p: String) throws -> [WeightedPodAffinityTerm] {
+        try (v?.array ?? []).enumerated().map { i, w in
+            WeightedPodAffinityTerm(weight: w["weight"]?.int ?? 1, term: try podTerms(.array([w["podAffinityTerm"] ?? .null]), "\(p)[\(i)].podAffinityTerm").first!)
+        }
     }
 
     func quantities(_ v: JSONValue?, path: String) throws -> [String: Quantity] {
