@@ -179,6 +179,8 @@ public final class CommandRegistry: @unchecked Sendable {
     public private(set) var functions: [String: Function] = [:]
     /// Flags every command accepts (added by bindings, e.g. `--as`, `-n`).
     public private(set) var globalFlags: [FlagSpec] = []
+    /// State a bindings module keeps with the registry it filled (one per session).
+    public var hostState: [String: AnyObject] = [:]
 
     public init() {}
 

@@ -27,7 +27,25 @@ public enum ClusterBindings {
     /// Who the request is from: `--as=USER` (any command), else the cluster admin.
     static func user(_ inv: Invocation) -> String { inv.flag("as") ?? "kubernetes-admin" }
 
+    /// The session a registry belongs to, for query functions and completion (which
+    /// get no command context). One per registry, so parallel sessions never share it.
+    final class SessionLink: @unchecked Sendable {
+        weak var context: CommandContext?
+    }
+
+    static func link(_ r: CommandRegistry) -> SessionLink {
+        if let l = r.hostState[stateKey] as? SessionLink { return l }
+        let l = SessionLink()
+        r.hostState[stateKey] = l
+        return l
+    }
+
     public static func register(_ r: CommandRegistry) {
+        let link = link(r)
+        @Sendable func ctxOf(_: CommandRegistry) throws -> CommandContext {
+            guard let c = link.context else { throw CommandFailure("error: no session is attached to these commands") }
+            return c
+        }
         let resourceCompleter = resourceNameCompleter(r)
 
         r.register(globalFlag: FlagSpec("as", value: "USER", help: "act as this user (or system:serviceaccount:NS:NAME) for RBAC"))
@@ -159,45 +177,43 @@ public enum ClusterBindings {
         // Queries: one function per kind; plural lists take selectors.
         for type in ResourceType.all {
             r.register(function: Function(native: type.plural, arity: 0...Int.max) { args, site in
-                try query(type, args, site, ctxOf(r))
+                try query(type, args, site, try ctxOf(r))
             })
             r.register(function: Function(native: type.singular, arity: 1...2) { args, site in
                 guard case .string(let name) = args[0] else { throw site.error("\(type.singular): expected a name string") }
                 var ns: String? = "default"
                 if args.count == 2, case .string(let n) = args[1] { ns = n }
-                let c = cluster(ctxOf(r))
+                let c = cluster(try ctxOf(r))
                 guard let o = try? c.api.get(type, namespace: ns, name: name) else { return .nil }
                 return .object(ObjectValue(o, now: c.clock.now))
             })
         }
-        r.register(function: Function(native: "now", arity: 0...0) { _, _ in .duration(cluster(ctxOf(r)).now) })
+        r.register(function: Function(native: "now", arity: 0...0) { _, _ in .duration(cluster(try ctxOf(r)).now) })
     }
 
     /// TAB completion for `TYPE NAME` commands: kinds first, then the names of that
     /// kind in the cluster (once one exists).
     static func resourceNameCompleter(_ r: CommandRegistry) -> @Sendable (Int, [String]) -> [String] {
-        let id = ObjectIdentifier(r)
+        let link = link(r)
         return { index, words in
             if index == 0 { return ResourceType.allNames }
             guard index == 1, let typeWord = words.first, let type = ResourceType.lookup(typeWord),
-                  let ctx = contexts[id], let c = ctx.state[stateKey] as? Cluster else { return [] }
+                  let ctx = link.context, let c = ctx.state[stateKey] as? Cluster else { return [] }
             return c.api.list(type, namespace: type.namespaced ? "default" : nil).map(\.metadata.name)
         }
     }
 
     /// The context a query runs in (functions get no context argument).
-    nonisolated(unsafe) static var contexts: [ObjectIdentifier: CommandContext] = [:]
     /// Connects a session: queries find its cluster, and runtime errors carry the
     /// simulated time (`[t=12.5s] `) once a cluster exists.
     public static func attach(_ session: Session) {
         let ctx = session.context
-        contexts[ObjectIdentifier(ctx.registry)] = ctx
+        link(ctx.registry).context = ctx
         session.runtimePrefix = { [weak ctx] in
             guard let c = ctx?.state[stateKey] as? Cluster else { return "" }
             return "[t=\(c.now)] "
         }
     }
-    static func ctxOf(_ r: CommandRegistry) -> CommandContext { contexts[ObjectIdentifier(r)]! }
 
     // MARK: - helpers
 

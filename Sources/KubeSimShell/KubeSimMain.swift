@@ -44,7 +44,7 @@ public struct GlobalOptions: ParsableArguments {
 /// Builds a session with every command registered.
 public enum SessionFactory {
     /// Where bindings modules add their commands.
-    nonisolated(unsafe) public static var registerBindings: [(CommandRegistry) -> Void] = [ClusterBindings.register]
+    public static let registerBindings: [@Sendable (CommandRegistry) -> Void] = [ClusterBindings.register]
 
     public static func makeRegistry() -> CommandRegistry {
         let r = CommandRegistry()
