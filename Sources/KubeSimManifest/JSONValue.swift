@@ -1,3 +1,5 @@
+import KubeSimCore
+
 /// A manifest as data, before it becomes a typed object: what YAML and JSON share.
 /// Objects keep their key order, so what a user wrote prints back in the same order.
 public indirect enum JSONValue: Equatable, Sendable {
@@ -90,24 +92,7 @@ enum JSONWriter {
         }
     }
 
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if ch.value < 0x20 {
-                    let hex = String(ch.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else { out.unicodeScalars.append(ch) }
-            }
-        }
-        return out + "\""
-    }
+    static func quote(_ s: String) -> String { Quoting.doubleQuoted(s) }
 }
 
 enum YAMLWriter {
