@@ -10,14 +10,17 @@ extension ClusterBindings {
         let resourceCompleter = resourceNameCompleter(r)
         r.register(CommandSpec("describe", summary: "show an object in detail, with its events", usage: "describe TYPE NAME | describe TYPE/NAME",
                                flags: [namespaceFlag], handler: { inv, ctx in try describe(inv, ctx) }, completer: resourceCompleter))
-        r.register(CommandSpec("explain", summary: "explain a scheduling decision: each node's filter verdicts and scores",
-                               usage: "explain pod NAME | explain pod/NAME", flags: [namespaceFlag]) { inv, ctx in
+        let explain: CommandSpec.Handler = { inv, ctx in
             let (type, name, _) = try target(inv, verb: "explain")
             guard type == .pod else { throw CommandFailure("error: explain works on pods (explain pod NAME)") }
             let c = cluster(ctx)
             let o = try api { try c.api.get(.pod, namespace: inv.flag("namespace") ?? "default", name: name, user: user(inv)) }
             return CommandResult(output: c.scheduler.explain(o.pod!))
-        })
+        }
+        r.register(CommandSpec("explain", summary: "explain a scheduling decision: each node's filter verdicts and scores",
+                               usage: "explain pod NAME | explain pod/NAME", flags: [namespaceFlag], handler: explain))
+        r.register(CommandSpec("scheduler", summary: "the scheduler's view", usage: "scheduler explain pod NAME",
+                               subcommands: [CommandSpec("explain", summary: "as 'explain pod NAME'", flags: [namespaceFlag], handler: explain)]))
         r.register(CommandSpec("label", summary: "add, change (--overwrite) or remove (key-) labels", usage: "label TYPE NAME key=value… [key-] [--overwrite]",
                                flags: [namespaceFlag, FlagSpec("overwrite", help: "allow changing an existing label")],
                                handler: { inv, ctx in try setMetadata(inv, ctx, annotations: false) }, completer: resourceCompleter))

@@ -128,3 +128,64 @@ struct RolloutTests {
         #expect(throws: APIError.conflict(.deployment, "web")) { try c.api.update(first) }
     }
 }
+
+@Suite("Deployment strategies and history")
+struct DeploymentStrategyTests {
+    @Test func recreateScalesOldToZeroBeforeTheNewComesUp() throws {
+        var o = Cluster.Options(); o.nodes = 2
+        let c = Cluster(o)
+        var d = webDeployment(replicas: 3)
+        d.spec.strategy.type = "Recreate"
+        try c.api.create(.deployment(d))
+        c.settle()
+        var overlap = false
+        c.store.watch(.pod) { _ in
+            let pods = c.store.list(.pod).compactMap(\.pod)
+            let images = Set(pods.map { $0.spec.containers[0].image })
+            if images.count > 1 { overlap = true }
+        }
+        try c.api.modify(.deployment, namespace: "default", name: "web") {
+            var x = $0.deployment!
+            x.spec.template.spec.containers[0].image = "nginx:1.26"
+            $0 = .deployment(x)
+        }
+        c.settle()
+        #expect(!overlap)  // never old and new pods at once
+        let pods = c.api.list(.pod).compactMap(\.pod)
+        #expect(pods.count == 3 && pods.allSatisfy { $0.spec.containers[0].image == "nginx:1.26" && $0.status.phase == "Running" })
+    }
+
+    @Test func revisionHistoryLimitDeletesTheOldestEmptyReplicaSets() throws {
+        let c = Cluster(Cluster.Options())
+        var d = webDeployment(replicas: 1)
+        d.spec.revisionHistoryLimit = 2
+        try c.api.create(.deployment(d))
+        c.settle()
+        for v in 2...5 {
+            try c.api.modify(.deployment, namespace: "default", name: "web") {
+                var x = $0.deployment!
+                x.spec.template.spec.containers[0].image = "nginx:1.\(v)"
+                $0 = .deployment(x)
+            }
+            c.settle()
+        }
+        let revisions = c.api.list(.replicaSet).compactMap(\.replicaSet)
+            .compactMap { Int($0.metadata.annotations[DeploymentController.revisionAnnotation] ?? "") }.sorted()
+        // The current revision (5) and two old ones.
+        #expect(revisions == [3, 4, 5])
+    }
+
+    @Test func progressDeadlineExceededWhenPodsCannotRun() throws {
+        let c = Cluster(Cluster.Options())
+        var d = webDeployment(replicas: 2)
+        d.spec.progressDeadlineSeconds = 60
+        d.spec.template.spec.containers[0].resources.requests["cpu"] = Quantity(100)  // fits nowhere
+        try c.api.create(.deployment(d))
+        c.tick(.seconds(90))
+        let x = try c.api.get(.deployment, namespace: "default", name: "web").deployment!
+        let p = x.status.conditions.first { $0.type == "Progressing" }
+        #expect(p?.status == "False")
+        #expect(p?.reason == "ProgressDeadlineExceeded")
+        #expect(p?.message == "ReplicaSet \"\(c.api.list(.replicaSet)[0].metadata.name)\" has timed out progressing.")
+    }
+}

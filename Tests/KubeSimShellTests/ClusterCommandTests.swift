@@ -172,4 +172,29 @@ struct ClusterCommandTests {
         #expect(r.out.contains("NAME         TYPE        CLUSTER-IP"))
         #expect(r.out.contains("kubernetes   ClusterIP   10.96.0.1 "))
     }
+
+    @Test func rolloutStatusReportsAnExceededDeadline() {
+        let r = run("""
+        cluster nodes=1 cpu=1
+        apply <<EOF
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: big}
+        spec:
+          replicas: 1
+          progressDeadlineSeconds: 30
+          selector: {matchLabels: {app: big}}
+          template:
+            metadata: {labels: {app: big}}
+            spec:
+              containers: [{name: app, image: nginx, resources: {requests: {cpu: "4"}}}]
+        EOF
+        expect error "deployment \\"big\\" exceeded its progress deadline" { rollout status deployment/big }
+        assert deployment("big").progressing == "ProgressDeadlineExceeded"
+        scheduler explain pod ${pods(app=big)[0].name}
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains("Waiting for deployment \"big\" rollout to finish: 0 of 1 updated replicas are available..."))
+        #expect(r.out.contains("node1   ok                  ok         ok                ok             Insufficient cpu"))
+    }
 }
