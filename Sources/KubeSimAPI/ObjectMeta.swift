@@ -15,6 +15,8 @@ public struct ObjectMeta: Sendable, Equatable {
     public var ownerReferences: [OwnerReference] = []
     public var finalizers: [String] = []
     public var generateName: String?
+    /// Fields of the manifest the model does not simulate, kept for output.
+    public var preserved: [PreservedField] = []
 
     public init(name: String, namespace: String? = nil, labels: [String: String] = [:]) {
         self.name = name
@@ -87,4 +89,13 @@ public struct ResourceType: Sendable, Hashable {
     }
 
     public static var allNames: [String] { all.flatMap { [$0.plural, $0.singular] + $0.shortNames } }
+}
+
+/// A manifest field the model does not simulate (a probe, env, volumes…), kept as
+/// written so `get -o yaml` and `export` give it back: its path and its value as JSON.
+public struct PreservedField: Sendable, Equatable {
+    public enum Step: Sendable, Equatable { case key(String), index(Int) }
+    public var path: [Step]
+    public var json: String
+    public init(path: [Step], json: String) { self.path = path; self.json = json }
 }

@@ -89,6 +89,7 @@ extension ClusterBindings {
         var m = existing.metadata
         m.labels = applied.metadata.labels
         m.annotations = applied.metadata.annotations
+        m.preserved = applied.metadata.preserved
         switch (existing, applied) {
         case (.deployment(var d), .deployment(let a)):
             d.spec = a.spec

@@ -75,6 +75,16 @@ public enum ManifestEncoder {
     static func labels(_ d: [String: String]) -> JSONValue { .object(d.keys.sorted().map { ($0, .string(d[$0]!)) }) }
 
     public static func encode(_ o: APIObject, forExport: Bool = false) -> JSONValue {
+        var out = encodeModelled(o, forExport: forExport)
+        // Fields the model keeps but does not simulate go back where they were.
+        for field in o.metadata.preserved {
+            guard let value = try? Manifest.parseJSON(field.json) else { continue }
+            out.insert(value, at: field.path[...])
+        }
+        return out
+    }
+
+    static func encodeModelled(_ o: APIObject, forExport: Bool) -> JSONValue {
         var b = ObjectBuilder()
         b.add("apiVersion", o.type.apiVersion)
         b.add("kind", o.type.kind)

@@ -2,6 +2,8 @@ import KubeSimCore
 
 /// A manifest as data, before it becomes a typed object: what YAML and JSON share.
 /// Objects keep their key order, so what a user wrote prints back in the same order.
+import KubeSimAPI
+
 public indirect enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
@@ -40,6 +42,31 @@ public indirect enum JSONValue: Equatable, Sendable {
     public var bool: Bool? { if case .bool(let b) = self { return b } else { return nil } }
     public var array: [JSONValue]? { if case .array(let a) = self { return a } else { return nil } }
     public var pairs: [(String, JSONValue)]? { if case .object(let p) = self { return p } else { return nil } }
+
+    /// Sets `value` at `path`, creating objects on the way; an index past the end of
+    /// an array is ignored.
+    mutating func insert(_ value: JSONValue, at path: ArraySlice<PreservedField.Step>) {
+        guard let step = path.first else { self = value; return }
+        switch (step, self) {
+        case (.key(let k), .object(var pairs)):
+            if let i = pairs.firstIndex(where: { $0.0 == k }) {
+                pairs[i].1.insert(value, at: path.dropFirst())
+            } else {
+                var child: JSONValue = .object([])
+                child.insert(value, at: path.dropFirst())
+                pairs.append((k, child))
+            }
+            self = .object(pairs)
+        case (.key, .null):
+            self = .object([])
+            insert(value, at: path)
+        case (.index(let i), .array(var items)) where i < items.count:
+            items[i].insert(value, at: path.dropFirst())
+            self = .array(items)
+        default:
+            break
+        }
+    }
 
     /// A JSON or YAML scalar as text (for string-typed fields given as numbers).
     public var scalarText: String? {
@@ -93,6 +120,15 @@ enum JSONWriter {
     }
 
     static func quote(_ s: String) -> String { Quoting.doubleQuoted(s) }
+
+    /// One-line JSON (for preserved fields).
+    static func compact(_ v: JSONValue) -> String {
+        switch v {
+        case .array(let a): return "[" + a.map(compact).joined(separator: ",") + "]"
+        case .object(let p): return "{" + p.map { quote($0.0) + ":" + compact($0.1) }.joined(separator: ",") + "}"
+        default: return write(v)
+        }
+    }
 }
 
 enum YAMLWriter {

@@ -42,6 +42,13 @@ public enum Manifest {
         return out
     }
 
+    /// Parses one JSON (or YAML) value.
+    static func parseJSON(_ text: String) throws -> JSONValue {
+        let parser = try Yams.Parser(yaml: text)
+        guard let node = try parser.nextRoot() else { return .null }
+        return toJSON(node)
+    }
+
     static func describe(_ e: YamlError) -> String {
         switch e {
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
@@ -120,8 +127,13 @@ public enum Manifest {
         default:
             throw ManifestError(message: "error: resource mapping not found for name: \"\(doc["metadata"]?["name"]?.string ?? "")\" namespace: \"\(doc["metadata"]?["namespace"]?.string ?? "")\" from \"\(source)\": no matches for kind \"\(kind)\" in version \"\(apiVersion)\"")
         }
-        d.checkUnknown(doc, known: ["apiVersion", "kind", "metadata", "spec", "status", "rules", "roleRef", "subjects", "secrets", "automountServiceAccountToken", "aggregationRule", "data", "stringData", "type", "binaryData", "immutable"], path: "")
-        out.objects.append(object)
+        d.checkUnknown(doc, known: ["apiVersion", "kind", "metadata", "spec", "rules", "roleRef", "subjects", "data", "stringData", "type"], path: "",
+                       unmodelled: ["secrets", "automountServiceAccountToken", "aggregationRule", "binaryData", "immutable", "imagePullSecrets"], ignored: ["status"])
+        var o = object
+        var meta = o.metadata
+        meta.preserved = d.preserved
+        o.metadata = meta
+        out.objects.append(o)
         out.warnings.append(d.warnings)
     }
 }
@@ -135,11 +147,39 @@ struct ObjectDecoder {
         ManifestError(message: "error: error validating \"\(source)\": error validating data: ValidationError(\(path)): \(why)")
     }
 
-    mutating func checkUnknown(_ v: JSONValue?, known: Set<String>, path: String) {
+    /// Fields Kubernetes has that the simulation does not model: kept and re-emitted.
+    var preserved: [PreservedField] = []
+
+    /// Reports fields outside `known`: those in `unmodelled` (real Kubernetes fields the
+    /// simulation does not act on) are kept with a note; anything else is an unknown
+    /// field, which the API server drops with a warning; `ignored` are server-set.
+    mutating func checkUnknown(_ v: JSONValue?, known: Set<String>, path: String, unmodelled: Set<String> = [], ignored: Set<String> = []) {
         guard let pairs = v?.pairs else { return }
-        for (k, _) in pairs where !known.contains(k) {
-            warnings.append("Warning: unknown field \"\(path.isEmpty ? k : path + "." + k)\"")
+        for (k, value) in pairs where !known.contains(k) && !ignored.contains(k) {
+            let full = path.isEmpty ? k : path + "." + k
+            if unmodelled.contains(k) {
+                warnings.append("Warning: field \"\(full)\" is kept but not simulated")
+                preserved.append(PreservedField(path: Self.steps(full), json: JSONWriter.compact(value)))
+            } else {
+                warnings.append("Warning: unknown field \"\(full)\"")
+            }
         }
+    }
+
+    /// `spec.containers[0].env` → [key spec, key containers, index 0, key env].
+    static func steps(_ path: String) -> [PreservedField.Step] {
+        var out: [PreservedField.Step] = []
+        for part in path.split(separator: ".") {
+            var name = Substring(part)
+            var indices: [Int] = []
+            while name.hasSuffix("]"), let open = name.lastIndex(of: "[") {
+                if let i = Int(name[name.index(after: open)..<name.index(before: name.endIndex)]) { indices.insert(i, at: 0) }
+                name = name[..<open]
+            }
+            out.append(.key(String(name)))
+            out += indices.map { .index($0) }
+        }
+        return out
     }
 
     func strings(_ v: JSONValue?, path: String) throws -> [String: String] {
@@ -177,7 +217,8 @@ struct ObjectDecoder {
         m.generateName = v?["generateName"]?.string
         m.labels = try strings(v?["labels"], path: "\(path).labels")
         m.annotations = try strings(v?["annotations"], path: "\(path).annotations")
-        checkUnknown(v, known: ["name", "namespace", "generateName", "labels", "annotations", "uid", "resourceVersion", "creationTimestamp", "generation", "ownerReferences", "finalizers", "managedFields"], path: path)
+        checkUnknown(v, known: ["name", "namespace", "generateName", "labels", "annotations"], path: path,
+                     ignored: ["uid", "resourceVersion", "creationTimestamp", "generation", "ownerReferences", "finalizers", "managedFields", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds"])
         return m
     }
 
@@ -220,8 +261,9 @@ struct ObjectDecoder {
             }
         }
         if let p = v["imagePullPolicy"]?.string { c.imagePullPolicy = p }
-        checkUnknown(v, known: ["name", "image", "ports", "resources", "imagePullPolicy", "command", "args", "env", "envFrom", "volumeMounts",
-                                "livenessProbe", "readinessProbe", "startupProbe", "securityContext", "terminationMessagePath", "terminationMessagePolicy", "workingDir", "lifecycle"], path: path)
+        checkUnknown(v, known: ["name", "image", "ports", "resources", "imagePullPolicy", "terminationMessagePath", "terminationMessagePolicy"], path: path,
+                     unmodelled: ["command", "args", "env", "envFrom", "volumeMounts", "volumeDevices", "livenessProbe", "readinessProbe", "startupProbe",
+                                  "securityContext", "workingDir", "lifecycle", "stdin", "stdinOnce", "tty", "resizePolicy", "restartPolicy"])
         return c
     }
 
@@ -248,9 +290,13 @@ struct ObjectDecoder {
             spec.topologySpreadConstraints.append(TopologySpreadConstraint(maxSkew: skew, topologyKey: key, whenUnsatisfiable: t["whenUnsatisfiable"]?.string ?? "DoNotSchedule",
                                                                            labelSelector: try selector(t["labelSelector"], path: "\(p).labelSelector")))
         }
-        checkUnknown(v, known: ["containers", "initContainers", "nodeName", "nodeSelector", "restartPolicy", "terminationGracePeriodSeconds",
-                                "schedulerName", "serviceAccountName", "tolerations", "affinity", "volumes", "dnsPolicy", "securityContext",
-                                "topologySpreadConstraints", "hostNetwork", "priorityClassName"], path: path)
+        if let p = v["dnsPolicy"]?.string { spec.dnsPolicy = p }
+        checkUnknown(v, known: ["containers", "nodeName", "nodeSelector", "restartPolicy", "terminationGracePeriodSeconds", "schedulerName",
+                                "serviceAccountName", "tolerations", "affinity", "topologySpreadConstraints", "dnsPolicy"], path: path,
+                     unmodelled: ["initContainers", "volumes", "securityContext", "hostNetwork", "hostPID", "hostIPC", "priorityClassName", "priority",
+                                  "serviceAccount", "automountServiceAccountToken", "imagePullSecrets", "hostname", "subdomain", "dnsConfig",
+                                  "hostAliases", "activeDeadlineSeconds", "enableServiceLinks", "shareProcessNamespace", "runtimeClassName",
+                                  "preemptionPolicy", "overhead", "readinessGates", "ephemeralContainers", "os", "setHostnameAsFQDN"])
         return spec
     }
 
@@ -344,8 +390,10 @@ struct ObjectDecoder {
             if let proto = p["protocol"]?.string { sp.protocol = proto }
             s.ports.append(sp)
         }
-        checkUnknown(spec, known: ["type", "selector", "ports", "clusterIP", "clusterIPs", "sessionAffinity", "externalTrafficPolicy", "loadBalancerIP",
-                                   "ipFamilies", "ipFamilyPolicy", "internalTrafficPolicy", "externalName", "externalIPs"], path: "spec")
+        checkUnknown(spec, known: ["type", "selector", "ports", "clusterIP", "sessionAffinity", "externalTrafficPolicy", "loadBalancerIP"], path: "spec",
+                     unmodelled: ["internalTrafficPolicy", "externalName", "externalIPs", "sessionAffinityConfig", "loadBalancerSourceRanges",
+                                  "publishNotReadyAddresses", "healthCheckNodePort", "allocateLoadBalancerNodePorts", "loadBalancerClass"],
+                     ignored: ["clusterIPs", "ipFamilies", "ipFamilyPolicy"])
         return Service(metadata: try metadata(doc["metadata"], path: "metadata"), spec: s)
     }
 

@@ -35,6 +35,8 @@ struct ManifestTests {
             ports: [{containerPort: 80}]
             resources: {requests: {cpu: 250m, memory: 64Mi}}
             futureField: 1
+            env: [{name: MODE, value: fast}]
+            livenessProbe: {httpGet: {path: /healthz, port: 80}, periodSeconds: 5}
     """
 
     @Test func applyCreatesThenReportsUnchangedAndConfigured() throws {
@@ -56,11 +58,17 @@ struct ManifestTests {
         cluster created: 2 nodes (node1…node2), seed 1
         namespace/shop created
         Warning: unknown field "spec.template.spec.containers[0].futureField"
+        Warning: field "spec.template.spec.containers[0].env" is kept but not simulated
+        Warning: field "spec.template.spec.containers[0].livenessProbe" is kept but not simulated
         deployment.apps/frontend created
         Warning: unknown field "spec.template.spec.containers[0].futureField"
+        Warning: field "spec.template.spec.containers[0].env" is kept but not simulated
+        Warning: field "spec.template.spec.containers[0].livenessProbe" is kept but not simulated
         deployment.apps/frontend unchanged
         deployment.apps/frontend scaled
         Warning: unknown field "spec.template.spec.containers[0].futureField"
+        Warning: field "spec.template.spec.containers[0].env" is kept but not simulated
+        Warning: field "spec.template.spec.containers[0].livenessProbe" is kept but not simulated
         deployment.apps/frontend configured
 
         """)
@@ -120,6 +128,10 @@ struct ManifestTests {
         export \(s.path)/export.yaml
         """, in: s.path)
         #expect(r.outcome == .success, "\(r.err)")
+        // Fields the model does not simulate come back as written.
+        let exported = try String(contentsOfFile: s.path + "/export.yaml", encoding: .utf8)
+        #expect(exported.contains("        livenessProbe:\n          httpGet:\n            path: /healthz\n            port: 80\n          periodSeconds: 5\n"))
+        #expect(exported.contains("        env:\n        - name: MODE\n          value: fast\n"))
         // Live objects, one document each (the validator has no schema for List).
         var docs: [String] = []
         var current = ""
