@@ -67,6 +67,7 @@ public final class APIServer {
 
     /// Denies the request unless RBAC allows it (kubectl's Forbidden text).
     public func authorize(_ user: String, _ verb: String, _ type: ResourceType, namespace: String?, name: String?) throws {
+        if user == "kubernetes-admin" || Authorizer.isComponent(user) { return }
         let a = Authorizer.Attributes(user: user, verb: verb, type: type, namespace: namespace ?? "default", name: name)
         if !Authorizer.authorize(a, store: store) { throw Authorizer.forbidden(a, type: type) }
     }

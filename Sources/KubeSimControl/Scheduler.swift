@@ -56,6 +56,9 @@ public final class Scheduler {
         let namespace: String; let labels: [String: String]; let antiAffinity: [PodAffinityTerm]
     }
     var placements: [String: Placement] = [:]
+    /// How many placed pods carry required anti-affinity (so pods without constraints
+    /// skip the InterPodAffinity pre-filter in O(1)).
+    var placementsWithAntiAffinity = 0
     var infos: [String: NodeInfo] = [:]
     /// Node infos in name order (the order the scheduler walks them).
     var nodeOrder: [NodeInfo] = []
@@ -74,6 +77,7 @@ public final class Scheduler {
         if let old = placements[key] {
             if old.node == node { return }
             placements[key] = nil
+            if !old.antiAffinity.isEmpty { placementsWithAntiAffinity -= 1 }
             infos[old.node]?.remove(old)
         }
         guard let node, let p = pod, infos[node] != nil else { return }
@@ -81,6 +85,7 @@ public final class Scheduler {
         let pl = Placement(node: node, cpu: cpu, memory: mem, nonZeroCPU: max(cpu, Self.defaultMilliCPU), nonZeroMemory: max(mem, Self.defaultMemoryMilli),
                            namespace: p.metadata.namespace ?? "default", labels: p.metadata.labels, antiAffinity: p.spec.affinity.podAntiAffinityRequired)
         placements[key] = pl
+        if !pl.antiAffinity.isEmpty { placementsWithAntiAffinity += 1 }
         infos[node]!.add(pl)
     }
 
@@ -153,7 +158,7 @@ public final class Scheduler {
         let ns = p.metadata.namespace ?? "default"
         let needSpread = p.spec.topologySpreadConstraints.contains { $0.whenUnsatisfiable == "DoNotSchedule" }
         let a = p.spec.affinity
-        let hasExistingAnti = placements.values.contains { !$0.antiAffinity.isEmpty }
+        let hasExistingAnti = placementsWithAntiAffinity > 0
         guard needSpread || !a.podAffinityRequired.isEmpty || !a.podAntiAffinityRequired.isEmpty || hasExistingAnti else { return }
         func domain(_ node: String, _ key: String) -> String? { infos[node]?.node.metadata.labels[key] }
         for c in p.spec.topologySpreadConstraints {
@@ -201,29 +206,34 @@ public final class Scheduler {
 
     /// The filter plugins in the default profile's order; each returns nil when the
     /// node passes, else the reason kubectl aggregates.
-    static let filterNames = ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity"]
+    enum FilterPlugin: String, CaseIterable {
+        case nodeUnschedulable = "NodeUnschedulable", nodeName = "NodeName", taintToleration = "TaintToleration",
+             nodeAffinity = "NodeAffinity", nodeResourcesFit = "NodeResourcesFit", podTopologySpread = "PodTopologySpread",
+             interPodAffinity = "InterPodAffinity"
+    }
+    static let filterNames = FilterPlugin.allCases.map(\.rawValue)
 
     static func filter(_ pi: PodInfo, _ n: NodeInfo) -> String? {
-        for name in filterNames { if let why = runFilter(name, pi, n) { return why } }
+        for plugin in FilterPlugin.allCases { if let why = runFilter(plugin, pi, n) { return why } }
         return nil
     }
 
     /// One filter plugin's verdict: nil when the node passes.
-    static func runFilter(_ name: String, _ pi: PodInfo, _ n: NodeInfo) -> String? {
+    static func runFilter(_ plugin: FilterPlugin, _ pi: PodInfo, _ n: NodeInfo) -> String? {
         let p = pi.pod
-        switch name {
-        case "NodeUnschedulable":
+        switch plugin {
+        case .nodeUnschedulable:
             if n.node.unschedulable,
                !p.spec.tolerations.contains(where: { $0.tolerates(Taint(key: "node.kubernetes.io/unschedulable", effect: "NoSchedule")) }) {
                 return "node(s) were unschedulable"
             }
-        case "NodeName":
+        case .nodeName:
             if let want = p.spec.nodeName, want != n.node.metadata.name { return "node(s) didn't match the requested node name" }
-        case "TaintToleration":
+        case .taintToleration:
             for t in n.node.taints where t.effect == "NoSchedule" || t.effect == "NoExecute" {
                 if !p.spec.tolerations.contains(where: { $0.tolerates(t) }) { return "node(s) had untolerated taint {\(t.key): \(t.value ?? "")}" }
             }
-        case "NodeAffinity":
+        case .nodeAffinity:
             if !p.spec.nodeSelector.isEmpty, !p.spec.nodeSelector.allSatisfy({ n.node.metadata.labels[$0.key] == $0.value }) {
                 return "node(s) didn't match Pod's node affinity/selector"
             }
@@ -231,7 +241,7 @@ public final class Scheduler {
             if !terms.isEmpty && !terms.contains(where: { $0.matches(n.node.metadata.labels) }) {
                 return "node(s) didn't match Pod's node affinity/selector"
             }
-        case "PodTopologySpread":
+        case .podTopologySpread:
             for (i, c) in p.spec.topologySpreadConstraints.enumerated() where c.whenUnsatisfiable == "DoNotSchedule" && i < pi.spreadCounts.count {
                 guard let v = n.node.metadata.labels[c.topologyKey] else {
                     return "node(s) didn't match pod topology spread constraints (missing required label)"
@@ -241,7 +251,7 @@ public final class Scheduler {
                 let selfMatch = c.labelSelector.matches(p.metadata.labels) ? 1 : 0
                 if (counts[v] ?? 0) + selfMatch - minCount > c.maxSkew { return "node(s) didn't match pod topology spread constraints" }
             }
-        case "InterPodAffinity":
+        case .interPodAffinity:
             // Upstream order: the pod's affinity, its anti-affinity, then existing pods' anti-affinity.
             let labels = n.node.metadata.labels
             for (i, t) in p.spec.affinity.podAffinityRequired.enumerated() where i < pi.affinityDomains.count {
@@ -254,12 +264,10 @@ public final class Scheduler {
             for (key, value) in pi.existingAntiAffinity.map({ ($0[0], $0[1]) }) where labels[key] == value {
                 return "node(s) didn't satisfy existing pods anti-affinity rules"
             }
-        case "NodeResourcesFit":
+        case .nodeResourcesFit:
             if Int64(n.podCount + 1) > n.maxPods { return "Too many pods" }
             if pi.cpu > 0 && n.requestedCPU + pi.cpu > n.allocatableCPU { return "Insufficient cpu" }
             if pi.memory > 0 && n.requestedMemory + pi.memory > n.allocatableMemory { return "Insufficient memory" }
-        default:
-            break
         }
         return nil
     }
@@ -324,7 +332,7 @@ public final class Scheduler {
             let n = infos[name]!
             var cells = [name]
             var feasible = true
-            for f in Self.filterNames {
+            for f in FilterPlugin.allCases {
                 if let why = Self.runFilter(f, pi, n) { cells.append(why); feasible = false } else { cells.append("ok") }
             }
             if feasible {
