@@ -220,45 +220,44 @@ public final class Scheduler {
 
     /// One filter plugin's verdict: nil when the node passes.
     static func runFilter(_ plugin: FilterPlugin, _ pi: PodInfo, _ n: NodeInfo) -> String? {
-        let p = pi.pod
         switch plugin {
         case .nodeUnschedulable:
             if n.node.unschedulable,
-               !p.spec.tolerations.contains(where: { $0.tolerates(Taint(key: "node.kubernetes.io/unschedulable", effect: "NoSchedule")) }) {
+               !pi.pod.spec.tolerations.contains(where: { $0.tolerates(Taint(key: "node.kubernetes.io/unschedulable", effect: "NoSchedule")) }) {
                 return "node(s) were unschedulable"
             }
         case .nodeName:
-            if let want = p.spec.nodeName, want != n.node.metadata.name { return "node(s) didn't match the requested node name" }
+            if let want = pi.pod.spec.nodeName, want != n.node.metadata.name { return "node(s) didn't match the requested node name" }
         case .taintToleration:
             for t in n.node.taints where t.effect == "NoSchedule" || t.effect == "NoExecute" {
-                if !p.spec.tolerations.contains(where: { $0.tolerates(t) }) { return "node(s) had untolerated taint {\(t.key): \(t.value ?? "")}" }
+                if !pi.pod.spec.tolerations.contains(where: { $0.tolerates(t) }) { return "node(s) had untolerated taint {\(t.key): \(t.value ?? "")}" }
             }
         case .nodeAffinity:
-            if !p.spec.nodeSelector.isEmpty, !p.spec.nodeSelector.allSatisfy({ n.node.metadata.labels[$0.key] == $0.value }) {
+            if !pi.pod.spec.nodeSelector.isEmpty, !pi.pod.spec.nodeSelector.allSatisfy({ n.node.metadata.labels[$0.key] == $0.value }) {
                 return "node(s) didn't match Pod's node affinity/selector"
             }
-            let terms = p.spec.affinity.nodeRequired
+            let terms = pi.pod.spec.affinity.nodeRequired
             if !terms.isEmpty && !terms.contains(where: { $0.matches(n.node.metadata.labels) }) {
                 return "node(s) didn't match Pod's node affinity/selector"
             }
         case .podTopologySpread:
-            for (i, c) in p.spec.topologySpreadConstraints.enumerated() where c.whenUnsatisfiable == "DoNotSchedule" && i < pi.spreadCounts.count {
+            for (i, c) in pi.pod.spec.topologySpreadConstraints.enumerated() where c.whenUnsatisfiable == "DoNotSchedule" && i < pi.spreadCounts.count {
                 guard let v = n.node.metadata.labels[c.topologyKey] else {
                     return "node(s) didn't match pod topology spread constraints (missing required label)"
                 }
                 let counts = pi.spreadCounts[i]
                 let minCount = counts.values.min() ?? 0
-                let selfMatch = c.labelSelector.matches(p.metadata.labels) ? 1 : 0
+                let selfMatch = c.labelSelector.matches(pi.pod.metadata.labels) ? 1 : 0
                 if (counts[v] ?? 0) + selfMatch - minCount > c.maxSkew { return "node(s) didn't match pod topology spread constraints" }
             }
         case .interPodAffinity:
             // Upstream order: the pod's affinity, its anti-affinity, then existing pods' anti-affinity.
             let labels = n.node.metadata.labels
-            for (i, t) in p.spec.affinity.podAffinityRequired.enumerated() where i < pi.affinityDomains.count {
+            for (i, t) in pi.pod.spec.affinity.podAffinityRequired.enumerated() where i < pi.affinityDomains.count {
                 if pi.affinitySelfMatch[i] { continue }
                 guard let v = labels[t.topologyKey], pi.affinityDomains[i].contains(v) else { return "node(s) didn't match pod affinity rules" }
             }
-            for (i, t) in p.spec.affinity.podAntiAffinityRequired.enumerated() where i < pi.antiAffinityDomains.count {
+            for (i, t) in pi.pod.spec.affinity.podAntiAffinityRequired.enumerated() where i < pi.antiAffinityDomains.count {
                 if let v = labels[t.topologyKey], pi.antiAffinityDomains[i].contains(v) { return "node(s) didn't match pod anti-affinity rules" }
             }
             for (key, value) in pi.existingAntiAffinity.map({ ($0[0], $0[1]) }) where labels[key] == value {
