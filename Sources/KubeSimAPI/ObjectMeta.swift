@@ -75,12 +75,32 @@ public struct ResourceType: Sendable, Hashable {
     public static let limitRange = ResourceType(kind: "LimitRange", resource: "limitranges", singular: "limitrange", shortNames: ["limits"], apiVersion: "v1", namespaced: true)
     public static let resourceQuota = ResourceType(kind: "ResourceQuota", resource: "resourcequotas", singular: "resourcequota", shortNames: ["quota"], apiVersion: "v1", namespaced: true)
 
-    public static let all: [ResourceType] = [.limitRange, .resourceQuota, .pod, .replicaSet, .deployment, .node, .namespace, .event,
+    public static let endpoints = ResourceType(kind: "Endpoints", resource: "services/endpoints", singular: "endpoints", shortNames: ["ep"], apiVersion: "v1", namespaced: true)
+    public static let endpointSlice = ResourceType(kind: "EndpointSlice", resource: "endpointslices", singular: "endpointslice", shortNames: [], apiVersion: "discovery.k8s.io/v1", namespaced: true)
+    public static let ingress = ResourceType(kind: "Ingress", resource: "ingress", singular: "ingress", shortNames: ["ing"], apiVersion: "networking.k8s.io/v1", namespaced: true)
+    public static let ingressClass = ResourceType(kind: "IngressClass", resource: "ingressclasses", singular: "ingressclass", shortNames: [], apiVersion: "networking.k8s.io/v1", namespaced: false)
+    public static let networkPolicy = ResourceType(kind: "NetworkPolicy", resource: "networkpolicies", singular: "networkpolicy", shortNames: ["netpol"], apiVersion: "networking.k8s.io/v1", namespaced: true)
+    public static let persistentVolumeClaim = ResourceType(kind: "PersistentVolumeClaim", resource: "persistentvolumeclaims", singular: "persistentvolumeclaim", shortNames: ["pvc"], apiVersion: "v1", namespaced: true)
+    public static let lease = ResourceType(kind: "Lease", resource: "leases", singular: "lease", shortNames: [], apiVersion: "coordination.k8s.io/v1", namespaced: true)
+
+    /// Kinds the store keeps whole (their content as written) until a controller that
+    /// acts on them exists.
+    public static let stored: [ResourceType] = [.endpoints, .endpointSlice, .ingress, .ingressClass, .networkPolicy, .persistentVolumeClaim, .lease]
+
+    public static let all: [ResourceType] = [.limitRange, .resourceQuota, .endpoints, .endpointSlice, .ingress, .ingressClass, .networkPolicy, .persistentVolumeClaim, .lease, .pod, .replicaSet, .deployment, .node, .namespace, .event,
                                             .role, .clusterRole, .roleBinding, .clusterRoleBinding, .serviceAccount,
                                             .service, .configMap, .secret]
 
-    /// The plural kubectl prints and accepts (`nodes`, although etcd keeps them under `minions`).
-    public var plural: String { self == .node ? "nodes" : resource }
+    /// The plural kubectl prints and accepts (`nodes`, although etcd keeps them under
+    /// `minions`; Endpoints under `services/endpoints`, Ingresses under `ingress`).
+    public var plural: String {
+        switch self {
+        case .node: return "nodes"
+        case .endpoints: return "endpoints"
+        case .ingress: return "ingresses"
+        default: return resource
+        }
+    }
 
     /// Resolves what a user typed (`po`, `pods`, `Deployment`, `deploy`).
     public static func lookup(_ word: String) -> ResourceType? {

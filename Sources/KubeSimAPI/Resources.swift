@@ -303,6 +303,14 @@ public struct Event: Sendable, Equatable {
     public var lastTimestamp: Int64
 }
 
+/// An object of a kind the simulation stores but does not yet act on: its metadata is
+/// typed, everything else is kept in `metadata.preserved` exactly as written.
+public struct StoredObject: Sendable, Equatable {
+    public var type: ResourceType
+    public var metadata: ObjectMeta
+    public init(type: ResourceType, metadata: ObjectMeta) { self.type = type; self.metadata = metadata }
+}
+
 /// Any object the store holds. A closed set keeps the store and watch typed and fast.
 public enum APIObject: Sendable, Equatable {
     case pod(Pod)
@@ -319,9 +327,12 @@ public enum APIObject: Sendable, Equatable {
     case secret(Secret)
     case limitRange(LimitRange)
     case resourceQuota(ResourceQuota)
+    /// A kind kept as written (see ResourceType.stored): metadata plus its fields.
+    case stored(StoredObject)
 
     public var type: ResourceType {
         switch self {
+        case .stored(let o): return o.type
         case .limitRange: return .limitRange
         case .resourceQuota: return .resourceQuota
         case .service: return .service
@@ -356,6 +367,7 @@ public enum APIObject: Sendable, Equatable {
             case .secret(let o): return o.metadata
             case .limitRange(let o): return o.metadata
             case .resourceQuota(let o): return o.metadata
+            case .stored(let o): return o.metadata
             }
         }
         set {
@@ -374,6 +386,7 @@ public enum APIObject: Sendable, Equatable {
             case .secret(var o): o.metadata = newValue; self = .secret(o)
             case .limitRange(var o): o.metadata = newValue; self = .limitRange(o)
             case .resourceQuota(var o): o.metadata = newValue; self = .resourceQuota(o)
+            case .stored(var o): o.metadata = newValue; self = .stored(o)
             }
         }
     }

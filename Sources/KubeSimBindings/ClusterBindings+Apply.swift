@@ -143,7 +143,7 @@ extension ClusterBindings {
         var docs: [String] = []
         // Top-level objects only: what controllers create comes back from these.
         for type in [ResourceType.namespace, .serviceAccount, .configMap, .secret, .role, .clusterRole, .roleBinding, .clusterRoleBinding,
-                     .service, .deployment, .replicaSet, .pod] {
+                     .limitRange, .resourceQuota] + ResourceType.stored + [.service, .deployment, .replicaSet, .pod] {
             for o in c.api.list(type, namespace: ns) {
                 if o.metadata.controllerRef != nil { continue }
                 if type == .namespace && ["default", "kube-system", "kube-public", "kube-node-lease"].contains(o.metadata.name) { continue }

@@ -177,7 +177,7 @@ public enum ManifestEncoder {
                 x.add("kind", s.kind); x.add("name", s.name); x.add("namespace", s.namespace)
                 return x.value
             }))
-        case .serviceAccount:
+        case .serviceAccount, .stored:
             break
         case .limitRange(let lr):
             func qs(_ d: [String: Quantity]) -> JSONValue { .object(d.keys.sorted().map { ($0, .string(d[$0]!.description)) }) }

@@ -117,6 +117,19 @@ public enum Manifest {
             object = .limitRange(LimitRange(metadata: try d.metadata(doc["metadata"], path: "metadata"), limits: items))
         case ("ResourceQuota", "v1"):
             object = .resourceQuota(ResourceQuota(metadata: try d.metadata(doc["metadata"], path: "metadata"), hard: try d.quantities(doc["spec"]?["hard"], path: "spec.hard")))
+        case _ where ResourceType.stored.contains(where: { $0.kind == kind && $0.apiVersion == apiVersion }):
+            let type = ResourceType.stored.first { $0.kind == kind && $0.apiVersion == apiVersion }!
+            object = .stored(StoredObject(type: type, metadata: try d.metadata(doc["metadata"], path: "metadata")))
+            // Everything but the metadata is kept as written.
+            let fields = Set((doc.pairs ?? []).map(\.0)).subtracting(["apiVersion", "kind", "metadata", "status"])
+            d.checkUnknown(doc, known: ["apiVersion", "kind", "metadata"], path: "", unmodelled: fields, ignored: ["status"])
+            var o = object
+            var meta = o.metadata
+            meta.preserved = d.preserved
+            o.metadata = meta
+            out.objects.append(o)
+            out.warnings.append(d.warnings)
+            return
         case ("Service", "v1"):
             object = .service(try d.service(doc))
         case ("ServiceAccount", "v1"): object = .serviceAccount(ServiceAccount(metadata: try d.metadata(doc["metadata"], path: "metadata")))

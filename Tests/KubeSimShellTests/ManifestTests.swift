@@ -113,6 +113,35 @@ struct ManifestTests {
         try #require(validator != nil, "kubernetes-validate is installed by scripts/test (pip install kubernetes-validate)")
         let s = try Scratch()
         try s.write("web.yaml", Self.deploymentYAML.replacingOccurrences(of: "        futureField: 1\n", with: ""))
+        // Kinds kept as written (their controllers come later) round-trip too.
+        try s.write("kinds.yaml", """
+        apiVersion: networking.k8s.io/v1
+        kind: NetworkPolicy
+        metadata: {name: deny-all, namespace: shop}
+        spec:
+          podSelector: {}
+          policyTypes: [Ingress]
+        ---
+        apiVersion: v1
+        kind: PersistentVolumeClaim
+        metadata: {name: data, namespace: shop}
+        spec:
+          accessModes: [ReadWriteOnce]
+          resources: {requests: {storage: 1Gi}}
+        ---
+        apiVersion: networking.k8s.io/v1
+        kind: IngressClass
+        metadata: {name: nginx}
+        spec: {controller: k8s.io/ingress-nginx}
+        ---
+        apiVersion: v1
+        kind: LimitRange
+        metadata: {name: defaults, namespace: shop}
+        spec:
+          limits:
+          - type: Container
+            defaultRequest: {cpu: 100m}
+        """)
         let r = run("""
         cluster nodes=2
         apply -f web.yaml
@@ -124,12 +153,15 @@ struct ManifestTests {
         create role reader --verb=get,list --resource=pods -n shop
         create rolebinding jane --role=reader --user=jane -n shop
         create serviceaccount bot -n shop
+        create quota compute --hard=pods=10 -n shop
+        apply -f kinds.yaml
         settle
         export \(s.path)/export.yaml
         """, in: s.path)
         #expect(r.outcome == .success, "\(r.err)")
         // Fields the model does not simulate come back as written.
         let exported = try String(contentsOfFile: s.path + "/export.yaml", encoding: .utf8)
+        #expect(exported.contains("kind: NetworkPolicy\nmetadata:\n  name: deny-all\n  namespace: shop\nspec:\n  podSelector: {}\n  policyTypes:\n  - Ingress\n"))
         #expect(exported.contains("        livenessProbe:\n          httpGet:\n            path: /healthz\n            port: 80\n          periodSeconds: 5\n"))
         #expect(exported.contains("        env:\n        - name: MODE\n          value: fast\n"))
         // Live objects, one document each (the validator has no schema for List).
