@@ -121,6 +121,35 @@ extension ClusterBindings {
         case .secret:
             header = ["NAME", "TYPE", "DATA", "AGE"]
             rows = objects.compactMap(\.secret).map { [$0.metadata.name, $0.type, String($0.data.count), Format.age(now - $0.metadata.creationTimestamp)] }
+        case .networkPolicy:
+            header = ["NAME", "POD-SELECTOR", "AGE"]
+            rows = objects.map { o in
+                let sel = Manifest.kept(o.metadata, ["spec", "podSelector", "matchLabels"])?.pairs?.map { "\($0.0)=\($0.1.scalarText ?? "")" }.sorted().joined(separator: ",")
+                return [o.metadata.name, (sel ?? "").isEmpty ? "<none>" : sel!, Format.age(now - o.metadata.creationTimestamp)]
+            }
+        case .persistentVolumeClaim:
+            // No storage provisioner is simulated yet: claims stay Pending.
+            header = ["NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "AGE"]
+            rows = objects.map { o in
+                let cls = Manifest.kept(o.metadata, ["spec", "storageClassName"])?.scalarText ?? "<unset>"
+                return [o.metadata.name, "Pending", "", "", "", cls, "<unset>", Format.age(now - o.metadata.creationTimestamp)]
+            }
+        case .ingressClass:
+            header = ["NAME", "CONTROLLER", "PARAMETERS", "AGE"]
+            rows = objects.map { o in
+                [o.metadata.name, Manifest.kept(o.metadata, ["spec", "controller"])?.scalarText ?? "", "<none>", Format.age(now - o.metadata.creationTimestamp)]
+            }
+        case .ingress:
+            header = ["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"]
+            rows = objects.map { o in
+                let hosts = (Manifest.kept(o.metadata, ["spec", "rules"])?.array ?? []).compactMap { $0["host"]?.scalarText }
+                let tls = !(Manifest.kept(o.metadata, ["spec", "tls"])?.array ?? []).isEmpty
+                return [o.metadata.name, Manifest.kept(o.metadata, ["spec", "ingressClassName"])?.scalarText ?? "<none>",
+                        hosts.isEmpty ? "*" : hosts.joined(separator: ","), "", tls ? "80, 443" : "80", Format.age(now - o.metadata.creationTimestamp)]
+            }
+        case .lease:
+            header = ["NAME", "HOLDER", "AGE"]
+            rows = objects.map { o in [o.metadata.name, Manifest.kept(o.metadata, ["spec", "holderIdentity"])?.scalarText ?? "", Format.age(now - o.metadata.creationTimestamp)] }
         case .event:
             header = ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
             rows = objects.compactMap(\.event).sorted { $0.lastTimestamp < $1.lastTimestamp || ($0.lastTimestamp == $1.lastTimestamp && $0.metadata.resourceVersion < $1.metadata.resourceVersion) }.map {

@@ -42,6 +42,22 @@ public enum Manifest {
         return out
     }
 
+    /// A kept field's value by key path (`["spec", "podSelector"]`), for printing columns
+    /// of kinds stored as written.
+    public static func kept(_ meta: ObjectMeta, _ path: [String]) -> JSONValue? {
+        for field in meta.preserved {
+            let keys = field.path.compactMap { if case .key(let k) = $0 { return k } else { return nil } }
+            guard keys.count == field.path.count, keys.count <= path.count, Array(path.prefix(keys.count)) == keys,
+                  var v = try? parseJSON(field.json) else { continue }
+            for k in path.dropFirst(keys.count) {
+                guard let next = v[k] else { return nil }
+                v = next
+            }
+            return v
+        }
+        return nil
+    }
+
     /// Parses one JSON (or YAML) value.
     static func parseJSON(_ text: String) throws -> JSONValue {
         let parser = try Yams.Parser(yaml: text)

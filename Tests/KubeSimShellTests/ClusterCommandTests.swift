@@ -197,4 +197,31 @@ struct ClusterCommandTests {
         #expect(r.out.contains("Waiting for deployment \"big\" rollout to finish: 0 of 1 updated replicas are available..."))
         #expect(r.out.contains("node1   ok                  ok         ok                ok             Insufficient cpu"))
     }
+
+    @Test func storedKindsPrintKubectlColumns() {
+        let r = run("""
+        cluster nodes=1
+        apply <<EOF
+        apiVersion: networking.k8s.io/v1
+        kind: NetworkPolicy
+        metadata: {name: web-only}
+        spec:
+          podSelector: {matchLabels: {app: web}}
+        ---
+        apiVersion: networking.k8s.io/v1
+        kind: Ingress
+        metadata: {name: shop}
+        spec:
+          ingressClassName: nginx
+          rules: [{host: shop.example.com}]
+        EOF
+        get netpol
+        get ingress
+        delete netpol web-only
+        assert networkpolicies().count == 0
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains("NAME       POD-SELECTOR   AGE\nweb-only   app=web        0s\n"))
+        #expect(r.out.contains("NAME   CLASS   HOSTS              ADDRESS   PORTS   AGE\nshop   nginx   shop.example.com             80      0s\n"))
+    }
 }
