@@ -145,6 +145,9 @@ public final class Scheduler {
         var existingAntiAffinity: Set<[String]> = []
         /// Some required affinity term matches no pod at all but matches this pod itself.
         var affinitySelfMatch: [Bool] = []
+        /// PreScore state: per preferred (anti-)affinity term, matching pods per domain.
+        var preferredAffinityCounts: [[String: Int]] = []
+        var preferredAntiAffinityCounts: [[String: Int]] = []
         init(_ pod: Pod) {
             self.pod = pod
             cpu = Scheduler.request(pod, "cpu")
@@ -156,10 +159,11 @@ public final class Scheduler {
     func preFilter(_ pi: inout PodInfo) {
         let p = pi.pod
         let ns = p.metadata.namespace ?? "default"
-        let needSpread = p.spec.topologySpreadConstraints.contains { $0.whenUnsatisfiable == "DoNotSchedule" }
+        let needSpread = !p.spec.topologySpreadConstraints.isEmpty
         let a = p.spec.affinity
         let hasExistingAnti = placementsWithAntiAffinity > 0
-        guard needSpread || !a.podAffinityRequired.isEmpty || !a.podAntiAffinityRequired.isEmpty || hasExistingAnti else { return }
+        guard needSpread || !a.podAffinityRequired.isEmpty || !a.podAntiAffinityRequired.isEmpty || hasExistingAnti
+            || !a.podAffinityPreferred.isEmpty || !a.podAntiAffinityPreferred.isEmpty else { return }
         func domain(_ node: String, _ key: String) -> String? { infos[node]?.node.metadata.labels[key] }
         for c in p.spec.topologySpreadConstraints {
             var counts: [String: Int] = [:]
@@ -182,6 +186,16 @@ public final class Scheduler {
             !placements.values.contains { ($0.namespace == ns) && t.labelSelector.matches($0.labels) } && t.labelSelector.matches(p.metadata.labels)
         }
         pi.antiAffinityDomains = a.podAntiAffinityRequired.map(domains)
+        func counts(_ t: PodAffinityTerm) -> [String: Int] {
+            let namespaces = t.namespaces.isEmpty ? [ns] : t.namespaces
+            var out: [String: Int] = [:]
+            for pl in placements.values where namespaces.contains(pl.namespace) && t.labelSelector.matches(pl.labels) {
+                if let v = domain(pl.node, t.topologyKey) { out[v, default: 0] += 1 }
+            }
+            return out
+        }
+        pi.preferredAffinityCounts = a.podAffinityPreferred.map { counts($0.term) }
+        pi.preferredAntiAffinityCounts = a.podAntiAffinityPreferred.map { counts($0.term) }
         for pl in placements.values where !pl.antiAffinity.isEmpty {
             for t in pl.antiAffinity where (t.namespaces.isEmpty ? [pl.namespace] : t.namespaces).contains(ns) && t.labelSelector.matches(p.metadata.labels) {
                 if let v = domain(pl.node, t.topologyKey) { pi.existingAntiAffinity.insert([t.topologyKey, v]) }
@@ -305,13 +319,43 @@ public final class Scheduler {
     static func totalScores(_ pi: PodInfo, _ nodes: [NodeInfo]) -> [(NodeInfo, Int)] {
         let affinity = nodes.map { nodeAffinityRaw(pi.pod, $0) }
         let taints = nodes.map { taintRaw(pi.pod, $0) }
+        let podAffinity = nodes.map { interPodAffinityRaw(pi, $0) }
+        let spread = nodes.map { spreadRaw(pi, $0) }
         let maxAffinity = affinity.max() ?? 0, maxTaints = taints.max() ?? 0
+        let (minPA, maxPA) = (podAffinity.min() ?? 0, podAffinity.max() ?? 0)
+        let (minSpread, maxSpread) = (spread.min() ?? 0, spread.max() ?? 0)
         return nodes.enumerated().map { i, n in
             let (fit, balanced) = scores(pi, n)
             let na = maxAffinity > 0 ? affinity[i] * 100 / maxAffinity : 0
             let tt = maxTaints > 0 ? 100 - taints[i] * 100 / maxTaints : 100
-            return (n, fit + balanced + 2 * na + 3 * tt)
+            // InterPodAffinity: min–max normalised to 0–100; PodTopologySpread: fewer matching pods in the domain is better.
+            let ipa = maxPA > minPA ? (podAffinity[i] - minPA) * 100 / (maxPA - minPA) : 0
+            let pts = maxSpread > minSpread ? (maxSpread - spread[i]) * 100 / (maxSpread - minSpread) : 100
+            return (n, fit + balanced + 2 * na + 3 * tt + 2 * ipa + 2 * pts)
         }
+    }
+
+    /// Raw InterPodAffinity score: preferred affinity weights where matching pods share
+    /// the node's domain, minus preferred anti-affinity weights.
+    static func interPodAffinityRaw(_ pi: PodInfo, _ n: NodeInfo) -> Int {
+        var s = 0
+        for (i, w) in pi.pod.spec.affinity.podAffinityPreferred.enumerated() where i < pi.preferredAffinityCounts.count {
+            if let v = n.node.metadata.labels[w.term.topologyKey], (pi.preferredAffinityCounts[i][v] ?? 0) > 0 { s += w.weight }
+        }
+        for (i, w) in pi.pod.spec.affinity.podAntiAffinityPreferred.enumerated() where i < pi.preferredAntiAffinityCounts.count {
+            if let v = n.node.metadata.labels[w.term.topologyKey], (pi.preferredAntiAffinityCounts[i][v] ?? 0) > 0 { s -= w.weight }
+        }
+        return s
+    }
+
+    /// Raw PodTopologySpread score for ScheduleAnyway constraints: matching pods in the
+    /// node's domains (lower is better).
+    static func spreadRaw(_ pi: PodInfo, _ n: NodeInfo) -> Int {
+        var s = 0
+        for (i, c) in pi.pod.spec.topologySpreadConstraints.enumerated() where c.whenUnsatisfiable == "ScheduleAnyway" && i < pi.spreadCounts.count {
+            if let v = n.node.metadata.labels[c.topologyKey] { s += pi.spreadCounts[i][v] ?? 0 }
+        }
+        return s
     }
 
     /// `explain pod NAME`: every node, each filter's verdict, each score, the best.

@@ -224,4 +224,38 @@ struct ClusterCommandTests {
         #expect(r.out.contains("NAME       POD-SELECTOR   AGE\nweb-only   app=web        0s\n"))
         #expect(r.out.contains("NAME   CLASS   HOSTS              ADDRESS   PORTS   AGE\nshop   nginx   shop.example.com             80      0s\n"))
     }
+
+    /// Preferred pod anti-affinity and a ScheduleAnyway spread constraint score nodes
+    /// so that four replicas land on four different nodes.
+    @Test func preferredAntiAffinityAndSpreadScoring() {
+        let r = run("""
+        cluster nodes=4
+        label node node1 zone=a
+        label node node2 zone=a
+        label node node3 zone=b
+        label node node4 zone=b
+        apply <<EOF
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        spec:
+          replicas: 4
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata: {labels: {app: web}}
+            spec:
+              topologySpreadConstraints:
+              - {maxSkew: 1, topologyKey: zone, whenUnsatisfiable: ScheduleAnyway, labelSelector: {matchLabels: {app: web}}}
+              affinity:
+                podAntiAffinity:
+                  preferredDuringSchedulingIgnoredDuringExecution:
+                  - weight: 100
+                    podAffinityTerm: {labelSelector: {matchLabels: {app: web}}, topologyKey: kubernetes.io/hostname}
+              containers: [{name: web, image: nginx}]
+        EOF
+        settle
+        assert sorted(pods(app=web).map(func(p) { return p.nodeName })) == ["node1", "node2", "node3", "node4"]
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+    }
 }
