@@ -317,10 +317,12 @@ public final class Scheduler {
     /// normalises, times the default profile's weights (NodeResourcesFit 1,
     /// NodeResourcesBalancedAllocation 1, NodeAffinity 2, TaintToleration 3).
     static func totalScores(_ pi: PodInfo, _ nodes: [NodeInfo]) -> [(NodeInfo, Int)] {
-        let affinity = nodes.map { nodeAffinityRaw(pi.pod, $0) }
-        let taints = nodes.map { taintRaw(pi.pod, $0) }
-        let podAffinity = nodes.map { interPodAffinityRaw(pi, $0) }
-        let spread = nodes.map { spreadRaw(pi, $0) }
+        // Plugins with nothing to score give every node the same value: skip their work.
+        let spec = pi.pod.spec
+        let affinity = spec.affinity.nodePreferred.isEmpty ? [] : nodes.map { nodeAffinityRaw(pi.pod, $0) }
+        let taints = nodes.contains(where: { !$0.node.taints.isEmpty }) ? nodes.map { taintRaw(pi.pod, $0) } : []
+        let podAffinity = spec.affinity.podAffinityPreferred.isEmpty && spec.affinity.podAntiAffinityPreferred.isEmpty ? [] : nodes.map { interPodAffinityRaw(pi, $0) }
+        let spread = spec.topologySpreadConstraints.contains(where: { $0.whenUnsatisfiable == "ScheduleAnyway" }) ? nodes.map { spreadRaw(pi, $0) } : []
         let maxAffinity = affinity.max() ?? 0, maxTaints = taints.max() ?? 0
         let (minPA, maxPA) = (podAffinity.min() ?? 0, podAffinity.max() ?? 0)
         let (minSpread, maxSpread) = (spread.min() ?? 0, spread.max() ?? 0)
@@ -328,6 +330,7 @@ public final class Scheduler {
             let (fit, balanced) = scores(pi, n)
             let na = maxAffinity > 0 ? affinity[i] * 100 / maxAffinity : 0
             let tt = maxTaints > 0 ? 100 - taints[i] * 100 / maxTaints : 100
+            // (Empty arrays above have max == min, so these never index them.)
             // InterPodAffinity: min–max normalised to 0–100; PodTopologySpread: fewer matching pods in the domain is better.
             let ipa = maxPA > minPA ? (podAffinity[i] - minPA) * 100 / (maxPA - minPA) : 0
             let pts = maxSpread > minSpread ? (maxSpread - spread[i]) * 100 / (maxSpread - minSpread) : 100
