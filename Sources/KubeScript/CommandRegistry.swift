@@ -33,6 +33,9 @@ public final class CommandSpec: @unchecked Sendable {
     public let passesUnknownFlags: Bool
     /// Accepts a heredoc body (`apply <<EOF`).
     public let acceptsHeredoc: Bool
+    /// Accepts a block form: `cluster {` … `}` on the lines below, passed to the
+    /// handler like a heredoc body (one setting per line).
+    public let acceptsBlock: Bool
     public let handler: Handler?
     /// Offers completions for the positional at `index` given the words so far.
     public let completer: (@Sendable (_ index: Int, _ words: [String]) -> [String])?
@@ -41,6 +44,7 @@ public final class CommandSpec: @unchecked Sendable {
     public init(_ name: String, aliases: [String] = [], summary: String, usage: String = "",
                 flags: [FlagSpec] = [], subcommands: [CommandSpec] = [], passesUnknownFlags: Bool = false,
                 acceptsHeredoc: Bool = false,
+                acceptsBlock: Bool = false,
                 handler: Handler? = nil,
                 completer: (@Sendable (Int, [String]) -> [String])? = nil) {
         self.name = name
@@ -51,6 +55,7 @@ public final class CommandSpec: @unchecked Sendable {
         self.subcommands = subcommands
         self.passesUnknownFlags = passesUnknownFlags
         self.acceptsHeredoc = acceptsHeredoc
+        self.acceptsBlock = acceptsBlock
         self.completer = completer
         self.handler = handler
         for s in subcommands { s.parent = self }

@@ -68,6 +68,7 @@ extension Parser {
         var words: [WordNode] = []
         var heredocSpec: HeredocSpec?
         var heredocToken: Token?
+        var heredocNode: WordNode?
         let inBlock = brackets.contains { $0.closer == "}" }
         var t = lexer.nextCommandWord(inParens: inParens, inBlock: inBlock)
         while true {
@@ -76,6 +77,23 @@ extension Parser {
                 if t.atEndOfInput { token = Token(.eof, t.end, t.end, ""); throw ParseError() }
             }
             switch t.kind {
+            case .commandWord where spec.acceptsBlock && !inParens && t.text == "{" && !t.quoted:
+                // Block form: `cluster {` then one setting per line up to a line `}`.
+                let open = t
+                let next = lexer.nextCommandWord(inParens: false, inBlock: false)
+                guard next.kind == .newline else {
+                    throw error(.expected("a newline", after: "'{' of a '\(nameText)' block"), at: next)
+                }
+                let body = lexer.heredocBody(HeredocSpec(delimiter: "}", stripIndent: true, interpolate: true))
+                if body.diagnostic != nil {
+                    report(Diagnostic(.unclosed("}", opener: "{", at: location(open).shortDescription), at: location(open), isAtEndOfInput: body.atEndOfInput))
+                    token = Token(.eof, body.end, body.end, "")
+                    throw ParseError()
+                }
+                heredocNode = try wordNode(body)
+                lastEnd = body.end
+                t = Token(.newline, body.end, body.end, "\n")
+                break
             case .commandWord:
                 words.append(try wordNode(t))
                 lastEnd = t.end
@@ -97,7 +115,6 @@ extension Parser {
             }
             break
         }
-        var heredocNode: WordNode?
         if let spec = heredocSpec, let ht = heredocToken {
             guard t.kind == .newline || (t.kind == .eof) else {
                 if inParens { throw error(.heredocInExpression, at: t) }

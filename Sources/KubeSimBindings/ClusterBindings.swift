@@ -50,7 +50,8 @@ public enum ClusterBindings {
 
         r.register(globalFlag: FlagSpec("as", value: "USER", help: "act as this user (or system:serviceaccount:NS:NAME) for RBAC"))
         r.register(CommandSpec("cluster", summary: "create a cluster (cluster nodes=3 seed=42) or show the current one",
-                               usage: "cluster [nodes=N] [seed=N] [cpu=Q] [memory=Q]") { inv, ctx in
+                               usage: "cluster [nodes=N] [seed=N] [cpu=Q] [memory=Q]   or   cluster {  one setting per line  }",
+                               acceptsBlock: true) { inv, ctx in
             try clusterCommand(inv, ctx)
         })
         r.register(CommandSpec("tick", summary: "advance simulated time, running every event due", usage: "tick DURATION") { inv, ctx in
@@ -244,7 +245,13 @@ public enum ClusterBindings {
     // MARK: - commands
 
     static func clusterCommand(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
-        if inv.positionals.isEmpty, let c = ctx.state[stateKey] as? Cluster {
+        // The block form's lines are settings too; `#` starts a comment.
+        let blockWords = (inv.heredoc ?? "").split(separator: "\n").flatMap { line in
+            line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map { $0.split(separator: " ").map(String.init) } ?? []
+        }
+        var inv = inv
+        inv.positionals += blockWords
+        if inv.positionals.isEmpty && inv.heredoc == nil, let c = ctx.state[stateKey] as? Cluster {
             let nodes = c.api.list(.node).count
             let pods = c.api.list(.pod).count
             return CommandResult(output: "cluster: \(nodes) node\(nodes == 1 ? "" : "s"), \(pods) pod\(pods == 1 ? "" : "s"), time \(c.now), revision \(c.store.revision)")

@@ -258,4 +258,19 @@ struct ClusterCommandTests {
         """)
         #expect(r.outcome == .success, "\(r.err)")
     }
+
+    @Test func clusterBlockForm() {
+        let r = run("""
+        let n = 2
+        cluster {
+          nodes=${n}   # workers
+          seed=7
+          cpu=8
+        }
+        assert nodes().count == 2
+        assert node("node1") != nil
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out == "cluster created: 2 nodes (node1…node2), seed 7\n")
+    }
 }
