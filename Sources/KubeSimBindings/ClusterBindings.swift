@@ -50,7 +50,7 @@ public enum ClusterBindings {
 
         r.register(globalFlag: FlagSpec("as", value: "USER", help: "act as this user (or system:serviceaccount:NS:NAME) for RBAC"))
         r.register(CommandSpec("cluster", summary: "create a cluster (cluster nodes=3 seed=42) or show the current one",
-                               usage: "cluster [nodes=N] [seed=N] [cpu=Q] [memory=Q]   or   cluster {  one setting per line  }",
+                               usage: "cluster [nodes=N] [seed=N] [cpu=Q] [memory=Q] [scoring=LeastAllocated|MostAllocated]   or   cluster {  one setting per line  }",
                                acceptsBlock: true) { inv, ctx in
             try clusterCommand(inv, ctx)
         })
@@ -274,8 +274,13 @@ public enum ClusterBindings {
             case "memory":
                 guard let q = Quantity(parsing: parts[1]) else { throw inv.error("cluster: invalid memory quantity '\(parts[1])'") }
                 o.memory = q
+            case "scoring":
+                guard let s = Scheduler.ScoringStrategy(rawValue: parts[1]) else {
+                    throw inv.error("cluster: scoring must be LeastAllocated or MostAllocated")
+                }
+                o.scoring = s
             default:
-                let s = Suggest.nearest(parts[0], in: ["nodes", "seed", "cpu", "memory"])
+                let s = Suggest.nearest(parts[0], in: ["nodes", "seed", "cpu", "memory", "scoring"])
                 throw inv.error("cluster: unknown setting '\(parts[0])'" + (s.map { " — did you mean '\($0)'?" } ?? ""))
             }
         }

@@ -27,6 +27,7 @@ public final class Cluster {
         public var seed: UInt64 = 1
         public var cpu = Quantity(4)
         public var memory = Quantity(parsing: "8Gi")!
+        public var scoring = Scheduler.ScoringStrategy.leastAllocated
         public init() {}
     }
 
@@ -44,6 +45,7 @@ public final class Cluster {
         replicaSetController = ReplicaSetController(api: api, clock: clock, pods: podInformer, replicaSets: rsInformer, events: events, random: next)
         deploymentController = DeploymentController(api: api, clock: clock, deployments: deploymentInformer, replicaSets: rsInformer, pods: podInformer, events: events)
         scheduler = Scheduler(api: api, clock: clock, pods: podInformer, nodes: nodeInformer, events: events, random: next)
+        scheduler.scoringStrategy = options.scoring
         kubeletRouter = KubeletRouter()
         let router = kubeletRouter
         podInformer.onChange { e in

@@ -20,6 +20,11 @@ public final class Scheduler {
     var assumed: [String: String] = [:]
     public private(set) var bound = 0
 
+    /// NodeResourcesFit's scoring strategy (the scheduler configuration's
+    /// `scoringStrategy.type`): spread load (LeastAllocated, the default) or pack it.
+    public enum ScoringStrategy: String, Sendable, CaseIterable { case leastAllocated = "LeastAllocated", mostAllocated = "MostAllocated" }
+    public var scoringStrategy = ScoringStrategy.leastAllocated
+
     public init(api: APIServer, clock: EventQueue, pods: Informer, nodes: Informer, events: EventRecorder, random: @escaping () -> UInt64) {
         self.api = api
         self.clock = clock
@@ -287,20 +292,22 @@ public final class Scheduler {
 
     /// NodeResourcesFit (LeastAllocated) and NodeResourcesBalancedAllocation, each
     /// 0–100 and weight 1, as the default profile scores them.
-    static func score(_ pi: PodInfo, _ n: NodeInfo) -> Int {
-        let (least, balanced) = scores(pi, n)
-        return least + balanced
+    static func score(_ pi: PodInfo, _ n: NodeInfo, _ strategy: ScoringStrategy = .leastAllocated) -> Int {
+        let (fit, balanced) = scores(pi, n, strategy)
+        return fit + balanced
     }
 
-    /// (NodeResourcesFit LeastAllocated, NodeResourcesBalancedAllocation), each 0–100.
-    static func scores(_ pi: PodInfo, _ n: NodeInfo) -> (Int, Int) {
+    /// (NodeResourcesFit, NodeResourcesBalancedAllocation), each 0–100.
+    static func scores(_ pi: PodInfo, _ n: NodeInfo, _ strategy: ScoringStrategy = .leastAllocated) -> (Int, Int) {
         let allocCPU = Double(max(1, n.allocatableCPU)), allocMem = Double(max(1, n.allocatableMemory))
         let podCPU = Double(max(pi.cpu, defaultMilliCPU)), podMem = Double(max(pi.memory, defaultMemoryMilli))
         let cpuFrac = min(1, (Double(n.nonZeroCPU) + podCPU) / allocCPU)
         let memFrac = min(1, (Double(n.nonZeroMemory) + podMem) / allocMem)
-        let least = Int(((1 - cpuFrac) * 100 + (1 - memFrac) * 100) / 2)
+        let fit = strategy == .leastAllocated
+            ? Int(((1 - cpuFrac) * 100 + (1 - memFrac) * 100) / 2)
+            : Int((cpuFrac * 100 + memFrac * 100) / 2)
         let balanced = Int((1 - abs(cpuFrac - memFrac) / 2) * 100)
-        return (least, balanced)
+        return (fit, balanced)
     }
 
     /// Raw NodeAffinity score: the weights of the preferred terms a node matches.
@@ -316,7 +323,7 @@ public final class Scheduler {
     /// Every score plugin over the feasible nodes, normalised to 0–100 where upstream
     /// normalises, times the default profile's weights (NodeResourcesFit 1,
     /// NodeResourcesBalancedAllocation 1, NodeAffinity 2, TaintToleration 3).
-    static func totalScores(_ pi: PodInfo, _ nodes: [NodeInfo]) -> [(NodeInfo, Int)] {
+    static func totalScores(_ pi: PodInfo, _ nodes: [NodeInfo], _ strategy: ScoringStrategy = .leastAllocated) -> [(NodeInfo, Int)] {
         // Plugins with nothing to score give every node the same value: skip their work.
         let spec = pi.pod.spec
         let affinity = spec.affinity.nodePreferred.isEmpty ? [] : nodes.map { nodeAffinityRaw(pi.pod, $0) }
@@ -327,7 +334,7 @@ public final class Scheduler {
         let (minPA, maxPA) = (podAffinity.min() ?? 0, podAffinity.max() ?? 0)
         let (minSpread, maxSpread) = (spread.min() ?? 0, spread.max() ?? 0)
         return nodes.enumerated().map { i, n in
-            let (fit, balanced) = scores(pi, n)
+            let (fit, balanced) = scores(pi, n, strategy)
             let na = maxAffinity > 0 ? affinity[i] * 100 / maxAffinity : 0
             let tt = maxTaints > 0 ? 100 - taints[i] * 100 / maxTaints : 100
             // (Empty arrays above have max == min, so these never index them.)
@@ -382,7 +389,7 @@ public final class Scheduler {
                 if let why = Self.runFilter(f, pi, n) { cells.append(why); feasible = false } else { cells.append("ok") }
             }
             if feasible {
-                let (least, balanced) = Self.scores(pi, n)
+                let (least, balanced) = Self.scores(pi, n, scoringStrategy)
                 cells += [String(least), String(balanced), String(least + balanced)]
                 if best == nil || least + balanced > best!.1 { best = (name, least + balanced) }
             } else {
@@ -396,7 +403,7 @@ public final class Scheduler {
         func line(_ r: [String]) -> String {
             r.enumerated().map { $0.offset == r.count - 1 ? $0.element : $0.element + String(repeating: " ", count: widths[$0.offset] - $0.element.count + 3) }.joined()
         }
-        var out = ["filters run in this order; scores are 0–100, weight 1 each (default profile)", line(header)] + rows.map(line)
+        var out = ["filters run in this order; scores are 0–100, weight 1 each (NodeResourcesFit strategy \(scoringStrategy.rawValue))", line(header)] + rows.map(line)
         out.append(best.map { "best node: \($0.0) (score \($0.1); ties are broken by the seeded random source)" } ?? "no node fits: the pod stays Pending")
         if let n = pod.spec.nodeName { out.append("bound to: \(n)") }
         return out.joined(separator: "\n")
@@ -436,7 +443,7 @@ public final class Scheduler {
             }
             return
         }
-        let scored = Self.totalScores(podInfo, feasible)
+        let scored = Self.totalScores(podInfo, feasible, scoringStrategy)
         let best = scored.map(\.1).max()!
         let winners = scored.filter { $0.1 == best }
         let chosen = winners[Int(random() % UInt64(winners.count))].0

@@ -273,4 +273,19 @@ struct ClusterCommandTests {
         #expect(r.outcome == .success, "\(r.err)")
         #expect(r.out == "cluster created: 2 nodes (node1…node2), seed 7\n")
     }
+
+    @Test func mostAllocatedPacksLeastAllocatedSpreads() {
+        let r = run("""
+        cluster nodes=3 scoring=MostAllocated
+        create deployment w --image=nginx --replicas=4
+        settle
+        assert sorted(pods(app=w).map(func(p) { return p.nodeName })) == ["node1", "node1", "node1", "node1"]
+        cluster nodes=3
+        create deployment w --image=nginx --replicas=3
+        settle
+        assert sorted(pods(app=w).map(func(p) { return p.nodeName })) == ["node1", "node2", "node3"]
+        expect error "scoring must be LeastAllocated or MostAllocated" { cluster scoring=Random }
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+    }
 }
