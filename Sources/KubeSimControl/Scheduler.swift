@@ -292,11 +292,6 @@ public final class Scheduler {
 
     /// NodeResourcesFit (LeastAllocated) and NodeResourcesBalancedAllocation, each
     /// 0–100 and weight 1, as the default profile scores them.
-    static func score(_ pi: PodInfo, _ n: NodeInfo, _ strategy: ScoringStrategy = .leastAllocated) -> Int {
-        let (fit, balanced) = scores(pi, n, strategy)
-        return fit + balanced
-    }
-
     /// (NodeResourcesFit, NodeResourcesBalancedAllocation), each 0–100.
     static func scores(_ pi: PodInfo, _ n: NodeInfo, _ strategy: ScoringStrategy = .leastAllocated) -> (Int, Int) {
         let allocCPU = Double(max(1, n.allocatableCPU)), allocMem = Double(max(1, n.allocatableMemory))
@@ -380,30 +375,34 @@ public final class Scheduler {
         var pi = PodInfo(unbound)
         preFilter(&pi)
         var rows: [[String]] = []
-        var best: (String, Int)?
-        for name in infos.keys.sorted() {
+        var feasible: [NodeInfo] = []
+        let names = infos.keys.sorted()
+        for name in names {
             let n = infos[name]!
             var cells = [name]
-            var feasible = true
+            var ok = true
             for f in FilterPlugin.allCases {
-                if let why = Self.runFilter(f, pi, n) { cells.append(why); feasible = false } else { cells.append("ok") }
+                if let why = Self.runFilter(f, pi, n) { cells.append(why); ok = false } else { cells.append("ok") }
             }
-            if feasible {
-                let (least, balanced) = Self.scores(pi, n, scoringStrategy)
-                cells += [String(least), String(balanced), String(least + balanced)]
-                if best == nil || least + balanced > best!.1 { best = (name, least + balanced) }
-            } else {
-                cells += ["-", "-", "-"]
-            }
+            if ok { feasible.append(n) }
             rows.append(cells)
         }
-        let header = ["NODE"] + Self.filterNames + ["NodeResourcesFit(score)", "NodeResourcesBalancedAllocation", "TOTAL"]
+        // The same weighted total the scheduler uses to choose.
+        let totals = Dictionary(uniqueKeysWithValues: Self.totalScores(pi, feasible, scoringStrategy).map { ($0.0.node.metadata.name, $0.1) })
+        var best: (String, Int)?
+        for (i, name) in names.enumerated() {
+            guard let total = totals[name] else { rows[i] += ["-", "-", "-"]; continue }
+            let (fit, balanced) = Self.scores(pi, infos[name]!, scoringStrategy)
+            rows[i] += [String(fit), String(balanced), String(total)]
+            if best == nil || total > best!.1 { best = (name, total) }
+        }
+        let header = ["NODE"] + Self.filterNames + ["NodeResourcesFit(score)", "NodeResourcesBalancedAllocation", "TOTAL(weighted, all plugins)"]
         var widths = header.map(\.count)
         for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
         func line(_ r: [String]) -> String {
             r.enumerated().map { $0.offset == r.count - 1 ? $0.element : $0.element + String(repeating: " ", count: widths[$0.offset] - $0.element.count + 3) }.joined()
         }
-        var out = ["filters run in this order; scores are 0–100, weight 1 each (NodeResourcesFit strategy \(scoringStrategy.rawValue))", line(header)] + rows.map(line)
+        var out = ["filters run in this order; scores are 0–100; TOTAL weighs every score plugin as the default profile does (NodeResourcesFit strategy \(scoringStrategy.rawValue))", line(header)] + rows.map(line)
         out.append(best.map { "best node: \($0.0) (score \($0.1); ties are broken by the seeded random source)" } ?? "no node fits: the pod stays Pending")
         if let n = pod.spec.nodeName { out.append("bound to: \(n)") }
         return out.joined(separator: "\n")
