@@ -116,7 +116,9 @@ public final class APIServer {
         try authorize(user, "create", o.type, namespace: meta.namespace, name: nil)
         meta.uid = newUID()
         meta.creationTimestamp = clock.now
-        meta.generation = 1
+        // Only registries that track spec changes set a generation (workloads, pods,
+        // ingresses, network policies); ConfigMaps, RBAC objects, Services… have none.
+        meta.generation = Self.tracksGeneration(o.type) ? 1 : 0
         meta.resourceVersion = 0
         o.metadata = meta
         Defaults.apply(&o)
@@ -160,7 +162,7 @@ public final class APIServer {
         // uid, creation time and generation are the server's.
         o.metadata.uid = current.metadata.uid
         o.metadata.creationTimestamp = current.metadata.creationTimestamp
-        o.metadata.generation = current.metadata.generation + (Self.specChanged(current, o) ? 1 : 0)
+        o.metadata.generation = current.metadata.generation + (Self.tracksGeneration(o.type) && Self.specChanged(current, o) ? 1 : 0)
         Defaults.apply(&o)
         try Validation.validate(o)
         let stored = try store.update(o, expectedVersion: o.metadata.resourceVersion == 0 ? nil : o.metadata.resourceVersion)
@@ -231,6 +233,10 @@ public final class APIServer {
         var x = o
         Defaults.apply(&x)
         return x
+    }
+
+    static func tracksGeneration(_ t: ResourceType) -> Bool {
+        [.deployment, .replicaSet, .pod, .ingress, .networkPolicy].contains(t)
     }
 
     static func specChanged(_ a: APIObject, _ b: APIObject) -> Bool {
