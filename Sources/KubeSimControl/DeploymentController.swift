@@ -175,6 +175,11 @@ public final class DeploymentController {
         var meta = ObjectMeta(name: "\(d.metadata.name)-\(hash)", namespace: d.metadata.namespace, labels: template.labels)
         meta.ownerReferences = [OwnerReference(apiVersion: "apps/v1", kind: "Deployment", name: d.metadata.name, uid: d.metadata.uid)]
         let maxRev = all.compactMap { Int($0.metadata.annotations[Self.revisionAnnotation] ?? "") }.max() ?? 0
+        // Annotations are copied from the Deployment (SetNewReplicaSetAnnotations), so
+        // `kubernetes.io/change-cause` shows in `rollout history`.
+        for (k, v) in d.metadata.annotations where !k.hasPrefix("deployment.kubernetes.io/") && k != "kubectl.kubernetes.io/last-applied-configuration" {
+            meta.annotations[k] = v
+        }
         meta.annotations[Self.revisionAnnotation] = String(maxRev + 1)
         meta.annotations["deployment.kubernetes.io/desired-replicas"] = String(d.spec.replicas)
         meta.annotations["deployment.kubernetes.io/max-replicas"] = String(d.spec.replicas + Self.resolveFenceposts(d.spec.strategy, replicas: d.spec.replicas).surge)

@@ -288,4 +288,19 @@ struct ClusterCommandTests {
         """)
         #expect(r.outcome == .success, "\(r.err)")
     }
+
+    @Test func changeCauseShowsInRolloutHistory() {
+        let r = run("""
+        cluster nodes=1
+        create deployment web --image=nginx:1
+        annotate deployment web kubernetes.io/change-cause="first image"
+        settle
+        set image deployment/web nginx=nginx:2
+        annotate deployment web kubernetes.io/change-cause="move to nginx 2" --overwrite
+        settle
+        rollout history deployment/web
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.hasSuffix("REVISION  CHANGE-CAUSE\n1         first image\n2         move to nginx 2\n"))
+    }
 }
