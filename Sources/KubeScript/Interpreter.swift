@@ -335,6 +335,14 @@ public final class Interpreter: @unchecked Sendable {
                 if !v.isNil { echo(v) }
                 continue
             }
+            if let echo, let c = s as? CommandStmt {
+                // In the REPL a command that printed nothing shows its value
+                // (`tick 1s` → the new simulated time).
+                lastCommandResult = nil
+                _ = try c.exec(self)
+                if let r = lastCommandResult, r.output.isEmpty, !r.value.isNil { echo(r.value) }
+                continue
+            }
             switch try s.exec(self) {
             case .normal: break
             case .returned, .breakLoop, .continueLoop: return
