@@ -11,7 +11,10 @@ extension ClusterBindings {
             throw CommandFailure("You must specify the type of resource to get. Use \"kubectl api-resources\" for a complete list of supported resources.")
         }
         var types: [ResourceType] = []
+        // `get all`: the workload kinds, names prefixed with their kind, as kubectl prints.
+        let all = typesWord == "all"
         for w in typesWord.split(separator: ",").map(String.init) {
+            if w == "all" { types += [.pod, .service, .deployment, .replicaSet]; continue }
             guard let t = ResourceType.lookup(w) else { throw unknownType(w, inv) }
             types.append(t)
         }
@@ -53,7 +56,16 @@ extension ClusterBindings {
                 sections.append(objects.map { "\(APIErrorNames.qualified(type))/\($0.metadata.name)" }.joined(separator: "\n"))
                 continue
             }
-            sections.append(table(type, objects, now: c.clock.now, wide: output == "wide", allNS: allNS && type.namespaced, labels: inv.has("show-labels")))
+            var shown = objects
+            if all {
+                // Kind-prefixed names (pod/web-…, deployment.apps/web).
+                for i in shown.indices {
+                    var m = shown[i].metadata
+                    m.name = "\(APIErrorNames.qualified(type))/\(m.name)"
+                    shown[i].metadata = m
+                }
+            }
+            sections.append(table(type, shown, now: c.clock.now, wide: output == "wide", allNS: allNS && type.namespaced, labels: inv.has("show-labels")))
         }
         names = []
         if sections.isEmpty {

@@ -303,4 +303,16 @@ struct ClusterCommandTests {
         #expect(r.outcome == .success, "\(r.err)")
         #expect(r.out.hasSuffix("REVISION  CHANGE-CAUSE\n1         first image\n2         move to nginx 2\n"))
     }
+
+    @Test func getAllPrefixesKinds() {
+        let r = run("""
+        cluster nodes=1
+        create deployment web --image=nginx --replicas=1
+        settle
+        get all
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains("\nNAME                  READY   UP-TO-DATE   AVAILABLE   AGE\ndeployment.apps/web   1/1     1            1           2s\n"))
+        #expect(r.out.contains("service/kubernetes   ClusterIP   10.96.0.1"))
+    }
 }
