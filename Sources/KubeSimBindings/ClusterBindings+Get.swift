@@ -328,18 +328,10 @@ extension ClusterBindings {
         for k in keys {
             out += k + "\n"
             if inv.has("keys-only") { out += "\n"; continue }
-            if let o = c.store.object(forKey: k) { out += summary(o) + "\n" }
+            // The value as YAML (real etcd holds protobuf; YAML is what a learner can read).
+            if let o = c.store.object(forKey: k) { out += ManifestEncoder.yaml(o) }
         }
         return CommandResult(output: out, value: .list(keys.map { .string($0) }))
-    }
-
-    /// The stored object's identity, as the first lines of its manifest.
-    static func summary(_ o: APIObject) -> String {
-        var lines = ["apiVersion: \(o.type.apiVersion)", "kind: \(o.type.kind)", "metadata:", "  name: \(o.metadata.name)"]
-        if let ns = o.metadata.namespace { lines.append("  namespace: \(ns)") }
-        lines.append("  resourceVersion: \"\(o.metadata.resourceVersion)\"")
-        lines.append("  uid: \(o.metadata.uid)")
-        return lines.joined(separator: "\n")
     }
 
     // MARK: - queries

@@ -93,9 +93,11 @@ struct ClusterCommandTests {
         let keys = (etcdctl get /registry/ --prefix --keys-only).value
         assert "/registry/minions/node1" in keys
         assert "/registry/namespaces/default" in keys
+        etcdctl get /registry/namespaces/default
         """)
         #expect(r.outcome == .success, "\(r.err)")
         #expect(r.out.contains("/registry/deployments/default/web\n\n"))
+        #expect(r.out.contains("/registry/namespaces/default\napiVersion: v1\nkind: Namespace\nmetadata:\n"))
     }
 
     @Test func pausedDeploymentDoesNotRoll() {
