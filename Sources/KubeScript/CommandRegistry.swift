@@ -207,7 +207,7 @@ public final class CommandRegistry: @unchecked Sendable {
     /// as nil is interpolated (unknown until run time) and is taken as a positional.
     /// Errors carry the index of the word they are about.
     /// A quoted word (`"-x"`, `"--"`) is always a positional.
-    func bind(_ spec: CommandSpec, words: [String?], quoted: [Bool] = [], startIndex: Int = 0) -> Result<(CommandSpec, Invocation, consumedPath: Int), BindError> {
+    func bind(_ spec: CommandSpec, words: [String?], quoted: [Bool] = [], location: SourceLocation, startIndex: Int = 0) -> Result<(CommandSpec, Invocation, consumedPath: Int), BindError> {
         func isQuoted(_ i: Int) -> Bool { i < quoted.count && quoted[i] }
         var current = spec
         var index = startIndex
@@ -229,7 +229,7 @@ public final class CommandRegistry: @unchecked Sendable {
             let names = current.subcommands.map(\.name)
             return .failure(BindError(.unknownSubcommand(w, of: current.fullName, suggestion: Suggest.nearest(w, in: names), choices: names), wordIndex: index))
         }
-        var inv = Invocation(path: path, location: SourceLocation(file: SourceFile(name: "", text: ""), start: 0, end: 0))
+        var inv = Invocation(path: path, location: location)
         let flags = current.allFlags + globalFlags
         let consumedPath = index - startIndex
         while index < words.count {

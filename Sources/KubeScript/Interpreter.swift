@@ -196,8 +196,7 @@ public final class Interpreter: @unchecked Sendable {
         if let m = a.message { detail += " — " + (try m.eval(self)).displayText }
         let d = Diagnostic(.assertFailed(detail), at: a.location)
         if expectDepth > 0 { throw AssertionFailure(diagnostic: d) }
-        assertionFailures.append(d)
-        onAssertionFailure(d)
+        recordAssertionFailure(d)
     }
 
     func recordAssertionFailure(_ d: Diagnostic) {
@@ -252,7 +251,7 @@ public final class Interpreter: @unchecked Sendable {
         words.reserveCapacity(node.words.count)
         for w in node.words { words.append(try evalWord(w)) }
         let bound: (CommandSpec, Invocation, consumedPath: Int)
-        switch registry.bind(node.spec, words: words, quoted: node.words.map(\.quoted)) {
+        switch registry.bind(node.spec, words: words, quoted: node.words.map(\.quoted), location: node.location) {
         case .success(let b): bound = b
         case .failure(let e):
             let loc = e.wordIndex.map { node.words[$0].location } ?? node.location
@@ -260,7 +259,6 @@ public final class Interpreter: @unchecked Sendable {
         }
         var inv = bound.1
         inv.path = node.path + Array(bound.1.path.dropFirst())
-        inv.location = node.location
         inv.heredoc = try node.heredoc.map { try evalWord($0) }
         guard let handler = bound.0.handler else {
             throw RuntimeError(.missingSubcommand(bound.0.fullName, choices: bound.0.subcommands.map(\.name)), at: node.location)

@@ -162,7 +162,7 @@ extension Parser {
     /// are reported with the others (`kubesim check` sees them without running).
     func checkCommand(_ node: CommandNode, nameLocation: SourceLocation) {
         let words: [String?] = node.words.map(\.literal)
-        if case .failure(let e) = registry.bind(node.spec, words: words, quoted: node.words.map(\.quoted)) {
+        if case .failure(let e) = registry.bind(node.spec, words: words, quoted: node.words.map(\.quoted), location: node.location) {
             let loc = e.wordIndex.map { node.words[$0].location } ?? nameLocation
             report(Diagnostic(e.message, at: loc))
         }

@@ -48,8 +48,6 @@ public final class Store {
         }
     }
 
-    public func count(_ type: ResourceType) -> Int { objects[type]?.count ?? 0 }
-
     /// Every key (for `etcdctl get --prefix`), sorted.
     public var allKeys: [String] { objects.values.flatMap(\.keys).sorted() }
 

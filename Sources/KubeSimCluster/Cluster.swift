@@ -42,7 +42,7 @@ public final class Cluster {
         nodeInformer = Informer(type: .node, store: store, clock: clock, latency: Self.watchLatency)
         namespaceInformer = Informer(type: .namespace, store: store, clock: clock, latency: Self.watchLatency)
         events = EventRecorder(api: api, clock: clock)
-        replicaSetController = ReplicaSetController(api: api, clock: clock, pods: podInformer, replicaSets: rsInformer, events: events, random: next)
+        replicaSetController = ReplicaSetController(api: api, clock: clock, pods: podInformer, replicaSets: rsInformer, events: events)
         deploymentController = DeploymentController(api: api, clock: clock, deployments: deploymentInformer, replicaSets: rsInformer, pods: podInformer, events: events)
         scheduler = Scheduler(api: api, clock: clock, pods: podInformer, nodes: nodeInformer, events: events, random: next)
         scheduler.scoringStrategy = options.scoring

@@ -73,9 +73,6 @@ public final class Informer {
 public enum IndexName {
     /// The uid of an object's controller (ownerReference with controller=true).
     public static let controller = "controller-uid"
-    /// A pod's node.
-    public static let node = "node"
-    /// `namespace/selector-label` pairs are not indexed; orphans are rare.
 }
 
 /// A de-duplicating work queue on the simulated clock: `add(key)` schedules one

@@ -12,23 +12,18 @@ public final class ReplicaSetController {
     let pods: Informer
     let replicaSets: Informer
     var queue: WorkQueue!
-    let random: () -> UInt64
     let events: EventRecorder
     /// Outstanding creates/deletes per ReplicaSet key (controller expectations).
     var expectations: [String: (adds: Int, dels: Int, set: Int64)] = [:]
     /// Upstream burstReplicas: at most this many creates or deletes per sync.
     static let burstReplicas = 500
-    /// Counters tests read (creates and deletes issued).
-    public private(set) var created = 0
-    public private(set) var deleted = 0
 
-    public init(api: APIServer, clock: EventQueue, pods: Informer, replicaSets: Informer, events: EventRecorder, random: @escaping () -> UInt64) {
+    public init(api: APIServer, clock: EventQueue, pods: Informer, replicaSets: Informer, events: EventRecorder) {
         self.api = api
         self.clock = clock
         self.pods = pods
         self.replicaSets = replicaSets
         self.events = events
-        self.random = random
         queue = WorkQueue(name: "replicaset-controller", clock: clock, delay: .milliseconds(1)) { [unowned self] key in
             self.syncReplicaSet(key)
         }
@@ -121,7 +116,6 @@ public final class ReplicaSetController {
                 meta.ownerReferences = [OwnerReference(apiVersion: "apps/v1", kind: "ReplicaSet", name: rs.metadata.name, uid: rs.metadata.uid)]
                 do {
                     let p = try api.create(.pod(Pod(metadata: meta, spec: rs.spec.template.spec)), user: "system:serviceaccount:kube-system:replicaset-controller")
-                    created += 1
                     events.record(.replicaSet(rs), reason: "SuccessfulCreate", message: "Created pod: \(p.metadata.name)", source: "replicaset-controller")
                 } catch {
                     expectations[key]?.adds -= 1
@@ -136,7 +130,6 @@ public final class ReplicaSetController {
             for p in victims {
                 do {
                     try api.delete(.pod, namespace: p.metadata.namespace, name: p.metadata.name, user: "system:serviceaccount:kube-system:replicaset-controller")
-                    deleted += 1
                     events.record(.replicaSet(rs), reason: "SuccessfulDelete", message: "Deleted pod: \(p.metadata.name)", source: "replicaset-controller")
                 } catch {
                     expectations[key]?.dels -= 1
