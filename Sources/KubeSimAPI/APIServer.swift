@@ -188,7 +188,7 @@ public final class APIServer {
     /// removes it, and the object goes when the last finalizer does.
     @discardableResult
     public func delete(_ type: ResourceType, namespace: String?, name: String, propagation: Propagation = .background,
-                       user: String = "kubernetes-admin") throws -> APIObject {
+                       gracePeriod: Int64? = nil, user: String = "kubernetes-admin") throws -> APIObject {
         let key = Store.key(type, namespace: type.namespaced ? (namespace ?? "default") : nil, name: name)
         try authorize(user, "delete", type, namespace: namespace, name: name)
         guard var o = store.get(key, type: type) else { throw APIError.notFound(type, name) }
@@ -199,6 +199,29 @@ public final class APIServer {
         default: break
         }
         if type == .namespace && !meta.finalizers.contains("kubernetes") { meta.finalizers.append("kubernetes") }
+        // Graceful deletion of pods (pkg/registry/core/pod/strategy.go CheckGracefulDelete,
+        // staging/src/k8s.io/apiserver/pkg/registry/rest/delete.go BeforeDelete): a pod on a
+        // node gets deletionTimestamp = now + grace and stays, Terminating, until its kubelet
+        // has stopped the containers and deletes it with grace 0. An unscheduled or finished
+        // pod goes at once. A second delete may only shorten the grace period.
+        if case .pod(let pod) = o {
+            var grace = gracePeriod ?? pod.spec.terminationGracePeriodSeconds
+            if pod.spec.nodeName == nil || pod.status.phase == "Succeeded" || pod.status.phase == "Failed" { grace = 0 }
+            if let current = meta.deletionGracePeriodSeconds, let ts = meta.deletionTimestamp {
+                guard grace < current else { return o }
+                meta.deletionTimestamp = min(ts, clock.now + grace * 1_000_000_000)
+            } else if grace > 0 {
+                meta.deletionTimestamp = clock.now + grace * 1_000_000_000
+            }
+            if grace > 0 {
+                meta.deletionGracePeriodSeconds = grace
+                o.metadata = meta
+                let updated = try store.update(o, expectedVersion: nil)
+                record(user, "delete", updated)
+                return updated
+            }
+            meta.deletionGracePeriodSeconds = meta.deletionTimestamp == nil ? nil : 0
+        }
         if meta.finalizers.isEmpty {
             let deleted = try store.delete(type, key: key)
             if case .service(let svc) = deleted { allocator.release(svc) }
@@ -219,7 +242,7 @@ public final class APIServer {
         var meta = o.metadata
         meta.finalizers.removeAll { $0 == finalizer }
         o.metadata = meta
-        if meta.deletionTimestamp != nil && meta.finalizers.isEmpty {
+        if meta.deletionTimestamp != nil && meta.finalizers.isEmpty && (meta.deletionGracePeriodSeconds ?? 0) == 0 {
             let deleted = try store.delete(type, key: o.key)
             record(user, "delete", deleted)
         } else {

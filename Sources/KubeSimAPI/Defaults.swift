@@ -36,15 +36,16 @@ enum Defaults {
     }
 
     static func defaultPodSpec(_ spec: inout PodSpec) {
-        for i in spec.containers.indices {
-            for (k, v) in spec.containers[i].resources.limits where spec.containers[i].resources.requests[k] == nil {
-                spec.containers[i].resources.requests[k] = v
+        func defaultContainer(_ c: inout Container) {
+            for (k, v) in c.resources.limits where c.resources.requests[k] == nil { c.resources.requests[k] = v }
+            // imagePullPolicy: Always for :latest or no tag, else IfNotPresent (SetDefaults_Container).
+            if c.imagePullPolicy.isEmpty {
+                let tag = c.image.split(separator: "/").last.flatMap { $0.contains(":") ? $0.split(separator: ":").last : nil }
+                c.imagePullPolicy = (tag == nil || tag == "latest") ? "Always" : "IfNotPresent"
             }
-            // imagePullPolicy: Always for :latest or no tag, else IfNotPresent.
-            let image = spec.containers[i].image
-            let tag = image.split(separator: "/").last.flatMap { $0.contains(":") ? $0.split(separator: ":").last : nil }
-            spec.containers[i].imagePullPolicy = (tag == nil || tag == "latest") ? "Always" : "IfNotPresent"
         }
+        for i in spec.containers.indices { defaultContainer(&spec.containers[i]) }
+        for i in spec.initContainers.indices { defaultContainer(&spec.initContainers[i]) }
     }
 }
 

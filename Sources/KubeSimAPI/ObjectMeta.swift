@@ -10,6 +10,8 @@ public struct ObjectMeta: Sendable, Equatable {
     /// Simulated time of creation (nanoseconds).
     public var creationTimestamp: Int64 = 0
     public var deletionTimestamp: Int64?
+    /// Seconds the object has to terminate (pods being deleted gracefully).
+    public var deletionGracePeriodSeconds: Int64?
     public var labels: [String: String] = [:]
     public var annotations: [String: String] = [:]
     public var ownerReferences: [OwnerReference] = []

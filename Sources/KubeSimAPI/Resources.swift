@@ -22,9 +22,18 @@ public struct Container: Sendable, Equatable {
     public var image: String
     public var ports: [ContainerPort] = []
     public var resources = ResourceRequirements()
-    public var imagePullPolicy: String = "IfNotPresent"
+    /// Empty until defaulting (Always for `:latest` or no tag, else IfNotPresent).
+    public var imagePullPolicy: String = ""
     public var terminationMessagePath = "/dev/termination-log"
     public var terminationMessagePolicy = "File"
+    public var command: [String] = []
+    public var args: [String] = []
+    public var env: [EnvVar] = []
+    public var envFrom: [EnvFromSource] = []
+    public var volumeMounts: [VolumeMount] = []
+    public var livenessProbe: Probe?
+    public var readinessProbe: Probe?
+    public var startupProbe: Probe?
     public init(name: String, image: String) { self.name = name; self.image = image }
 }
 
@@ -70,6 +79,11 @@ public struct PodSpec: Sendable, Equatable {
     public var serviceAccountName = "default"
     public var affinity = Affinity()
     public var topologySpreadConstraints: [TopologySpreadConstraint] = []
+    public var initContainers: [Container] = []
+    public var volumes: [Volume] = []
+    public var activeDeadlineSeconds: Int64?
+    public var hostname: String?
+    public var subdomain: String?
     public init(containers: [Container]) { self.containers = containers }
 }
 
@@ -79,6 +93,9 @@ public struct PodCondition: Sendable, Equatable {
     public var reason: String?
     public var message: String?
     public var lastTransitionTime: Int64
+    public init(type: String, status: String, reason: String?, message: String?, lastTransitionTime: Int64) {
+        self.type = type; self.status = status; self.reason = reason; self.message = message; self.lastTransitionTime = lastTransitionTime
+    }
 }
 
 extension ReplicaSetSpec {
@@ -116,6 +133,12 @@ public struct PodStatus: Sendable, Equatable {
     public var podIP: String?
     public var startTime: Int64?
     public var restartCount = 0
+    public var containerStatuses: [ContainerStatus] = []
+    public var initContainerStatuses: [ContainerStatus] = []
+    public var qosClass: String?
+    /// Why the pod is in its phase (`Evicted`, `NodeLost`, `DeadlineExceeded`).
+    public var reason: String?
+    public var message: String?
     public init() {}
 
     public func condition(_ type: String) -> PodCondition? { conditions.first { $0.type == type } }
@@ -145,6 +168,9 @@ public struct PodTemplateSpec: Sendable, Equatable {
     public var labels: [String: String]
     public var annotations: [String: String] = [:]
     public var spec: PodSpec
+    /// Fields of the template the model keeps but does not simulate (paths relative to
+    /// the template: `spec.securityContext`); they travel to the pods made from it.
+    public var preserved: [PreservedField] = []
     public init(labels: [String: String], spec: PodSpec) { self.labels = labels; self.spec = spec }
 }
 
@@ -271,6 +297,8 @@ public struct Node: Sendable, Equatable {
     public var conditions: [NodeCondition] = []
     public var internalIP: String
     public var kubeletVersion = "v1.30.0"
+    /// Images the node's runtime holds (status.images), largest first as the kubelet reports them.
+    public var images: [NodeImage] = []
 
     public init(metadata: ObjectMeta, capacity: [String: Quantity], internalIP: String) {
         self.metadata = metadata

@@ -8,8 +8,9 @@ import KubeSimManifest
 extension ClusterBindings {
     static func registerNodeAndMetadataCommands(_ r: CommandRegistry) {
         let resourceCompleter = resourceNameCompleter(r)
-        r.register(CommandSpec("describe", summary: "show an object in detail, with its events", usage: "describe TYPE NAME | describe TYPE/NAME",
-                               flags: [namespaceFlag], handler: { inv, ctx in try describe(inv, ctx) }, completer: resourceCompleter))
+        r.register(CommandSpec("describe", summary: "show objects in detail, with their events", usage: "describe TYPE [NAME|PREFIX] [-l SELECTOR] | describe TYPE/NAME",
+                               flags: [namespaceFlag, FlagSpec("selector", short: "l", value: "SELECTOR", help: "label selector")],
+                               handler: { inv, ctx in try describeMany(inv, ctx) }, completer: resourceCompleter))
         let explain: CommandSpec.Handler = { inv, ctx in
             let (type, name, _) = try target(inv, verb: "explain")
             guard type == .pod else { throw CommandFailure("error: explain works on pods (explain pod NAME)") }
@@ -36,20 +37,57 @@ extension ClusterBindings {
                                        FlagSpec("delete-emptydir-data", help: "accepted for kubectl compatibility")]) { inv, ctx in try drain(inv, ctx) })
     }
 
-    static func describe(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
-        let (type, name, _) = try target(inv, verb: "describe")
+    /// kubectl describe: one object by name, else every object whose name starts with
+    /// the word, or all of the type (optionally by selector), separated by blank lines.
+    static func describeMany(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
         let c = cluster(ctx)
         let ns = inv.flag("namespace") ?? "default"
-        let o = try api { try c.api.get(type, namespace: ns, name: name, user: user(inv)) }
+        guard let first = inv.positionals.first else { throw inv.error("describe: expected TYPE [NAME]") }
+        let type: ResourceType
+        var name: String?
+        if let slash = first.firstIndex(of: "/") {
+            guard let t = ResourceType.lookup(String(first[..<slash])) else { throw unknownType(String(first[..<slash]), inv) }
+            type = t
+            name = String(first[first.index(after: slash)...])
+        } else {
+            guard let t = ResourceType.lookup(first) else { throw unknownType(first, inv) }
+            type = t
+            name = inv.positionals.dropFirst().first
+        }
+        var objects: [APIObject]
+        if let n = name, let o = try? c.api.get(type, namespace: ns, name: n, user: user(inv)) {
+            objects = [o]
+        } else {
+            let selector = try inv.flag("selector").map { try LabelSelector.parse($0) }
+            objects = try api { try c.api.list(type, namespace: type.namespaced ? ns : nil, selector: selector, user: user(inv)) }
+            if let n = name { objects = objects.filter { $0.metadata.name.hasPrefix(n) } }
+            objects.sort { $0.metadata.name < $1.metadata.name }
+            if objects.isEmpty {
+                if let n = name { throw CommandFailure("Error from server (NotFound): \(APIErrorNames.qualified(type)) \"\(n)\" not found") }
+                return CommandResult(output: "No resources found in \(ns) namespace.")
+            }
+        }
+        return CommandResult(output: objects.map { describe($0, c) }.joined(separator: "\n\n\n"))
+    }
+
+    /// `Thu, 01 Jan 2026 00:00:02 +0000` (RFC 1123 with numeric zone, as describe prints times).
+    static func describeTime(_ ns: Int64) -> String {
+        let date = ContainerProcess.date(ns)   // Thu Jan  1 00:00:05 UTC 2026
+        let parts = date.split(separator: " ")
+        let day = Int(parts[2])!
+        return "\(parts[0]), \(day < 10 ? "0" : "")\(day) \(parts[1]) \(parts[5]) \(parts[3]) +0000"
+    }
+
+    static func describe(_ o: APIObject, _ c: Cluster) -> String {
         let now = c.clock.now
         var lines: [String] = []
         func field(_ k: String, _ v: String) { lines.append(k.count + 1 >= 18 ? k + ":  " + v : Format.pad(k + ":", 18) + v) }
+        let m = o.metadata
         func map(_ k: String, _ d: [String: String]) {
             let items = d.keys.sorted().map { "\($0)=\(d[$0]!)" }
             field(k, items.first ?? "<none>")
             for i in items.dropFirst() { lines.append(String(repeating: " ", count: 18) + i) }
         }
-        let m = o.metadata
         field("Name", m.name)
         if let n = m.namespace { field("Namespace", n) }
         switch o {
@@ -57,30 +95,117 @@ extension ClusterBindings {
             field("Priority", "0")
             field("Service Account", p.spec.serviceAccountName)
             field("Node", p.spec.nodeName.map { n in "\(n)/\(p.status.hostIP ?? "")" } ?? "<none>")
-            if let st = p.status.startTime { field("Start Time", ManifestEncoder.timestamp(st)) }
+            if let st = p.status.startTime { field("Start Time", describeTime(st)) }
             map("Labels", m.labels)
             map("Annotations", m.annotations)
             field("Status", Format.podStatus(p))
+            if let r = p.status.reason { field("Reason", r) }
+            if let msg = p.status.message { field("Message", msg) }
             field("IP", p.status.podIP ?? "")
+            if let ip = p.status.podIP { lines.append("IPs:"); lines.append("  IP:  \(ip)") }
             if let ref = m.controllerRef { field("Controlled By", "\(ref.kind)/\(ref.name)") }
-            lines.append("Containers:")
-            for ctr in p.spec.containers {
-                lines.append("  \(ctr.name):")
-                lines.append("    Image:          \(ctr.image)")
-                lines.append("    Port:           \(ctr.ports.first.map { "\($0.containerPort)/\($0.protocol)" } ?? "<none>")")
-                lines.append("    State:          \(p.status.phase == "Running" ? "Running" : "Waiting")")
-                lines.append("    Ready:          \(p.status.isReady ? "True" : "False")")
-                lines.append("    Restart Count:  \(p.status.restartCount)")
-                if !ctr.resources.requests.isEmpty {
-                    lines.append("    Requests:")
-                    for k in ctr.resources.requests.keys.sorted() { lines.append("      \(k):  \(ctr.resources.requests[k]!)") }
+            func containers(_ title: String, _ list: [Container], _ statuses: [ContainerStatus]) {
+                guard !list.isEmpty else { return }
+                lines.append(title + ":")
+                for ctr in list {
+                    let st = statuses.first { $0.name == ctr.name }
+                    var rows: [(String, String)] = []
+                    if let id = st?.containerID { rows.append(("Container ID", id)) }
+                    rows.append(("Image", ctr.image))
+                    rows.append(("Image ID", st?.imageID ?? ""))
+                    rows.append(("Port", ctr.ports.isEmpty ? "<none>" : ctr.ports.map { "\($0.containerPort)/\($0.protocol)" }.joined(separator: ", ")))
+                    rows.append(("Host Port", ctr.ports.isEmpty ? "<none>" : ctr.ports.map { "0/\($0.protocol)" }.joined(separator: ", ")))
+                    if !ctr.command.isEmpty { rows.append(("Command", "")); rows += ctr.command.map { ("  ", $0) } }
+                    if !ctr.args.isEmpty { rows.append(("Args", "")); rows += ctr.args.map { ("  ", $0) } }
+                    func state(_ label: String, _ s: ContainerState) {
+                        switch s {
+                        case let .waiting(reason, _):
+                            rows.append((label, "Waiting")); rows.append(("  Reason", reason))
+                        case let .running(started):
+                            rows.append((label, "Running")); rows.append(("  Started", describeTime(started)))
+                        case let .terminated(code, reason, _, started, finished):
+                            rows.append((label, "Terminated")); rows.append(("  Reason", reason)); rows.append(("  Exit Code", String(code)))
+                            rows.append(("  Started", describeTime(started))); rows.append(("  Finished", describeTime(finished)))
+                        }
+                    }
+                    state("State", st?.state ?? .waiting(reason: "", message: nil))
+                    if let last = st?.lastState { state("Last State", last) }
+                    rows.append(("Ready", (st?.ready ?? false) ? "True" : "False"))
+                    rows.append(("Restart Count", String(st?.restartCount ?? 0)))
+                    for (title, q) in [("Limits", ctr.resources.limits), ("Requests", ctr.resources.requests)] where !q.isEmpty {
+                        rows.append((title, ""))
+                        rows += q.keys.sorted().map { ("  " + $0, q[$0]!.description) }
+                    }
+                    for (title, probe) in [("Liveness", ctr.livenessProbe), ("Readiness", ctr.readinessProbe), ("Startup", ctr.startupProbe)] {
+                        guard let pr = probe else { continue }
+                        let how: String
+                        switch pr.handler {
+                        case let .httpGet(path, port, scheme): how = "http-get \(scheme.lowercased())://:\(port)\(path)"
+                        case .tcpSocket(let port): how = "tcp-socket :\(port)"
+                        case .exec(let cmd): how = "exec [\(cmd.joined(separator: " "))]"
+                        }
+                        rows.append((title, "\(how) delay=\(pr.initialDelaySeconds)s timeout=\(pr.timeoutSeconds)s period=\(pr.periodSeconds)s #success=\(pr.successThreshold) #failure=\(pr.failureThreshold)"))
+                    }
+                    let envRows: [(String, String)] = ctr.envFrom.map { f in
+                        (f.configMap.map { "  \($0)" } ?? f.secret.map { "  \($0)" } ?? "", f.configMap != nil ? "ConfigMap  Optional: \(f.optional)" : "Secret  Optional: \(f.optional)")
+                    } + ctr.env.map { e in
+                        switch e.valueFrom {
+                        case let .configMapKey(name, key, opt)?: return ("  " + e.name, "<set to the key '\(key)' of config map '\(name)'>  Optional: \(opt)")
+                        case let .secretKey(name, key, opt)?: return ("  " + e.name, "<set to the key '\(key)' in secret '\(name)'>  Optional: \(opt)")
+                        case let .field(path)?: return ("  " + e.name, " (v1:\(path))")
+                        case nil: return ("  " + e.name, e.value ?? "")
+                        }
+                    }
+                    if envRows.isEmpty { rows.append(("Environment", "<none>")) } else { rows.append(("Environment", "")); rows += envRows }
+                    lines.append("  \(ctr.name):")
+                    let width = max(16, (rows.map { $0.0.count }.max() ?? 0) + 2)
+                    for (k, v) in rows {
+                        if k == "  " { lines.append("      " + v); continue }
+                        lines.append("    " + (v.isEmpty ? k + ":" : Format.pad(k + ":", width) + v))
+                    }
+                    lines.append("    Mounts:")
+                    for mnt in ctr.volumeMounts { lines.append("      \(mnt.mountPath) from \(mnt.name) (\(mnt.readOnly ? "ro" : "rw"))") }
+                    lines.append("      /var/run/secrets/kubernetes.io/serviceaccount from kube-api-access (ro)")
                 }
             }
+            containers("Init Containers", p.spec.initContainers, p.status.initContainerStatuses)
+            containers("Containers", p.spec.containers, p.status.containerStatuses)
             lines.append("Conditions:")
-            lines.append("  Type              Status")
-            for cond in p.status.conditions { lines.append("  " + Format.pad(cond.type, 18) + cond.status) }
-            field("QoS Class", p.spec.containers.allSatisfy { $0.resources.requests.isEmpty && $0.resources.limits.isEmpty } ? "BestEffort" : "Burstable")
+            let condWidth = max(18, (p.status.conditions.map(\.type.count).max() ?? 0) + 3)
+            lines.append("  " + Format.pad("Type", condWidth) + "Status")
+            for cond in p.status.conditions { lines.append("  " + Format.pad(cond.type, condWidth) + cond.status + " ") }
+            lines.append("Volumes:")
+            for v in p.spec.volumes {
+                lines.append("  \(v.name):")
+                switch v.source {
+                case .emptyDir(let medium):
+                    lines.append("    Type:       EmptyDir (a temporary directory that shares a pod's lifetime)")
+                    lines.append("    Medium:     \(medium ?? "")")
+                case let .configMap(name, _, opt):
+                    lines.append("    Type:      ConfigMap (a volume populated by a ConfigMap)"); lines.append("    Name:      \(name)"); lines.append("    Optional:  \(opt)")
+                case let .secret(name, _, opt):
+                    lines.append("    Type:        Secret (a volume populated by a Secret)"); lines.append("    SecretName:  \(name)"); lines.append("    Optional:    \(opt)")
+                case let .persistentVolumeClaim(claim, ro):
+                    lines.append("    Type:       PersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same namespace)")
+                    lines.append("    ClaimName:  \(claim)"); lines.append("    ReadOnly:   \(ro)")
+                case .hostPath(let path):
+                    lines.append("    Type:          HostPath (bare host directory volume)"); lines.append("    Path:          \(path)")
+                }
+            }
+            lines.append("  kube-api-access:")
+            lines.append("    Type:                    Projected (a volume that contains injected data from multiple sources)")
+            field("QoS Class", p.qosClass)
             map("Node-Selectors", p.spec.nodeSelector)
+            let tol = p.spec.tolerations.map { t -> String in
+                var s = t.key ?? ""
+                if let v = t.value, !v.isEmpty { s += "=" + v }
+                if let e = t.effect { s += ":" + e }
+                if t.operator == "Exists" { s += " op=Exists" }
+                if let secs = t.tolerationSeconds { s += " for \(secs)s" }
+                return s
+            }
+            field("Tolerations", tol.first ?? "<none>")
+            for t in tol.dropFirst() { lines.append(String(repeating: " ", count: 18) + t) }
         case .deployment(let d):
             field("CreationTimestamp", ManifestEncoder.timestamp(m.creationTimestamp))
             map("Labels", m.labels)
@@ -135,16 +260,19 @@ extension ClusterBindings {
         // Events about this object.
         let events = c.api.list(.event).compactMap(\.event)
             .filter { $0.involvedKind == o.type.kind && $0.involvedName == m.name && ($0.involvedNamespace == m.namespace) }
-            .sorted { $0.firstTimestamp < $1.firstTimestamp || ($0.firstTimestamp == $1.firstTimestamp && $0.metadata.resourceVersion < $1.metadata.resourceVersion) }
+            .sorted { $0.lastTimestamp < $1.lastTimestamp || ($0.lastTimestamp == $1.lastTimestamp && $0.metadata.resourceVersion < $1.metadata.resourceVersion) }
         if events.isEmpty {
             lines.append("Events:            <none>")
         } else {
             lines.append("Events:")
-            let rows = events.map { ["  " + $0.type, $0.reason, Format.age(now - $0.lastTimestamp), $0.source, $0.message] }
+            // kubectl: "4m33s (x6 over 9m59s)" for repeated events.
+            let rows = events.map { e in
+                ["  " + e.type, e.reason, Format.age(now - e.lastTimestamp) + (e.count > 1 ? " (x\(e.count) over \(Format.age(now - e.firstTimestamp)))" : ""), e.source, e.message]
+            }
             let table = Format.table(["  Type", "Reason", "Age", "From", "Message"], [["  ----", "------", "----", "----", "-------"]] + rows, padding: 2)
             lines.append(table)
         }
-        return CommandResult(output: lines.joined(separator: "\n"))
+        return lines.joined(separator: "\n")
     }
 
     static func setMetadata(_ inv: Invocation, _ ctx: CommandContext, annotations: Bool) throws -> CommandResult {

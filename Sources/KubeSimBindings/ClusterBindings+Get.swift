@@ -308,7 +308,7 @@ extension ClusterBindings {
         try api {
             try c.api.modify(.deployment, namespace: ns, name: name, user: user(inv)) { o in
                 guard var x = o.deployment else { return }
-                x.spec.template.annotations["kubectl.kubernetes.io/restartedAt"] = SimDuration(nanoseconds: c.clock.now).description
+                x.spec.template.annotations["kubectl.kubernetes.io/restartedAt"] = ManifestEncoder.timestamp(c.clock.now)
                 o = .deployment(x)
             }
         }

@@ -100,9 +100,13 @@ public enum ClusterBindings {
                                        FlagSpec("type", value: "TYPE", help: "ClusterIP (default), NodePort or LoadBalancer"),
                                        FlagSpec("name", value: "NAME", help: "the service name"), namespaceFlag],
                                handler: { inv, ctx in try expose(inv, ctx) }, completer: resourceCompleter))
-        r.register(CommandSpec("run", summary: "create a pod running an image", usage: "run NAME --image=IMAGE [--port=N] [--labels=k=v,…]",
+        r.register(CommandSpec("run", summary: "create a pod running an image", usage: "run NAME --image=IMAGE [--port=N] [--labels=k=v,…] [--env=K=V] [--restart=Never] [--command] [-- ARGS…]",
                                flags: [FlagSpec("image", value: "IMAGE", help: "the container image"), FlagSpec("port", value: "PORT", help: "the container port"),
-                                       FlagSpec("labels", short: "l", value: "LABELS", help: "labels (default run=NAME)"), namespaceFlag]) { inv, ctx in
+                                       FlagSpec("labels", short: "l", value: "LABELS", help: "labels (default run=NAME)"), namespaceFlag,
+                                       FlagSpec("env", value: "K=V", help: "an environment variable (repeatable)"),
+                                       FlagSpec("restart", value: "POLICY", help: "Always (default), OnFailure or Never"),
+                                       FlagSpec("image-pull-policy", value: "POLICY", help: "Always, IfNotPresent or Never"),
+                                       FlagSpec("command", help: "the words after -- are the command, not args")]) { inv, ctx in
             guard inv.positionals.count >= 1 else { throw CommandFailure("error: NAME is required for run") }
             guard let image = inv.flag("image") else { throw CommandFailure("error: required flag(s) \"image\" not set") }
             let name = inv.positionals[0]
@@ -110,6 +114,21 @@ public enum ClusterBindings {
             if let p = inv.flag("port") {
                 guard let port = Int(p) else { throw inv.error("run: invalid port '\(p)'") }
                 container.ports = [ContainerPort(containerPort: port)]
+            }
+            if let words = inv.rest, !words.isEmpty { if inv.has("command") { container.command = words } else { container.args = words } }
+            for (k, v) in inv.flags where k == "env" {
+                let kv = (v ?? "").split(separator: "=", maxSplits: 1).map(String.init)
+                guard kv.count == 2 else { throw CommandFailure("error: invalid env: \(v ?? "")") }
+                container.env.append(EnvVar(name: kv[0], value: kv[1]))
+            }
+            if let p = inv.flag("image-pull-policy") {
+                guard ["Always", "IfNotPresent", "Never"].contains(p) else { throw CommandFailure("error: invalid image pull policy: \(p)") }
+                container.imagePullPolicy = p
+            }
+            var spec = PodSpec(containers: [container])
+            if let r = inv.flag("restart") {
+                guard ["Always", "OnFailure", "Never"].contains(r) else { throw CommandFailure("error: invalid restart policy: \(r)") }
+                spec.restartPolicy = r
             }
             var labels = ["run": name]
             if let l = inv.flag("labels") {
@@ -122,7 +141,7 @@ public enum ClusterBindings {
             }
             let c = cluster(ctx)
             try api { try c.api.create(.pod(Pod(metadata: ObjectMeta(name: name, namespace: inv.flag("namespace") ?? "default", labels: labels),
-                                                spec: PodSpec(containers: [container]))), user: user(inv)) }
+                                                spec: spec)), user: user(inv)) }
             return CommandResult(output: "pod/\(name) created")
         })
         r.register(CommandSpec("scale", summary: "set the replicas of a deployment or replica set",

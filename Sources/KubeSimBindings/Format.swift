@@ -49,16 +49,58 @@ enum Format {
 
     static func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s : s + String(repeating: " ", count: width - s.count) }
 
-    static func podStatus(_ p: Pod) -> String {
-        if p.metadata.deletionTimestamp != nil { return "Terminating" }
-        if p.status.phase == "Pending" && p.spec.nodeName != nil { return "ContainerCreating" }
-        return p.status.phase
+    /// STATUS, READY and RESTARTS as kubectl computes them (pkg/printers/internalversion/printers.go printPod).
+    static func podColumns(_ p: Pod, now: Int64) -> (status: String, ready: Int, restarts: String) {
+        var reason = p.status.reason ?? p.status.phase
+        var restarts = 0
+        var lastRestart: Int64?
+        var ready = 0
+        func noteRestart(_ c: ContainerStatus) {
+            restarts += c.restartCount
+            if case let .terminated(_, _, _, _, finished)? = c.lastState, lastRestart.map({ finished > $0 }) ?? true { lastRestart = finished }
+        }
+        var initializing = false
+        for (i, c) in p.status.initContainerStatuses.enumerated() {
+            noteRestart(c)
+            switch c.state {
+            case .terminated(let code, let r, _, _, _):
+                if code == 0 { continue }
+                reason = r.isEmpty ? "Init:ExitCode:\(code)" : "Init:" + r
+            case .waiting(let r, _) where !r.isEmpty && r != "PodInitializing":
+                reason = "Init:" + r
+            default:
+                reason = "Init:\(i)/\(p.spec.initContainers.count)"
+            }
+            initializing = true
+            break
+        }
+        if !initializing || p.status.condition("Initialized")?.status == "True" {
+            restarts = 0
+            var hasRunning = false
+            for c in p.status.containerStatuses.reversed() {
+                noteRestart(c)
+                switch c.state {
+                case .waiting(let r, _) where !r.isEmpty: reason = r
+                case .terminated(let code, let r, _, _, _): reason = r.isEmpty ? "ExitCode:\(code)" : r
+                case .running where c.ready: hasRunning = true; ready += 1
+                default: break
+                }
+            }
+            if reason == "Completed" && hasRunning { reason = p.status.isReady ? "Running" : "NotReady" }
+        }
+        let terminal = p.status.phase == "Succeeded" || p.status.phase == "Failed"
+        if p.metadata.deletionTimestamp != nil && p.status.reason == "NodeLost" { reason = "Unknown" }
+        else if p.metadata.deletionTimestamp != nil && !terminal { reason = "Terminating" }
+        var r = String(restarts)
+        if restarts != 0, let last = lastRestart { r += " (\(age(now - last)) ago)" }
+        return (reason, ready, r)
     }
 
+    static func podStatus(_ p: Pod) -> String { podColumns(p, now: 0).status }
+
     static func podRow(_ p: Pod, now: Int64, wide: Bool) -> [String] {
-        let total = p.spec.containers.count
-        let ready = p.status.isReady ? total : 0
-        var row = [p.metadata.name, "\(ready)/\(total)", podStatus(p), String(p.status.restartCount), age(now - p.metadata.creationTimestamp)]
+        let cols = podColumns(p, now: now)
+        var row = [p.metadata.name, "\(cols.ready)/\(p.spec.containers.count)", cols.status, cols.restarts, age(now - p.metadata.creationTimestamp)]
         if wide { row += [p.status.podIP ?? "<none>", p.spec.nodeName ?? "<none>", "<none>", "<none>"] }
         return row
     }

@@ -16,9 +16,15 @@ public final class Cluster {
     public let deploymentController: DeploymentController
     public let scheduler: Scheduler
     public var kubelets: [String: Kubelet] { kubeletRouter.kubelets }
+    public let catalogue = ImageCatalogue()
+    public let storage = ClusterStorage()
+    let random: () -> UInt64
     let kubeletRouter: KubeletRouter
     /// Watch latency: how long a change takes to reach a component's cache.
     public static let watchLatency = SimDuration.milliseconds(5)
+    /// `settle` is done when no work is due within this long (longer than the kubelet's
+    /// 5-minute maximum restart back-off, so a crash loop never looks settled).
+    public static let quietPeriod = SimDuration.seconds(301)
     /// The bound `settle` stops at.
     public var settleLimit = SimDuration.minutes(10)
 
@@ -35,6 +41,7 @@ public final class Cluster {
         // One random source for the whole cluster (a box so closures share it).
         let box = RandomBox(SeededRandom(seed: options.seed))
         let next: () -> UInt64 = { box.next() }
+        random = next
         api = APIServer(store: store, clock: clock, random: next)
         podInformer = Informer(type: .pod, store: store, clock: clock, latency: Self.watchLatency)
         rsInformer = Informer(type: .replicaSet, store: store, clock: clock, latency: Self.watchLatency)
@@ -48,6 +55,7 @@ public final class Cluster {
         scheduler.scoringStrategy = options.scoring
         kubeletRouter = KubeletRouter()
         let router = kubeletRouter
+        podInformer.addIndex(IndexName.node) { [$0.pod?.spec.nodeName ?? ""] }
         podInformer.onChange { e in
             if let node = e.object.pod?.spec.nodeName { router.kubelets[node]?.podChanged(e) }
         }
@@ -71,7 +79,7 @@ public final class Cluster {
 
     @discardableResult
     public func addNode(_ name: String, index: Int, cpu: Quantity, memory: Quantity, labels: [String: String] = [:]) -> Kubelet {
-        let k = Kubelet(nodeName: name, index: index, api: api, clock: clock, pods: podInformer)
+        let k = Kubelet(nodeName: name, index: index, api: api, clock: clock, pods: podInformer, events: events, catalogue: catalogue, storage: storage, random: random)
         kubeletRouter.kubelets[name] = k
         try? k.register(capacity: ["cpu": cpu, "memory": memory, "pods": Quantity(110), "ephemeral-storage": Quantity(parsing: "100Gi")!],
                         internalIP: "192.168.56.\(10 + index)", labels: labels)
@@ -97,12 +105,15 @@ public final class Cluster {
         var n = 0
         while clock.pendingWork > 0, let t = clock.nextTime, t <= deadline {
             if interrupted() { break }
+            // Quiet: nothing but timers for a while (a container sleeping for an hour, a
+            // memory leak that will matter in 20 minutes) — as settled as it gets.
+            if let w = clock.nextWorkTime, w > clock.now + Self.quietPeriod.nanoseconds { return [] }
             clock.runNext()
             n += 1
             if n & 0x7FF == 0 { progress?() }
         }
         if clock.pendingWork == 0 { return [] }
-        return Array(Set(clock.pendingLabels)).sorted()
+        return Array(Set(clock.pendingLabels(through: deadline + Self.quietPeriod.nanoseconds))).sorted()
     }
 
     public var now: SimDuration { clock.nowDuration }

@@ -46,6 +46,28 @@ public final class DeploymentController {
             text += ":\(c.resources.limits.keys.sorted().map { "\($0)=\(c.resources.limits[$0]!)" })"
         }
         text += "|\(t.spec.nodeSelector.keys.sorted().map { "\($0)=\(t.spec.nodeSelector[$0]!)" })"
+        // Every other part of the template counts too, as upstream hashes the whole
+        // template; appended only when set, so simple templates keep their names.
+        func extra(_ c: Container) -> String {
+            let parts: [String] = [c.command.isEmpty ? "" : "cmd\(c.command)", c.args.isEmpty ? "" : "args\(c.args)",
+                                   c.env.isEmpty ? "" : "env\(c.env)", c.envFrom.isEmpty ? "" : "envFrom\(c.envFrom)",
+                                   c.volumeMounts.isEmpty ? "" : "mounts\(c.volumeMounts)",
+                                   c.livenessProbe.map { "live\($0)" } ?? "", c.readinessProbe.map { "ready\($0)" } ?? "",
+                                   c.startupProbe.map { "startup\($0)" } ?? "", c.imagePullPolicy.isEmpty ? "" : "pull\(c.imagePullPolicy)"]
+            return parts.joined()
+        }
+        var more = t.spec.containers.map(extra).joined(separator: ";")
+        if more.allSatisfy({ $0 == ";" }) { more = "" }
+        if !t.spec.initContainers.isEmpty { more += "|init" + t.spec.initContainers.map { "\($0.name):\($0.image):" + extra($0) }.joined(separator: ";") }
+        if !t.spec.volumes.isEmpty { more += "|volumes\(t.spec.volumes)" }
+        if !t.spec.tolerations.isEmpty { more += "|tolerations\(t.spec.tolerations)" }
+        if !t.spec.affinity.isEmpty { more += "|affinity\(t.spec.affinity)" }
+        if !t.spec.topologySpreadConstraints.isEmpty { more += "|spread\(t.spec.topologySpreadConstraints)" }
+        if t.spec.restartPolicy != "Always" { more += "|restart=\(t.spec.restartPolicy)" }
+        if t.spec.terminationGracePeriodSeconds != 30 { more += "|grace=\(t.spec.terminationGracePeriodSeconds)" }
+        if !t.annotations.isEmpty { more += "|annotations\(t.annotations.keys.sorted().map { "\($0)=\(t.annotations[$0]!)" })" }
+        if !t.preserved.isEmpty { more += "|kept\(t.preserved)" }
+        if !more.isEmpty { text += more }
         return Names.safeEncode(String(Names.fnv32a(text)))
     }
 

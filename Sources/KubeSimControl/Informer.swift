@@ -73,6 +73,8 @@ public final class Informer {
 public enum IndexName {
     /// The uid of an object's controller (ownerReference with controller=true).
     public static let controller = "controller-uid"
+    /// Pods by `spec.nodeName`.
+    public static let node = "spec.nodeName"
 }
 
 /// A de-duplicating work queue on the simulated clock: `add(key)` schedules one

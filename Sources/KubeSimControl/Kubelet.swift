@@ -1,69 +1,296 @@
 import KubeSimCore
 import KubeSimAPI
 
-/// The node agent, in the reduced form the control-plane work needs: it registers its
-/// Node through the API server, watches only pods bound to its node, and reports each
-/// one Running and Ready after a start-up time, with a pod IP from the node's range.
-/// (Container runtime, probes, restarts and graceful termination come with the nodes
-/// issue and replace the fixed start-up time.)
+/// The node agent (pkg/kubelet): registers its Node, renews its Lease, watches the pods
+/// bound to its node and runs them through a containerd-like runtime with the CRI verbs
+/// — RunPodSandbox, PullImage, CreateContainer, StartContainer — init containers first.
+/// It restarts containers with the upstream back-off (10 s doubling to 5 min), runs
+/// probes, stops pods gracefully (SIGTERM, grace period, SIGKILL) and reports every
+/// change through the API server: pod status, events, node status.
 public final class Kubelet {
     public let nodeName: String
     let api: APIServer
     let clock: EventQueue
     let pods: Informer
-    /// Time from binding to Running/Ready (image pull and container start).
-    public var startupTime: SimDuration = .seconds(2)
-    var starting: Set<String> = []
-    var nextIP = 2
+    let events: EventRecorder
+    public let runtime: ContainerRuntime
+    public let catalogue: ImageCatalogue
+    let storage: ClusterStorage
+    /// The kubelet's log (`journalctl -u kubelet`): simulated time and line.
+    public var journal: [(time: Int64, line: String)] = []
+    var workers: [String: PodWorker] = [:]
+    var dirty: [String] = []
+    var flushScheduled = false
     let podCIDRBase: String
+    var freeIPs: [Int] = []
+    var nextIP = 2
+    /// Whether the kubelet process runs and whether it can reach the API server.
+    public private(set) var running = true
+    public private(set) var partitioned = false
+    var leaseTimer: EventQueue.Handle?
+    public var user: String { "system:node:\(nodeName)" }
 
-    public init(nodeName: String, index: Int, api: APIServer, clock: EventQueue, pods: Informer) {
+    // Upstream timings.
+    /// RunPodSandbox including CNI ADD.
+    public static let sandboxTime = SimDuration.milliseconds(500)
+    /// CreateContainer + StartContainer.
+    public static let containerStartTime = SimDuration.milliseconds(100)
+    /// Registry bandwidth for pulls (bytes per second) and per-pull overhead.
+    public static let pullBandwidth: Int64 = 50 << 20
+    public static let pullOverhead = SimDuration.milliseconds(400)
+    /// pkg/kubelet/kubelet.go: backOffPeriod 10 s, MaxContainerBackOff 300 s.
+    public static let initialBackOff = SimDuration.seconds(10)
+    public static let maxBackOff = SimDuration.seconds(300)
+    /// PLEG relist period: how soon the kubelet notices a container died.
+    public static let plegPeriod = SimDuration.seconds(1)
+    /// Lease renew interval: 25% of the 40 s lease duration (pkg/kubelet/nodelease).
+    public static let leaseRenewInterval = SimDuration.seconds(10)
+    public static let leaseDurationSeconds = 40
+
+    public init(nodeName: String, index: Int, api: APIServer, clock: EventQueue, pods: Informer, events: EventRecorder,
+                catalogue: ImageCatalogue, storage: ClusterStorage, random: @escaping () -> UInt64) {
         self.nodeName = nodeName
         self.api = api
         self.clock = clock
         self.pods = pods
+        self.events = events
+        self.catalogue = catalogue
+        self.storage = storage
+        self.runtime = ContainerRuntime(random: random)
         self.podCIDRBase = "10.244.\(index)."
+        if let pause = catalogue.lookup("registry.k8s.io/pause:3.9") { runtime.images[pause.reference] = pause }
     }
 
-    /// A pod bound to this node changed (the cluster routes each pod event to the
-    /// kubelet of its node, as a field-selected watch `spec.nodeName=NODE` would).
-    public func podChanged(_ e: WatchEvent) {
-        guard e.kind != .deleted, let p = e.object.pod, p.spec.nodeName == nodeName,
-              p.status.phase == "Pending", !starting.contains(p.metadata.uid) else { return }
-        starting.insert(p.metadata.uid)
-        clock.schedule(after: startupTime, label: "kubelet \(nodeName) start \(p.metadata.name)") { [unowned self] in
-            self.start(p)
-        }
-    }
+    func log(_ s: String) { journal.append((clock.now, s)) }
 
-    /// Registers the Node (as the kubelet does at start).
+    // MARK: - node registration, lease, status
+
+    /// Registers the Node (as the kubelet does at start) and starts renewing its Lease.
     public func register(capacity: [String: Quantity], internalIP: String, labels: [String: String]) throws {
         var meta = ObjectMeta(name: nodeName)
         meta.labels = labels.merging(["kubernetes.io/hostname": nodeName, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"]) { a, _ in a }
         var node = Node(metadata: meta, capacity: capacity, internalIP: internalIP)
         node.podCIDR = podCIDRBase + "0/24"
-        node.conditions = [NodeCondition(type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status",
-                                         lastHeartbeatTime: clock.now, lastTransitionTime: clock.now)]
-        try api.create(.node(node), user: "system:node:\(nodeName)")
+        node.conditions = Self.healthyConditions(now: clock.now)
+        node.images = runtime.nodeImages.map { NodeImage(names: $0.names, sizeBytes: $0.size) }
+        try api.create(.node(node), user: user)
+        log("Successfully registered node \(nodeName)")
+        renewLease()
     }
 
-    func start(_ p: Pod) {
-        starting.remove(p.metadata.uid)
-        guard let current = pods.get(namespace: p.metadata.namespace, name: p.metadata.name)?.pod,
-              current.metadata.uid == p.metadata.uid, current.spec.nodeName == nodeName else { return }
-        let ip = podCIDRBase + String(nextIP)
-        nextIP = nextIP >= 254 ? 2 : nextIP + 1
-        let hostIP = (try? api.get(.node, namespace: nil, name: nodeName).node?.internalIP) ?? nil
-        _ = try? api.modify(.pod, namespace: p.metadata.namespace, name: p.metadata.name, user: "system:node:\(nodeName)") {
-            guard var x = $0.pod else { return }
-            x.status.phase = "Running"
-            x.status.podIP = ip
-            x.status.hostIP = hostIP
-            x.status.startTime = clock.now
-            x.status.setCondition("Initialized", "True", now: clock.now)
-            x.status.setCondition("ContainersReady", "True", now: clock.now)
-            x.status.setCondition("Ready", "True", now: clock.now)
-            $0 = .pod(x)
+    static func healthyConditions(now: Int64) -> [NodeCondition] {
+        [NodeCondition(type: "MemoryPressure", status: "False", reason: "KubeletHasSufficientMemory", message: "kubelet has sufficient memory available", lastHeartbeatTime: now, lastTransitionTime: now),
+         NodeCondition(type: "DiskPressure", status: "False", reason: "KubeletHasNoDiskPressure", message: "kubelet has no disk pressure", lastHeartbeatTime: now, lastTransitionTime: now),
+         NodeCondition(type: "PIDPressure", status: "False", reason: "KubeletHasSufficientPID", message: "kubelet has sufficient PID available", lastHeartbeatTime: now, lastTransitionTime: now),
+         NodeCondition(type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status", lastHeartbeatTime: now, lastTransitionTime: now)]
+    }
+
+    /// Creates or renews `kube-node-lease/<node>` (renewTime = now), every 10 s.
+    func renewLease() {
+        leaseTimer = nil
+        guard running, !partitioned else { return }
+        let now = ManifestTime.micro(clock.now)
+        if (try? api.modify(.lease, namespace: "kube-node-lease", name: nodeName, user: user, { o in
+            guard case .stored(var s) = o else { return }
+            s.setField(["spec", "renewTime"], json: "\"\(now)\"")
+            o = .stored(s)
+        })) == nil {
+            var meta = ObjectMeta(name: nodeName, namespace: "kube-node-lease")
+            meta.ownerReferences = [OwnerReference(apiVersion: "v1", kind: "Node", name: nodeName, uid: (try? api.get(.node, namespace: nil, name: nodeName))?.metadata.uid ?? "")]
+            var s = StoredObject(type: .lease, metadata: meta)
+            s.setField(["spec", "holderIdentity"], json: "\"\(nodeName)\"")
+            s.setField(["spec", "leaseDurationSeconds"], json: "\(Self.leaseDurationSeconds)")
+            s.setField(["spec", "renewTime"], json: "\"\(now)\"")
+            _ = try? api.create(.stored(s), user: user)
         }
+        leaseTimer = clock.schedule(after: Self.leaseRenewInterval, label: "kubelet \(nodeName) lease", background: true) { [weak self] in self?.renewLease() }
+    }
+
+    /// After a partition heals or the kubelet restarts: Ready again, lease renewed.
+    func reportReady() {
+        _ = try? api.modify(.node, namespace: nil, name: nodeName, user: user) { o in
+            guard var n = o.node else { return }
+            let now = clock.now
+            for (i, c) in Self.healthyConditions(now: now).enumerated() {
+                if let j = n.conditions.firstIndex(where: { $0.type == c.type }) {
+                    if n.conditions[j].status != c.status { n.conditions[j].lastTransitionTime = now }
+                    n.conditions[j].status = c.status; n.conditions[j].reason = c.reason; n.conditions[j].message = c.message
+                    n.conditions[j].lastHeartbeatTime = now
+                } else { n.conditions.insert(c, at: min(i, n.conditions.count)) }
+            }
+            o = .node(n)
+        }
+    }
+
+    func publishImages() {
+        let images = runtime.nodeImages.map { NodeImage(names: $0.names, sizeBytes: $0.size) }
+        _ = try? api.modify(.node, namespace: nil, name: nodeName, user: user) { o in
+            guard var n = o.node, n.images != images else { return }
+            n.images = images
+            o = .node(n)
+        }
+    }
+
+    // MARK: - faults
+
+    /// `fail node`: the machine stops — kubelet and every container with it.
+    public func fail() {
+        guard running else { return }
+        running = false
+        log("Stopping kubelet (node failure)")
+        for w in workers.values { w.halt() }
+        if let t = leaseTimer { clock.cancel(t) }
+    }
+
+    /// `partition node`: the kubelet cannot reach the API server; containers keep running.
+    public func partition() {
+        partitioned = true
+        log("Unable to update node status: Post \"https://10.96.0.1:443/api/v1/nodes\": dial tcp 10.96.0.1:443: i/o timeout")
+        if let t = leaseTimer { clock.cancel(t) }
+    }
+
+    /// `recover node`: the kubelet (re)starts or reaches the API server again; it reports
+    /// Ready, renews its lease and reconciles its pods with what the API server says.
+    public func recover() {
+        let wasDown = !running
+        running = true
+        partitioned = false
+        log(wasDown ? "Starting kubelet" : "Connection to API server restored")
+        if wasDown {
+            // The machine rebooted: containers are gone; sandboxes are recreated.
+            for w in workers.values { w.halt() }
+            workers.removeAll()
+            runtime.sandboxes.removeAll()
+            freeIPs.removeAll(); nextIP = 2
+        }
+        reportReady()
+        renewLease()
+        resync()
+    }
+
+    /// Reconciles with the API server's view of the pods bound here.
+    func resync() {
+        let mine = Set(pods.byIndex(IndexName.node, nodeName).compactMap { $0.pod?.metadata.uid })
+        for (uid, w) in workers where !mine.contains(uid) { w.halt(); workers.removeValue(forKey: uid) }
+        for o in pods.byIndex(IndexName.node, nodeName) { if let p = o.pod { handle(p, deleted: false) } }
+    }
+
+    // MARK: - pods
+
+    /// A pod bound to this node changed (the cluster routes each pod event to the
+    /// kubelet of its node, as a field-selected watch `spec.nodeName=NODE` would).
+    public func podChanged(_ e: WatchEvent) {
+        guard let p = e.object.pod else { return }
+        handle(p, deleted: e.kind == .deleted)
+    }
+
+    func handle(_ p: Pod, deleted: Bool) {
+        guard running, !partitioned, p.spec.nodeName == nodeName else { return }
+        let uid = p.metadata.uid
+        if deleted {
+            if let w = workers.removeValue(forKey: uid) { w.halt(); w.removeSandbox() }
+            return
+        }
+        if let w = workers[uid] {
+            w.pod = p
+            if p.isTerminating { w.terminate() }
+            return
+        }
+        if p.status.phase == "Succeeded" || p.status.phase == "Failed" {
+            if p.isTerminating { _ = try? api.delete(.pod, namespace: p.metadata.namespace, name: p.metadata.name, gracePeriod: 0, user: user) }
+            return
+        }
+        if p.isTerminating {
+            // Never started here (or started before a reboot): nothing to stop.
+            _ = try? api.delete(.pod, namespace: p.metadata.namespace, name: p.metadata.name, gracePeriod: 0, user: user)
+            return
+        }
+        let w = PodWorker(pod: p, kubelet: self)
+        workers[uid] = w
+        w.start()
+    }
+
+    func allocateIP() -> String {
+        if !freeIPs.isEmpty { return podCIDRBase + String(freeIPs.removeFirst()) }
+        let ip = nextIP
+        nextIP = nextIP >= 254 ? 2 : nextIP + 1
+        return podCIDRBase + String(ip)
+    }
+
+    func releaseIP(_ ip: String) {
+        if let last = ip.split(separator: ".").last, let n = Int(last) { freeIPs.append(n) }
+    }
+
+    /// Marks a pod's status for writing; writes coalesce within an instant, as the
+    /// kubelet's status manager batches them.
+    func statusChanged(_ w: PodWorker) {
+        if !w.dirty { w.dirty = true; dirty.append(w.uid) }
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        clock.schedule(after: .zero, label: "kubelet \(nodeName) status") { [weak self] in self?.flush() }
+    }
+
+    func flush() {
+        flushScheduled = false
+        let list = dirty
+        dirty.removeAll()
+        for uid in list {
+            guard let w = workers[uid] else { continue }
+            w.dirty = false
+            guard running, !partitioned else { continue }
+            let status = w.status()
+            let updated = try? api.modify(.pod, namespace: w.pod.metadata.namespace, name: w.pod.metadata.name, user: user) { o in
+                guard var p = o.pod, p.metadata.uid == uid else { return }
+                p.status = status
+                o = .pod(p)
+            }
+            if let p = updated?.pod { w.pod.metadata = p.metadata }
+            if w.finished { w.deleteFromAPI() }
+        }
+    }
+
+    public func worker(pod uid: String) -> PodWorker? { workers[uid] }
+
+    func claimStore(namespace: String, claim: String) -> FileStore {
+        let key = namespace + "/" + claim
+        if let s = storage.claims[key] { return s }
+        let s = FileStore()
+        storage.claims[key] = s
+        return s
+    }
+
+    /// `kill container POD/C` (SIGKILL) or every container of a pod.
+    public func kill(podUID: String, container: String?) -> Bool {
+        guard let w = workers[podUID] else { return false }
+        var any = false
+        for slot in w.slots where container == nil || slot.spec.name == container {
+            if let r = slot.current, r.state == .running { w.containerExited(slot, code: 137, reason: "Error", message: nil); any = true }
+        }
+        return any
+    }
+}
+
+/// Wall-clock-free timestamps for objects the kubelet writes as kept fields.
+public enum ManifestTime {
+    /// `2026-01-01T00:00:12.000000Z` (a Lease's MicroTime).
+    public static func micro(_ ns: Int64) -> String {
+        let base = ContainerProcess.stamp(ns).dropLast()
+        let us = (ns % 1_000_000_000) / 1000
+        let digits = String(us)
+        return base + "." + String(repeating: "0", count: 6 - digits.count) + digits + "Z"
+    }
+}
+
+extension StoredObject {
+    /// Sets a kept field (JSON text) at a path, replacing what was there.
+    public mutating func setField(_ path: [String], json: String) {
+        let steps = path.map { PreservedField.Step.key($0) }
+        metadata.preserved.removeAll { $0.path == steps }
+        metadata.preserved.append(PreservedField(path: steps, json: json))
+    }
+
+    public func field(_ path: [String]) -> String? {
+        let steps = path.map { PreservedField.Step.key($0) }
+        return metadata.preserved.first { $0.path == steps }?.json
     }
 }

@@ -113,6 +113,7 @@ public final class ReplicaSetController {
                 var meta = ObjectMeta(name: "", namespace: rs.metadata.namespace, labels: rs.spec.template.labels)
                 meta.generateName = rs.metadata.name + "-"
                 meta.annotations = rs.spec.template.annotations
+                meta.preserved = rs.spec.template.preserved
                 meta.ownerReferences = [OwnerReference(apiVersion: "apps/v1", kind: "ReplicaSet", name: rs.metadata.name, uid: rs.metadata.uid)]
                 do {
                     let p = try api.create(.pod(Pod(metadata: meta, spec: rs.spec.template.spec)), user: "system:serviceaccount:kube-system:replicaset-controller")
@@ -176,18 +177,33 @@ public final class ReplicaSetController {
     }
 }
 
-/// Writes Events through the API server, merging repeats as the event recorder does.
+/// Writes Events through the API server, merging repeats as client-go's EventCorrelator
+/// does: the same reason and message about the same object bumps `count` and
+/// `lastTimestamp` of the existing Event instead of creating another.
 public final class EventRecorder {
     let api: APIServer
     let clock: EventQueue
+    var seen: [String: (namespace: String, name: String)] = [:]
     public init(api: APIServer, clock: EventQueue) { self.api = api; self.clock = clock }
 
-    public func record(_ o: APIObject, type: String = "Normal", reason: String, message: String, source: String) {
+    public func record(_ o: APIObject, type: String = "Normal", reason: String, message: String, source: String, user: String? = nil) {
         let meta = o.metadata
-        var emeta = ObjectMeta(name: "", namespace: meta.namespace ?? "default")
+        let ns = meta.namespace ?? "default"
+        let key = "\(meta.uid)|\(meta.name)|\(type)|\(reason)|\(source)|\(message)"
+        let writer = user ?? "system:serviceaccount:kube-system:\(source)"
+        if let (ens, name) = seen[key],
+           (try? api.modify(.event, namespace: ens, name: name, user: writer, { x in
+               guard case .event(var e) = x else { return }
+               e.count += 1
+               e.lastTimestamp = clock.now
+               x = .event(e)
+           })) != nil {
+            return
+        }
+        var emeta = ObjectMeta(name: "", namespace: ns)
         emeta.generateName = meta.name + "."
         let e = Event(metadata: emeta, involvedKind: o.type.kind, involvedName: meta.name, involvedNamespace: meta.namespace,
                       reason: reason, message: message, type: type, source: source, firstTimestamp: clock.now, lastTimestamp: clock.now)
-        _ = try? api.create(.event(e), user: "system:serviceaccount:kube-system:\(source)")
+        if let made = try? api.create(.event(e), user: writer) { seen[key] = (ns, made.metadata.name) }
     }
 }

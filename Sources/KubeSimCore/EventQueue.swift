@@ -15,6 +15,8 @@ public final class EventQueue {
     /// Current simulated time in nanoseconds since the cluster started.
     public private(set) var now: Int64 = 0
     private var heap: [Entry] = []
+    /// Foreground events only (lazily cleaned like `heap`), for the next time of work.
+    private var workHeap: [Entry] = []
     private var actions: [UInt64: (label: String, background: Bool, run: () -> Void)] = [:]
     /// Pending events that are work (not background timers such as deadline checks).
     public private(set) var pendingWork = 0
@@ -29,8 +31,14 @@ public final class EventQueue {
 
     /// Time of the next live event, if any.
     public var nextTime: Int64? {
-        while let top = heap.first, actions[top.seq] == nil { popHeap() }
+        while let top = heap.first, actions[top.seq] == nil { Self.pop(&heap) }
         return heap.first?.time
+    }
+
+    /// Time of the next event that is work (not a background timer), if any.
+    public var nextWorkTime: Int64? {
+        while let top = workHeap.first, actions[top.seq] == nil { Self.pop(&workHeap) }
+        return workHeap.first?.time
     }
 
     /// Schedules `action` after `delay` (zero: later in this instant, after what is queued).
@@ -46,8 +54,8 @@ public final class EventQueue {
         let seq = nextSeq
         nextSeq += 1
         actions[seq] = (label, background, action)
-        if !background { pendingWork += 1 }
-        pushHeap(Entry(time: max(time, now), seq: seq))
+        if !background { pendingWork += 1; Self.push(&workHeap, Entry(time: max(time, now), seq: seq)) }
+        Self.push(&heap, Entry(time: max(time, now), seq: seq))
         return Handle(id: seq)
     }
 
@@ -57,13 +65,18 @@ public final class EventQueue {
     public func isPending(_ handle: Handle) -> Bool { actions[handle.id] != nil }
 
     /// Labels of pending events (for "what is still changing").
-    public var pendingLabels: [String] { actions.values.filter { !$0.background }.map(\.label).filter { !$0.isEmpty } }
+    public var pendingLabels: [String] { pendingLabels(through: Int64.max) }
+
+    /// Labels of pending work due at or before `time`.
+    public func pendingLabels(through time: Int64) -> [String] {
+        workHeap.filter { $0.time <= time }.compactMap { actions[$0.seq] }.filter { !$0.background }.map(\.label).filter { !$0.isEmpty }
+    }
 
     /// Runs the next event; false when none is left.
     @discardableResult
     public func runNext() -> Bool {
         while let top = heap.first {
-            popHeap()
+            Self.pop(&heap)
             guard let action = actions.removeValue(forKey: top.seq) else { continue }
             if !action.background { pendingWork -= 1 }
             now = top.time
@@ -86,9 +99,9 @@ public final class EventQueue {
 
     // MARK: - binary heap on (time, seq)
 
-    private func less(_ a: Entry, _ b: Entry) -> Bool { a.time < b.time || (a.time == b.time && a.seq < b.seq) }
+    private static func less(_ a: Entry, _ b: Entry) -> Bool { a.time < b.time || (a.time == b.time && a.seq < b.seq) }
 
-    private func pushHeap(_ e: Entry) {
+    private static func push(_ heap: inout [Entry], _ e: Entry) {
         heap.append(e)
         var i = heap.count - 1
         while i > 0 {
@@ -97,7 +110,7 @@ public final class EventQueue {
         }
     }
 
-    private func popHeap() {
+    private static func pop(_ heap: inout [Entry]) {
         let last = heap.removeLast()
         guard !heap.isEmpty else { return }
         heap[0] = last

@@ -156,6 +156,7 @@ public enum ManifestEncoder {
                     .object([("lastHeartbeatTime", .string(timestamp(c.lastHeartbeatTime))), ("lastTransitionTime", .string(timestamp(c.lastTransitionTime))),
                              ("message", .string(c.message)), ("reason", .string(c.reason)), ("status", .string(c.status)), ("type", .string(c.type))])
                 }))
+                st.add("images", .array(n.images.map { .object([("names", strings($0.names)), ("sizeBytes", .int($0.sizeBytes))]) }))
                 b.add("status", st.value)
             }
         case .namespace(let n):
@@ -233,7 +234,12 @@ public enum ManifestEncoder {
     static func metadata(_ m: ObjectMeta, forExport: Bool) -> JSONValue {
         var b = ObjectBuilder()
         b.add("annotations", labels(m.annotations))
-        if !forExport { b.add("creationTimestamp", timestamp(m.creationTimestamp)); b.add("generation", m.generation == 0 ? nil : Int(m.generation)) }
+        if !forExport {
+            b.add("creationTimestamp", timestamp(m.creationTimestamp))
+            b.add("deletionGracePeriodSeconds", m.deletionGracePeriodSeconds.map { Int($0) })
+            b.add("deletionTimestamp", m.deletionTimestamp.map(timestamp))
+            b.add("generation", m.generation == 0 ? nil : Int(m.generation))
+        }
         b.add("labels", labels(m.labels))
         b.add("name", m.name)
         b.add("namespace", m.namespace)
@@ -278,37 +284,143 @@ public enum ManifestEncoder {
         var m = ObjectBuilder()
         m.add("annotations", labels(t.annotations))
         m.add("labels", labels(t.labels))
-        return .object([("metadata", m.value), ("spec", podSpec(t.spec))])
+        var out = JSONValue.object([("metadata", m.value), ("spec", podSpec(t.spec))])
+        for field in t.preserved {
+            guard let value = try? Manifest.parseJSON(field.json) else { continue }
+            out.insert(value, at: field.path[...])
+        }
+        return out
+    }
+
+    static func strings(_ a: [String]) -> JSONValue { .array(a.map { .string($0) }) }
+
+    static func portValue(_ p: String) -> JSONValue { Int(p).map { .int(Int64($0)) } ?? .string(p) }
+
+    static func probe(_ p: Probe?) -> JSONValue? {
+        guard let p else { return nil }
+        var b = ObjectBuilder()
+        switch p.handler {
+        case .exec(let cmd): b.add("exec", .object([("command", strings(cmd))]))
+        default: break
+        }
+        b.add("failureThreshold", p.failureThreshold)
+        if case let .httpGet(path, port, scheme) = p.handler {
+            b.add("httpGet", .object([("path", .string(path)), ("port", portValue(port)), ("scheme", .string(scheme))]))
+        }
+        if p.initialDelaySeconds > 0 { b.add("initialDelaySeconds", p.initialDelaySeconds) }
+        b.add("periodSeconds", p.periodSeconds)
+        b.add("successThreshold", p.successThreshold)
+        if case let .tcpSocket(port) = p.handler { b.add("tcpSocket", .object([("port", portValue(port))])) }
+        b.add("timeoutSeconds", p.timeoutSeconds)
+        return b.value
+    }
+
+    static func container(_ c: Container) -> JSONValue {
+        var x = ObjectBuilder()
+        x.add("args", strings(c.args))
+        x.add("command", strings(c.command))
+        x.add("env", .array(c.env.map { e in
+            var y = ObjectBuilder()
+            y.add("name", e.name)
+            y.add("value", e.value)
+            switch e.valueFrom {
+            case let .configMapKey(name, key, optional)?:
+                y.add("valueFrom", .object([("configMapKeyRef", .object([("key", .string(key)), ("name", .string(name))] + (optional ? [("optional", JSONValue.bool(true))] : [])))]))
+            case let .secretKey(name, key, optional)?:
+                y.add("valueFrom", .object([("secretKeyRef", .object([("key", .string(key)), ("name", .string(name))] + (optional ? [("optional", JSONValue.bool(true))] : [])))]))
+            case let .field(path)?:
+                y.add("valueFrom", .object([("fieldRef", .object([("apiVersion", .string("v1")), ("fieldPath", .string(path))]))]))
+            case nil: break
+            }
+            return y.value
+        }))
+        x.add("envFrom", .array(c.envFrom.map { e in
+            var y = ObjectBuilder()
+            if let cm = e.configMap { y.add("configMapRef", .object([("name", .string(cm))] + (e.optional ? [("optional", JSONValue.bool(true))] : []))) }
+            y.add("prefix", e.prefix)
+            if let sec = e.secret { y.add("secretRef", .object([("name", .string(sec))] + (e.optional ? [("optional", JSONValue.bool(true))] : []))) }
+            return y.value
+        }))
+        x.add("image", c.image)
+        x.add("imagePullPolicy", c.imagePullPolicy.isEmpty ? nil : c.imagePullPolicy)
+        x.add("livenessProbe", probe(c.livenessProbe))
+        x.add("name", c.name)
+        x.add("ports", .array(c.ports.map { p in
+            var y = ObjectBuilder()
+            y.addAlways("containerPort", .int(Int64(p.containerPort)))
+            y.add("name", p.name)
+            y.add("protocol", p.protocol)
+            return y.value
+        }))
+        x.add("readinessProbe", probe(c.readinessProbe))
+        var r = ObjectBuilder()
+        r.add("limits", .object(c.resources.limits.keys.sorted().map { ($0, .string(c.resources.limits[$0]!.description)) }))
+        r.add("requests", .object(c.resources.requests.keys.sorted().map { ($0, .string(c.resources.requests[$0]!.description)) }))
+        x.addAlways("resources", r.value)
+        x.add("startupProbe", probe(c.startupProbe))
+        x.add("terminationMessagePath", c.terminationMessagePath)
+        x.add("terminationMessagePolicy", c.terminationMessagePolicy)
+        x.add("volumeMounts", .array(c.volumeMounts.map { m in
+            var y = ObjectBuilder()
+            y.add("mountPath", m.mountPath); y.add("name", m.name)
+            if m.readOnly { y.add("readOnly", .bool(true)) }
+            y.add("subPath", m.subPath)
+            return y.value
+        }))
+        return x.value
+    }
+
+    static func nodeTerm(_ t: NodeSelectorTerm) -> JSONValue {
+        .object([("matchExpressions", .array(t.matchExpressions.map { r in
+            var y = ObjectBuilder()
+            y.add("key", r.key); y.add("operator", r.operator); y.add("values", strings(r.values))
+            return y.value
+        }))])
+    }
+
+    static func podTerm(_ t: PodAffinityTerm) -> JSONValue {
+        var y = ObjectBuilder()
+        y.add("labelSelector", selector(t.labelSelector))
+        y.add("namespaces", strings(t.namespaces))
+        y.add("topologyKey", t.topologyKey)
+        return y.value
+    }
+
+    static func affinity(_ a: Affinity) -> JSONValue? {
+        guard !a.isEmpty else { return nil }
+        func weighted(_ w: [WeightedPodAffinityTerm]) -> JSONValue { .array(w.map { .object([("podAffinityTerm", podTerm($0.term)), ("weight", .int(Int64($0.weight)))]) }) }
+        var b = ObjectBuilder()
+        var node = ObjectBuilder()
+        node.add("preferredDuringSchedulingIgnoredDuringExecution", .array(a.nodePreferred.map { .object([("preference", nodeTerm($0.preference)), ("weight", .int(Int64($0.weight)))]) }))
+        if !a.nodeRequired.isEmpty {
+            node.add("requiredDuringSchedulingIgnoredDuringExecution", .object([("nodeSelectorTerms", .array(a.nodeRequired.map(nodeTerm)))]))
+        }
+        b.add("nodeAffinity", node.value)
+        var pa = ObjectBuilder()
+        pa.add("preferredDuringSchedulingIgnoredDuringExecution", weighted(a.podAffinityPreferred))
+        pa.add("requiredDuringSchedulingIgnoredDuringExecution", .array(a.podAffinityRequired.map(podTerm)))
+        b.add("podAffinity", pa.value)
+        var anti = ObjectBuilder()
+        anti.add("preferredDuringSchedulingIgnoredDuringExecution", weighted(a.podAntiAffinityPreferred))
+        anti.add("requiredDuringSchedulingIgnoredDuringExecution", .array(a.podAntiAffinityRequired.map(podTerm)))
+        b.add("podAntiAffinity", anti.value)
+        return b.value
     }
 
     static func podSpec(_ s: PodSpec) -> JSONValue {
         var b = ObjectBuilder()
-        b.add("containers", .array(s.containers.map { c in
-            var x = ObjectBuilder()
-            x.add("image", c.image)
-            x.add("imagePullPolicy", c.imagePullPolicy)
-            x.add("name", c.name)
-            x.add("ports", .array(c.ports.map { p in
-                var y = ObjectBuilder()
-                y.addAlways("containerPort", .int(Int64(p.containerPort)))
-                y.add("name", p.name)
-                y.add("protocol", p.protocol)
-                return y.value
-            }))
-            var r = ObjectBuilder()
-            r.add("limits", .object(c.resources.limits.keys.sorted().map { ($0, .string(c.resources.limits[$0]!.description)) }))
-            r.add("requests", .object(c.resources.requests.keys.sorted().map { ($0, .string(c.resources.requests[$0]!.description)) }))
-            x.addAlways("resources", r.value)
-            x.add("terminationMessagePath", c.terminationMessagePath)
-            x.add("terminationMessagePolicy", c.terminationMessagePolicy)
-            return x.value
-        }))
+        b.add("activeDeadlineSeconds", s.activeDeadlineSeconds.map { Int($0) })
+        b.add("affinity", affinity(s.affinity))
+        b.add("containers", .array(s.containers.map(container)))
         b.add("dnsPolicy", s.dnsPolicy)
+        b.add("hostname", s.hostname)
+        b.add("initContainers", .array(s.initContainers.map(container)))
         b.add("nodeName", s.nodeName)
         b.add("nodeSelector", labels(s.nodeSelector))
         b.add("restartPolicy", s.restartPolicy)
         b.add("schedulerName", s.schedulerName)
         b.add("serviceAccountName", s.serviceAccountName)
+        b.add("subdomain", s.subdomain)
         b.addAlways("terminationGracePeriodSeconds", .int(s.terminationGracePeriodSeconds))
         b.add("tolerations", .array(s.tolerations.map { t in
             var x = ObjectBuilder()
@@ -316,7 +428,69 @@ public enum ManifestEncoder {
             x.add("tolerationSeconds", t.tolerationSeconds.map { Int($0) }); x.add("value", t.value)
             return x.value
         }))
+        b.add("topologySpreadConstraints", .array(s.topologySpreadConstraints.map { t in
+            .object([("labelSelector", selector(t.labelSelector)), ("maxSkew", .int(Int64(t.maxSkew))), ("topologyKey", .string(t.topologyKey)),
+                     ("whenUnsatisfiable", .string(t.whenUnsatisfiable))])
+        }))
+        b.add("volumes", .array(s.volumes.map { v in
+            func items(_ i: [KeyToPath]) -> JSONValue { .array(i.map { .object([("key", .string($0.key)), ("path", .string($0.path))]) }) }
+            var y = ObjectBuilder()
+            switch v.source {
+            case .configMap(let name, let i, let optional):
+                var c = ObjectBuilder(); c.add("defaultMode", 420); c.add("items", items(i)); c.add("name", name)
+                if optional { c.add("optional", .bool(true)) }
+                y.add("configMap", c.value)
+            case .emptyDir(let medium):
+                y.add("emptyDir", .object(medium.map { [("medium", JSONValue.string($0))] } ?? []))
+            case .hostPath(let path):
+                y.add("hostPath", .object([("path", .string(path)), ("type", .string(""))]))
+            default: break
+            }
+            y.add("name", v.name)
+            switch v.source {
+            case .persistentVolumeClaim(let claim, let ro):
+                y.add("persistentVolumeClaim", .object([("claimName", .string(claim))] + (ro ? [("readOnly", JSONValue.bool(true))] : [])))
+            case .secret(let name, let i, let optional):
+                var c = ObjectBuilder(); c.add("defaultMode", 420); c.add("items", items(i))
+                if optional { c.add("optional", .bool(true)) }
+                c.add("secretName", name)
+                y.add("secret", c.value)
+            default: break
+            }
+            return y.value
+        }))
         return b.value
+    }
+
+    static func containerState(_ s: ContainerState) -> JSONValue {
+        switch s {
+        case let .waiting(reason, message):
+            var y = ObjectBuilder(); y.add("message", message); y.add("reason", reason)
+            return .object([("waiting", y.value)])
+        case let .running(startedAt):
+            return .object([("running", .object([("startedAt", .string(timestamp(startedAt)))]))])
+        case let .terminated(exitCode, reason, message, startedAt, finishedAt):
+            var y = ObjectBuilder()
+            y.addAlways("exitCode", .int(Int64(exitCode)))
+            y.add("finishedAt", timestamp(finishedAt)); y.add("message", message); y.add("reason", reason); y.add("startedAt", timestamp(startedAt))
+            return .object([("terminated", y.value)])
+        }
+    }
+
+    static func containerStatuses(_ list: [ContainerStatus]) -> JSONValue {
+        .array(list.map { c in
+            var y = ObjectBuilder()
+            y.add("containerID", c.containerID)
+            y.add("image", c.image)
+            y.add("imageID", c.imageID)
+            y.add("lastState", c.lastState.map(containerState) ?? .object([]))
+            y.add("name", c.name)
+            y.addAlways("ready", .bool(c.ready))
+            y.addAlways("restartCount", .int(Int64(c.restartCount)))
+            if let s = c.started { y.addAlways("started", .bool(s)) }
+            y.add("state", containerState(c.state))
+            return y.value
+        })
     }
 
     static func podStatus(_ s: PodStatus) -> JSONValue {
@@ -327,9 +501,15 @@ public enum ManifestEncoder {
             x.add("status", c.status); x.add("type", c.type)
             return x.value
         }))
+        b.add("containerStatuses", containerStatuses(s.containerStatuses))
         b.add("hostIP", s.hostIP)
+        b.add("initContainerStatuses", containerStatuses(s.initContainerStatuses))
+        b.add("message", s.message)
         b.add("phase", s.phase)
         b.add("podIP", s.podIP)
+        if let ip = s.podIP { b.add("podIPs", .array([.object([("ip", .string(ip))])])) }
+        b.add("qosClass", s.qosClass)
+        b.add("reason", s.reason)
         b.add("startTime", s.startTime.map(timestamp))
         return b.value
     }

@@ -160,8 +160,17 @@ public enum Manifest {
                        unmodelled: ["secrets", "automountServiceAccountToken", "aggregationRule", "binaryData", "immutable", "imagePullSecrets"], ignored: ["status"])
         var o = object
         var meta = o.metadata
-        meta.preserved = d.preserved
+        // Kept fields under the pod template travel with the template (to its pods, and
+        // into the pod-template-hash); the rest stay with the object.
+        let inTemplate: ([PreservedField.Step]) -> Bool = { $0.count > 2 && $0[0] == .key("spec") && $0[1] == .key("template") }
+        meta.preserved = d.preserved.filter { !inTemplate($0.path) }
+        let templateFields = d.preserved.filter { inTemplate($0.path) }.map { PreservedField(path: Array($0.path.dropFirst(2)), json: $0.json) }
         o.metadata = meta
+        switch o {
+        case .deployment(var x): x.spec.template.preserved = templateFields; o = .deployment(x)
+        case .replicaSet(var x): x.spec.template.preserved = templateFields; o = .replicaSet(x)
+        default: break
+        }
         out.objects.append(o)
         out.warnings.append(d.warnings)
     }
@@ -289,11 +298,108 @@ struct ObjectDecoder {
                 }
             }
         }
-        if let p = v["imagePullPolicy"]?.string { c.imagePullPolicy = p }
-        checkUnknown(v, known: ["name", "image", "ports", "resources", "imagePullPolicy", "terminationMessagePath", "terminationMessagePolicy"], path: path,
-                     unmodelled: ["command", "args", "env", "envFrom", "volumeMounts", "volumeDevices", "livenessProbe", "readinessProbe", "startupProbe",
-                                  "securityContext", "workingDir", "lifecycle", "stdin", "stdinOnce", "tty", "resizePolicy", "restartPolicy"])
+        if let p = v["imagePullPolicy"]?.string {
+            guard ["Always", "IfNotPresent", "Never"].contains(p) else {
+                throw fail("\(path).imagePullPolicy", "Unsupported value: \"\(p)\": supported values: \"Always\", \"IfNotPresent\", \"Never\"")
+            }
+            c.imagePullPolicy = p
+        }
+        c.command = try stringList(v["command"], path: "\(path).command")
+        c.args = try stringList(v["args"], path: "\(path).args")
+        for (i, e) in (v["env"]?.array ?? []).enumerated() {
+            let p = "\(path).env[\(i)]"
+            guard let name = e["name"]?.string else { throw fail(p, "missing required field \"name\" in io.k8s.api.core.v1.EnvVar") }
+            var ev = EnvVar(name: name, value: e["value"]?.scalarText)
+            if let from = e["valueFrom"] {
+                if let r = from["configMapKeyRef"] {
+                    ev.valueFrom = .configMapKey(name: r["name"]?.string ?? "", key: r["key"]?.string ?? "", optional: r["optional"]?.bool ?? false)
+                } else if let r = from["secretKeyRef"] {
+                    ev.valueFrom = .secretKey(name: r["name"]?.string ?? "", key: r["key"]?.string ?? "", optional: r["optional"]?.bool ?? false)
+                } else if let r = from["fieldRef"], let f = r["fieldPath"]?.string {
+                    ev.valueFrom = .field(f)
+                } else {
+                    throw fail("\(p).valueFrom", "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`")
+                }
+            }
+            c.env.append(ev)
+        }
+        for e in v["envFrom"]?.array ?? [] {
+            c.envFrom.append(EnvFromSource(prefix: e["prefix"]?.string, configMap: e["configMapRef"]?["name"]?.string, secret: e["secretRef"]?["name"]?.string,
+                                           optional: (e["configMapRef"]?["optional"] ?? e["secretRef"]?["optional"])?.bool ?? false))
+        }
+        for (i, m) in (v["volumeMounts"]?.array ?? []).enumerated() {
+            guard let name = m["name"]?.string, let mp = m["mountPath"]?.string else {
+                throw fail("\(path).volumeMounts[\(i)]", "missing required field \"name\" or \"mountPath\" in io.k8s.api.core.v1.VolumeMount")
+            }
+            c.volumeMounts.append(VolumeMount(name: name, mountPath: mp, readOnly: m["readOnly"]?.bool ?? false, subPath: m["subPath"]?.string))
+        }
+        c.livenessProbe = try probe(v["livenessProbe"], path: "\(path).livenessProbe")
+        c.readinessProbe = try probe(v["readinessProbe"], path: "\(path).readinessProbe")
+        c.startupProbe = try probe(v["startupProbe"], path: "\(path).startupProbe")
+        checkUnknown(v, known: ["name", "image", "ports", "resources", "imagePullPolicy", "terminationMessagePath", "terminationMessagePolicy",
+                                "command", "args", "env", "envFrom", "volumeMounts", "livenessProbe", "readinessProbe", "startupProbe"], path: path,
+                     unmodelled: ["volumeDevices", "securityContext", "workingDir", "lifecycle", "stdin", "stdinOnce", "tty", "resizePolicy", "restartPolicy"])
         return c
+    }
+
+    func stringList(_ v: JSONValue?, path: String) throws -> [String] {
+        guard let v else { return [] }
+        guard let a = v.array else { throw fail(path, "invalid type for \(path): got \"\(typeName(v))\", expected \"array\"") }
+        return try a.enumerated().map { i, x in
+            guard let s = x.scalarText else { throw fail("\(path)[\(i)]", "invalid type: expected \"string\"") }
+            return s
+        }
+    }
+
+    /// A probe: exactly one handler, thresholds defaulted as upstream.
+    func probe(_ v: JSONValue?, path: String) throws -> Probe? {
+        guard let v else { return nil }
+        var handlers: [Probe.Handler] = []
+        if let h = v["httpGet"] {
+            guard let port = h["port"]?.scalarText else { throw fail("\(path).httpGet", "missing required field \"port\" in io.k8s.api.core.v1.HTTPGetAction") }
+            handlers.append(.httpGet(path: h["path"]?.string ?? "/", port: port, scheme: h["scheme"]?.string ?? "HTTP"))
+        }
+        if let h = v["tcpSocket"] {
+            guard let port = h["port"]?.scalarText else { throw fail("\(path).tcpSocket", "missing required field \"port\" in io.k8s.api.core.v1.TCPSocketAction") }
+            handlers.append(.tcpSocket(port: port))
+        }
+        if let h = v["exec"] { handlers.append(.exec(try stringList(h["command"], path: "\(path).exec.command"))) }
+        guard handlers.count == 1 else {
+            let msg = handlers.isEmpty ? "must specify a handler type" : "may not specify more than 1 handler type"
+            throw ManifestError(message: "The request is invalid: \(path): \(handlers.isEmpty ? "Required value" : "Forbidden"): \(msg)")
+        }
+        var p = Probe(handler: handlers[0])
+        func field(_ k: String, _ dflt: Int, min lo: Int) throws -> Int {
+            guard let x = try int(v[k], path: "\(path).\(k)") else { return dflt }
+            guard x >= lo else { throw ManifestError(message: "The request is invalid: \(path).\(k): Invalid value: \(x): must be greater than or equal to \(lo)") }
+            return x
+        }
+        p.initialDelaySeconds = try field("initialDelaySeconds", 0, min: 0)
+        p.periodSeconds = try field("periodSeconds", 10, min: 1)
+        p.timeoutSeconds = try field("timeoutSeconds", 1, min: 1)
+        p.successThreshold = try field("successThreshold", 1, min: 1)
+        p.failureThreshold = try field("failureThreshold", 3, min: 1)
+        return p
+    }
+
+    mutating func volume(_ v: JSONValue, path: String) throws -> Volume {
+        guard let name = v["name"]?.string else { throw fail(path, "missing required field \"name\" in io.k8s.api.core.v1.Volume") }
+        func items(_ x: JSONValue?) -> [KeyToPath] {
+            (x?.array ?? []).compactMap { i in i["key"]?.string.map { KeyToPath(key: $0, path: i["path"]?.string ?? $0) } }
+        }
+        if let e = v["emptyDir"] { return Volume(name: name, source: .emptyDir(medium: e["medium"]?.string)) }
+        if let c = v["configMap"] {
+            return Volume(name: name, source: .configMap(name: c["name"]?.string ?? "", items: items(c["items"]), optional: c["optional"]?.bool ?? false))
+        }
+        if let c = v["secret"] {
+            return Volume(name: name, source: .secret(name: c["secretName"]?.string ?? "", items: items(c["items"]), optional: c["optional"]?.bool ?? false))
+        }
+        if let c = v["persistentVolumeClaim"], let claim = c["claimName"]?.string {
+            return Volume(name: name, source: .persistentVolumeClaim(claimName: claim, readOnly: c["readOnly"]?.bool ?? false))
+        }
+        if let c = v["hostPath"], let p = c["path"]?.string { return Volume(name: name, source: .hostPath(path: p)) }
+        let kinds = (v.pairs ?? []).map(\.0).filter { $0 != "name" }
+        throw ManifestError(message: "The request is invalid: \(path): \(kinds.isEmpty ? "Required value: must specify a volume type" : "Unsupported value: volume type \"\(kinds[0])\" is not simulated; use emptyDir, configMap, secret, persistentVolumeClaim or hostPath")")
     }
 
     mutating func podSpec(_ v: JSONValue?, path: String) throws -> PodSpec {
@@ -320,11 +426,17 @@ struct ObjectDecoder {
                                                                            labelSelector: try selector(t["labelSelector"], path: "\(p).labelSelector")))
         }
         if let p = v["dnsPolicy"]?.string { spec.dnsPolicy = p }
+        spec.initContainers = try (v["initContainers"]?.array ?? []).enumerated().map { try container($0.element, path: "\(path).initContainers[\($0.offset)]") }
+        spec.volumes = try (v["volumes"]?.array ?? []).enumerated().map { try volume($0.element, path: "\(path).volumes[\($0.offset)]") }
+        spec.activeDeadlineSeconds = try int(v["activeDeadlineSeconds"], path: "\(path).activeDeadlineSeconds").map(Int64.init)
+        spec.hostname = v["hostname"]?.string
+        spec.subdomain = v["subdomain"]?.string
         checkUnknown(v, known: ["containers", "nodeName", "nodeSelector", "restartPolicy", "terminationGracePeriodSeconds", "schedulerName",
-                                "serviceAccountName", "tolerations", "affinity", "topologySpreadConstraints", "dnsPolicy"], path: path,
-                     unmodelled: ["initContainers", "volumes", "securityContext", "hostNetwork", "hostPID", "hostIPC", "priorityClassName", "priority",
-                                  "serviceAccount", "automountServiceAccountToken", "imagePullSecrets", "hostname", "subdomain", "dnsConfig",
-                                  "hostAliases", "activeDeadlineSeconds", "enableServiceLinks", "shareProcessNamespace", "runtimeClassName",
+                                "serviceAccountName", "tolerations", "affinity", "topologySpreadConstraints", "dnsPolicy",
+                                "initContainers", "volumes", "activeDeadlineSeconds", "hostname", "subdomain"], path: path,
+                     unmodelled: ["securityContext", "hostNetwork", "hostPID", "hostIPC", "priorityClassName", "priority",
+                                  "serviceAccount", "automountServiceAccountToken", "imagePullSecrets", "dnsConfig",
+                                  "hostAliases", "enableServiceLinks", "shareProcessNamespace", "runtimeClassName",
                                   "preemptionPolicy", "overhead", "readinessGates", "ephemeralContainers", "os", "setHostnameAsFQDN"])
         return spec
     }

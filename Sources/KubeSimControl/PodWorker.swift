@@ -1,0 +1,713 @@
+import KubeSimCore
+import KubeSimAPI
+
+/// A probe of one container (pkg/kubelet/prober/worker.go): runs every periodSeconds
+/// after initialDelaySeconds; a result flips after successThreshold successes or
+/// failureThreshold failures in a row.
+final class ProbeRunner {
+    enum Kind: String { case liveness = "Liveness", readiness = "Readiness", startup = "Startup" }
+    let kind: Kind
+    let probe: Probe
+    var successes = 0
+    var failures = 0
+    var result: Bool?
+    var timer: EventQueue.Handle?
+    /// Something the probe looks at changed since it last ran.
+    var dirty = true
+    init(kind: Kind, probe: Probe) { self.kind = kind; self.probe = probe }
+}
+
+/// One container of a pod as the kubelet tracks it across restarts.
+public final class ContainerSlot {
+    public let spec: Container
+    public let isInit: Bool
+    public var status: ContainerStatus
+    public var current: ContainerRecord?
+    /// flowcontrol.Backoff entry: current duration and when it was last raised.
+    var backoff: (duration: SimDuration, lastUpdate: Int64)?
+    var pullBackoff: (duration: SimDuration, lastUpdate: Int64)?
+    var timers: [EventQueue.Handle] = []
+    var probes: [ProbeRunner] = []
+    var stopping = false
+    var done: Bool { if case .terminated(let c, _, _, _, _) = status.state { return isInit && c == 0 } else { return false } }
+    init(spec: Container, isInit: Bool) {
+        self.spec = spec
+        self.isInit = isInit
+        status = ContainerStatus(name: spec.name, image: spec.image, state: .waiting(reason: isInit ? "PodInitializing" : "ContainerCreating", message: nil))
+        status.started = false
+    }
+}
+
+/// The kubelet's per-pod worker: sandbox, images, containers, probes, termination.
+public final class PodWorker {
+    var pod: Pod
+    unowned let kubelet: Kubelet
+    let uid: String
+    public private(set) var sandbox: Sandbox?
+    public private(set) var slots: [ContainerSlot]
+    var dirty = false
+    var terminating = false
+    var finished = false
+    var halted = false
+    var startTime: Int64
+    var timers: [EventQueue.Handle] = []
+    var volumeBackoff = SimDuration.milliseconds(500)
+
+    var clock: EventQueue { kubelet.clock }
+    var podRef: String { "\(pod.metadata.name)_\(pod.metadata.namespace ?? "default")(\(uid))" }
+
+    init(pod: Pod, kubelet: Kubelet) {
+        self.pod = pod
+        self.kubelet = kubelet
+        self.uid = pod.metadata.uid
+        self.startTime = kubelet.clock.now
+        slots = pod.spec.initContainers.map { ContainerSlot(spec: $0, isInit: true) } + pod.spec.containers.map { ContainerSlot(spec: $0, isInit: false) }
+        if !pod.spec.initContainers.isEmpty {
+            for s in slots where !s.isInit { s.status.state = .waiting(reason: "PodInitializing", message: nil) }
+        }
+    }
+
+    func event(_ type: String = "Normal", _ reason: String, _ message: String) {
+        kubelet.events.record(.pod(pod), type: type, reason: reason, message: message, source: "kubelet", user: kubelet.user)
+    }
+
+    func after(_ d: SimDuration, _ label: String, background: Bool = false, _ f: @escaping () -> Void) -> EventQueue.Handle {
+        clock.schedule(after: d, label: "pod \(pod.metadata.namespace ?? "default")/\(pod.metadata.name): \(label)", background: background) { [weak self] in
+            guard let self, !self.halted else { return }
+            f()
+        }
+    }
+
+    func start() {
+        kubelet.log("SyncLoop ADD source=\"api\" pods=[\"\(pod.metadata.namespace ?? "default")/\(pod.metadata.name)\"]")
+        kubelet.statusChanged(self)
+        timers.append(after(Kubelet.sandboxTime, "creating sandbox") { [unowned self] in self.createSandbox() })
+    }
+
+    // MARK: - sandbox and volumes
+
+    func createSandbox() {
+        guard !terminating else { return }
+        // Volumes first: a missing ConfigMap or Secret keeps the pod in ContainerCreating
+        // and the kubelet retries (pkg/kubelet/volumemanager).
+        var stores: [String: FileStore] = [:]
+        for v in pod.spec.volumes {
+            switch v.source {
+            case .emptyDir, .hostPath:
+                stores[v.name] = FileStore()
+            case let .configMap(name, items, optional), let .secret(name, items, optional):
+                let isSecret: Bool = { if case .secret = v.source { return true } else { return false } }()
+                let data: [String: String]? = isSecret
+                    ? (try? kubelet.api.get(.secret, namespace: pod.metadata.namespace, name: name))?.secretData
+                    : (try? kubelet.api.get(.configMap, namespace: pod.metadata.namespace, name: name))?.configMapData
+                guard let data else {
+                    if optional { stores[v.name] = FileStore(readOnly: true); continue }
+                    event("Warning", "FailedMount", "MountVolume.SetUp failed for volume \"\(v.name)\" : \(isSecret ? "secret" : "configmap") \"\(name)\" not found")
+                    timers.append(after(volumeBackoff, "waiting for volume \(v.name)") { [unowned self] in self.createSandbox() })
+                    volumeBackoff = SimDuration(nanoseconds: min(volumeBackoff.nanoseconds * 2, SimDuration.seconds(122).nanoseconds))
+                    return
+                }
+                let store = FileStore(readOnly: true)
+                if items.isEmpty { store.files = data } else { for i in items { if let x = data[i.key] { store.files[i.path] = x } } }
+                stores[v.name] = store
+            case .persistentVolumeClaim(let claim, _):
+                stores[v.name] = kubelet.claimStore(namespace: pod.metadata.namespace ?? "default", claim: claim)
+            }
+        }
+        let sb = Sandbox(id: kubelet.runtime.newID(), podUID: uid, podName: pod.metadata.name, namespace: pod.metadata.namespace ?? "default", createdAt: clock.now)
+        sb.volumes = stores
+        sb.ip = kubelet.allocateIP()
+        sandbox = sb
+        kubelet.runtime.sandboxes[uid] = sb
+        kubelet.log("RunPodSandbox from runtime service succeeded podSandboxID=\"\(sb.id.prefix(13))\" pod=\"\(pod.metadata.namespace ?? "default")/\(pod.metadata.name)\" ip=\"\(sb.ip ?? "")\"")
+        startNext()
+        kubelet.statusChanged(self)
+    }
+
+    /// Init containers one at a time, in order; then every app container.
+    func startNext() {
+        guard !terminating else { return }
+        if let next = slots.first(where: { $0.isInit && !$0.done }) {
+            if next.current == nil && next.timers.isEmpty { startContainer(next) }
+            return
+        }
+        for s in slots where !s.isInit && s.current == nil && s.timers.isEmpty { startContainer(s) }
+    }
+
+    // MARK: - images
+
+    func startContainer(_ slot: ContainerSlot) {
+        let ref = slot.spec.image
+        let present = kubelet.runtime.hasImage(ref)
+        let policy = slot.spec.imagePullPolicy
+        if policy == "Never" && present == nil {
+            setWaiting(slot, "ErrImageNeverPull", "Container image \"\(ref)\" is not present with pull policy of Never")
+            event("Warning", "ErrImageNeverPull", "Container image \"\(ref)\" is not present with pull policy of Never")
+            event("Warning", "Failed", "Error: ErrImageNeverPull")
+            return
+        }
+        if let image = present, policy != "Always" {
+            event("Normal", "Pulled", "Container image \"\(ref)\" already present on machine")
+            create(slot, image)
+            return
+        }
+        let requested = clock.now
+        let begin = max(requested, kubelet.runtime.pullBusyUntil)
+        let found = kubelet.catalogue.lookup(ref)
+        let duration: SimDuration
+        if let image = found {
+            let transfer = image.sizeBytes * 1000 / Kubelet.pullBandwidth * 1_000_000   // whole milliseconds
+            duration = present != nil ? Kubelet.pullOverhead : SimDuration(nanoseconds: Kubelet.pullOverhead.nanoseconds + transfer)
+        } else {
+            duration = .seconds(1)
+        }
+        kubelet.runtime.pullBusyUntil = begin + duration.nanoseconds
+        slot.timers.append(after(SimDuration(nanoseconds: begin - requested), "pulling \(ref)") { [unowned self] in
+            self.event("Normal", "Pulling", "Pulling image \"\(ref)\"")
+            self.kubelet.log("Pulling image \"\(ref)\"")
+        })
+        slot.timers.append(after(SimDuration(nanoseconds: begin - requested + duration.nanoseconds), "pulling \(ref)") { [unowned self] in
+            slot.timers.removeAll()
+            guard let image = found else { self.pullFailed(slot, ref); return }
+            self.kubelet.runtime.images[image.reference] = image
+            self.kubelet.publishImages()
+            let took = SimDuration(nanoseconds: duration.nanoseconds), waited = SimDuration(nanoseconds: self.clock.now - requested)
+            self.event("Normal", "Pulled", "Successfully pulled image \"\(ref)\" in \(took) (\(waited) including waiting). Image size: \(image.sizeBytes) bytes.")
+            slot.pullBackoff = nil
+            self.create(slot, image)
+        })
+    }
+
+    func pullFailed(_ slot: ContainerSlot, _ ref: String) {
+        let full = ImageCatalogue.normalize(ref)
+        let why = "rpc error: code = NotFound desc = failed to pull and unpack image \"\(full)\": failed to resolve reference \"\(full)\": \(full): not found"
+        event("Warning", "Failed", "Failed to pull image \"\(ref)\": \(why)")
+        event("Warning", "Failed", "Error: ErrImagePull")
+        setWaiting(slot, "ErrImagePull", why)
+        // The next sync finds the pull in back-off: ImagePullBackOff, and a retry later.
+        let b = Self.nextBackoff(slot.pullBackoff, now: clock.now)
+        slot.pullBackoff = b
+        slot.timers.append(after(Kubelet.plegPeriod, "image pull back-off") { [unowned self] in
+            self.event("Normal", "BackOff", "Back-off pulling image \"\(ref)\"")
+            self.event("Warning", "Failed", "Error: ImagePullBackOff")
+            self.setWaiting(slot, "ImagePullBackOff", "Back-off pulling image \"\(ref)\"")
+        })
+        slot.timers.append(after(b.duration, "image pull back-off \(b.duration)") { [unowned self] in
+            slot.timers.removeAll()
+            self.startContainer(slot)
+        })
+    }
+
+    /// flowcontrol.Backoff.Next: initial 10 s, doubled up to 5 min, reset after 2×max idle.
+    static func nextBackoff(_ b: (duration: SimDuration, lastUpdate: Int64)?, now: Int64) -> (duration: SimDuration, lastUpdate: Int64) {
+        if let b, now - b.lastUpdate <= 2 * Kubelet.maxBackOff.nanoseconds {
+            return (SimDuration(nanoseconds: min(b.duration.nanoseconds * 2, Kubelet.maxBackOff.nanoseconds)), now)
+        }
+        return (Kubelet.initialBackOff, now)
+    }
+
+    func setWaiting(_ slot: ContainerSlot, _ reason: String, _ message: String?) {
+        slot.status.state = .waiting(reason: reason, message: message)
+        slot.status.ready = false
+        kubelet.statusChanged(self)
+    }
+
+    // MARK: - containers
+
+    /// The container's environment as the kubelet builds it (pkg/kubelet/kubelet_pods.go
+    /// makeEnvironmentVariables): envFrom, then env, with references resolved.
+    func environment(_ c: Container) -> Result<[(String, String)], String> {
+        var env: [(String, String)] = [("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), ("HOSTNAME", pod.metadata.name)]
+        func set(_ k: String, _ v: String) { if let i = env.firstIndex(where: { $0.0 == k }) { env[i].1 = v } else { env.append((k, v)) } }
+        let ns = pod.metadata.namespace
+        for from in c.envFrom {
+            let data: [String: String]?
+            if let cm = from.configMap { data = (try? kubelet.api.get(.configMap, namespace: ns, name: cm))?.configMapData
+                if data == nil && !from.optional { return .failure("configmap \"\(cm)\" not found") } }
+            else if let sec = from.secret { data = (try? kubelet.api.get(.secret, namespace: ns, name: sec))?.secretData
+                if data == nil && !from.optional { return .failure("secret \"\(sec)\" not found") } }
+            else { data = nil }
+            for (k, v) in (data ?? [:]).sorted(by: { $0.key < $1.key }) { set((from.prefix ?? "") + k, v) }
+        }
+        for e in c.env {
+            if let v = e.value { set(e.name, Self.expandRefs(v, env)); continue }
+            switch e.valueFrom {
+            case let .configMapKey(name, key, optional)?:
+                guard let data = (try? kubelet.api.get(.configMap, namespace: ns, name: name))?.configMapData else {
+                    if optional { continue }; return .failure("configmap \"\(name)\" not found")
+                }
+                guard let v = data[key] else { if optional { continue }; return .failure("couldn't find key \(key) in ConfigMap \(ns ?? "default")/\(name)") }
+                set(e.name, v)
+            case let .secretKey(name, key, optional)?:
+                guard let data = (try? kubelet.api.get(.secret, namespace: ns, name: name))?.secretData else {
+                    if optional { continue }; return .failure("secret \"\(name)\" not found")
+                }
+                guard let v = data[key] else { if optional { continue }; return .failure("couldn't find key \(key) in Secret \(ns ?? "default")/\(name)") }
+                set(e.name, v)
+            case .field(let path)?:
+                switch path {
+                case "metadata.name": set(e.name, pod.metadata.name)
+                case "metadata.namespace": set(e.name, ns ?? "default")
+                case "metadata.uid": set(e.name, uid)
+                case "spec.nodeName": set(e.name, kubelet.nodeName)
+                case "spec.serviceAccountName": set(e.name, pod.spec.serviceAccountName)
+                case "status.podIP": set(e.name, sandbox?.ip ?? "")
+                case "status.hostIP": set(e.name, (try? kubelet.api.get(.node, namespace: nil, name: kubelet.nodeName))?.node?.internalIP ?? "")
+                default:
+                    if path.hasPrefix("metadata.labels['"), let k = path.split(separator: "'").dropFirst().first { set(e.name, pod.metadata.labels[String(k)] ?? "") }
+                }
+            case nil: set(e.name, "")
+            }
+        }
+        set("KUBERNETES_SERVICE_HOST", "10.96.0.1")
+        set("KUBERNETES_SERVICE_PORT", "443")
+        set("HOME", "/root")
+        return .success(env)
+    }
+
+    /// `$(VAR)` references to earlier variables, as Kubernetes expands them in env values.
+    static func expandRefs(_ v: String, _ env: [(String, String)]) -> String {
+        guard v.contains("$(") else { return v }
+        var out = v
+        for (k, x) in env { out = out.replacingOccurrences("$(\(k))", x) }
+        return out
+    }
+
+    func create(_ slot: ContainerSlot, _ image: ImageSpec) {
+        guard !terminating, let sb = sandbox else { return }
+        let env: [(String, String)]
+        switch environment(slot.spec) {
+        case .success(let e): env = e
+        case .failure(let why):
+            setWaiting(slot, "CreateContainerConfigError", why)
+            event("Warning", "Failed", "Error: \(why)")
+            slot.timers.append(after(.seconds(10), "waiting for config") { [unowned self] in slot.timers.removeAll(); self.startContainer(slot) })
+            return
+        }
+        slot.timers.append(after(Kubelet.containerStartTime, "starting container \(slot.spec.name)") { [unowned self] in
+            slot.timers.removeAll()
+            self.run(slot, image, env: env, sandbox: sb)
+        })
+    }
+
+    func run(_ slot: ContainerSlot, _ image: ImageSpec, env: [(String, String)], sandbox sb: Sandbox) {
+        guard !terminating else { return }
+        let rt = kubelet.runtime
+        // Two containers of a pod share the network namespace: a port already bound fails.
+        let ports = slot.spec.ports.map(\.containerPort)
+        let record = ContainerRecord(id: rt.newID(), name: slot.spec.name, image: image, podUID: uid, sandboxID: sb.id, attempt: slot.status.restartCount, createdAt: clock.now)
+        rt.containers[record.id] = record
+        rt.containerOrder.append(record.id)
+        event("Normal", "Created", "Created container \(slot.spec.name)")
+        var mounts: [(String, FileStore, Bool)] = []
+        for m in slot.spec.volumeMounts { if let store = sb.volumes[m.name] { mounts.append((m.mountPath, store, m.readOnly)) } }
+        mounts.append(("/var/run/secrets/kubernetes.io/serviceaccount", Self.serviceAccountFiles(pod), true))
+        let code = ShellCompiler.program(image: image, command: slot.spec.command, args: slot.spec.args)
+        let process = ContainerProcess(app: image.app, code: code, env: env, hostname: pod.metadata.name, clock: clock,
+                                       root: FileStore(), mounts: mounts, label: "pod \(pod.metadata.namespace ?? "default")/\(pod.metadata.name): container \(slot.spec.name)")
+        record.process = process
+        record.state = .running
+        slot.current = record
+        event("Normal", "Started", "Started container \(slot.spec.name)")
+        kubelet.log("Started container \(slot.spec.name) in pod \(pod.metadata.namespace ?? "default")/\(pod.metadata.name) containerID=\"containerd://\(record.id.prefix(13))\"")
+        if let last = slot.current.flatMap({ _ in slot.status.state }), case .terminated = last { slot.status.lastState = last }
+        slot.status.state = .running(startedAt: clock.now)
+        slot.status.containerID = "containerd://" + record.id
+        slot.status.imageID = image.repository + "@sha256:" + image.id
+        slot.status.image = image.reference.hasPrefix("docker.io/library/") ? String(image.reference.dropFirst(18)) : image.reference
+        slot.status.started = slot.spec.startupProbe == nil
+        slot.status.ready = !slot.isInit && slot.spec.readinessProbe == nil && slot.spec.startupProbe == nil
+        process.onExit = { [unowned self, unowned slot] code, message in
+            self.containerExited(slot, code: code, reason: code == 0 ? "Completed" : "Error", message: message)
+        }
+        process.onChange = { [unowned slot] in for p in slot.probes { p.dirty = true } }
+        // Port conflicts within the pod's network namespace.
+        for other in slots where other !== slot {
+            if let p = other.current?.process, !p.exited, let clash = p.listening.intersection(Set(ports)).first {
+                process.log("bind() to 0.0.0.0:\(clash) failed (98: Address already in use)")
+                kubelet.statusChanged(self)
+                process.finish(1, nil)
+                return
+            }
+        }
+        scheduleOOM(slot, process)
+        startProbes(slot)
+        kubelet.statusChanged(self)
+        process.start()
+    }
+
+    static func serviceAccountFiles(_ pod: Pod) -> FileStore {
+        let s = FileStore(readOnly: true)
+        s.files = ["namespace": pod.metadata.namespace ?? "default", "token": "eyJhbGciOiJSUzI1NiJ9.simulated.\(pod.spec.serviceAccountName)", "ca.crt": "-----BEGIN CERTIFICATE-----\n(simulated cluster CA)\n-----END CERTIFICATE-----"]
+        return s
+    }
+
+    /// A leaking app reaches its memory limit at a computable time: OOMKilled then.
+    func scheduleOOM(_ slot: ContainerSlot, _ process: ContainerProcess) {
+        guard let limit = slot.spec.resources.limits["memory"]?.value else { return }
+        let rate = process.app.leakPerMinute + process.extraLeakPerMinute
+        let base = process.memory(at: clock.now)
+        if base > limit {
+            slot.timers.append(after(.milliseconds(10), "OOM") { [unowned self] in self.oomKill(slot) })
+            return
+        }
+        guard rate > 0 else { return }
+        let ns = (limit - base) * 60_000_000_000 / rate + 1
+        slot.timers.append(after(SimDuration(nanoseconds: ns), "container \(slot.spec.name) memory reaches its limit") { [unowned self] in self.oomKill(slot) })
+    }
+
+    func oomKill(_ slot: ContainerSlot) {
+        guard let p = slot.current?.process, !p.exited else { return }
+        kubelet.log("OOM killed container \(slot.spec.name) in pod \(pod.metadata.name): memory limit \(slot.spec.resources.limits["memory"]?.description ?? "")")
+        containerExited(slot, code: 137, reason: "OOMKilled", message: nil)
+    }
+
+    /// A `leak RATE` fault on a running app: re-plans its OOM time.
+    public func addLeak(container: String?, perMinute: Int64) -> Bool {
+        var any = false
+        for slot in slots where container == nil || slot.spec.name == container {
+            guard let p = slot.current?.process, !p.exited else { continue }
+            // Keep the memory already held continuous: fold it into the base by restarting the clock.
+            p.extraLeakPerMinute += perMinute
+            for t in slot.timers { clock.cancel(t) }
+            slot.timers.removeAll()
+            scheduleOOM(slot, p)
+            any = true
+        }
+        return any
+    }
+
+    /// A `crash` fault: the app exits with the code now.
+    public func crash(container: String?, code: Int) -> Bool {
+        var any = false
+        for slot in slots where container == nil || slot.spec.name == container {
+            guard let p = slot.current?.process, !p.exited else { continue }
+            p.log("panic: simulated crash")
+            containerExited(slot, code: code, reason: "Error", message: nil)
+            any = true
+        }
+        return any
+    }
+
+    func containerExited(_ slot: ContainerSlot, code: Int, reason: String, message: String?) {
+        guard let record = slot.current, record.state == .running else { return }
+        record.process?.stop()
+        record.state = .exited
+        record.exitCode = code
+        record.finishedAt = clock.now
+        for p in slot.probes { if let t = p.timer { clock.cancel(t) } }
+        slot.probes.removeAll()
+        for t in slot.timers { clock.cancel(t) }
+        slot.timers.removeAll()
+        let startedAt: Int64 = { if case .running(let s) = slot.status.state { return s } else { return record.createdAt } }()
+        slot.status.state = .terminated(exitCode: code, reason: reason, message: message, startedAt: startedAt, finishedAt: clock.now)
+        slot.status.ready = false
+        slot.status.started = false
+        slot.stopping = false
+        kubelet.log("Container \(slot.spec.name) in pod \(pod.metadata.namespace ?? "default")/\(pod.metadata.name) exited with code \(code) (\(reason))")
+        kubelet.statusChanged(self)
+        if terminating { finishIfStopped(); return }
+        let restart: Bool
+        switch pod.spec.restartPolicy {
+        case "Never": restart = false
+        case "OnFailure": restart = code != 0
+        default: restart = true
+        }
+        if slot.isInit {
+            if code == 0 { startNext(); return }
+            // A failed init container is retried unless restartPolicy is Never.
+            if pod.spec.restartPolicy == "Never" { return }
+        } else if !restart {
+            return
+        }
+        slot.timers.append(after(Kubelet.plegPeriod, "restarting container \(slot.spec.name)") { [unowned self] in self.restartCheck(slot) })
+    }
+
+    /// pkg/kubelet/kuberuntime/kuberuntime_manager.go doBackOff: a container that died
+    /// within its current back-off waits (CrashLoopBackOff); otherwise it restarts and
+    /// the back-off grows.
+    func restartCheck(_ slot: ContainerSlot) {
+        slot.timers.removeAll()
+        guard !terminating, let finishedAt = slot.current?.finishedAt else { return }
+        if let b = slot.backoff, clock.now - finishedAt < b.duration.nanoseconds {
+            let msg = "back-off \(b.duration) restarting failed container=\(slot.spec.name) pod=\(podRef)"
+            slot.status.lastState = slot.status.state
+            slot.status.state = .waiting(reason: "CrashLoopBackOff", message: msg)
+            event("Warning", "BackOff", "Back-off restarting failed container \(slot.spec.name) in pod \(podRef)")
+            kubelet.log("Error syncing pod, skipping: failed to \"StartContainer\" for \"\(slot.spec.name)\" with CrashLoopBackOff: \"\(msg)\"")
+            kubelet.statusChanged(self)
+            slot.timers.append(clock.schedule(at: finishedAt + b.duration.nanoseconds, label: "pod \(pod.metadata.name): CrashLoopBackOff \(slot.spec.name)") { [weak self, unowned slot] in
+                guard let self, !self.halted else { return }
+                self.restartCheck(slot)
+            })
+            return
+        }
+        slot.backoff = Self.nextBackoff(slot.backoff, now: clock.now)
+        if case .terminated = slot.status.state { slot.status.lastState = slot.status.state }
+        slot.status.restartCount += 1
+        slot.current = nil
+        startContainer(slot)
+    }
+
+    // MARK: - probes
+
+    func startProbes(_ slot: ContainerSlot) {
+        let c = slot.spec
+        if let p = c.startupProbe { slot.probes.append(ProbeRunner(kind: .startup, probe: p)) }
+        if let p = c.livenessProbe { slot.probes.append(ProbeRunner(kind: .liveness, probe: p)) }
+        if let p = c.readinessProbe { slot.probes.append(ProbeRunner(kind: .readiness, probe: p)) }
+        for p in slot.probes { schedule(p, slot, after: .seconds(Int64(p.probe.initialDelaySeconds))) }
+    }
+
+    func schedule(_ p: ProbeRunner, _ slot: ContainerSlot, after d: SimDuration) {
+        // Work for `settle` while the outcome may still change; a steady probe is a background timer.
+        let steady = !p.dirty && p.failures == 0 && p.result != nil && (p.kind != .readiness || slot.status.ready) && (p.kind != .startup || slot.status.started == true)
+        p.timer = after(d, "\(p.kind.rawValue.lowercased()) probe \(slot.spec.name)", background: steady) { [unowned self] in self.runProbe(p, slot) }
+    }
+
+    func runProbe(_ p: ProbeRunner, _ slot: ContainerSlot) {
+        guard let process = slot.current?.process, !process.exited, !terminating else { return }
+        defer { if slot.current?.process === process && !process.exited { schedule(p, slot, after: .seconds(Int64(p.probe.periodSeconds))) } }
+        // Liveness and readiness wait for the startup probe.
+        if p.kind != .startup && slot.status.started != true { return }
+        if p.kind == .startup && slot.status.started == true { return }
+        p.dirty = false
+        let (ok, why) = evaluate(p.probe, slot, process)
+        if ok {
+            p.failures = 0
+            p.successes += 1
+            if p.successes >= p.probe.successThreshold && p.result != true { p.result = true; probeFlipped(p, slot, true) }
+        } else {
+            p.successes = 0
+            p.failures += 1
+            event("Warning", "Unhealthy", "\(p.kind.rawValue) probe failed: \(why)")
+            kubelet.log("Probe failed probeType=\"\(p.kind.rawValue)\" pod=\"\(pod.metadata.namespace ?? "default")/\(pod.metadata.name)\" containerName=\"\(slot.spec.name)\" probeResult=\"failure\" output=\"\(why)\"")
+            if p.failures >= p.probe.failureThreshold && p.result != false { p.result = false; probeFlipped(p, slot, false) }
+            else if p.failures >= p.probe.failureThreshold && p.kind != .readiness { probeFlipped(p, slot, false) }
+        }
+    }
+
+    func probeFlipped(_ p: ProbeRunner, _ slot: ContainerSlot, _ ok: Bool) {
+        switch p.kind {
+        case .readiness:
+            slot.status.ready = ok
+            kubelet.statusChanged(self)
+        case .startup:
+            if ok {
+                slot.status.started = true
+                slot.status.ready = slot.spec.readinessProbe == nil
+                kubelet.statusChanged(self)
+            } else {
+                kill(slot, because: "Container \(slot.spec.name) failed startup probe, will be restarted")
+            }
+        case .liveness:
+            if !ok { kill(slot, because: "Container \(slot.spec.name) failed liveness probe, will be restarted") }
+        }
+    }
+
+    /// Stops one container as a failed probe does: SIGTERM, then SIGKILL at the grace period.
+    func kill(_ slot: ContainerSlot, because message: String) {
+        guard let process = slot.current?.process, !process.exited, !slot.stopping else { return }
+        event("Normal", "Killing", message)
+        slot.stopping = true
+        for p in slot.probes { if let t = p.timer { clock.cancel(t) } }
+        let grace = SimDuration.seconds(pod.spec.terminationGracePeriodSeconds)
+        if let t = process.app.shutdownTime, t < grace, !process.app.runsCommand || slot.spec.command.isEmpty && slot.spec.args.isEmpty {
+            slot.timers.append(after(t, "stopping container \(slot.spec.name)") { [unowned self] in self.containerExited(slot, code: 0, reason: "Completed", message: nil) })
+        } else {
+            slot.timers.append(after(grace, "killing container \(slot.spec.name)") { [unowned self] in self.containerExited(slot, code: 137, reason: "Error", message: nil) })
+        }
+    }
+
+    func evaluate(_ probe: Probe, _ slot: ContainerSlot, _ process: ContainerProcess) -> (Bool, String) {
+        let ip = sandbox?.ip ?? ""
+        func port(_ p: String) -> Int { Int(p) ?? slot.spec.ports.first { $0.name == p }?.containerPort ?? 0 }
+        switch probe.handler {
+        case let .httpGet(path, p, scheme):
+            let n = port(p)
+            let url = "\(scheme.lowercased())://\(ip):\(n)\(path)"
+            guard process.listening.contains(n), podListens(n) else {
+                return (false, "Get \"\(url)\": dial tcp \(ip):\(n): connect: connection refused")
+            }
+            let r = process.routes.isEmpty ? AppBehaviour.Route(status: 200, body: "") : (process.routes[path] ?? process.app.respond(path))
+            if (200..<400).contains(r.status) { return (true, "") }
+            return (false, "HTTP probe failed with statuscode: \(r.status)")
+        case .tcpSocket(let p):
+            let n = port(p)
+            return podListens(n) ? (true, "") : (false, "dial tcp \(ip):\(n): connect: connection refused")
+        case .exec(let argv):
+            let (status, out) = exec(slot, argv)
+            return (status == 0, out.isEmpty ? "command \(argv.map { "\"\($0)\"" }.joined(separator: " ")) exited with \(status)" : out)
+        }
+    }
+
+    /// Whether any container of the pod listens on a port (one network namespace).
+    func podListens(_ port: Int) -> Bool {
+        slots.contains { s in s.current?.process.map { !$0.exited && $0.listening.contains(port) } ?? false }
+    }
+
+    /// Runs a command in a container (`kubectl exec`, exec probes): status and output.
+    public func exec(_ slot: ContainerSlot, _ argv: [String]) -> (Int, String) {
+        guard let p = slot.current?.process, !p.exited else { return (1, "error: unable to upgrade connection: container not found (\"\(slot.spec.name)\")") }
+        let shell = ContainerProcess(app: p.app, code: [], env: p.env, hostname: pod.metadata.name, clock: clock, root: p.root, mounts: p.mounts, label: "exec")
+        shell.onChange = p.onChange
+        var argv = argv
+        if ["sh", "/bin/sh", "bash", "/bin/bash"].contains(argv.first ?? ""), argv.count >= 3, argv[1] == "-c" {
+            // A script: run it to the end without sleeping.
+            let code = ShellCompiler.compile(argv[2])
+            var out: [String] = []
+            var status = 0
+            var pc = 0, steps = 0
+            while pc < code.count && steps < 10_000 && !shell.exited {
+                steps += 1
+                let ins = code[pc]; pc += 1
+                switch ins {
+                case .jump(let t): pc = t
+                case .jumpIfFail(let t): if status != 0 { pc = t }
+                case .jumpIfOK(let t): if status == 0 { pc = t }
+                case .run(let words):
+                    let r = shell.run(words.map(shell.expand), words: words)
+                    status = r.0
+                    if !r.1.isEmpty { out.append(r.1) }
+                default: break
+                }
+            }
+            return (shell.exited ? shell.status : status, out.joined(separator: "\n"))
+        }
+        if argv.first == "sh" || argv.first == "/bin/sh" { argv = ["true"] }
+        let r = shell.run(argv, words: [])
+        if r.0 == 127, let cmd = argv.first {
+            return (126, "OCI runtime exec failed: exec failed: unable to start container process: exec: \"\(cmd)\": executable file not found in $PATH: unknown")
+        }
+        return r
+    }
+
+    // MARK: - termination
+
+    /// Graceful termination (pkg/kubelet/kuberuntime killContainer): SIGTERM to every
+    /// container, SIGKILL to those still running when the grace period ends, then the
+    /// sandbox goes and the kubelet deletes the pod with grace 0.
+    func terminate() {
+        guard !terminating else { return }
+        terminating = true
+        for t in timers { clock.cancel(t) }
+        timers.removeAll()
+        let deadline = pod.metadata.deletionTimestamp ?? clock.now
+        for slot in slots {
+            for t in slot.timers { clock.cancel(t) }
+            slot.timers.removeAll()
+            for p in slot.probes { if let t = p.timer { clock.cancel(t) } }
+            guard let process = slot.current?.process, !process.exited else { continue }
+            event("Normal", "Killing", "Stopping container \(slot.spec.name)")
+            let handlesTerm = process.app.shutdownTime.map { _ in !process.app.runsCommand } ?? false
+            let exitAt = handlesTerm ? min(clock.now + process.app.shutdownTime!.nanoseconds, deadline) : deadline
+            let graceful = handlesTerm && exitAt < deadline
+            slot.timers.append(clock.schedule(at: exitAt, label: "pod \(pod.metadata.name): stopping container \(slot.spec.name)") { [weak self, unowned slot] in
+                guard let self, !self.halted else { return }
+                self.containerExited(slot, code: graceful ? 0 : 137, reason: graceful ? "Completed" : "Error", message: nil)
+            })
+        }
+        finishIfStopped()
+    }
+
+    func finishIfStopped() {
+        guard terminating, !finished else { return }
+        guard !slots.contains(where: { $0.current?.process.map { !$0.exited } ?? false }) else { return }
+        finished = true
+        removeSandbox()
+        kubelet.statusChanged(self)
+    }
+
+    func removeSandbox() {
+        guard let sb = sandbox else { return }
+        if let ip = sb.ip { kubelet.releaseIP(ip) }
+        kubelet.runtime.sandboxes.removeValue(forKey: uid)
+        sandbox = nil
+    }
+
+    func deleteFromAPI() {
+        kubelet.log("SyncLoop DELETE pods=[\"\(pod.metadata.namespace ?? "default")/\(pod.metadata.name)\"]")
+        _ = try? kubelet.api.delete(.pod, namespace: pod.metadata.namespace, name: pod.metadata.name, gracePeriod: 0, user: kubelet.user)
+    }
+
+    /// The machine stopped: every process and timer ends, nothing is reported.
+    func halt() {
+        halted = true
+        for t in timers { clock.cancel(t) }
+        for slot in slots {
+            for t in slot.timers { clock.cancel(t) }
+            for p in slot.probes { if let t = p.timer { clock.cancel(t) } }
+            slot.current?.process?.stop()
+            if let r = slot.current, r.state == .running { r.state = .exited; r.exitCode = 255; r.finishedAt = clock.now }
+        }
+    }
+
+    // MARK: - status
+
+    /// The pod status the kubelet reports (pkg/kubelet/kubelet_pods.go generateAPIPodStatus).
+    func status() -> PodStatus {
+        var s = pod.status
+        let now = clock.now
+        s.hostIP = (try? kubelet.api.get(.node, namespace: nil, name: kubelet.nodeName))?.node?.internalIP
+        s.podIP = sandbox?.ip ?? (finished ? nil : s.podIP)
+        if s.startTime == nil { s.startTime = startTime }
+        s.qosClass = pod.qosClass
+        s.initContainerStatuses = slots.filter(\.isInit).map(\.status)
+        s.containerStatuses = slots.filter { !$0.isInit }.map(\.status)
+        s.restartCount = s.containerStatuses.reduce(0) { $0 + $1.restartCount }
+        let initDone = slots.allSatisfy { !$0.isInit || $0.done }
+        s.phase = phase(initDone: initDone)
+        let ready = slots.filter { !$0.isInit }.allSatisfy(\.status.ready)
+        let notReady = slots.filter { !$0.isInit && !$0.status.ready }.map(\.spec.name)
+        var conds: [PodCondition] = []
+        func cond(_ type: String, _ ok: Bool, _ reason: String?, _ message: String?) {
+            var c = s.condition(type) ?? PodCondition(type: type, status: "", reason: nil, message: nil, lastTransitionTime: now)
+            let status = ok ? "True" : "False"
+            if c.status != status { c.lastTransitionTime = now }
+            c.status = status
+            c.reason = ok ? nil : reason
+            c.message = ok ? nil : message
+            conds.append(c)
+        }
+        let done = s.phase == "Succeeded" || s.phase == "Failed"
+        cond("PodReadyToStartContainers", sandbox != nil, nil, nil)
+        let pendingInit = slots.filter { $0.isInit && !$0.done }.map(\.spec.name)
+        cond("Initialized", initDone, "ContainersNotInitialized", "containers with incomplete status: [\(pendingInit.joined(separator: " "))]")
+        let reason = done ? "PodCompleted" : "ContainersNotReady"
+        cond("Ready", ready && !done, reason, done ? nil : "containers with unready status: [\(notReady.joined(separator: " "))]")
+        cond("ContainersReady", ready && !done, reason, done ? nil : "containers with unready status: [\(notReady.joined(separator: " "))]")
+        if let sched = s.condition("PodScheduled") { conds.append(sched) }
+        s.conditions = conds
+        return s
+    }
+
+    /// getPhase (pkg/kubelet/kubelet_pods.go).
+    func phase(initDone: Bool) -> String {
+        if !initDone {
+            let failedInit = slots.contains { $0.isInit && ($0.status.state.terminatedExitCode.map { $0 != 0 } ?? false) }
+            return failedInit && pod.spec.restartPolicy == "Never" ? "Failed" : "Pending"
+        }
+        var running = 0, waiting = 0, stopped = 0, succeeded = 0
+        for slot in slots where !slot.isInit {
+            switch slot.status.state {
+            case .running: running += 1
+            case .terminated(let code, _, _, _, _): stopped += 1; if code == 0 { succeeded += 1 }
+            case .waiting: if slot.status.lastState != nil { stopped += 1 } else { waiting += 1 }
+            }
+        }
+        if waiting > 0 { return "Pending" }
+        if running > 0 { return "Running" }
+        if stopped > 0 {
+            if pod.spec.restartPolicy == "Always" { return "Running" }
+            if stopped == succeeded { return "Succeeded" }
+            if pod.spec.restartPolicy == "Never" { return "Failed" }
+            return "Running"
+        }
+        return "Pending"
+    }
+}
+
+extension APIObject {
+    var configMapData: [String: String]? { if case .configMap(let c) = self { return c.data } else { return nil } }
+    var secretData: [String: String]? { if case .secret(let s) = self { return s.data } else { return nil } }
+}

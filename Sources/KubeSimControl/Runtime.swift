@@ -1,0 +1,461 @@
+import KubeSimCore
+
+/// Files of a container's root or of a pod volume (emptyDir, configMap, secret).
+public final class FileStore {
+    public var files: [String: String] = [:]
+    public var readOnly: Bool
+    public init(readOnly: Bool = false) { self.readOnly = readOnly }
+}
+
+/// Data on PersistentVolumeClaims, which outlives pods and follows them across nodes.
+public final class ClusterStorage {
+    public var claims: [String: FileStore] = [:]
+    public init() {}
+}
+
+/// A pod sandbox (RunPodSandbox): the pause container holding the network namespace.
+public final class Sandbox {
+    public let id: String
+    public let podUID, podName, namespace: String
+    public var ip: String?
+    public let createdAt: Int64
+    public var ready = true
+    /// Pod volumes by name, shared by the pod's containers.
+    public var volumes: [String: FileStore] = [:]
+    init(id: String, podUID: String, podName: String, namespace: String, createdAt: Int64) {
+        self.id = id; self.podUID = podUID; self.podName = podName; self.namespace = namespace; self.createdAt = createdAt
+    }
+}
+
+/// One container instance (CreateContainer/StartContainer), kept after it exits as
+/// containerd keeps it until the kubelet removes it.
+public final class ContainerRecord {
+    public enum State: String { case created = "Created", running = "Running", exited = "Exited" }
+    public let id: String
+    public let name: String
+    public let image: ImageSpec
+    public let podUID: String
+    public let sandboxID: String
+    public let attempt: Int
+    public let createdAt: Int64
+    public var state = State.created
+    public var exitCode: Int?
+    public var finishedAt: Int64?
+    public var process: ContainerProcess?
+    init(id: String, name: String, image: ImageSpec, podUID: String, sandboxID: String, attempt: Int, createdAt: Int64) {
+        self.id = id; self.name = name; self.image = image; self.podUID = podUID; self.sandboxID = sandboxID; self.attempt = attempt; self.createdAt = createdAt
+    }
+}
+
+/// A containerd-like runtime on one node: its image store, sandboxes and containers.
+public final class ContainerRuntime {
+    public var images: [String: ImageSpec] = [:]
+    public var sandboxes: [String: Sandbox] = [:]
+    public var containers: [String: ContainerRecord] = [:]
+    /// The order containers were created in (crictl lists newest first).
+    public var containerOrder: [String] = []
+    /// Serialised image pulls (the kubelet's default serializeImagePulls=true).
+    public var pullBusyUntil: Int64 = 0
+    let random: () -> UInt64
+    init(random: @escaping () -> UInt64) { self.random = random }
+
+    func newID() -> String {
+        var s = ""
+        for _ in 0..<4 {
+            let h = String(random(), radix: 16)
+            s += String(repeating: "0", count: 16 - h.count) + h
+        }
+        return s
+    }
+
+    public func hasImage(_ ref: String) -> ImageSpec? { images[ImageCatalogue.normalize(ref)] }
+
+    /// Node status.images: largest first (as the kubelet sorts them), names as references.
+    public var nodeImages: [(names: [String], size: Int64)] {
+        images.values.sorted { $0.sizeBytes != $1.sizeBytes ? $0.sizeBytes > $1.sizeBytes : $0.reference < $1.reference }
+            .map { ([$0.repository + "@sha256:" + $0.id, $0.reference], $0.sizeBytes) }
+    }
+}
+
+/// A running program in a container: steps its instructions on the simulated clock.
+public final class ContainerProcess {
+    public let startedAt: Int64
+    public var listening: Set<Int> = []
+    public var routes: [String: AppBehaviour.Route]
+    public var logs: [(time: Int64, line: String)] = []
+    public var exited = false
+    public let app: AppBehaviour
+    /// Memory the app holds now (base plus leak), bytes.
+    public func memory(at t: Int64) -> Int64 {
+        app.memory + (extraLeakPerMinute + app.leakPerMinute) * (t - startedAt) / 60_000_000_000
+    }
+    /// Added by `leak` faults at run time.
+    public var extraLeakPerMinute: Int64 = 0
+    var code: [Instr]
+    var pc = 0
+    var status = 0
+    var loops: [Int: Int] = [:]
+    public var env: [(String, String)]
+    let hostname: String
+    let clock: EventQueue
+    let root: FileStore
+    /// Mounts, longest path first: (mount path, store, read-only).
+    let mounts: [(String, FileStore, Bool)]
+    var timer: EventQueue.Handle?
+    let label: String
+    /// Called once when the program ends: exit code and a last message.
+    var onExit: (Int, String?) -> Void = { _, _ in }
+    /// Called when something a probe could see changed (a file, a port, a route).
+    var onChange: () -> Void = {}
+
+    init(app: AppBehaviour, code: [Instr], env: [(String, String)], hostname: String, clock: EventQueue,
+         root: FileStore, mounts: [(String, FileStore, Bool)], label: String) {
+        self.app = app; self.code = code; self.env = env; self.hostname = hostname; self.clock = clock
+        self.root = root; self.mounts = mounts.sorted { $0.0.count > $1.0.count }; self.label = label
+        self.startedAt = clock.now
+        self.routes = app.routes
+    }
+
+    func start() { step() }
+
+    /// Stops the program now (SIGKILL, or a SIGTERM it handles).
+    func stop() {
+        exited = true
+        if let t = timer { clock.cancel(t) }
+        timer = nil
+    }
+
+    func log(_ line: String) {
+        for l in line.split(separator: "\n", omittingEmptySubsequences: false) { logs.append((clock.now, String(l))) }
+    }
+
+    func finish(_ code: Int, _ message: String?) {
+        guard !exited else { return }
+        exited = true
+        if let m = message { log(m) }
+        onExit(code, message)
+    }
+
+    /// Runs instructions until the program sleeps, serves forever or ends.
+    func step() {
+        var budget = 2000
+        while !exited {
+            guard pc < code.count else { finish(status, nil); return }
+            budget -= 1
+            if budget == 0 {
+                // A loop without sleep spins the CPU; let simulated time pass.
+                timer = clock.schedule(after: .milliseconds(10), label: label, background: true) { [weak self] in self?.step() }
+                return
+            }
+            let ins = code[pc]
+            pc += 1
+            switch ins {
+            case .jump(let t): pc = t
+            case .jumpIfFail(let t): if status != 0 { pc = t }
+            case .jumpIfOK(let t): if status == 0 { pc = t }
+            case .forInit(let slot): loops[slot] = 0
+            case let .forNext(slot, variable, items, end):
+                let k = loops[slot] ?? 0
+                if k < items.count { setVar(variable, expand(items[k])); loops[slot] = k + 1 } else { pc = end }
+            case .listen(let ports): listening.formUnion(ports); onChange()
+            case let .setRoute(path, route): routes[path] = route; onChange()
+            case .log(let line): log(substitute(line))
+            case .sleep(let d): sleep(d); return
+            case .forever: return
+            case let .exit(c, message): finish(c, message); return
+            case .run(let words):
+                let argv = words.map(expand)
+                if let d = blocking(argv) {
+                    if let d { sleep(d) }
+                    return
+                }
+                let (s, out) = run(argv, words: words)
+                status = s
+                if !out.isEmpty { log(out) }
+                if exited { return }
+            }
+        }
+    }
+
+    func sleep(_ d: SimDuration) {
+        // Work for `settle`, which still treats a long sleep as steady (Cluster.quietPeriod).
+        timer = clock.schedule(after: d, label: label) { [weak self] in self?.step() }
+    }
+
+    /// Commands that block: `sleep N` (Some(duration)), servers and `tail -f` (Some(nil)).
+    func blocking(_ argv: [String]) -> SimDuration?? {
+        guard let cmd = argv.first else { return nil }
+        switch cmd {
+        case "sleep":
+            guard argv.count > 1 else { return nil }
+            if argv[1] == "infinity" { return .some(nil) }
+            let t = argv[1]
+            if let n = Double(t) { return .some(SimDuration(nanoseconds: Int64(n * 1e9))) }
+            if let d = SimDuration(parsing: t) { return .some(d) }
+            return nil
+        case "tail" where argv.contains("-f"): return .some(nil)
+        case "yes": return .some(nil)
+        case "httpd":
+            var port = 80
+            if let i = argv.firstIndex(of: "-p"), i + 1 < argv.count { port = Int(argv[i + 1].split(separator: ":").last ?? "") ?? 80 }
+            var dir = "/var/www"
+            if let i = argv.firstIndex(of: "-h"), i + 1 < argv.count { dir = argv[i + 1] }
+            for (path, _) in listFiles(dir) { routes["/" + path] = .init(status: 200, body: read(dir + "/" + path) ?? "") }
+            if let index = read(dir + "/index.html") { routes["/"] = .init(status: 200, body: index) }
+            listening.insert(port)
+            onChange()
+            return argv.contains("-f") ? .some(nil) : nil
+        case "nc" where argv.contains(where: { $0.hasPrefix("-l") }):
+            let port = argv.firstIndex(of: "-p").flatMap { $0 + 1 < argv.count ? Int(argv[$0 + 1]) : nil } ?? argv.last.flatMap { Int($0) } ?? 0
+            listening.insert(port)
+            onChange()
+            return .some(nil)
+        default: return nil
+        }
+    }
+
+    func setVar(_ k: String, _ v: String) {
+        if let i = env.firstIndex(where: { $0.0 == k }) { env[i].1 = v } else { env.append((k, v)) }
+    }
+
+    func variable(_ k: String) -> String {
+        if k == "HOSTNAME" { return env.first { $0.0 == k }?.1 ?? hostname }
+        if k == "?" { return String(status) }
+        return env.first { $0.0 == k }?.1 ?? ""
+    }
+
+    func substitute(_ s: String) -> String {
+        s.replacingOccurrences("{time}", Self.nginxTime(clock.now))
+    }
+
+    /// `2026/01/01 00:00:03`
+    static func nginxTime(_ t: Int64) -> String {
+        let stamp = Self.stamp(t)   // 2026-01-01T00:00:03Z
+        return stamp.replacingOccurrences("-", "/").replacingOccurrences("T", " ").replacingOccurrences("Z", "")
+    }
+
+    public static func stamp(_ ns: Int64) -> String {
+        var s = ns / 1_000_000_000
+        let days = s / 86400
+        s %= 86400
+        var y = 2026, d = Int(days)
+        func leap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
+        while d >= (leap(y) ? 366 : 365) { d -= leap(y) ? 366 : 365; y += 1 }
+        let months = [31, leap(y) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        var m = 0
+        while d >= months[m] { d -= months[m]; m += 1 }
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(y)-\(two(m + 1))-\(two(d + 1))T\(two(Int(s / 3600))):\(two(Int(s % 3600 / 60))):\(two(Int(s % 60)))Z"
+    }
+
+    /// `date`: `Thu Jan  1 00:00:05 UTC 2026` (2026-01-01 is a Thursday).
+    public static func date(_ ns: Int64) -> String {
+        let stamp = Self.stamp(ns)
+        let parts = stamp.split(separator: "T")
+        let ymd = parts[0].split(separator: "-").map { Int($0)! }
+        let days = Int(ns / 86_400_000_000_000)
+        let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days % 7]
+        let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][ymd[1] - 1]
+        let day = ymd[2] < 10 ? " \(ymd[2])" : "\(ymd[2])"
+        return "\(weekday) \(month) \(day) \(parts[1].dropLast()) UTC \(ymd[0])"
+    }
+
+    func expand(_ w: Word) -> String {
+        if w.literal || !w.text.contains("$") { return w.text }
+        var out = ""
+        let c = Array(w.text)
+        var i = 0
+        while i < c.count {
+            guard c[i] == "$", i + 1 < c.count else { out.append(c[i]); i += 1; continue }
+            if c[i + 1] == "(" {
+                var depth = 0, j = i + 1
+                var inner = ""
+                while j < c.count {
+                    if c[j] == "(" { depth += 1; if depth == 1 { j += 1; continue } }
+                    if c[j] == ")" { depth -= 1; if depth == 0 { break } }
+                    inner.append(c[j]); j += 1
+                }
+                let argv = ShellCompiler.tokenize(inner).compactMap { t -> String? in if case .word(let x) = t { return expand(x) } else { return nil } }
+                out += run(argv, words: []).1.trimmingTrailingNewlines
+                i = j + 1
+            } else if c[i + 1] == "{" {
+                var j = i + 2
+                var name = ""
+                while j < c.count && c[j] != "}" { name.append(c[j]); j += 1 }
+                out += variable(name)
+                i = j + 1
+            } else {
+                var j = i + 1
+                var name = ""
+                if c[j] == "?" { name = "?"; j += 1 } else {
+                    while j < c.count, c[j].isLetter || c[j].isNumber || c[j] == "_" { name.append(c[j]); j += 1 }
+                }
+                if name.isEmpty { out.append("$") } else { out += variable(name) }
+                i = j
+            }
+        }
+        return out
+    }
+
+    // MARK: - files
+
+    func resolve(_ path: String) -> (FileStore, String, Bool) {
+        for (mount, store, ro) in mounts where path == mount || path.hasPrefix(mount.hasSuffix("/") ? mount : mount + "/") {
+            let rel = String(path.dropFirst(mount.count)).drop { $0 == "/" }
+            return (store, String(rel), ro || store.readOnly)
+        }
+        return (root, path, false)
+    }
+
+    public func read(_ path: String) -> String? { let (s, p, _) = resolve(path); return s.files[p] }
+
+    func write(_ path: String, _ text: String, append: Bool) -> String? {
+        let (s, p, ro) = resolve(path)
+        if ro { return "sh: can't create \(path): Read-only file system" }
+        s.files[p] = (append ? (s.files[p] ?? "") : "") + text
+        onChange()
+        return nil
+    }
+
+    func listFiles(_ dir: String) -> [(String, String)] {
+        let (s, p, _) = resolve(dir)
+        let prefix = p.isEmpty ? "" : (p.hasSuffix("/") ? p : p + "/")
+        var names = Set<String>()
+        for k in s.files.keys where k.hasPrefix(prefix) {
+            let rest = k.dropFirst(prefix.count)
+            names.insert(String(rest.split(separator: "/").first ?? rest))
+        }
+        return names.sorted().map { ($0, $0) }
+    }
+
+    // MARK: - commands
+
+    /// Runs one non-blocking command: exit status and output (stdout and stderr).
+    public func run(_ argv: [String], words: [Word]) -> (Int, String) {
+        var argv = argv
+        // Redirections: `> FILE`, `>> FILE`.
+        var redirect: (String, Bool)?
+        if let i = argv.firstIndex(where: { $0 == ">" || $0 == ">>" }), i + 1 < argv.count {
+            redirect = (argv[i + 1], argv[i] == ">>")
+            argv.removeSubrange(i...(i + 1))
+        }
+        var (status, out) = builtin(argv)
+        if let (file, append) = redirect, status == 0 || !out.isEmpty {
+            if let err = write(file, out.isEmpty ? "" : out + "\n", append: append) { return (1, err) }
+            out = ""
+        }
+        return (status, out)
+    }
+
+    func builtin(_ argv: [String]) -> (Int, String) {
+        guard let cmd = argv.first else { return (0, "") }
+        let args = Array(argv.dropFirst())
+        switch cmd {
+        case "echo":
+            var a = args
+            var newline = true
+            while let f = a.first, f == "-n" || f == "-e" { if f == "-n" { newline = false }; a.removeFirst() }
+            let text = a.joined(separator: " ").replacingOccurrences("\\n", "\n")
+            return (0, newline ? text : text)
+        case "printf":
+            guard var f = args.first else { return (0, "") }
+            for a in args.dropFirst() { if let r = f.firstRange(of: "%s") { f.replaceSubrange(r, with: a) } else if let r = f.firstRange(of: "%d") { f.replaceSubrange(r, with: a) } }
+            return (0, f.replacingOccurrences("\\n", "\n").trimmingTrailingNewlines)
+        case "true", ":": return (0, "")
+        case "false": return (1, "")
+        case "exit":
+            let code = args.first.flatMap { Int($0) } ?? status
+            finish(code, nil)
+            return (code, "")
+        case "sleep", "tail", "yes", "kill", "trap", "set", "export", "cd", "mkdir", "chmod", "sync", "wait", "ulimit":
+            if cmd == "export" { for a in args { let kv = a.split(separator: "=", maxSplits: 1); if kv.count == 2 { setVar(String(kv[0]), String(kv[1])) } } }
+            return (0, "")
+        case "hostname": return (0, hostname)
+        case "date": return (0, Self.date(clock.now))
+        case "whoami": return (0, "root")
+        case "pwd": return (0, "/")
+        case "env", "printenv":
+            if cmd == "printenv", let k = args.first { let v = env.first { $0.0 == k }; return v.map { (0, $0.1) } ?? (1, "") }
+            return (0, env.map { "\($0.0)=\($0.1)" }.joined(separator: "\n"))
+        case "touch":
+            for f in args where read(f) == nil { if let e = write(f, "", append: false) { return (1, e.replacingOccurrences("sh: can't create", "touch:")) } }
+            return (0, "")
+        case "rm":
+            let force = args.contains { $0.hasPrefix("-") && $0.contains("f") }
+            for f in args where !f.hasPrefix("-") {
+                let (s, p, ro) = resolve(f)
+                if ro { return (1, "rm: can't remove '\(f)': Read-only file system") }
+                let had = s.files.removeValue(forKey: p) != nil
+                let prefix = p.hasSuffix("/") ? p : p + "/"
+                let children = s.files.keys.filter { $0.hasPrefix(prefix) }
+                for k in children { s.files.removeValue(forKey: k) }
+                if !had && children.isEmpty && !force { return (1, "rm: can't remove '\(f)': No such file or directory") }
+                onChange()
+            }
+            return (0, "")
+        case "cat":
+            var out: [String] = []
+            for f in args where !f.hasPrefix("-") {
+                guard let text = read(f) else { return (1, (out + ["cat: can't open '\(f)': No such file or directory"]).joined(separator: "\n")) }
+                out.append(text.trimmingTrailingNewlines)
+            }
+            return (0, out.joined(separator: "\n"))
+        case "ls":
+            let dir = args.last { !$0.hasPrefix("-") } ?? "/"
+            if read(dir) != nil { return (0, dir) }
+            let names = listFiles(dir).map(\.0)
+            if names.isEmpty && !mounts.contains(where: { $0.0 == dir }) { return (1, "ls: \(dir): No such file or directory") }
+            return (0, names.joined(separator: "\n"))
+        case "test", "[":
+            var a = args
+            if cmd == "[" { if a.last == "]" { a.removeLast() } }
+            return (Self.test(a, read: { self.read($0) }) ? 0 : 1, "")
+        case "wc":
+            if let f = args.last, let text = read(f) { return (0, "\(text.split(separator: "\n").count) \(f)") }
+            return (1, "wc: \(args.last ?? ""): No such file or directory")
+        default:
+            return (127, "sh: \(cmd): not found")
+        }
+    }
+
+    static func test(_ a: [String], read: (String) -> String?) -> Bool {
+        if a.first == "!" { return !test(Array(a.dropFirst()), read: read) }
+        switch a.count {
+        case 1: return !a[0].isEmpty
+        case 2:
+            switch a[0] {
+            case "-f", "-e", "-r", "-s": return read(a[1]).map { a[0] != "-s" || !$0.isEmpty } ?? false
+            case "-d": return false
+            case "-z": return a[1].isEmpty
+            case "-n": return !a[1].isEmpty
+            default: return false
+            }
+        case 3:
+            let (l, op, r) = (a[0], a[1], a[2])
+            switch op {
+            case "=", "==": return l == r
+            case "!=": return l != r
+            default:
+                guard let x = Int(l), let y = Int(r) else { return false }
+                switch op {
+                case "-eq": return x == y
+                case "-ne": return x != y
+                case "-lt": return x < y
+                case "-le": return x <= y
+                case "-gt": return x > y
+                case "-ge": return x >= y
+                default: return false
+                }
+            }
+        default: return false
+        }
+    }
+}
+
+extension String {
+    var trimmingTrailingNewlines: String {
+        var s = Substring(self)
+        while s.last == "\n" { s = s.dropLast() }
+        return String(s)
+    }
+}
