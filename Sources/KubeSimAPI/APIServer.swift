@@ -124,6 +124,7 @@ public final class APIServer {
         Defaults.apply(&o)
         // Mutating admission, then validation, then validating admission.
         try Admission.limitRanger(&o, store: store)
+        Admission.defaultTolerationSeconds(&o)
         try Validation.validate(o)
         try admit(o)
         try Admission.resourceQuota(o, store: store)

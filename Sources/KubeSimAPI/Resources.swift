@@ -62,6 +62,8 @@ public struct Taint: Sendable, Equatable, CustomStringConvertible {
     public var key: String
     public var value: String?
     public var effect: String
+    /// When a NoExecute taint was added (set by the node lifecycle controller).
+    public var timeAdded: Int64?
     public init(key: String, value: String? = nil, effect: String) { self.key = key; self.value = value; self.effect = effect }
     /// As kubectl prints it: `key=value:Effect`.
     public var description: String { "\(key)\(value.map { "=\($0)" } ?? ""):\(effect)" }

@@ -110,9 +110,9 @@ extension ClusterBindings {
                 for ctr in list {
                     let st = statuses.first { $0.name == ctr.name }
                     var rows: [(String, String)] = []
-                    if let id = st?.containerID { rows.append(("Container ID", id)) }
+                    if let st { rows.append(("Container ID", st.containerID ?? "")) }
                     rows.append(("Image", ctr.image))
-                    rows.append(("Image ID", st?.imageID ?? ""))
+                    if let st { rows.append(("Image ID", st.imageID)) }
                     rows.append(("Port", ctr.ports.isEmpty ? "<none>" : ctr.ports.map { "\($0.containerPort)/\($0.protocol)" }.joined(separator: ", ")))
                     rows.append(("Host Port", ctr.ports.isEmpty ? "<none>" : ctr.ports.map { "0/\($0.protocol)" }.joined(separator: ", ")))
                     if !ctr.command.isEmpty { rows.append(("Command", "")); rows += ctr.command.map { ("  ", $0) } }
@@ -128,10 +128,12 @@ extension ClusterBindings {
                             rows.append(("  Started", describeTime(started))); rows.append(("  Finished", describeTime(finished)))
                         }
                     }
-                    state("State", st?.state ?? .waiting(reason: "", message: nil))
-                    if let last = st?.lastState { state("Last State", last) }
-                    rows.append(("Ready", (st?.ready ?? false) ? "True" : "False"))
-                    rows.append(("Restart Count", String(st?.restartCount ?? 0)))
+                    if let st {
+                        state("State", st.state)
+                        if let last = st.lastState { state("Last State", last) }
+                        rows.append(("Ready", st.ready ? "True" : "False"))
+                        rows.append(("Restart Count", String(st.restartCount)))
+                    }
                     for (title, q) in [("Limits", ctr.resources.limits), ("Requests", ctr.resources.requests)] where !q.isEmpty {
                         rows.append((title, ""))
                         rows += q.keys.sorted().map { ("  " + $0, q[$0]!.description) }

@@ -9,7 +9,8 @@ public final class Cluster {
     public let clock = EventQueue()
     public let store = Store()
     public let api: APIServer
-    public let podInformer, rsInformer, deploymentInformer, nodeInformer, namespaceInformer: Informer
+    public let podInformer, rsInformer, deploymentInformer, nodeInformer, namespaceInformer, leaseInformer: Informer
+    public let nodeLifecycleController: NodeLifecycleController
     public let garbageCollector: GarbageCollector
     public let events: EventRecorder
     public let replicaSetController: ReplicaSetController
@@ -48,6 +49,7 @@ public final class Cluster {
         deploymentInformer = Informer(type: .deployment, store: store, clock: clock, latency: Self.watchLatency)
         nodeInformer = Informer(type: .node, store: store, clock: clock, latency: Self.watchLatency)
         namespaceInformer = Informer(type: .namespace, store: store, clock: clock, latency: Self.watchLatency)
+        leaseInformer = Informer(type: .lease, store: store, clock: clock, latency: Self.watchLatency)
         events = EventRecorder(api: api, clock: clock)
         replicaSetController = ReplicaSetController(api: api, clock: clock, pods: podInformer, replicaSets: rsInformer, events: events)
         deploymentController = DeploymentController(api: api, clock: clock, deployments: deploymentInformer, replicaSets: rsInformer, pods: podInformer, events: events)
@@ -59,6 +61,7 @@ public final class Cluster {
         podInformer.onChange { e in
             if let node = e.object.pod?.spec.nodeName { router.kubelets[node]?.podChanged(e) }
         }
+        nodeLifecycleController = NodeLifecycleController(api: api, clock: clock, nodes: nodeInformer, leases: leaseInformer, pods: podInformer, events: events)
         garbageCollector = GarbageCollector(api: api, clock: clock, informers: [deploymentInformer, rsInformer, podInformer, namespaceInformer])
         for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
             _ = try? api.create(.namespace(Namespace(metadata: ObjectMeta(name: ns))), user: "system:apiserver")

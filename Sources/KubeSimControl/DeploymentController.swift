@@ -29,6 +29,15 @@ public final class DeploymentController {
         deployments.onChange { [unowned self] e in
             if e.kind != .deleted { self.queue.add(objectKey(e.object.metadata)) }
         }
+        // deletePod: a Recreate rollout waits for the old pods to be gone.
+        pods.onChange { [unowned self] e in
+            guard e.kind == .deleted, let ref = e.object.metadata.controllerRef, ref.kind == "ReplicaSet",
+                  let rs = self.replicaSets.get(namespace: e.object.metadata.namespace, name: ref.name),
+                  let dref = rs.metadata.controllerRef, dref.kind == "Deployment",
+                  let d = self.deployments.get(namespace: e.object.metadata.namespace, name: dref.name)?.deployment,
+                  d.spec.strategy.type == "Recreate" else { return }
+            self.queue.add("\(e.object.metadata.namespace ?? "")/\(dref.name)")
+        }
         replicaSets.addIndex(IndexName.controller) { [$0.metadata.controllerRef?.uid ?? ""] }
         replicaSets.onChange { [unowned self] e in
             if let ref = e.object.metadata.controllerRef, ref.kind == "Deployment" {
@@ -53,7 +62,7 @@ public final class DeploymentController {
                                    c.env.isEmpty ? "" : "env\(c.env)", c.envFrom.isEmpty ? "" : "envFrom\(c.envFrom)",
                                    c.volumeMounts.isEmpty ? "" : "mounts\(c.volumeMounts)",
                                    c.livenessProbe.map { "live\($0)" } ?? "", c.readinessProbe.map { "ready\($0)" } ?? "",
-                                   c.startupProbe.map { "startup\($0)" } ?? "", c.imagePullPolicy.isEmpty ? "" : "pull\(c.imagePullPolicy)"]
+                                   c.startupProbe.map { "startup\($0)" } ?? ""]
             return parts.joined()
         }
         var more = t.spec.containers.map(extra).joined(separator: ";")

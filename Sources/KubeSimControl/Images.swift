@@ -105,9 +105,9 @@ public final class ImageCatalogue {
             "{time} [notice] 1#1: nginx/{version}",
             "{time} [notice] 1#1: start worker processes",
         ]
-        for (tag, size) in [("latest", 70_534_041), ("1.27", 72_099_501), ("1.26", 71_008_954), ("1.25", 70_544_635), ("1.24", 57_014_328), ("alpine", 20_207_213)] as [(String, Int64)] {
+        for (tag, size) in [("latest", 70_534_041), ("1", 70_534_041), ("stable", 71_008_954), ("mainline", 70_534_041), ("1.27", 72_099_501), ("1.26", 71_008_954), ("1.25", 70_544_635), ("1.24", 57_014_328), ("alpine", 20_207_213)] as [(String, Int64)] {
             var a = nginx
-            a.startupLogs = a.startupLogs.map { $0.replacingVersion(tag == "latest" || tag == "alpine" ? "1.27.3" : tag + ".0") }
+            a.startupLogs = a.startupLogs.map { $0.replacingVersion(tag.contains(".") ? tag + ".0" : (tag == "stable" ? "1.26.2" : "1.27.3")) }
             add(ImageSpec(repository: "docker.io/library/nginx", tag: tag, sizeBytes: size, app: a))
         }
         var busybox = AppBehaviour()

@@ -40,7 +40,7 @@ public final class ContainerSlot {
 
 /// The kubelet's per-pod worker: sandbox, images, containers, probes, termination.
 public final class PodWorker {
-    var pod: Pod
+    public internal(set) var pod: Pod
     unowned let kubelet: Kubelet
     let uid: String
     public private(set) var sandbox: Sandbox?
@@ -154,14 +154,19 @@ public final class PodWorker {
         let requested = clock.now
         let begin = max(requested, kubelet.runtime.pullBusyUntil)
         let found = kubelet.catalogue.lookup(ref)
+        let key = ImageCatalogue.normalize(ref)
+        // Pulls are serial; a pull queued behind one of the same image finds its layers
+        // already there and only checks the manifest.
+        let layersComing = kubelet.runtime.pulling[key].map { $0 <= begin } ?? false
         let duration: SimDuration
         if let image = found {
             let transfer = image.sizeBytes * 1000 / Kubelet.pullBandwidth * 1_000_000   // whole milliseconds
-            duration = present != nil ? Kubelet.pullOverhead : SimDuration(nanoseconds: Kubelet.pullOverhead.nanoseconds + transfer)
+            duration = present != nil || layersComing ? Kubelet.pullOverhead : SimDuration(nanoseconds: Kubelet.pullOverhead.nanoseconds + transfer)
         } else {
             duration = .seconds(1)
         }
         kubelet.runtime.pullBusyUntil = begin + duration.nanoseconds
+        if found != nil { kubelet.runtime.pulling[key] = begin + duration.nanoseconds }
         slot.timers.append(after(SimDuration(nanoseconds: begin - requested), "pulling \(ref)") { [unowned self] in
             self.event("Normal", "Pulling", "Pulling image \"\(ref)\"")
             self.kubelet.log("Pulling image \"\(ref)\"")

@@ -56,6 +56,8 @@ public final class ContainerRuntime {
     public var containerOrder: [String] = []
     /// Serialised image pulls (the kubelet's default serializeImagePulls=true).
     public var pullBusyUntil: Int64 = 0
+    /// When the pull of each image in progress or queued completes.
+    var pulling: [String: Int64] = [:]
     let random: () -> UInt64
     init(random: @escaping () -> UInt64) { self.random = random }
 

@@ -161,10 +161,10 @@ struct DeploymentStrategyTests {
         d.spec.revisionHistoryLimit = 2
         try c.api.create(.deployment(d))
         c.settle()
-        for v in 2...5 {
+        for v in ["1.24", "1.26", "1.27", "alpine"] {
             try c.api.modify(.deployment, namespace: "default", name: "web") {
                 var x = $0.deployment!
-                x.spec.template.spec.containers[0].image = "nginx:1.\(v)"
+                x.spec.template.spec.containers[0].image = "nginx:\(v)"
                 $0 = .deployment(x)
             }
             c.settle()

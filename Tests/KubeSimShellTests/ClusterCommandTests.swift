@@ -28,12 +28,12 @@ struct ClusterCommandTests {
         #expect(r.outcome == .success, "\(r.err)")
         #expect(r.out.contains("""
         NAME   READY   UP-TO-DATE   AVAILABLE   AGE
-        api    2/2     2            2           2s
+        api    2/2     2            2           3s
         """))
         #expect(r.out.contains("""
         NAME    STATUS   ROLES    AGE   VERSION
-        node1   Ready    <none>   2s    v1.30.0
-        node2   Ready    <none>   2s    v1.30.0
+        node1   Ready    <none>   3s    v1.30.0
+        node2   Ready    <none>   3s    v1.30.0
         """))
     }
 
@@ -71,9 +71,9 @@ struct ClusterCommandTests {
         cluster nodes=2
         create deployment web --image=nginx:1
         rollout status deployment/web
-        set image deployment/web nginx=nginx:2
+        set image deployment/web nginx=nginx:1.26
         rollout status deployment/web
-        set image deployment/web nginx=nginx:3
+        set image deployment/web nginx=nginx:1.27
         rollout status deployment/web
         rollout undo deployment/web --to-revision=1
         rollout status deployment/web
@@ -106,7 +106,7 @@ struct ClusterCommandTests {
         create deployment web --image=nginx:1 --replicas=2
         settle
         rollout pause deployment/web
-        set image deployment/web nginx=nginx:2
+        set image deployment/web nginx=nginx:1.26
         settle
         assert replicasets(app=web).count == 1
         rollout resume deployment/web
@@ -297,7 +297,7 @@ struct ClusterCommandTests {
         create deployment web --image=nginx:1
         annotate deployment web kubernetes.io/change-cause="first image"
         settle
-        set image deployment/web nginx=nginx:2
+        set image deployment/web nginx=nginx:1.26
         annotate deployment web kubernetes.io/change-cause="move to nginx 2" --overwrite
         settle
         rollout history deployment/web

@@ -1,0 +1,380 @@
+import KubeScript
+import KubeSimCore
+import KubeSimAPI
+import KubeSimCluster
+import KubeSimControl
+import KubeSimManifest
+
+/// What runs on nodes: logs, exec, ssh NODE (crictl, journalctl), top, images, faults.
+extension ClusterBindings {
+    static func registerNodeCommands(_ r: CommandRegistry) {
+        let resourceCompleter = resourceNameCompleter(r)
+        let containerFlag = FlagSpec("container", short: "c", value: "NAME", help: "the container (default: the first)")
+        r.register(CommandSpec("logs", summary: "a container's log", usage: "logs POD [-c C] [--previous] [-f] [--timestamps] [--tail=N]",
+                               flags: [namespaceFlag, containerFlag, FlagSpec("previous", short: "p", help: "the previous (crashed) instance"),
+                                       FlagSpec("follow", short: "f", help: "keep printing for 10 simulated seconds"),
+                                       FlagSpec("timestamps", help: "prefix each line with its time"), FlagSpec("tail", value: "N", help: "only the last N lines")],
+                               handler: { inv, ctx in try logs(inv, ctx) }, completer: resourceCompleter))
+        r.register(CommandSpec("exec", summary: "run a command in a container", usage: "exec POD [-c C] -- COMMAND [ARGS…]",
+                               flags: [namespaceFlag, containerFlag, FlagSpec("stdin", short: "i", help: "accepted for kubectl compatibility"),
+                                       FlagSpec("tty", short: "t", help: "accepted for kubectl compatibility")],
+                               handler: { inv, ctx in try execCommand(inv, ctx) }, completer: resourceCompleter))
+        r.register(CommandSpec("ssh", summary: "a shell on a node: crictl ps|pods|images, journalctl -u kubelet", usage: "ssh NODE COMMAND…",
+                               passesUnknownFlags: true, handler: { inv, ctx in try ssh(inv, ctx) }))
+        r.register(CommandSpec("top", summary: "simulated resource usage", usage: "top pods|nodes", flags: [namespaceFlag],
+                               handler: { inv, ctx in try top(inv, ctx) }))
+        r.register(CommandSpec("image", summary: "the registry's images", usage: "image define NAME:TAG [listen PORT] [ready-after D] [crash-after D] …",
+                               subcommands: [
+                                CommandSpec("define", summary: "define an image and what its process does",
+                                            usage: "image define NAME:TAG [listen PORT]… [ready-after D] [crash-after D] [exit-code N] [exit-after D] [leak Q/min] [memory Q] [cpu Q] [size Q] [path P STATUS BODY]… [log LINE]… [shutdown D] [ignore-sigterm] [runs-command]",
+                                            handler: { inv, ctx in try defineImage(inv, ctx) }),
+                               ]))
+        let nodeCompleter: @Sendable (Int, [String]) -> [String] = { _, _ in [] }
+        r.register(CommandSpec("fail", summary: "a fault: a node stops (kubelet and containers)", usage: "fail node NAME",
+                               handler: { inv, ctx in try nodeFault(inv, ctx, "fail") }, completer: nodeCompleter))
+        r.register(CommandSpec("partition", summary: "a fault: a node's kubelet is cut off from the API server", usage: "partition node NAME",
+                               handler: { inv, ctx in try nodeFault(inv, ctx, "partition") }))
+        r.register(CommandSpec("recover", summary: "a node comes back (kubelet restarts or reconnects)", usage: "recover node NAME",
+                               handler: { inv, ctx in try nodeFault(inv, ctx, "recover") }))
+        r.register(CommandSpec("kill", summary: "a fault: SIGKILL a pod's containers, or one container", usage: "kill pod NAME | kill container POD/CONTAINER",
+                               flags: [namespaceFlag], handler: { inv, ctx in try kill(inv, ctx) }, completer: resourceCompleter))
+        r.register(CommandSpec("crash", summary: "a fault: a running app exits with an error", usage: "crash pod NAME [-c C] [--exit-code=N]",
+                               flags: [namespaceFlag, containerFlag, FlagSpec("exit-code", value: "N", help: "the exit code (default 1)")],
+                               handler: { inv, ctx in try appFault(inv, ctx, leak: false) }, completer: resourceCompleter))
+        r.register(CommandSpec("leak", summary: "a fault: a running app starts leaking memory", usage: "leak pod NAME RATE (e.g. 50Mi/min) [-c C]",
+                               flags: [namespaceFlag, containerFlag], handler: { inv, ctx in try appFault(inv, ctx, leak: true) }, completer: resourceCompleter))
+    }
+
+    /// The pod a command names: `web-1`, `pod/web-1`, or `deployment/web` (its first pod).
+    static func resolvePod(_ word: String, _ inv: Invocation, _ c: Cluster) throws -> Pod {
+        let ns = inv.flag("namespace") ?? "default"
+        var name = word
+        if let slash = word.firstIndex(of: "/") {
+            let typeWord = String(word[..<slash])
+            name = String(word[word.index(after: slash)...])
+            guard let type = ResourceType.lookup(typeWord) else { throw unknownType(typeWord, inv) }
+            if type != .pod {
+                let owner = try api { try c.api.get(type, namespace: ns, name: name, user: user(inv)) }
+                let selector: LabelSelector? = owner.deployment?.spec.selector ?? owner.replicaSet?.spec.selector
+                guard let sel = selector else { throw CommandFailure("error: cannot attach to \(type.kind.lowercased()): selector required") }
+                let pods = c.api.list(.pod, namespace: ns, selector: sel).compactMap(\.pod).sorted { $0.metadata.name < $1.metadata.name }
+                guard let p = pods.first else { throw CommandFailure("error: no pods found for \(type.singular)/\(name)") }
+                return p
+            }
+        }
+        let o = try api { try c.api.get(.pod, namespace: ns, name: name, user: user(inv)) }
+        return o.pod!
+    }
+
+    static func slot(_ p: Pod, _ inv: Invocation, _ c: Cluster, verb: String) throws -> (PodWorker, ContainerSlot) {
+        let wanted = inv.flag("container") ?? p.spec.containers.first?.name ?? ""
+        guard p.spec.containers.contains(where: { $0.name == wanted }) || p.spec.initContainers.contains(where: { $0.name == wanted }) else {
+            throw CommandFailure("error: container \(wanted) is not valid for pod \(p.metadata.name)")
+        }
+        guard let node = p.spec.nodeName, let k = c.kubelets[node], let w = k.worker(pod: p.metadata.uid),
+              let s = w.slots.first(where: { $0.spec.name == wanted }) else {
+            throw CommandFailure("Error from server (BadRequest): container \"\(wanted)\" in pod \"\(p.metadata.name)\" is waiting to start: ContainerCreating")
+        }
+        return (w, s)
+    }
+
+    static func logs(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
+        guard let word = inv.positionals.first else { throw inv.error("logs: expected a pod name") }
+        let c = cluster(ctx)
+        let p = try resolvePod(word, inv, c)
+        let (w, s) = try slot(p, inv, c, verb: "logs")
+        let records = c.kubelets[p.spec.nodeName ?? ""]?.runtime.containers.values.filter { $0.podUID == w.pod.metadata.uid && $0.name == s.spec.name }
+            .sorted { $0.attempt < $1.attempt } ?? []
+        let record: ContainerRecord?
+        if inv.has("previous") {
+            guard records.count >= 2 else {
+                throw CommandFailure("Error from server (BadRequest): previous terminated container \"\(s.spec.name)\" in pod \"\(p.metadata.name)\" not found")
+            }
+            record = records[records.count - 2]
+        } else {
+            record = records.last
+        }
+        guard let rec = record, let process = rec.process else {
+            if case let .waiting(reason, _) = s.status.state {
+                throw CommandFailure("Error from server (BadRequest): container \"\(s.spec.name)\" in pod \"\(p.metadata.name)\" is waiting to start: \(reason)")
+            }
+            return CommandResult(output: "")
+        }
+        let stamps = inv.has("timestamps")
+        func render(_ lines: ArraySlice<(time: Int64, line: String)>) -> [String] {
+            lines.map { stamps ? ManifestTime.micro($0.time).replacingOccurrences("Z", "000Z") + " " + $0.line : $0.line }
+        }
+        var lines = render(process.logs[...])
+        if let t = inv.flag("tail"), let n = Int(t), n >= 0 { lines = Array(lines.suffix(n)) }
+        if inv.has("follow") {
+            let before = process.logs.count
+            c.tick(.seconds(10), interrupted: ctx.isInterrupted)
+            lines += render(process.logs[before...])
+        }
+        return CommandResult(output: lines.joined(separator: "\n"))
+    }
+
+    static func execCommand(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
+        guard let word = inv.positionals.first else { throw inv.error("exec: expected a pod name") }
+        guard let argv = inv.rest, !argv.isEmpty else { throw CommandFailure("error: you must specify at least one command for the container") }
+        let c = cluster(ctx)
+        let p = try resolvePod(word, inv, c)
+        let (w, s) = try slot(p, inv, c, verb: "exec")
+        guard s.current?.process.map({ !$0.exited }) ?? false else {
+            throw CommandFailure("error: unable to upgrade connection: container not found (\"\(s.spec.name)\")")
+        }
+        let (status, out) = w.exec(s, argv)
+        if status != 0 {
+            return CommandResult(output: out + (out.isEmpty ? "" : "\n") + "command terminated with exit code \(status)", exitCode: 1)
+        }
+        return CommandResult(output: out)
+    }
+
+    static func ssh(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
+        var words = inv.positionals
+        for f in inv.flags { words.append(f.value.map { v -> String in "--" + f.name + "=" + v } ?? "--" + f.name) }
+        words += inv.rest ?? []
+        guard let node = words.first else { throw inv.error("ssh: expected a node name") }
+        let c = cluster(ctx)
+        guard let k = c.kubelets[node] else {
+            let s = Suggest.nearest(node, in: Array(c.kubelets.keys))
+            throw CommandFailure("ssh: Could not resolve hostname \(node): Name or service not known" + (s.map { " — did you mean '\($0)'?" } ?? ""))
+        }
+        guard k.running else { throw CommandFailure("ssh: connect to host \(node) port 22: No route to host") }
+        let argv = Array(words.dropFirst())
+        guard let cmd = argv.first else { throw CommandFailure("ssh: a command is needed (crictl ps, crictl pods, crictl images, journalctl -u kubelet)") }
+        let now = c.clock.now
+        switch cmd {
+        case "crictl":
+            let sub = argv.dropFirst().first ?? ""
+            let all = argv.contains("-a") || argv.contains("--all")
+            switch sub {
+            case "ps":
+                var podNames: [String: String] = [:]
+                for sb in k.runtime.sandboxes.values { podNames[sb.podUID] = sb.podName }
+                var rows: [[String]] = []
+                for id in k.runtime.containerOrder.reversed() {
+                    guard let r = k.runtime.containers[id] else { continue }
+                    if !all && r.state != ContainerRecord.State.running { continue }
+                    let cols: [String] = [String(r.id.prefix(13)), String(r.image.id.prefix(13)), crictlAge(now - r.createdAt), r.state.rawValue, r.name,
+                                          String(r.attempt), String(r.sandboxID.prefix(13)), podNames[r.podUID] ?? "unknown"]
+                    rows.append(cols)
+                }
+                return CommandResult(output: crictlTable(["CONTAINER", "IMAGE", "CREATED", "STATE", "NAME", "ATTEMPT", "POD ID", "POD"], rows))
+            case "pods":
+                let sandboxes = k.runtime.sandboxes.values.sorted { (a: Sandbox, b: Sandbox) -> Bool in
+                    a.createdAt != b.createdAt ? a.createdAt > b.createdAt : a.podName < b.podName
+                }
+                let rows: [[String]] = sandboxes.map { (sb: Sandbox) -> [String] in
+                    [String(sb.id.prefix(13)), crictlAge(now - sb.createdAt), sb.ready ? "Ready" : "NotReady", sb.podName, sb.namespace, "0", "(default)"]
+                }
+                return CommandResult(output: crictlTable(["POD ID", "CREATED", "STATE", "NAME", "NAMESPACE", "ATTEMPT", "RUNTIME"], rows))
+            case "images":
+                let images = k.runtime.images.values.sorted { (a: ImageSpec, b: ImageSpec) -> Bool in a.reference < b.reference }
+                let rows: [[String]] = images.map { (i: ImageSpec) -> [String] in [i.repository, i.tag, String(i.id.prefix(13)), humanSize(i.sizeBytes)] }
+                return CommandResult(output: crictlTable(["IMAGE", "TAG", "IMAGE ID", "SIZE"], rows))
+            default:
+                throw CommandFailure("crictl: unknown command \"\(sub)\" (simulated: ps [-a], pods, images)")
+            }
+        case "journalctl":
+            guard argv.contains("kubelet") || argv.contains("kubelet.service") else {
+                throw CommandFailure("journalctl: simulated units: -u kubelet")
+            }
+            var entries = k.journal[...]
+            if let i = argv.firstIndex(of: "-n"), i + 1 < argv.count, let n = Int(argv[i + 1]) { entries = entries.suffix(n) }
+            let lines = entries.map { e -> String in
+                let stamp = ContainerProcess.date(e.time).split(separator: " ")   // Thu Jan  1 00:00:05 UTC 2026
+                let micro = String(ManifestTime.micro(e.time).dropLast().split(separator: ".").last ?? "000000")
+                return "\(stamp[1]) \(stamp[2].count == 1 ? "0" + stamp[2] : String(stamp[2])) \(stamp[3]) \(node) kubelet[1042]: I\(micro.prefix(6)) \(e.line)"
+            }
+            return CommandResult(output: lines.isEmpty ? "-- No entries --" : lines.joined(separator: "\n"))
+        default:
+            throw CommandFailure("bash: \(cmd): command not found")
+        }
+    }
+
+    /// crictl's CREATED column: "2 minutes ago", "About a minute ago", "Less than a second ago".
+    static func crictlAge(_ ns: Int64) -> String {
+        let s = ns / 1_000_000_000
+        if s < 1 { return "Less than a second ago" }
+        if s < 60 { return "\(s) seconds ago" }
+        if s < 120 { return "About a minute ago" }
+        if s < 3600 { return "\(s / 60) minutes ago" }
+        if s < 7200 { return "About an hour ago" }
+        return "\(s / 3600) hours ago"
+    }
+
+    /// docker/crictl sizes: 70.5MB, 321kB.
+    static func humanSize(_ b: Int64) -> String {
+        let units = ["B", "kB", "MB", "GB"]
+        var v = Double(b), i = 0
+        while v >= 1000 && i < units.count - 1 { v /= 1000; i += 1 }
+        let r = (v * 10).rounded() / 10
+        return (r == r.rounded() ? String(Int(r)) : String(r)) + units[i]
+    }
+
+    /// crictl pads columns to multiples of 20 (tabwriter minwidth 20 plus padding).
+    static func crictlTable(_ header: [String], _ rows: [[String]]) -> String {
+        ([header] + rows).map { row in
+            row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell + String(repeating: " ", count: max(1, ((cell.count / 20) + 1) * 20 - cell.count))
+            }.joined()
+        }.joined(separator: "\n")
+    }
+
+    static func top(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
+        let c = cluster(ctx)
+        let now = c.clock.now
+        func usage(_ p: Pod) -> (cpu: Int64, mem: Int64) {
+            guard let node = p.spec.nodeName, let w = c.kubelets[node]?.worker(pod: p.metadata.uid) else { return (0, 0) }
+            var cpu: Int64 = 0, mem: Int64 = 0
+            for s in w.slots { if let pr = s.current?.process, !pr.exited { cpu += pr.app.cpuMilli; mem += pr.memory(at: now) } }
+            return (cpu, mem)
+        }
+        func mi(_ b: Int64) -> String { "\(b >> 20)Mi" }
+        switch inv.positionals.first ?? "" {
+        case "pods", "pod", "po":
+            let ns = inv.flag("namespace") ?? "default"
+            let pods = c.api.list(.pod, namespace: ns).compactMap(\.pod).filter { $0.status.phase == "Running" }.sorted { $0.metadata.name < $1.metadata.name }
+            let rows = pods.map { p -> [String] in let u = usage(p); return [p.metadata.name, "\(u.cpu)m", mi(u.mem)] }
+            return CommandResult(output: Format.table(["NAME", "CPU(cores)", "MEMORY(bytes)"], rows))
+        case "nodes", "node", "no":
+            let pods = c.api.list(.pod).compactMap(\.pod)
+            let rows = c.api.list(.node).compactMap(\.node).sorted { $0.metadata.name < $1.metadata.name }.map { n -> [String] in
+                guard c.kubelets[n.metadata.name]?.running ?? false else { return [n.metadata.name, "<unknown>", "<unknown>", "<unknown>", "<unknown>"] }
+                var cpu: Int64 = 60, mem: Int64 = 600 << 20   // the system's own share (kubelet, containerd, OS)
+                for p in pods where p.spec.nodeName == n.metadata.name { let u = usage(p); cpu += u.cpu; mem += u.mem }
+                let cpuCap = n.allocatable["cpu"].map { $0.milli } ?? 1, memCap = n.allocatable["memory"]?.value ?? 1
+                return [n.metadata.name, "\(cpu)m", "\(cpu * 100 / max(1, cpuCap))%", mi(mem), "\(mem * 100 / max(1, memCap))%"]
+            }
+            return CommandResult(output: Format.table(["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"], rows))
+        default:
+            throw inv.error("top: expected 'pods' or 'nodes'")
+        }
+    }
+
+    static func defineImage(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
+        var words = inv.positionals[...]
+        guard let ref = words.popFirst() else { throw inv.error("image define: expected NAME:TAG") }
+        let c = cluster(ctx)
+        let full = ImageCatalogue.normalize(ref)
+        let colon = full.lastIndex(of: ":")!
+        var app = AppBehaviour()
+        app.shutdownTime = .milliseconds(100)
+        var size: Int64 = 20 << 20
+        func duration(_ w: String?) throws -> SimDuration {
+            guard let w, let d = SimDuration(parsing: w) else { throw inv.error("image define: expected a duration after the setting, such as 5s") }
+            return d
+        }
+        func quantity(_ w: String?) throws -> Quantity {
+            guard let w, let q = Quantity(parsing: w) else { throw inv.error("image define: expected a quantity such as 64Mi") }
+            return q
+        }
+        while let key = words.popFirst() {
+            switch key {
+            case "listen":
+                guard let p = words.popFirst(), let n = Int(p), (1...65535).contains(n) else { throw inv.error("image define: listen needs a port number") }
+                app.listen.append(n)
+            case "ready-after": app.readyAfter = try duration(words.popFirst())
+            case "crash-after": app.crashAfter = try duration(words.popFirst())
+            case "exit-after": app.exitAfter = try duration(words.popFirst())
+            case "exit-code":
+                guard let w = words.popFirst(), let n = Int(w) else { throw inv.error("image define: exit-code needs a number") }
+                app.exitCode = n
+            case "leak":
+                guard let w = words.popFirst() else { throw inv.error("image define: leak needs a rate such as 20Mi/min") }
+                app.leakPerMinute = try leakRate(w, inv)
+            case "memory": app.memory = try quantity(words.popFirst()).value
+            case "cpu": app.cpuMilli = try quantity(words.popFirst()).milli
+            case "size": size = try quantity(words.popFirst()).value
+            case "path":
+                guard let path = words.popFirst(), let st = words.popFirst(), let code = Int(st) else { throw inv.error("image define: path needs PATH STATUS [BODY]") }
+                let body = words.first.map { w in ["listen", "ready-after", "crash-after", "exit-after", "exit-code", "leak", "memory", "cpu", "size", "path", "log", "shutdown", "ignore-sigterm", "runs-command"].contains(w) ? "" : words.popFirst()! } ?? ""
+                app.routes[path] = .init(status: code, body: body)
+            case "log":
+                guard let line = words.popFirst() else { throw inv.error("image define: log needs a line") }
+                app.startupLogs.append(line)
+            case "crash-log":
+                guard let line = words.popFirst() else { throw inv.error("image define: crash-log needs a line") }
+                app.crashLog = line
+            case "shutdown": app.shutdownTime = try duration(words.popFirst())
+            case "ignore-sigterm": app.shutdownTime = nil
+            case "runs-command": app.runsCommand = true
+            default:
+                let known = ["listen", "ready-after", "crash-after", "exit-after", "exit-code", "leak", "memory", "cpu", "size", "path", "log", "crash-log", "shutdown", "ignore-sigterm", "runs-command"]
+                throw CommandFailure("error: image define: unknown setting '\(key)'" + (Suggest.nearest(key, in: known).map { " — did you mean '\($0)'?" } ?? ""))
+            }
+        }
+        c.catalogue.define(ImageSpec(repository: String(full[..<colon]), tag: String(full[full.index(after: colon)...]), sizeBytes: size, app: app))
+        return CommandResult(output: "image \(ref) defined")
+    }
+
+    /// `20Mi/min`, `1Mi/s`, `100Mi/h` → bytes per minute.
+    static func leakRate(_ w: String, _ inv: Invocation) throws -> Int64 {
+        let parts = w.split(separator: "/")
+        guard parts.count == 2, let q = Quantity(parsing: String(parts[0])) else { throw inv.error("expected a rate such as 20Mi/min") }
+        switch parts[1] {
+        case "s", "sec": return q.value * 60
+        case "min", "m": return q.value
+        case "h", "hour": return q.value / 60
+        default: throw inv.error("expected a rate per s, min or h, such as 20Mi/min")
+        }
+    }
+
+    static func nodeFault(_ inv: Invocation, _ ctx: CommandContext, _ what: String) throws -> CommandResult {
+        var words = inv.positionals[...]
+        if let f = words.first, ["node", "nodes", "no"].contains(f) { words = words.dropFirst() }
+        guard var name = words.first else { throw inv.error("\(what): expected 'node NAME'") }
+        if name.hasPrefix("node/") { name = String(name.dropFirst(5)) }
+        let c = cluster(ctx)
+        guard let k = c.kubelets[name] else {
+            let s = Suggest.nearest(name, in: Array(c.kubelets.keys))
+            throw CommandFailure("Error from server (NotFound): nodes \"\(name)\" not found" + (s.map { " — did you mean '\($0)'?" } ?? ""))
+        }
+        switch what {
+        case "fail": k.fail(); return CommandResult(output: "node/\(name) failed: kubelet and containers stopped")
+        case "partition": k.partition(); return CommandResult(output: "node/\(name) partitioned: kubelet cannot reach the API server")
+        default: k.recover(); return CommandResult(output: "node/\(name) recovered")
+        }
+    }
+
+    static func kill(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
+        guard inv.positionals.count == 2 else { throw inv.error("kill: expected 'pod NAME' or 'container POD/CONTAINER'") }
+        let c = cluster(ctx)
+        let kind = inv.positionals[0]
+        var target = inv.positionals[1]
+        var container: String?
+        if kind == "container" {
+            guard let slash = target.lastIndex(of: "/") else { throw inv.error("kill container: expected POD/CONTAINER") }
+            container = String(target[target.index(after: slash)...])
+            target = String(target[..<slash])
+        } else if kind != "pod" {
+            throw inv.error("kill: expected 'pod NAME' or 'container POD/CONTAINER'")
+        }
+        let p = try resolvePod(target, inv, c)
+        guard let node = p.spec.nodeName, let k = c.kubelets[node], k.kill(podUID: p.metadata.uid, container: container) else {
+            throw CommandFailure("error: no running container\(container.map { " \($0)" } ?? "") in pod \(p.metadata.name)")
+        }
+        return CommandResult(output: container.map { "container \($0) of pod/\(p.metadata.name) killed (SIGKILL)" } ?? "pod/\(p.metadata.name): containers killed (SIGKILL)")
+    }
+
+    static func appFault(_ inv: Invocation, _ ctx: CommandContext, leak: Bool) throws -> CommandResult {
+        var words = inv.positionals[...]
+        if words.first == "pod" { words = words.dropFirst() }
+        guard let target = words.popFirst() else { throw inv.error(leak ? "leak: expected 'pod NAME RATE'" : "crash: expected 'pod NAME'") }
+        let c = cluster(ctx)
+        let p = try resolvePod(target, inv, c)
+        guard let node = p.spec.nodeName, let w = c.kubelets[node]?.worker(pod: p.metadata.uid) else {
+            throw CommandFailure("error: pod \(p.metadata.name) has no running containers")
+        }
+        if leak {
+            guard let rate = words.popFirst() else { throw inv.error("leak: expected a rate such as 50Mi/min") }
+            let perMinute = try leakRate(rate, inv)
+            guard w.addLeak(container: inv.flag("container"), perMinute: perMinute) else { throw CommandFailure("error: pod \(p.metadata.name) has no running containers") }
+            return CommandResult(output: "pod/\(p.metadata.name) leaking \(rate)")
+        }
+        let code = Int(inv.flag("exit-code") ?? "1") ?? 1
+        guard w.crash(container: inv.flag("container"), code: code) else { throw CommandFailure("error: pod \(p.metadata.name) has no running containers") }
+        return CommandResult(output: "pod/\(p.metadata.name) crashed (exit code \(code))")
+    }
+}

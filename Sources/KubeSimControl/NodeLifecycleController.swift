@@ -1,0 +1,183 @@
+import KubeSimCore
+import KubeSimAPI
+
+/// The node lifecycle controller (pkg/controller/nodelifecycle/node_lifecycle_controller.go)
+/// with the taint-based eviction it drives (pkg/controller/tainteviction):
+/// - every node-monitor-period (5 s) it checks when each node's kubelet last renewed
+///   its Lease; after node-monitor-grace-period (50 s) without one, the node's
+///   conditions become Unknown ("Kubelet stopped posting node status."), its pods are
+///   marked not ready and the node gets the `node.kubernetes.io/unreachable` taints;
+/// - a NoExecute taint evicts each pod on the node after the toleration it has for it
+///   (300 s from the DefaultTolerationSeconds admission plugin), at once if none;
+/// - when the kubelet reports Ready again the taints go.
+/// The pod garbage collector's part is here too: pods bound to a deleted Node are
+/// force-deleted (pkg/controller/podgc, orphaned pods).
+public final class NodeLifecycleController {
+    let api: APIServer
+    let clock: EventQueue
+    let nodes: Informer
+    let pods: Informer
+    let events: EventRecorder
+    public var monitorPeriod = SimDuration.seconds(5)
+    public var gracePeriod = SimDuration.seconds(50)
+    /// When each node was last seen alive (its Lease changed), in the controller's clock.
+    var probeTime: [String: Int64] = [:]
+    /// Pending evictions per pod uid.
+    var evictions: [String: EventQueue.Handle] = [:]
+    var monitorTimer: EventQueue.Handle?
+    let user = "system:serviceaccount:kube-system:node-controller"
+
+    public static let unreachable = "node.kubernetes.io/unreachable"
+    public static let notReady = "node.kubernetes.io/not-ready"
+
+    public init(api: APIServer, clock: EventQueue, nodes: Informer, leases: Informer, pods: Informer, events: EventRecorder) {
+        self.api = api
+        self.clock = clock
+        self.nodes = nodes
+        self.pods = pods
+        self.events = events
+        leases.onChange { [unowned self] e in
+            guard e.kind != .deleted, e.object.metadata.namespace == "kube-node-lease" else { return }
+            self.probeTime[e.object.metadata.name] = self.clock.now
+        }
+        nodes.onChange { [unowned self] e in
+            let name = e.object.metadata.name
+            if e.kind == .deleted { self.nodeDeleted(name); return }
+            if e.kind == .added { self.probeTime[name] = self.probeTime[name] ?? self.clock.now }
+            if let n = e.object.node { self.reconcileTaints(n) }
+        }
+        pods.onChange { [unowned self] e in
+            // A pod bound to a node that carries a NoExecute taint is evicted by its tolerations.
+            guard e.kind != .deleted, let p = e.object.pod, let nodeName = p.spec.nodeName, !p.isTerminating,
+                  self.evictions[p.metadata.uid] == nil, let n = self.nodes.get(namespace: nil, name: nodeName)?.node else { return }
+            let taints = n.taints.filter { $0.effect == "NoExecute" }
+            if !taints.isEmpty { self.planEviction(p, taints: taints, node: n) }
+        }
+        scheduleMonitor()
+    }
+
+    func scheduleMonitor() {
+        // Work for `settle` while a node is overdue but not yet marked: the controller will act.
+        let overdue = nodes.list().contains { o in
+            guard let n = o.node, n.conditions.first(where: { $0.type == "Ready" })?.status != "Unknown" else { return false }
+            return clock.now - (probeTime[n.metadata.name] ?? clock.now) > (Kubelet.leaseRenewInterval + monitorPeriod).nanoseconds
+        }
+        monitorTimer = clock.schedule(after: monitorPeriod, label: "node-lifecycle-controller: node lease overdue", background: !overdue) { [weak self] in
+            self?.monitor()
+        }
+    }
+
+    /// monitorNodeHealth: every node whose kubelet went quiet for the grace period.
+    func monitor() {
+        let now = clock.now
+        for o in nodes.list() {
+            guard let n = o.node else { continue }
+            let last = probeTime[n.metadata.name] ?? now
+            guard now - last > gracePeriod.nanoseconds, n.conditions.first(where: { $0.type == "Ready" })?.status != "Unknown" else { continue }
+            markUnknown(n)
+        }
+        scheduleMonitor()
+    }
+
+    func markUnknown(_ n: Node) {
+        let now = clock.now
+        let name = n.metadata.name
+        _ = try? api.modify(.node, namespace: nil, name: name, user: user) { o in
+            guard var node = o.node else { return }
+            for i in node.conditions.indices {
+                if node.conditions[i].status != "Unknown" { node.conditions[i].lastTransitionTime = now }
+                node.conditions[i].status = "Unknown"
+                node.conditions[i].reason = "NodeStatusUnknown"
+                node.conditions[i].message = "Kubelet stopped posting node status."
+            }
+            // TaintNodesByCondition and the NoExecute taint for eviction.
+            for effect in ["NoSchedule", "NoExecute"] where !node.taints.contains(where: { $0.key == Self.unreachable && $0.effect == effect }) {
+                var t = Taint(key: Self.unreachable, value: nil, effect: effect)
+                t.timeAdded = now
+                node.taints.append(t)
+            }
+            o = .node(node)
+        }
+        events.record(.node(n), reason: "NodeNotReady", message: "Node \(name) status is now: NodeNotReady", source: "node-controller", user: user)
+        // MarkPodsNotReady (pkg/controller/util/node/controller_utils.go).
+        for o in pods.byIndex(IndexName.node, name) {
+            guard let p = o.pod else { continue }
+            _ = try? api.modify(.pod, namespace: p.metadata.namespace, name: p.metadata.name, user: user) { x in
+                guard var pod = x.pod else { return }
+                pod.status.setCondition("Ready", "False", now: now)
+                pod.status.setCondition("ContainersReady", "False", now: now)
+                for i in pod.status.containerStatuses.indices { pod.status.containerStatuses[i].ready = false }
+                x = .pod(pod)
+            }
+            events.record(.pod(p), type: "Warning", reason: "NodeNotReady", message: "Node is not ready", source: "node-controller", user: user)
+        }
+    }
+
+    /// Taints follow the Ready condition the kubelet reports; evictions follow NoExecute taints.
+    func reconcileTaints(_ n: Node) {
+        let ready = n.conditions.first { $0.type == "Ready" }?.status == "True"
+        if ready && n.taints.contains(where: { $0.key == Self.unreachable || $0.key == Self.notReady }) {
+            _ = try? api.modify(.node, namespace: nil, name: n.metadata.name, user: user) { o in
+                guard var node = o.node else { return }
+                node.taints.removeAll { $0.key == Self.unreachable || $0.key == Self.notReady }
+                o = .node(node)
+            }
+            events.record(.node(n), reason: "NodeReady", message: "Node \(n.metadata.name) status is now: NodeReady", source: "node-controller", user: user)
+            probeTime[n.metadata.name] = clock.now
+        }
+        let noExecute = n.taints.filter { $0.effect == "NoExecute" }
+        for o in pods.byIndex(IndexName.node, n.metadata.name) {
+            guard let p = o.pod, !p.isTerminating else { continue }
+            if noExecute.isEmpty {
+                if let h = evictions.removeValue(forKey: p.metadata.uid) { clock.cancel(h) }
+            } else if evictions[p.metadata.uid] == nil {
+                planEviction(p, taints: noExecute, node: n)
+            }
+        }
+    }
+
+    /// The smallest tolerationSeconds among tolerations of every taint; a taint not
+    /// tolerated evicts at once; tolerations without seconds keep the pod forever.
+    func planEviction(_ p: Pod, taints: [Taint], node: Node) {
+        var delay: Int64? = nil
+        var forever = true
+        for t in taints {
+            let matching = p.spec.tolerations.filter { $0.tolerates(t) }
+            if matching.isEmpty { delay = 0; forever = false; break }
+            let secs = matching.compactMap(\.tolerationSeconds)
+            if secs.count == matching.count, let m = secs.min() {
+                forever = false
+                let since = (t.timeAdded ?? clock.now)
+                let due = max(0, since + m * 1_000_000_000 - clock.now)
+                delay = min(delay ?? due, due)
+            }
+        }
+        guard !forever, let d = delay else { return }
+        let ns = p.metadata.namespace ?? "default", name = p.metadata.name, uid = p.metadata.uid
+        evictions[uid] = clock.schedule(after: SimDuration(nanoseconds: d), label: "taint-eviction-controller: evict \(ns)/\(name)") { [weak self] in
+            guard let self else { return }
+            self.evictions.removeValue(forKey: uid)
+            guard let cur = self.pods.get(namespace: ns, name: name)?.pod, cur.metadata.uid == uid, !cur.isTerminating else { return }
+            self.events.record(.pod(cur), reason: "TaintManagerEviction", message: "Marking for deletion Pod \(ns)/\(name)", source: "taint-eviction-controller", user: self.user)
+            _ = try? self.api.modify(.pod, namespace: ns, name: name, user: self.user) { x in
+                guard var pod = x.pod else { return }
+                pod.status.setCondition("DisruptionTarget", "True", reason: "DeletionByTaintManager", message: "Taint manager: deleting due to NoExecute taint", now: self.clock.now)
+                x = .pod(pod)
+            }
+            _ = try? self.api.delete(.pod, namespace: ns, name: name, user: self.user)
+        }
+    }
+
+    /// Pod GC: pods bound to a Node that no longer exists are deleted at once (grace 0).
+    func nodeDeleted(_ name: String) {
+        probeTime.removeValue(forKey: name)
+        clock.schedule(after: .seconds(20), label: "pod-garbage-collector: orphaned pods of \(name)") { [weak self] in
+            guard let self, self.nodes.get(namespace: nil, name: name) == nil else { return }
+            for o in self.pods.byIndex(IndexName.node, name) {
+                guard let p = o.pod else { continue }
+                _ = try? self.api.delete(.pod, namespace: p.metadata.namespace, name: p.metadata.name, gracePeriod: 0, user: "system:serviceaccount:kube-system:pod-garbage-collector")
+            }
+        }
+    }
+}
+
