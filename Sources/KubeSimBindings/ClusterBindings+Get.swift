@@ -99,8 +99,7 @@ extension ClusterBindings {
         case .node:
             header = ["NAME", "STATUS", "ROLES", "AGE", "VERSION"] + (wide ? ["INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"] : [])
             rows = objects.compactMap(\.node).map { n in
-                var status = n.isReady ? "Ready" : "NotReady"
-                if n.unschedulable { status += ",SchedulingDisabled" }
+                let status = Format.nodeStatus(n)
                 var r = [n.metadata.name, status, "<none>", Format.age(now - n.metadata.creationTimestamp), n.kubeletVersion]
                 if wide { r += [n.internalIP, "<none>", "Debian GNU/Linux 12 (bookworm)", "6.1.0-kubesim", "containerd://1.7.13"] }
                 return r

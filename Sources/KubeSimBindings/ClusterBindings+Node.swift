@@ -125,7 +125,7 @@ extension ClusterBindings {
         }
         let (status, out) = w.exec(s, argv)
         if status != 0 {
-            return CommandResult(output: out + (out.isEmpty ? "" : "\n") + "command terminated with exit code \(status)", exitCode: 1)
+            throw CommandFailure(out + (out.isEmpty ? "" : "\n") + "command terminated with exit code \(status)")
         }
         return CommandResult(output: out)
     }
@@ -183,9 +183,12 @@ extension ClusterBindings {
             var entries = k.journal[...]
             if let i = argv.firstIndex(of: "-n"), i + 1 < argv.count, let n = Int(argv[i + 1]) { entries = entries.suffix(n) }
             let lines = entries.map { e -> String in
-                let stamp = ContainerProcess.date(e.time).split(separator: " ")   // Thu Jan  1 00:00:05 UTC 2026
-                let micro = String(ManifestTime.micro(e.time).dropLast().split(separator: ".").last ?? "000000")
-                return "\(stamp[1]) \(stamp[2].count == 1 ? "0" + stamp[2] : String(stamp[2])) \(stamp[3]) \(node) kubelet[1042]: I\(micro.prefix(6)) \(e.line)"
+                // journald prefix, then klog's header: I0101 00:05:00.416000    1042 kubelet.go] …
+                let micro = ManifestTime.micro(e.time)                          // 2026-01-01T00:05:00.416000Z
+                let month = String(micro.dropFirst(5).prefix(2)), day = String(micro.dropFirst(8).prefix(2))
+                let clock = String(micro.dropFirst(11).prefix(15))
+                let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+                return "\(months[(Int(month) ?? 1) - 1]) \(day) \(clock.prefix(8)) \(node) kubelet[1042]: I\(month)\(day) \(clock)    1042 kubelet.go] \(e.line)"
             }
             return CommandResult(output: lines.isEmpty ? "-- No entries --" : lines.joined(separator: "\n"))
         default:
@@ -213,12 +216,13 @@ extension ClusterBindings {
         return (r == r.rounded() ? String(Int(r)) : String(r)) + units[i]
     }
 
-    /// crictl pads columns to multiples of 20 (tabwriter minwidth 20 plus padding).
+    /// crictl's tabwriter (minwidth 20, padding 3): each column as wide as its widest cell plus 3, at least 20.
     static func crictlTable(_ header: [String], _ rows: [[String]]) -> String {
-        ([header] + rows).map { row in
-            row.enumerated().map { i, cell in
-                i == row.count - 1 ? cell : cell + String(repeating: " ", count: max(1, ((cell.count / 20) + 1) * 20 - cell.count))
-            }.joined()
+        let all = [header] + rows
+        var widths = header.map { _ in 20 }
+        for row in all { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count + 3) } }
+        return all.map { row in
+            row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count) }.joined()
         }.joined(separator: "\n")
     }
 

@@ -96,6 +96,14 @@ enum Format {
         return (reason, ready, r)
     }
 
+    /// kubectl's node STATUS: Ready, NotReady or Unknown, plus SchedulingDisabled.
+    static func nodeStatus(_ n: Node) -> String {
+        let ready = n.conditions.first { $0.type == "Ready" }?.status
+        var s = ready == "True" ? "Ready" : (ready == "Unknown" ? "NotReady" : "NotReady")
+        if n.unschedulable { s += ",SchedulingDisabled" }
+        return s
+    }
+
     static func podStatus(_ p: Pod) -> String { podColumns(p, now: 0).status }
 
     static func podRow(_ p: Pod, now: Int64, wide: Bool) -> [String] {

@@ -13,10 +13,10 @@ final class ObjectValue: ScriptObject, @unchecked Sendable {
     var memberNames: [String] {
         var names = ["name", "namespace", "labels", "annotations", "uid", "resourceVersion", "kind", "age"]
         switch object {
-        case .pod: names += ["phase", "status", "nodeName", "ready", "ip", "hostIP", "restarts", "owner", "image"]
+        case .pod: names += ["phase", "status", "nodeName", "ready", "ip", "hostIP", "restarts", "owner", "image", "reason", "lastReason", "exitCode", "qos", "terminating", "containers"]
         case .replicaSet: names += ["replicas", "readyReplicas", "availableReplicas", "currentReplicas", "revision", "owner", "image"]
         case .deployment: names += ["replicas", "readyReplicas", "availableReplicas", "updatedReplicas", "unavailableReplicas", "image", "revision", "paused", "strategy", "available", "progressing"]
-        case .node: names += ["ready", "unschedulable", "taints", "ip", "podCIDR"]
+        case .node: names += ["ready", "status", "unschedulable", "taints", "ip", "podCIDR", "conditions", "images"]
         case .service: names += ["type", "clusterIP", "ports", "nodePort", "selector"]
         case .configMap, .secret: names += ["data"]
         default: break
@@ -50,6 +50,24 @@ final class ObjectValue: ScriptObject, @unchecked Sendable {
             case "hostIP": return p.status.hostIP.map { .string($0) } ?? .nil
             case "restarts": return .int(p.status.restartCount)
             case "image": return .string(p.spec.containers.first?.image ?? "")
+            case "qos": return .string(p.qosClass)
+            case "terminating": return .bool(p.isTerminating)
+            case "containers": return .list(p.spec.containers.map { .string($0.name) })
+            case "reason":
+                // The first container's waiting or terminated reason (CrashLoopBackOff, OOMKilled, …), else the pod's.
+                switch p.status.containerStatuses.first?.state {
+                case .waiting(let r, _)?: return .string(r)
+                case .terminated(_, let r, _, _, _)?: return .string(r)
+                default: return p.status.reason.map { .string($0) } ?? .nil
+                }
+            case "lastReason":
+                if case .terminated(_, let r, _, _, _)? = p.status.containerStatuses.first?.lastState { return .string(r) }
+                if case .terminated(_, let r, _, _, _)? = p.status.containerStatuses.first?.state { return .string(r) }
+                return .nil
+            case "exitCode":
+                if let c = p.status.containerStatuses.first?.state.terminatedExitCode { return .int(c) }
+                if let c = p.status.containerStatuses.first?.lastState?.terminatedExitCode { return .int(c) }
+                return .nil
             default: return nil
             }
         case .replicaSet(let r):
@@ -79,6 +97,9 @@ final class ObjectValue: ScriptObject, @unchecked Sendable {
         case .node(let n):
             switch name {
             case "ready": return .bool(n.isReady)
+            case "status": return .string(Format.nodeStatus(n))
+            case "conditions": return .map(ScriptMap(n.conditions.map { (.string($0.type), .string($0.status)) }))
+            case "images": return .list(n.images.compactMap { $0.names.last.map { .string($0) } })
             case "unschedulable": return .bool(n.unschedulable)
             case "taints": return .list(n.taints.map { .string($0.description) })
             case "ip": return .string(n.internalIP)

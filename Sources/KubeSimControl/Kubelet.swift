@@ -166,6 +166,8 @@ public final class Kubelet {
         reportReady()
         renewLease()
         resync()
+        // The status manager's periodic sync puts the kubelet's view back.
+        for w in workers.values { statusChanged(w) }
     }
 
     /// Reconciles with the API server's view of the pods bound here.

@@ -264,8 +264,26 @@ public final class PodWorker {
             case nil: set(e.name, "")
             }
         }
-        set("KUBERNETES_SERVICE_HOST", "10.96.0.1")
-        set("KUBERNETES_SERVICE_PORT", "443")
+        // Service links (enableServiceLinks, pkg/kubelet/envvars): every Service of the
+        // namespace that exists when the container starts, plus the API server's.
+        var services = kubelet.api.list(.service, namespace: ns).compactMap { o -> Service? in if case .service(let s) = o { return s } else { return nil } }
+        if ns != "default", let k = (try? kubelet.api.get(.service, namespace: "default", name: "kubernetes")), case .service(let s) = k { services.append(s) }
+        for svc in services.sorted(by: { $0.metadata.name < $1.metadata.name }) {
+            guard let ip = svc.spec.clusterIP, ip != "None", let first = svc.spec.ports.first else { continue }
+            let prefix = svc.metadata.name.uppercased().replacingOccurrences("-", "_")
+            set("\(prefix)_SERVICE_HOST", ip)
+            set("\(prefix)_SERVICE_PORT", String(first.port))
+            for port in svc.spec.ports { if let n = port.name, !n.isEmpty { set("\(prefix)_SERVICE_PORT_\(n.uppercased().replacingOccurrences("-", "_"))", String(port.port)) } }
+            let proto = first.protocol.lowercased()
+            set("\(prefix)_PORT", "\(proto)://\(ip):\(first.port)")
+            for port in svc.spec.ports {
+                let p = port.protocol.lowercased(), key = "\(prefix)_PORT_\(port.port)_\(port.protocol.uppercased())"
+                set(key, "\(p)://\(ip):\(port.port)")
+                set(key + "_PROTO", p)
+                set(key + "_PORT", String(port.port))
+                set(key + "_ADDR", ip)
+            }
+        }
         set("HOME", "/root")
         return .success(env)
     }
@@ -299,7 +317,6 @@ public final class PodWorker {
         guard !terminating else { return }
         let rt = kubelet.runtime
         // Two containers of a pod share the network namespace: a port already bound fails.
-        let ports = slot.spec.ports.map(\.containerPort)
         let record = ContainerRecord(id: rt.newID(), name: slot.spec.name, image: image, podUID: uid, sandboxID: sb.id, attempt: slot.status.restartCount, createdAt: clock.now)
         rt.containers[record.id] = record
         rt.containerOrder.append(record.id)
@@ -326,14 +343,12 @@ public final class PodWorker {
             self.containerExited(slot, code: code, reason: code == 0 ? "Completed" : "Error", message: message)
         }
         process.onChange = { [unowned slot] in for p in slot.probes { p.dirty = true } }
-        // Port conflicts within the pod's network namespace.
-        for other in slots where other !== slot {
-            if let p = other.current?.process, !p.exited, let clash = p.listening.intersection(Set(ports)).first {
-                process.log("bind() to 0.0.0.0:\(clash) failed (98: Address already in use)")
-                kubelet.statusChanged(self)
-                process.finish(1, nil)
-                return
-            }
+        // One network namespace per pod: a port another container holds cannot be bound.
+        process.portInUse = { [unowned self, unowned slot] port in
+            self.slots.contains { $0 !== slot && ($0.current?.process.map { !$0.exited && $0.listening.contains(port) } ?? false) }
+        }
+        if image.repository.hasSuffix("/nginx") {
+            process.bindError = { "\(ContainerProcess.nginxTime(self.clock.now)) [emerg] 1#1: bind() to 0.0.0.0:\($0) failed (98: Address already in use)\nnginx: [emerg] bind() to 0.0.0.0:\($0) failed (98: Address already in use)" }
         }
         scheduleOOM(slot, process)
         startProbes(slot)
@@ -472,7 +487,7 @@ public final class PodWorker {
 
     func runProbe(_ p: ProbeRunner, _ slot: ContainerSlot) {
         guard let process = slot.current?.process, !process.exited, !terminating else { return }
-        defer { if slot.current?.process === process && !process.exited { schedule(p, slot, after: .seconds(Int64(p.probe.periodSeconds))) } }
+        defer { if slot.current?.process === process && !process.exited && !slot.stopping { schedule(p, slot, after: .seconds(Int64(p.probe.periodSeconds))) } }
         // Liveness and readiness wait for the startup probe.
         if p.kind != .startup && slot.status.started != true { return }
         if p.kind == .startup && slot.status.started == true { return }

@@ -109,6 +109,10 @@ public final class ContainerProcess {
     var onExit: (Int, String?) -> Void = { _, _ in }
     /// Called when something a probe could see changed (a file, a port, a route).
     var onChange: () -> Void = {}
+    /// Whether another container of the pod already listens on a port (one network namespace).
+    var portInUse: (Int) -> Bool = { _ in false }
+    /// The message a failed bind writes before the process exits 1.
+    var bindError: (Int) -> String = { "listen tcp :\($0): bind: address already in use" }
 
     init(app: AppBehaviour, code: [Instr], env: [(String, String)], hostname: String, clock: EventQueue,
          root: FileStore, mounts: [(String, FileStore, Bool)], label: String) {
@@ -159,7 +163,9 @@ public final class ContainerProcess {
             case let .forNext(slot, variable, items, end):
                 let k = loops[slot] ?? 0
                 if k < items.count { setVar(variable, expand(items[k])); loops[slot] = k + 1 } else { pc = end }
-            case .listen(let ports): listening.formUnion(ports); onChange()
+            case .listen(let ports):
+                if let clash = ports.first(where: portInUse) { finish(1, bindError(clash)); return }
+                listening.formUnion(ports); onChange()
             case let .setRoute(path, route): routes[path] = route; onChange()
             case .log(let line): log(substitute(line))
             case .sleep(let d): sleep(d); return
@@ -204,6 +210,7 @@ public final class ContainerProcess {
             if let i = argv.firstIndex(of: "-h"), i + 1 < argv.count { dir = argv[i + 1] }
             for (path, _) in listFiles(dir) { routes["/" + path] = .init(status: 200, body: read(dir + "/" + path) ?? "") }
             if let index = read(dir + "/index.html") { routes["/"] = .init(status: 200, body: index) }
+            if portInUse(port) { finish(1, "httpd: bind: Address already in use"); return .some(nil) }
             listening.insert(port)
             onChange()
             return argv.contains("-f") ? .some(nil) : nil
