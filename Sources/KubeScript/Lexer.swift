@@ -404,7 +404,9 @@ public struct Lexer {
                 parenDepth -= 1
                 literal.append(c); position += 1
             case UInt8(ascii: "\""), UInt8(ascii: "'"):
-                token.quoted = true
+                // A word that starts quoted is a positional even if it looks like a flag
+                // ("--"); quotes inside a word (--schedule="*/5 * * * *") only group.
+                if literal.isEmpty && parts.isEmpty { token.quoted = true }
                 let q = c
                 position += 1
                 while true {

@@ -260,7 +260,7 @@ public final class APIServer {
     }
 
     static func tracksGeneration(_ t: ResourceType) -> Bool {
-        [.deployment, .replicaSet, .pod, .ingress, .networkPolicy].contains(t)
+        [.deployment, .replicaSet, .pod, .ingress, .networkPolicy, .job, .cronJob, .daemonSet, .statefulSet].contains(t)
     }
 
     static func specChanged(_ a: APIObject, _ b: APIObject) -> Bool {
@@ -268,6 +268,10 @@ public final class APIServer {
         case let (.deployment(x), .deployment(y)): return x.spec != y.spec
         case let (.replicaSet(x), .replicaSet(y)): return x.spec != y.spec
         case let (.pod(x), .pod(y)): return x.spec != y.spec
+        case let (.job(x), .job(y)): return x.spec != y.spec
+        case let (.cronJob(x), .cronJob(y)): return x.spec != y.spec
+        case let (.daemonSet(x), .daemonSet(y)): return x.spec != y.spec
+        case let (.statefulSet(x), .statefulSet(y)): return x.spec != y.spec
         default: return false
         }
     }
@@ -280,7 +284,11 @@ public final class APIServer {
         }
     }
 
+    /// The audit log keeps the most recent entries (a rotated log file, in effect).
+    public static let auditLimit = 100_000
+
     func record(_ user: String, _ verb: String, _ o: APIObject) {
+        if audit.count >= Self.auditLimit { audit.removeFirst(audit.count - Self.auditLimit / 2) }
         audit.append(AuditEntry(time: clock.now, user: user, verb: verb, key: o.key, resourceVersion: o.metadata.resourceVersion))
     }
 }

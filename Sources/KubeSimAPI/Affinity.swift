@@ -23,8 +23,16 @@ public struct NodeSelectorRequirement: Sendable, Equatable {
 /// One node selector term: all requirements must hold (terms are ORed).
 public struct NodeSelectorTerm: Sendable, Equatable {
     public var matchExpressions: [NodeSelectorRequirement]
-    public init(matchExpressions: [NodeSelectorRequirement]) { self.matchExpressions = matchExpressions }
+    /// Requirements on the node's fields (only `metadata.name`, as upstream).
+    public var matchFields: [NodeSelectorRequirement] = []
+    public init(matchExpressions: [NodeSelectorRequirement], matchFields: [NodeSelectorRequirement] = []) {
+        self.matchExpressions = matchExpressions
+        self.matchFields = matchFields
+    }
     public func matches(_ labels: [String: String]) -> Bool { matchExpressions.allSatisfy { $0.matches(labels) } }
+    public func matches(_ labels: [String: String], nodeName: String) -> Bool {
+        matchExpressions.allSatisfy { $0.matches(labels) } && matchFields.allSatisfy { $0.matches(["metadata.name": nodeName]) }
+    }
 }
 
 public struct PreferredSchedulingTerm: Sendable, Equatable {

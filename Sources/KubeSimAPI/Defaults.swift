@@ -21,6 +21,27 @@ enum Defaults {
             if d.spec.selector.isEmpty { d.spec.selector = LabelSelector(matchLabels: d.spec.template.labels) }
             if d.metadata.labels.isEmpty { d.metadata.labels = d.spec.template.labels }
             o = .deployment(d)
+        case .job(var j):
+            defaultJob(&j.spec, uid: j.metadata.uid, name: j.metadata.name)
+            o = .job(j)
+        case .cronJob(var c):
+            defaultPodSpec(&c.spec.jobTemplate.template.spec)
+            o = .cronJob(c)
+        case .daemonSet(var d):
+            defaultPodSpec(&d.spec.template.spec)
+            if d.spec.selector.isEmpty { d.spec.selector = LabelSelector(matchLabels: d.spec.template.labels) }
+            // DaemonSet pods tolerate the node-condition taints (pkg/controller/daemon/util).
+            for (key, effect) in [("node.kubernetes.io/not-ready", "NoExecute"), ("node.kubernetes.io/unreachable", "NoExecute"),
+                                  ("node.kubernetes.io/disk-pressure", "NoSchedule"), ("node.kubernetes.io/memory-pressure", "NoSchedule"),
+                                  ("node.kubernetes.io/pid-pressure", "NoSchedule"), ("node.kubernetes.io/unschedulable", "NoSchedule")]
+            where !d.spec.template.spec.tolerations.contains(where: { $0.key == key && $0.effect == effect }) {
+                d.spec.template.spec.tolerations.append(Toleration(key: key, operator: "Exists", value: nil, effect: effect, tolerationSeconds: nil))
+            }
+            o = .daemonSet(d)
+        case .statefulSet(var st):
+            defaultPodSpec(&st.spec.template.spec)
+            if st.spec.selector.isEmpty { st.spec.selector = LabelSelector(matchLabels: st.spec.template.labels) }
+            o = .statefulSet(st)
         case .service(var s):
             // pkg/apis/core/v1/defaults.go: protocol TCP, targetPort = port.
             for i in s.spec.ports.indices where s.spec.ports[i].targetPort == nil {
@@ -32,6 +53,19 @@ enum Defaults {
             o = .service(s)
         default:
             break
+        }
+    }
+
+    /// pkg/registry/batch/job/strategy.go generateSelector: the Job's pods carry its uid
+    /// and name as labels, and the selector is the uid (unless manualSelector).
+    static func defaultJob(_ spec: inout JobSpec, uid: String, name: String) {
+        defaultPodSpec(&spec.template.spec)
+        if spec.completions == nil && spec.parallelism == nil { spec.parallelism = 1 }
+        if spec.parallelism == nil { spec.parallelism = 1 }
+        guard !spec.manualSelector, !uid.isEmpty else { return }
+        if spec.selector.isEmpty { spec.selector = LabelSelector(matchLabels: ["batch.kubernetes.io/controller-uid": uid]) }
+        for (k, v) in ["batch.kubernetes.io/controller-uid": uid, "batch.kubernetes.io/job-name": name, "controller-uid": uid, "job-name": name] {
+            spec.template.labels[k] = v
         }
     }
 
@@ -102,6 +136,33 @@ enum Validation {
             if r.spec.replicas < 0 { causes.append("spec.replicas: Invalid value: \(r.spec.replicas): must be greater than or equal to 0") }
             validateSelector(r.spec.selector, template: r.spec.template, &causes)
             validatePodSpec(r.spec.template.spec, path: "spec.template.spec", &causes)
+        case .job(let j):
+            validateSelector(j.spec.selector, template: j.spec.template, &causes)
+            validatePodSpec(j.spec.template.spec, path: "spec.template.spec", &causes)
+            if !["OnFailure", "Never"].contains(j.spec.template.spec.restartPolicy) {
+                causes.append("spec.template.spec.restartPolicy: Required value: valid values: \"OnFailure\", \"Never\"")
+            }
+            if let c = j.spec.completions, c < 0 { causes.append("spec.completions: Invalid value: \(c): must be greater than or equal to 0") }
+            if j.spec.backoffLimit < 0 { causes.append("spec.backoffLimit: Invalid value: \(j.spec.backoffLimit): must be greater than or equal to 0") }
+            if j.spec.completionMode == "Indexed" && j.spec.completions == nil { causes.append("spec.completions: Required value: when completion mode is Indexed") }
+        case .cronJob(let c):
+            if CronSchedule(c.spec.schedule) == nil {
+                causes.append("spec.schedule: Invalid value: \"\(c.spec.schedule)\": \(Self.cronError(c.spec.schedule))")
+            }
+            if !["Allow", "Forbid", "Replace"].contains(c.spec.concurrencyPolicy) {
+                causes.append("spec.concurrencyPolicy: Unsupported value: \"\(c.spec.concurrencyPolicy)\": supported values: \"Allow\", \"Forbid\", \"Replace\"")
+            }
+            validatePodSpec(c.spec.jobTemplate.template.spec, path: "spec.jobTemplate.spec.template.spec", &causes)
+            if !["OnFailure", "Never"].contains(c.spec.jobTemplate.template.spec.restartPolicy) {
+                causes.append("spec.jobTemplate.spec.template.spec.restartPolicy: Required value: valid values: \"OnFailure\", \"Never\"")
+            }
+        case .daemonSet(let d):
+            validateSelector(d.spec.selector, template: d.spec.template, &causes)
+            validatePodSpec(d.spec.template.spec, path: "spec.template.spec", &causes)
+        case .statefulSet(let st):
+            if st.spec.replicas < 0 { causes.append("spec.replicas: Invalid value: \(st.spec.replicas): must be greater than or equal to 0") }
+            validateSelector(st.spec.selector, template: st.spec.template, &causes)
+            validatePodSpec(st.spec.template.spec, path: "spec.template.spec", &causes)
         case .deployment(let d):
             if d.spec.replicas < 0 { causes.append("spec.replicas: Invalid value: \(d.spec.replicas): must be greater than or equal to 0") }
             validateSelector(d.spec.selector, template: d.spec.template, &causes)
@@ -129,6 +190,13 @@ enum Validation {
             break
         }
         if !causes.isEmpty { throw APIError.invalid(o.type, name, causes) }
+    }
+
+    /// robfig/cron's parse errors, as the API server reports them.
+    static func cronError(_ s: String) -> String {
+        let n = s.split(separator: " ").count
+        if n != 5 && !s.hasPrefix("@") { return "expected exactly 5 fields, found \(n): [\(s)]" }
+        return "unparseable schedule"
     }
 
     static func validateSelector(_ selector: LabelSelector, template: PodTemplateSpec, _ causes: inout [String]) {

@@ -48,7 +48,9 @@ public struct OwnerReference: Sendable, Equatable {
 }
 
 /// A kind the API server serves: its names as kubectl knows them.
-public struct ResourceType: Sendable, Hashable {
+/// A class (one shared instance per kind), so passing one around costs a retain, not
+/// five string copies: objects ask for their type on every hot path.
+public final class ResourceType: Sendable, Hashable {
     public let kind: String
     /// Plural resource name, as in the etcd key `/registry/<resource>/…`.
     public let resource: String
@@ -56,6 +58,14 @@ public struct ResourceType: Sendable, Hashable {
     public let shortNames: [String]
     public let apiVersion: String
     public let namespaced: Bool
+
+    public init(kind: String, resource: String, singular: String, shortNames: [String], apiVersion: String, namespaced: Bool) {
+        self.kind = kind; self.resource = resource; self.singular = singular; self.shortNames = shortNames
+        self.apiVersion = apiVersion; self.namespaced = namespaced
+    }
+
+    public static func == (a: ResourceType, b: ResourceType) -> Bool { a === b || (a.kind == b.kind && a.apiVersion == b.apiVersion) }
+    public func hash(into h: inout Hasher) { h.combine(kind) }
 
     public static let pod = ResourceType(kind: "Pod", resource: "pods", singular: "pod", shortNames: ["po"], apiVersion: "v1", namespaced: true)
     public static let replicaSet = ResourceType(kind: "ReplicaSet", resource: "replicasets", singular: "replicaset", shortNames: ["rs"], apiVersion: "apps/v1", namespaced: true)
@@ -89,7 +99,7 @@ public struct ResourceType: Sendable, Hashable {
     /// acts on them exists.
     public static let stored: [ResourceType] = [.endpoints, .endpointSlice, .ingress, .ingressClass, .networkPolicy, .persistentVolumeClaim, .lease]
 
-    public static let all: [ResourceType] = [.limitRange, .resourceQuota, .endpoints, .endpointSlice, .ingress, .ingressClass, .networkPolicy, .persistentVolumeClaim, .lease, .pod, .replicaSet, .deployment, .node, .namespace, .event,
+    public static let all: [ResourceType] = [.job, .cronJob, .daemonSet, .statefulSet, .limitRange, .resourceQuota, .endpoints, .endpointSlice, .ingress, .ingressClass, .networkPolicy, .persistentVolumeClaim, .lease, .pod, .replicaSet, .deployment, .node, .namespace, .event,
                                             .role, .clusterRole, .roleBinding, .clusterRoleBinding, .serviceAccount,
                                             .service, .configMap, .secret]
 

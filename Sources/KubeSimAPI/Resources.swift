@@ -342,7 +342,7 @@ public struct StoredObject: Sendable, Equatable {
 }
 
 /// Any object the store holds. A closed set keeps the store and watch typed and fast.
-public enum APIObject: Sendable, Equatable {
+public indirect enum APIObject: Sendable, Equatable {
     case pod(Pod)
     case replicaSet(ReplicaSet)
     case deployment(Deployment)
@@ -357,12 +357,20 @@ public enum APIObject: Sendable, Equatable {
     case secret(Secret)
     case limitRange(LimitRange)
     case resourceQuota(ResourceQuota)
+    case job(Job)
+    case cronJob(CronJob)
+    case daemonSet(DaemonSet)
+    case statefulSet(StatefulSet)
     /// A kind kept as written (see ResourceType.stored): metadata plus its fields.
     case stored(StoredObject)
 
     public var type: ResourceType {
         switch self {
         case .stored(let o): return o.type
+        case .job: return .job
+        case .cronJob: return .cronJob
+        case .daemonSet: return .daemonSet
+        case .statefulSet: return .statefulSet
         case .limitRange: return .limitRange
         case .resourceQuota: return .resourceQuota
         case .service: return .service
@@ -398,6 +406,10 @@ public enum APIObject: Sendable, Equatable {
             case .limitRange(let o): return o.metadata
             case .resourceQuota(let o): return o.metadata
             case .stored(let o): return o.metadata
+            case .job(let o): return o.metadata
+            case .cronJob(let o): return o.metadata
+            case .daemonSet(let o): return o.metadata
+            case .statefulSet(let o): return o.metadata
             }
         }
         set {
@@ -417,6 +429,10 @@ public enum APIObject: Sendable, Equatable {
             case .limitRange(var o): o.metadata = newValue; self = .limitRange(o)
             case .resourceQuota(var o): o.metadata = newValue; self = .resourceQuota(o)
             case .stored(var o): o.metadata = newValue; self = .stored(o)
+            case .job(var o): o.metadata = newValue; self = .job(o)
+            case .cronJob(var o): o.metadata = newValue; self = .cronJob(o)
+            case .daemonSet(var o): o.metadata = newValue; self = .daemonSet(o)
+            case .statefulSet(var o): o.metadata = newValue; self = .statefulSet(o)
             }
         }
     }

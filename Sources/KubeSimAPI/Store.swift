@@ -32,8 +32,13 @@ public final class Store {
     public init() {}
 
     public static func key(_ type: ResourceType, namespace: String?, name: String) -> String {
-        if type.namespaced, let ns = namespace { return "/registry/\(type.resource)/\(ns)/\(name)" }
-        return "/registry/\(type.resource)/\(name)"
+        var k = "/registry/"
+        k.reserveCapacity(12 + type.resource.utf8.count + (namespace?.utf8.count ?? 0) + name.utf8.count)
+        k += type.resource
+        k += "/"
+        if type.namespaced, let ns = namespace { k += ns; k += "/" }
+        k += name
+        return k
     }
 
     public func get(_ key: String, type: ResourceType) -> APIObject? { objects[type]?[key] }

@@ -139,11 +139,52 @@ extension ClusterBindings {
                 return [o.metadata.name, (sel ?? "").isEmpty ? "<none>" : sel!, Format.age(now - o.metadata.creationTimestamp)]
             }
         case .persistentVolumeClaim:
-            // No storage provisioner is simulated yet: claims stay Pending.
+            // Claims a StatefulSet makes are Bound (a local volume per claim); others wait
+            // for a provisioner, which comes with the storage work.
             header = ["NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "AGE"]
             rows = objects.map { o in
                 let cls = Manifest.kept(o.metadata, ["spec", "storageClassName"])?.scalarText ?? "<unset>"
-                return [o.metadata.name, "Pending", "", "", "", cls, "<unset>", Format.age(now - o.metadata.creationTimestamp)]
+                let phase = Manifest.kept(o.metadata, ["status", "phase"])?.scalarText ?? "Pending"
+                let cap = Manifest.kept(o.metadata, ["status", "capacity", "storage"])?.scalarText ?? ""
+                let modes = (Manifest.kept(o.metadata, ["status", "accessModes"])?.array ?? []).compactMap(\.scalarText).map { ["ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX", "ReadWriteOncePod": "RWOP"][$0] ?? $0 }
+                let volume = phase == "Bound" ? "pvc-" + String(o.metadata.uid) : ""
+                return [o.metadata.name, phase, volume, cap, modes.joined(separator: ","), cls, "<unset>", Format.age(now - o.metadata.creationTimestamp)]
+            }
+        case .job:
+            header = ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"] + (wide ? ["CONTAINERS", "IMAGES", "SELECTOR"] : [])
+            rows = objects.compactMap(\.job).map { j in
+                let st = j.status
+                let status = st.conditions.last { $0.status == "True" && ["Complete", "Failed", "Suspended"].contains($0.type) }?.type ?? (j.spec.suspend ? "Suspended" : "Running")
+                let completions = j.spec.completions.map { "\(st.succeeded)/\($0)" } ?? "\(st.succeeded)/1 of \(j.spec.parallelism ?? 1)"
+                let duration = st.startTime.map { Format.age((st.completionTime ?? now) - $0) } ?? ""
+                var r = [j.metadata.name, status, completions, duration, Format.age(now - j.metadata.creationTimestamp)]
+                if wide { r += [j.spec.template.spec.containers.map(\.name).joined(separator: ","), j.spec.template.spec.containers.map(\.image).joined(separator: ","), j.spec.selector.description] }
+                return r
+            }
+        case .cronJob:
+            header = ["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"] + (wide ? ["CONTAINERS", "IMAGES", "SELECTOR"] : [])
+            rows = objects.compactMap(\.cronJob).map { cj in
+                var r = [cj.metadata.name, cj.spec.schedule, cj.spec.timeZone ?? "<none>", cj.spec.suspend ? "True" : "False", String(cj.status.active.count),
+                         cj.status.lastScheduleTime.map { Format.age(now - $0) } ?? "<none>", Format.age(now - cj.metadata.creationTimestamp)]
+                if wide { r += [cj.spec.jobTemplate.template.spec.containers.map(\.name).joined(separator: ","), cj.spec.jobTemplate.template.spec.containers.map(\.image).joined(separator: ","), "<none>"] }
+                return r
+            }
+        case .daemonSet:
+            header = ["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE"] + (wide ? ["CONTAINERS", "IMAGES", "SELECTOR"] : [])
+            rows = objects.compactMap(\.daemonSet).map { d in
+                let st = d.status
+                let sel = d.spec.template.spec.nodeSelector
+                var r = [d.metadata.name, String(st.desiredNumberScheduled), String(st.currentNumberScheduled), String(st.numberReady), String(st.updatedNumberScheduled),
+                         String(st.numberAvailable), sel.isEmpty ? "<none>" : sel.keys.sorted().map { "\($0)=\(sel[$0]!)" }.joined(separator: ","), Format.age(now - d.metadata.creationTimestamp)]
+                if wide { r += [d.spec.template.spec.containers.map(\.name).joined(separator: ","), d.spec.template.spec.containers.map(\.image).joined(separator: ","), d.spec.selector.description] }
+                return r
+            }
+        case .statefulSet:
+            header = ["NAME", "READY", "AGE"] + (wide ? ["CONTAINERS", "IMAGES"] : [])
+            rows = objects.compactMap(\.statefulSet).map { ss in
+                var r = [ss.metadata.name, "\(ss.status.readyReplicas)/\(ss.spec.replicas)", Format.age(now - ss.metadata.creationTimestamp)]
+                if wide { r += [ss.spec.template.spec.containers.map(\.name).joined(separator: ","), ss.spec.template.spec.containers.map(\.image).joined(separator: ",")] }
+                return r
             }
         case .ingressClass:
             header = ["NAME", "CONTROLLER", "PARAMETERS", "AGE"]

@@ -55,7 +55,8 @@ extension ClusterBindings {
             guard let type = ResourceType.lookup(typeWord) else { throw unknownType(typeWord, inv) }
             if type != .pod {
                 let owner = try api { try c.api.get(type, namespace: ns, name: name, user: user(inv)) }
-                let selector: LabelSelector? = owner.deployment?.spec.selector ?? owner.replicaSet?.spec.selector
+                let selector: LabelSelector? = owner.deployment?.spec.selector ?? owner.replicaSet?.spec.selector ?? owner.job?.spec.selector
+                    ?? owner.statefulSet?.spec.selector ?? owner.daemonSet?.spec.selector
                 guard let sel = selector else { throw CommandFailure("error: cannot attach to \(type.kind.lowercased()): selector required") }
                 let pods = c.api.list(.pod, namespace: ns, selector: sel).compactMap(\.pod).sorted { $0.metadata.name < $1.metadata.name }
                 guard let p = pods.first else { throw CommandFailure("error: no pods found for \(type.singular)/\(name)") }
@@ -102,7 +103,7 @@ extension ClusterBindings {
         }
         let stamps = inv.has("timestamps")
         func render(_ lines: ArraySlice<(time: Int64, line: String)>) -> [String] {
-            lines.map { stamps ? ManifestTime.micro($0.time).replacingOccurrences("Z", "000Z") + " " + $0.line : $0.line }
+            lines.map { stamps ? ManifestTime.micro($0.time).replacingOccurrences("Z", "000Z") + " " + ContainerProcess.render($0) : ContainerProcess.render($0) }
         }
         var lines = render(process.logs[...])
         if let t = inv.flag("tail"), let n = Int(t), n >= 0 { lines = Array(lines.suffix(n)) }

@@ -93,6 +93,11 @@ public enum ClusterBindings {
                                     try api { try c.api.create(.namespace(Namespace(metadata: ObjectMeta(name: inv.positionals[0]))), user: user(inv)) }
                                     return CommandResult(output: "namespace/\(inv.positionals[0]) created")
                                 },
+                                CommandSpec("job", summary: "create a job running an image", usage: "create job NAME --image=IMAGE [-- COMMAND…]",
+                                            flags: [FlagSpec("image", value: "IMAGE", help: "the container image"), namespaceFlag]) { inv, ctx in try createJob(inv, ctx, cron: false) },
+                                CommandSpec("cronjob", aliases: ["cj"], summary: "create a cron job", usage: "create cronjob NAME --image=IMAGE --schedule='*/1 * * * *' [-- COMMAND…]",
+                                            flags: [FlagSpec("image", value: "IMAGE", help: "the container image"), FlagSpec("schedule", value: "CRON", help: "five-field cron schedule"),
+                                                    FlagSpec("restart", value: "POLICY", help: "OnFailure (default) or Never"), namespaceFlag]) { inv, ctx in try createJob(inv, ctx, cron: true) },
                                ] + rbacCreateCommands() + serviceAndConfigCreateCommands()))
         r.register(CommandSpec("expose", summary: "make a Service for a deployment, replica set, pod or service",
                                usage: "expose deployment NAME --port=PORT [--target-port=PORT] [--type=ClusterIP|NodePort|LoadBalancer] [--name=NAME]",
@@ -332,6 +337,28 @@ public enum ClusterBindings {
         return CommandResult(output: "deployment.apps/\(name) created")
     }
 
+    /// kubectl create job|cronjob: one container named like the job, restartPolicy
+    /// Never (job) or OnFailure (cronjob), the words after `--` as its command.
+    static func createJob(_ inv: Invocation, _ ctx: CommandContext, cron: Bool) throws -> CommandResult {
+        guard inv.positionals.count == 1 else { throw inv.error("create \(cron ? "cronjob" : "job"): expected exactly one name") }
+        guard let image = inv.flag("image") else { throw CommandFailure("error: required flag(s) \"image\" not set") }
+        let name = inv.positionals[0]
+        var container = Container(name: name, image: image)
+        if let words = inv.rest, !words.isEmpty { container.command = words }
+        var spec = PodSpec(containers: [container])
+        spec.restartPolicy = cron ? (inv.flag("restart") ?? "OnFailure") : "Never"
+        let job = JobSpec(template: PodTemplateSpec(labels: [:], spec: spec))
+        let c = cluster(ctx)
+        let meta = ObjectMeta(name: name, namespace: inv.flag("namespace") ?? "default")
+        if cron {
+            guard let schedule = inv.flag("schedule") else { throw CommandFailure("error: required flag(s) \"schedule\" not set") }
+            try api { try c.api.create(.cronJob(CronJob(metadata: meta, spec: CronJobSpec(schedule: schedule, jobTemplate: job))), user: user(inv)) }
+            return CommandResult(output: "cronjob.batch/\(name) created")
+        }
+        try api { try c.api.create(.job(Job(metadata: meta, spec: job)), user: user(inv)) }
+        return CommandResult(output: "job.batch/\(name) created")
+    }
+
     static func scale(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
         let (type, name, _) = try target(inv, verb: "scale")
         guard let r = inv.flag("replicas") else { throw CommandFailure("error: required flag(s) \"replicas\" not set") }
@@ -343,6 +370,7 @@ public enum ClusterBindings {
                 switch o {
                 case .deployment(var d): d.spec.replicas = n; o = .deployment(d)
                 case .replicaSet(var rs): rs.spec.replicas = n; o = .replicaSet(rs)
+                case .statefulSet(var ss): ss.spec.replicas = n; o = .statefulSet(ss)
                 default: throw CommandFailure("error: cannot scale a \(type.singular)")
                 }
             }
@@ -352,28 +380,35 @@ public enum ClusterBindings {
 
     static func setImage(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
         let (type, name, rest) = try target(inv, verb: "set image")
-        guard type == .deployment else { throw CommandFailure("error: set image supports deployments here") }
+        guard [.deployment, .daemonSet, .statefulSet, .replicaSet].contains(type) else { throw CommandFailure("error: set image supports deployments, daemon sets, stateful sets and replica sets") }
         guard !rest.isEmpty else { throw CommandFailure("error: at least one image update is required") }
         let c = cluster(ctx)
-        try api {
-            try c.api.modify(.deployment, namespace: inv.flag("namespace") ?? "default", name: name, user: user(inv)) { o in
-                guard var d = o.deployment else { return }
-                for pair in rest {
-                    let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
-                    guard kv.count == 2 else { throw CommandFailure("error: invalid image update '\(pair)': expected CONTAINER=IMAGE") }
-                    if kv[0] == "*" {
-                        for i in d.spec.template.spec.containers.indices { d.spec.template.spec.containers[i].image = kv[1] }
-                    } else {
-                        guard let i = d.spec.template.spec.containers.firstIndex(where: { $0.name == kv[0] }) else {
-                            throw CommandFailure("error: unable to find container named \"\(kv[0])\"")
-                        }
-                        d.spec.template.spec.containers[i].image = kv[1]
+        func update(_ t: inout PodTemplateSpec) throws {
+            for pair in rest {
+                let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                guard kv.count == 2 else { throw CommandFailure("error: invalid image update '\(pair)': expected CONTAINER=IMAGE") }
+                if kv[0] == "*" {
+                    for i in t.spec.containers.indices { t.spec.containers[i].image = kv[1] }
+                } else {
+                    guard let i = t.spec.containers.firstIndex(where: { $0.name == kv[0] }) else {
+                        throw CommandFailure("error: unable to find container named \"\(kv[0])\"")
                     }
+                    t.spec.containers[i].image = kv[1]
                 }
-                o = .deployment(d)
             }
         }
-        return CommandResult(output: "deployment.apps/\(name) image updated")
+        try api {
+            try c.api.modify(type, namespace: inv.flag("namespace") ?? "default", name: name, user: user(inv)) { o in
+                switch o {
+                case .deployment(var d): try update(&d.spec.template); o = .deployment(d)
+                case .daemonSet(var d): try update(&d.spec.template); o = .daemonSet(d)
+                case .statefulSet(var d): try update(&d.spec.template); o = .statefulSet(d)
+                case .replicaSet(var d): try update(&d.spec.template); o = .replicaSet(d)
+                default: break
+                }
+            }
+        }
+        return CommandResult(output: "\(APIErrorNames.qualified(type))/\(name) image updated")
     }
 
     /// `delete TYPE NAME…`, `delete TYPE/NAME`, `delete TYPE -l SELECTOR`, `delete -f FILE`,

@@ -11,6 +11,11 @@ public final class Cluster {
     public let api: APIServer
     public let podInformer, rsInformer, deploymentInformer, nodeInformer, namespaceInformer, leaseInformer: Informer
     public let nodeLifecycleController: NodeLifecycleController
+    public let jobInformer, cronJobInformer, daemonSetInformer, statefulSetInformer: Informer
+    public let jobController: JobController
+    public let cronJobController: CronJobController
+    public let daemonSetController: DaemonSetController
+    public let statefulSetController: StatefulSetController
     public let garbageCollector: GarbageCollector
     public let events: EventRecorder
     public let replicaSetController: ReplicaSetController
@@ -20,6 +25,7 @@ public final class Cluster {
     public let catalogue = ImageCatalogue()
     public let storage = ClusterStorage()
     let random: () -> UInt64
+    var preloadedImages: [String] = []
     let kubeletRouter: KubeletRouter
     /// Watch latency: how long a change takes to reach a component's cache.
     public static let watchLatency = SimDuration.milliseconds(5)
@@ -35,6 +41,8 @@ public final class Cluster {
         public var cpu = Quantity(4)
         public var memory = Quantity(parsing: "8Gi")!
         public var scoring = Scheduler.ScoringStrategy.leastAllocated
+        /// Images every node's runtime already holds (a pre-baked node image).
+        public var preloadedImages: [String] = []
         public init() {}
     }
 
@@ -61,8 +69,17 @@ public final class Cluster {
         podInformer.onChange { e in
             if let node = e.object.pod?.spec.nodeName { router.kubelets[node]?.podChanged(e) }
         }
+        jobInformer = Informer(type: .job, store: store, clock: clock, latency: Self.watchLatency)
+        cronJobInformer = Informer(type: .cronJob, store: store, clock: clock, latency: Self.watchLatency)
+        daemonSetInformer = Informer(type: .daemonSet, store: store, clock: clock, latency: Self.watchLatency)
+        statefulSetInformer = Informer(type: .statefulSet, store: store, clock: clock, latency: Self.watchLatency)
+        jobInformer.addIndex(IndexName.controller) { [$0.metadata.controllerRef?.uid ?? ""] }
+        jobController = JobController(api: api, clock: clock, jobs: jobInformer, pods: podInformer, events: events)
+        cronJobController = CronJobController(api: api, clock: clock, cronJobs: cronJobInformer, jobs: jobInformer, events: events)
+        daemonSetController = DaemonSetController(api: api, clock: clock, daemonSets: daemonSetInformer, pods: podInformer, nodes: nodeInformer, events: events)
+        statefulSetController = StatefulSetController(api: api, clock: clock, statefulSets: statefulSetInformer, pods: podInformer, events: events)
         nodeLifecycleController = NodeLifecycleController(api: api, clock: clock, nodes: nodeInformer, leases: leaseInformer, pods: podInformer, events: events)
-        garbageCollector = GarbageCollector(api: api, clock: clock, informers: [deploymentInformer, rsInformer, podInformer, namespaceInformer])
+        garbageCollector = GarbageCollector(api: api, clock: clock, informers: [deploymentInformer, rsInformer, podInformer, namespaceInformer, jobInformer, cronJobInformer, daemonSetInformer, statefulSetInformer])
         for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
             _ = try? api.create(.namespace(Namespace(metadata: ObjectMeta(name: ns))), user: "system:apiserver")
         }
@@ -73,6 +90,7 @@ public final class Cluster {
         var kubeMeta = ObjectMeta(name: "kubernetes", namespace: "default", labels: ["component": "apiserver", "provider": "kubernetes"])
         kubeMeta.namespace = "default"
         _ = try? api.create(.service(Service(metadata: kubeMeta, spec: kube)), user: "system:apiserver")
+        preloadedImages = options.preloadedImages
         for i in 1...max(1, options.nodes) {
             let name = i == 1 && options.nodes == 1 ? "node1" : "node\(i)"
             addNode(name, index: i, cpu: options.cpu, memory: options.memory)
@@ -84,6 +102,7 @@ public final class Cluster {
     public func addNode(_ name: String, index: Int, cpu: Quantity, memory: Quantity, labels: [String: String] = [:]) -> Kubelet {
         let k = Kubelet(nodeName: name, index: index, api: api, clock: clock, pods: podInformer, events: events, catalogue: catalogue, storage: storage, random: random)
         kubeletRouter.kubelets[name] = k
+        for ref in preloadedImages { if let i = catalogue.lookup(ref) { k.runtime.images[i.reference] = i } }
         try? k.register(capacity: ["cpu": cpu, "memory": memory, "pods": Quantity(110), "ephemeral-storage": Quantity(parsing: "100Gi")!],
                         internalIP: "192.168.56.\(10 + index)", labels: labels)
         return k

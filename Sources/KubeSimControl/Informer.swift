@@ -15,8 +15,9 @@ public final class Informer {
     public init(type: ResourceType, store: Store, clock: EventQueue, latency: SimDuration) {
         self.type = type
         for o in store.list(type) { cache[o.key] = o }
+        let label = "watch \(type.plural)"
         store.watch(type) { [unowned self] event in
-            clock.schedule(after: latency, label: "watch \(type.plural)") { self.deliver(event) }
+            clock.schedule(after: latency, label: label) { self.deliver(event) }
         }
     }
 
@@ -47,8 +48,11 @@ public final class Informer {
             cache[key] = e.object
         }
         for (name, fn) in indexFunctions {
-            if let old { for v in fn(old) { indexes[name]![v]?.remove(key) } }
-            if e.kind != .deleted { for v in fn(e.object) { indexes[name]![v, default: []].insert(key) } }
+            let before = old.map(fn) ?? []
+            let after = e.kind == .deleted ? [] : fn(e.object)
+            if before == after { continue }
+            for v in before { indexes[name]![v]?.remove(key) }
+            for v in after { indexes[name]![v, default: []].insert(key) }
         }
         for h in handlers { h(e) }
     }

@@ -28,7 +28,13 @@ public final class Kubelet {
     public private(set) var running = true
     public private(set) var partitioned = false
     var leaseTimer: EventQueue.Handle?
-    public var user: String { "system:node:\(nodeName)" }
+    public let user: String
+    /// The node's InternalIP (status.hostIP of its pods).
+    public private(set) var hostIP: String?
+    /// Compiled programs by image and command, shared by every container that runs them.
+    var programs: [String: [Instr]] = [:]
+    var saFiles: [String: FileStore] = [:]
+    var serviceEnvCache: [String: (version: String, env: [(String, String)])] = [:]
 
     // Upstream timings.
     /// RunPodSandbox including CNI ADD.
@@ -58,10 +64,17 @@ public final class Kubelet {
         self.storage = storage
         self.runtime = ContainerRuntime(random: random)
         self.podCIDRBase = "10.244.\(index)."
+        self.user = "system:node:\(nodeName)"
         if let pause = catalogue.lookup("registry.k8s.io/pause:3.9") { runtime.images[pause.reference] = pause }
     }
 
-    func log(_ s: String) { journal.append((clock.now, s)) }
+    /// journald keeps a bounded journal; so does this one.
+    public static let journalLimit = 2000
+
+    func log(_ s: String) {
+        if journal.count >= Self.journalLimit { journal.removeFirst(Self.journalLimit / 2) }
+        journal.append((clock.now, s))
+    }
 
     // MARK: - node registration, lease, status
 
@@ -74,6 +87,7 @@ public final class Kubelet {
         node.conditions = Self.healthyConditions(now: clock.now)
         node.images = runtime.nodeImages.map { NodeImage(names: $0.names, sizeBytes: $0.size) }
         try api.create(.node(node), user: user)
+        hostIP = internalIP
         log("Successfully registered node \(nodeName)")
         renewLease()
     }
@@ -252,6 +266,53 @@ public final class Kubelet {
     }
 
     public func worker(pod uid: String) -> PodWorker? { workers[uid] }
+
+    func program(_ image: ImageSpec, _ c: Container) -> [Instr] {
+        let key = image.reference + "\u{0}" + c.command.joined(separator: "\u{1}") + "\u{0}" + c.args.joined(separator: "\u{1}")
+        if let p = programs[key] { return p }
+        let p = ShellCompiler.program(image: image, command: c.command, args: c.args)
+        if programs.count < 1000 { programs[key] = p }
+        return p
+    }
+
+    /// The projected service-account volume, one per namespace and account.
+    func serviceAccountFiles(_ pod: Pod) -> FileStore {
+        let key = (pod.metadata.namespace ?? "default") + "/" + pod.spec.serviceAccountName
+        if let s = saFiles[key] { return s }
+        let s = FileStore(readOnly: true)
+        s.files = ["namespace": pod.metadata.namespace ?? "default", "token": "eyJhbGciOiJSUzI1NiJ9.simulated.\(pod.spec.serviceAccountName)", "ca.crt": "-----BEGIN CERTIFICATE-----\n(simulated cluster CA)\n-----END CERTIFICATE-----"]
+        saFiles[key] = s
+        return s
+    }
+
+    /// Service links (enableServiceLinks, pkg/kubelet/envvars): every Service of the
+    /// namespace that exists when a container starts, plus the API server's; computed
+    /// once per namespace and set of Services.
+    func serviceEnv(namespace ns: String) -> [(String, String)] {
+        var services = api.list(.service, namespace: ns).compactMap { o -> Service? in if case .service(let s) = o { return s } else { return nil } }
+        if ns != "default", let k = try? api.get(.service, namespace: "default", name: "kubernetes"), case .service(let s) = k { services.append(s) }
+        services.sort { $0.metadata.name < $1.metadata.name }
+        let version = services.map { "\($0.metadata.name)@\($0.metadata.resourceVersion)" }.joined(separator: ",")
+        if let c = serviceEnvCache[ns], c.version == version { return c.env }
+        var env: [(String, String)] = []
+        for svc in services {
+            guard let ip = svc.spec.clusterIP, ip != "None", let first = svc.spec.ports.first else { continue }
+            let prefix = svc.metadata.name.uppercased().replacingOccurrences("-", "_")
+            env.append(("\(prefix)_SERVICE_HOST", ip))
+            env.append(("\(prefix)_SERVICE_PORT", String(first.port)))
+            for port in svc.spec.ports { if let n = port.name, !n.isEmpty { env.append(("\(prefix)_SERVICE_PORT_\(n.uppercased().replacingOccurrences("-", "_"))", String(port.port))) } }
+            env.append(("\(prefix)_PORT", "\(first.protocol.lowercased())://\(ip):\(first.port)"))
+            for port in svc.spec.ports {
+                let p = port.protocol.lowercased(), key = "\(prefix)_PORT_\(port.port)_\(port.protocol.uppercased())"
+                env.append((key, "\(p)://\(ip):\(port.port)"))
+                env.append((key + "_PROTO", p))
+                env.append((key + "_PORT", String(port.port)))
+                env.append((key + "_ADDR", ip))
+            }
+        }
+        serviceEnvCache[ns] = (version, env)
+        return env
+    }
 
     func claimStore(namespace: String, claim: String) -> FileStore {
         let key = namespace + "/" + claim

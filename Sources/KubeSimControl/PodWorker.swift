@@ -71,8 +71,11 @@ public final class PodWorker {
         kubelet.events.record(.pod(pod), type: type, reason: reason, message: message, source: "kubelet", user: kubelet.user)
     }
 
+    /// `pod NS/NAME: ` — the start of every label this worker's timers carry.
+    lazy var labelPrefix = "pod \(pod.metadata.namespace ?? "default")/\(pod.metadata.name): "
+
     func after(_ d: SimDuration, _ label: String, background: Bool = false, _ f: @escaping () -> Void) -> EventQueue.Handle {
-        clock.schedule(after: d, label: "pod \(pod.metadata.namespace ?? "default")/\(pod.metadata.name): \(label)", background: background) { [weak self] in
+        clock.schedule(after: d, label: labelPrefix + label, background: background) { [weak self] in
             guard let self, !self.halted else { return }
             f()
         }
@@ -121,7 +124,6 @@ public final class PodWorker {
         kubelet.runtime.sandboxes[uid] = sb
         kubelet.log("RunPodSandbox from runtime service succeeded podSandboxID=\"\(sb.id.prefix(13))\" pod=\"\(pod.metadata.namespace ?? "default")/\(pod.metadata.name)\" ip=\"\(sb.ip ?? "")\"")
         startNext()
-        kubelet.statusChanged(self)
     }
 
     /// Init containers one at a time, in order; then every app container.
@@ -167,6 +169,7 @@ public final class PodWorker {
         }
         kubelet.runtime.pullBusyUntil = begin + duration.nanoseconds
         if found != nil { kubelet.runtime.pulling[key] = begin + duration.nanoseconds }
+        kubelet.statusChanged(self)
         slot.timers.append(after(SimDuration(nanoseconds: begin - requested), "pulling \(ref)") { [unowned self] in
             self.event("Normal", "Pulling", "Pulling image \"\(ref)\"")
             self.kubelet.log("Pulling image \"\(ref)\"")
@@ -264,26 +267,7 @@ public final class PodWorker {
             case nil: set(e.name, "")
             }
         }
-        // Service links (enableServiceLinks, pkg/kubelet/envvars): every Service of the
-        // namespace that exists when the container starts, plus the API server's.
-        var services = kubelet.api.list(.service, namespace: ns).compactMap { o -> Service? in if case .service(let s) = o { return s } else { return nil } }
-        if ns != "default", let k = (try? kubelet.api.get(.service, namespace: "default", name: "kubernetes")), case .service(let s) = k { services.append(s) }
-        for svc in services.sorted(by: { $0.metadata.name < $1.metadata.name }) {
-            guard let ip = svc.spec.clusterIP, ip != "None", let first = svc.spec.ports.first else { continue }
-            let prefix = svc.metadata.name.uppercased().replacingOccurrences("-", "_")
-            set("\(prefix)_SERVICE_HOST", ip)
-            set("\(prefix)_SERVICE_PORT", String(first.port))
-            for port in svc.spec.ports { if let n = port.name, !n.isEmpty { set("\(prefix)_SERVICE_PORT_\(n.uppercased().replacingOccurrences("-", "_"))", String(port.port)) } }
-            let proto = first.protocol.lowercased()
-            set("\(prefix)_PORT", "\(proto)://\(ip):\(first.port)")
-            for port in svc.spec.ports {
-                let p = port.protocol.lowercased(), key = "\(prefix)_PORT_\(port.port)_\(port.protocol.uppercased())"
-                set(key, "\(p)://\(ip):\(port.port)")
-                set(key + "_PROTO", p)
-                set(key + "_PORT", String(port.port))
-                set(key + "_ADDR", ip)
-            }
-        }
+        for (k, v) in kubelet.serviceEnv(namespace: ns ?? "default") { set(k, v) }
         set("HOME", "/root")
         return .success(env)
     }
@@ -323,10 +307,10 @@ public final class PodWorker {
         event("Normal", "Created", "Created container \(slot.spec.name)")
         var mounts: [(String, FileStore, Bool)] = []
         for m in slot.spec.volumeMounts { if let store = sb.volumes[m.name] { mounts.append((m.mountPath, store, m.readOnly)) } }
-        mounts.append(("/var/run/secrets/kubernetes.io/serviceaccount", Self.serviceAccountFiles(pod), true))
-        let code = ShellCompiler.program(image: image, command: slot.spec.command, args: slot.spec.args)
+        mounts.append(("/var/run/secrets/kubernetes.io/serviceaccount", kubelet.serviceAccountFiles(pod), true))
+        let code = kubelet.program(image, slot.spec)
         let process = ContainerProcess(app: image.app, code: code, env: env, hostname: pod.metadata.name, clock: clock,
-                                       root: FileStore(), mounts: mounts, label: "pod \(pod.metadata.namespace ?? "default")/\(pod.metadata.name): container \(slot.spec.name)")
+                                       root: FileStore(), mounts: mounts, label: labelPrefix + "container " + slot.spec.name)
         record.process = process
         record.state = .running
         slot.current = record
@@ -356,11 +340,6 @@ public final class PodWorker {
         process.start()
     }
 
-    static func serviceAccountFiles(_ pod: Pod) -> FileStore {
-        let s = FileStore(readOnly: true)
-        s.files = ["namespace": pod.metadata.namespace ?? "default", "token": "eyJhbGciOiJSUzI1NiJ9.simulated.\(pod.spec.serviceAccountName)", "ca.crt": "-----BEGIN CERTIFICATE-----\n(simulated cluster CA)\n-----END CERTIFICATE-----"]
-        return s
-    }
 
     /// A leaking app reaches its memory limit at a computable time: OOMKilled then.
     func scheduleOOM(_ slot: ContainerSlot, _ process: ContainerProcess) {
@@ -668,7 +647,7 @@ public final class PodWorker {
     func status() -> PodStatus {
         var s = pod.status
         let now = clock.now
-        s.hostIP = (try? kubelet.api.get(.node, namespace: nil, name: kubelet.nodeName))?.node?.internalIP
+        s.hostIP = kubelet.hostIP
         s.podIP = sandbox?.ip ?? (finished ? nil : s.podIP)
         if s.startTime == nil { s.startTime = startTime }
         s.qosClass = pod.qosClass

@@ -183,13 +183,28 @@ public final class ReplicaSetController {
 public final class EventRecorder {
     let api: APIServer
     let clock: EventQueue
+    /// The correlator's cache is an LRU of 4096 entries (client-go tools/record
+    /// events_cache.go maxLruCacheEntries); a repeat older than that makes a new Event.
     var seen: [String: (namespace: String, name: String)] = [:]
+    var order: [String] = []
+    var orderStart = 0
+    public static let cacheSize = 4096
     public init(api: APIServer, clock: EventQueue) { self.api = api; self.clock = clock }
+
+    func remember(_ key: String, _ value: (namespace: String, name: String)) {
+        if seen.updateValue(value, forKey: key) == nil { order.append(key) }
+        while seen.count > Self.cacheSize {
+            seen.removeValue(forKey: order[orderStart])
+            orderStart += 1
+        }
+        if orderStart > 4 * Self.cacheSize { order.removeFirst(orderStart); orderStart = 0 }
+    }
 
     public func record(_ o: APIObject, type: String = "Normal", reason: String, message: String, source: String, user: String? = nil) {
         let meta = o.metadata
         let ns = meta.namespace ?? "default"
-        let key = "\(meta.uid)|\(meta.name)|\(type)|\(reason)|\(source)|\(message)"
+        var key = meta.uid
+        key += meta.name; key += type; key += reason; key += source; key += message
         let writer = user ?? "system:serviceaccount:kube-system:\(source)"
         if let (ens, name) = seen[key],
            (try? api.modify(.event, namespace: ens, name: name, user: writer, { x in
@@ -204,6 +219,6 @@ public final class EventRecorder {
         emeta.generateName = meta.name + "."
         let e = Event(metadata: emeta, involvedKind: o.type.kind, involvedName: meta.name, involvedNamespace: meta.namespace,
                       reason: reason, message: message, type: type, source: source, firstTimestamp: clock.now, lastTimestamp: clock.now)
-        if let made = try? api.create(.event(e), user: writer) { seen[key] = (ns, made.metadata.name) }
+        if let made = try? api.create(.event(e), user: writer) { remember(key, (ns, made.metadata.name)) }
     }
 }

@@ -61,13 +61,15 @@ public final class ContainerRuntime {
     let random: () -> UInt64
     init(random: @escaping () -> UInt64) { self.random = random }
 
+    /// 64 hex digits, as containerd's ids.
     func newID() -> String {
-        var s = ""
-        for _ in 0..<4 {
-            let h = String(random(), radix: 16)
-            s += String(repeating: "0", count: 16 - h.count) + h
+        let hex = Array("0123456789abcdef".utf8)
+        var bytes = [UInt8](repeating: 0, count: 64)
+        for w in 0..<4 {
+            var v = random()
+            for i in 0..<16 { bytes[w * 16 + 15 - i] = hex[Int(v & 15)]; v >>= 4 }
         }
-        return s
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     public func hasImage(_ ref: String) -> ImageSpec? { images[ImageCatalogue.normalize(ref)] }
@@ -132,7 +134,14 @@ public final class ContainerProcess {
     }
 
     func log(_ line: String) {
+        if !line.utf8.contains(10) { logs.append((clock.now, line)); return }
         for l in line.split(separator: "\n", omittingEmptySubsequences: false) { logs.append((clock.now, String(l))) }
+    }
+
+    /// A log line as printed: `{time}` markers (nginx-style local time) filled in from
+    /// the line's own time, so logging itself stays cheap.
+    public static func render(_ entry: (time: Int64, line: String)) -> String {
+        entry.line.utf8.contains(123) ? entry.line.replacingOccurrences("{time}", nginxTime(entry.time)) : entry.line
     }
 
     func finish(_ code: Int, _ message: String?) {
@@ -167,7 +176,7 @@ public final class ContainerProcess {
                 if let clash = ports.first(where: portInUse) { finish(1, bindError(clash)); return }
                 listening.formUnion(ports); onChange()
             case let .setRoute(path, route): routes[path] = route; onChange()
-            case .log(let line): log(substitute(line))
+            case .log(let line): log(line)
             case .sleep(let d): sleep(d); return
             case .forever: return
             case let .exit(c, message): finish(c, message); return
@@ -233,14 +242,11 @@ public final class ContainerProcess {
         return env.first { $0.0 == k }?.1 ?? ""
     }
 
-    func substitute(_ s: String) -> String {
-        s.replacingOccurrences("{time}", Self.nginxTime(clock.now))
-    }
-
     /// `2026/01/01 00:00:03`
     static func nginxTime(_ t: Int64) -> String {
-        let stamp = Self.stamp(t)   // 2026-01-01T00:00:03Z
-        return stamp.replacingOccurrences("-", "/").replacingOccurrences("T", " ").replacingOccurrences("Z", "")
+        let stamp = Array(Self.stamp(t).utf8)   // 2026-01-01T00:00:03Z
+        let mapped = stamp.dropLast().map { $0 == UInt8(ascii: "-") ? UInt8(ascii: "/") : ($0 == UInt8(ascii: "T") ? UInt8(ascii: " ") : $0) }
+        return String(decoding: mapped, as: UTF8.self)
     }
 
     public static func stamp(_ ns: Int64) -> String {

@@ -256,7 +256,7 @@ public final class Scheduler {
                 return "node(s) didn't match Pod's node affinity/selector"
             }
             let terms = pi.pod.spec.affinity.nodeRequired
-            if !terms.isEmpty && !terms.contains(where: { $0.matches(n.node.metadata.labels) }) {
+            if !terms.isEmpty && !terms.contains(where: { $0.matches(n.node.metadata.labels, nodeName: n.node.metadata.name) }) {
                 return "node(s) didn't match Pod's node affinity/selector"
             }
         case .podTopologySpread:

@@ -180,6 +180,106 @@ public enum ManifestEncoder {
             }))
         case .serviceAccount, .stored:
             break
+        case .job(let j):
+            b.add("spec", jobSpec(j.spec, forExport: forExport))
+            if !forExport {
+                var st = ObjectBuilder()
+                st.add("active", j.status.active == 0 ? nil : j.status.active)
+                st.add("completedIndexes", j.status.completedIndexes.isEmpty ? nil : j.status.completedIndexes)
+                st.add("completionTime", j.status.completionTime.map(timestamp))
+                st.add("conditions", .array(j.status.conditions.map { c in
+                    .object([("lastProbeTime", .string(timestamp(c.lastTransitionTime))), ("lastTransitionTime", .string(timestamp(c.lastTransitionTime))),
+                             ("message", .string(c.message)), ("reason", .string(c.reason)), ("status", .string(c.status)), ("type", .string(c.type))])
+                }))
+                st.add("failed", j.status.failed == 0 ? nil : j.status.failed)
+                st.addAlways("ready", .int(Int64(j.status.ready)))
+                st.add("startTime", j.status.startTime.map(timestamp))
+                st.add("succeeded", j.status.succeeded == 0 ? nil : j.status.succeeded)
+                b.add("status", st.value)
+            }
+        case .cronJob(let cj):
+            var sp = ObjectBuilder()
+            sp.add("concurrencyPolicy", cj.spec.concurrencyPolicy)
+            sp.add("failedJobsHistoryLimit", cj.spec.failedJobsHistoryLimit)
+            var jt = ObjectBuilder()
+            var jm = ObjectBuilder()
+            jm.add("annotations", labels(cj.spec.jobAnnotations))
+            jm.add("labels", labels(cj.spec.jobLabels))
+            jt.addAlways("metadata", jm.value)
+            jt.add("spec", jobSpec(cj.spec.jobTemplate, forExport: true))
+            sp.add("jobTemplate", jt.value)
+            sp.add("schedule", cj.spec.schedule)
+            sp.add("startingDeadlineSeconds", cj.spec.startingDeadlineSeconds.map { Int($0) })
+            sp.add("successfulJobsHistoryLimit", cj.spec.successfulJobsHistoryLimit)
+            sp.addAlways("suspend", .bool(cj.spec.suspend))
+            sp.add("timeZone", cj.spec.timeZone)
+            b.add("spec", sp.value)
+            if !forExport {
+                var st = ObjectBuilder()
+                st.add("active", .array(cj.status.active.map { n in
+                    .object([("apiVersion", .string("batch/v1")), ("kind", .string("Job")), ("name", .string(n)), ("namespace", .string(cj.metadata.namespace ?? "default"))])
+                }))
+                st.add("lastScheduleTime", cj.status.lastScheduleTime.map(timestamp))
+                st.add("lastSuccessfulTime", cj.status.lastSuccessfulTime.map(timestamp))
+                b.addAlways("status", st.value)
+            }
+        case .daemonSet(let d):
+            var sp = ObjectBuilder()
+            if d.spec.minReadySeconds > 0 { sp.add("minReadySeconds", d.spec.minReadySeconds) }
+            sp.add("revisionHistoryLimit", d.spec.revisionHistoryLimit)
+            sp.add("selector", selector(d.spec.selector))
+            sp.add("template", template(d.spec.template))
+            var us = ObjectBuilder()
+            if d.spec.updateStrategy == "RollingUpdate" {
+                us.add("rollingUpdate", .object([("maxSurge", intOrPercent(d.spec.maxSurge)), ("maxUnavailable", intOrPercent(d.spec.maxUnavailable))]))
+            }
+            us.add("type", d.spec.updateStrategy)
+            sp.add("updateStrategy", us.value)
+            b.add("spec", sp.value)
+            if !forExport {
+                let st = d.status
+                b.add("status", .object([("currentNumberScheduled", .int(Int64(st.currentNumberScheduled))), ("desiredNumberScheduled", .int(Int64(st.desiredNumberScheduled))),
+                                         ("numberAvailable", .int(Int64(st.numberAvailable))), ("numberMisscheduled", .int(Int64(st.numberMisscheduled))),
+                                         ("numberReady", .int(Int64(st.numberReady))), ("observedGeneration", .int(st.observedGeneration)),
+                                         ("updatedNumberScheduled", .int(Int64(st.updatedNumberScheduled)))]))
+            }
+        case .statefulSet(let ss):
+            var sp = ObjectBuilder()
+            if ss.spec.minReadySeconds > 0 { sp.add("minReadySeconds", ss.spec.minReadySeconds) }
+            sp.add("persistentVolumeClaimRetentionPolicy", .object([("whenDeleted", .string("Retain")), ("whenScaled", .string("Retain"))]))
+            sp.add("podManagementPolicy", ss.spec.podManagementPolicy)
+            sp.addAlways("replicas", .int(Int64(ss.spec.replicas)))
+            sp.add("revisionHistoryLimit", ss.spec.revisionHistoryLimit)
+            sp.add("selector", selector(ss.spec.selector))
+            sp.add("serviceName", ss.spec.serviceName)
+            sp.add("template", template(ss.spec.template))
+            var us = ObjectBuilder()
+            if ss.spec.updateStrategy == "RollingUpdate" { us.add("rollingUpdate", .object([("partition", .int(Int64(ss.spec.partition)))])) }
+            us.add("type", ss.spec.updateStrategy)
+            sp.add("updateStrategy", us.value)
+            sp.add("volumeClaimTemplates", .array(ss.spec.volumeClaimTemplates.map { t in
+                var cs = ObjectBuilder()
+                cs.add("accessModes", strings(t.accessModes))
+                cs.add("resources", .object([("requests", .object([("storage", .string(t.storage))]))]))
+                cs.add("storageClassName", t.storageClassName)
+                cs.add("volumeMode", "Filesystem")
+                return .object([("apiVersion", .string("v1")), ("kind", .string("PersistentVolumeClaim")), ("metadata", .object([("name", .string(t.name))])), ("spec", cs.value)])
+            }))
+            b.add("spec", sp.value)
+            if !forExport {
+                let st = ss.status
+                var x = ObjectBuilder()
+                x.addAlways("availableReplicas", .int(Int64(st.availableReplicas)))
+                x.addAlways("collisionCount", .int(0))
+                x.add("currentReplicas", st.currentReplicas == 0 ? nil : st.currentReplicas)
+                x.add("currentRevision", st.currentRevision.isEmpty ? nil : st.currentRevision)
+                x.add("observedGeneration", Int(st.observedGeneration))
+                x.add("readyReplicas", st.readyReplicas == 0 ? nil : st.readyReplicas)
+                x.addAlways("replicas", .int(Int64(st.replicas)))
+                x.add("updateRevision", st.updateRevision.isEmpty ? nil : st.updateRevision)
+                x.add("updatedReplicas", st.updatedReplicas == 0 ? nil : st.updatedReplicas)
+                b.add("status", x.value)
+            }
         case .limitRange(let lr):
             func qs(_ d: [String: Quantity]) -> JSONValue { .object(d.keys.sorted().map { ($0, .string(d[$0]!.description)) }) }
             b.add("spec", .object([("limits", .array(lr.limits.map { item in
@@ -294,6 +394,30 @@ public enum ManifestEncoder {
 
     static func strings(_ a: [String]) -> JSONValue { .array(a.map { .string($0) }) }
 
+    static let jobGeneratedLabels = ["batch.kubernetes.io/controller-uid", "batch.kubernetes.io/job-name", "controller-uid", "job-name"]
+
+    /// A Job's spec; exported without the generated selector and labels, which carry the
+    /// uid of this cluster's object (a real cluster regenerates them).
+    static func jobSpec(_ j: JobSpec, forExport: Bool) -> JSONValue {
+        var sp = ObjectBuilder()
+        sp.add("activeDeadlineSeconds", j.activeDeadlineSeconds.map { Int($0) })
+        sp.add("backoffLimit", j.backoffLimit)
+        sp.add("completionMode", j.completionMode)
+        sp.add("completions", j.completions)
+        if j.manualSelector { sp.add("manualSelector", .bool(true)) }
+        sp.add("parallelism", j.parallelism)
+        var t = j.template
+        if forExport && !j.manualSelector {
+            for k in jobGeneratedLabels { t.labels.removeValue(forKey: k) }
+        } else {
+            sp.add("selector", selector(j.selector))
+        }
+        sp.addAlways("suspend", .bool(j.suspend))
+        sp.add("template", template(t))
+        sp.add("ttlSecondsAfterFinished", j.ttlSecondsAfterFinished)
+        return sp.value
+    }
+
     static func portValue(_ p: String) -> JSONValue { Int(p).map { .int(Int64($0)) } ?? .string(p) }
 
     static func probe(_ p: Probe?) -> JSONValue? {
@@ -371,11 +495,17 @@ public enum ManifestEncoder {
     }
 
     static func nodeTerm(_ t: NodeSelectorTerm) -> JSONValue {
-        .object([("matchExpressions", .array(t.matchExpressions.map { r in
-            var y = ObjectBuilder()
-            y.add("key", r.key); y.add("operator", r.operator); y.add("values", strings(r.values))
-            return y.value
-        }))])
+        func reqs(_ list: [NodeSelectorRequirement]) -> JSONValue {
+            .array(list.map { r in
+                var y = ObjectBuilder()
+                y.add("key", r.key); y.add("operator", r.operator); y.add("values", strings(r.values))
+                return y.value
+            })
+        }
+        var b = ObjectBuilder()
+        b.add("matchExpressions", reqs(t.matchExpressions))
+        b.add("matchFields", reqs(t.matchFields))
+        return b.value
     }
 
     static func podTerm(_ t: PodAffinityTerm) -> JSONValue {

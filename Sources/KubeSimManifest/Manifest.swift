@@ -108,6 +108,11 @@ public enum Manifest {
         case ("Deployment", "apps/v1"): object = .deployment(try d.deployment(doc))
         case ("ReplicaSet", "apps/v1"): object = .replicaSet(try d.replicaSet(doc))
         case ("Pod", "v1"): object = .pod(try d.pod(doc))
+        case ("Job", "batch/v1"):
+            object = .job(Job(metadata: try d.metadata(doc["metadata"], path: "metadata"), spec: try d.jobSpec(doc["spec"], path: "spec")))
+        case ("CronJob", "batch/v1"): object = .cronJob(try d.cronJob(doc))
+        case ("DaemonSet", "apps/v1"): object = .daemonSet(try d.daemonSet(doc))
+        case ("StatefulSet", "apps/v1"): object = .statefulSet(try d.statefulSet(doc))
         case ("Namespace", "v1"): object = .namespace(Namespace(metadata: try d.metadata(doc["metadata"], path: "metadata")))
         case ("ConfigMap", "v1"):
             object = .configMap(ConfigMap(metadata: try d.metadata(doc["metadata"], path: "metadata"), data: try d.strings(doc["data"], path: "data")))
@@ -162,13 +167,18 @@ public enum Manifest {
         var meta = o.metadata
         // Kept fields under the pod template travel with the template (to its pods, and
         // into the pod-template-hash); the rest stay with the object.
-        let inTemplate: ([PreservedField.Step]) -> Bool = { $0.count > 2 && $0[0] == .key("spec") && $0[1] == .key("template") }
+        let prefix: [PreservedField.Step] = o.type == .cronJob ? [.key("spec"), .key("jobTemplate"), .key("spec"), .key("template")] : [.key("spec"), .key("template")]
+        let inTemplate: ([PreservedField.Step]) -> Bool = { $0.count > prefix.count && Array($0.prefix(prefix.count)) == prefix }
         meta.preserved = d.preserved.filter { !inTemplate($0.path) }
-        let templateFields = d.preserved.filter { inTemplate($0.path) }.map { PreservedField(path: Array($0.path.dropFirst(2)), json: $0.json) }
+        let templateFields = d.preserved.filter { inTemplate($0.path) }.map { PreservedField(path: Array($0.path.dropFirst(prefix.count)), json: $0.json) }
         o.metadata = meta
         switch o {
         case .deployment(var x): x.spec.template.preserved = templateFields; o = .deployment(x)
         case .replicaSet(var x): x.spec.template.preserved = templateFields; o = .replicaSet(x)
+        case .job(var x): x.spec.template.preserved = templateFields; o = .job(x)
+        case .cronJob(var x): x.spec.jobTemplate.template.preserved = templateFields; o = .cronJob(x)
+        case .daemonSet(var x): x.spec.template.preserved = templateFields; o = .daemonSet(x)
+        case .statefulSet(var x): x.spec.template.preserved = templateFields; o = .statefulSet(x)
         default: break
         }
         out.objects.append(o)
@@ -454,6 +464,8 @@ struct ObjectDecoder {
             (v?.array ?? []).map { t in
                 NodeSelectorTerm(matchExpressions: (t["matchExpressions"]?.array ?? []).map {
                     NodeSelectorRequirement(key: $0["key"]?.string ?? "", operator: $0["operator"]?.string ?? "In", values: ($0["values"]?.array ?? []).compactMap(\.scalarText))
+                }, matchFields: (t["matchFields"]?.array ?? []).map {
+                    NodeSelectorRequirement(key: $0["key"]?.string ?? "", operator: $0["operator"]?.string ?? "In", values: ($0["values"]?.array ?? []).compactMap(\.scalarText))
                 })
             }
         }
@@ -550,6 +562,91 @@ struct ObjectDecoder {
         s.minReadySeconds = try int(spec?["minReadySeconds"], path: "spec.minReadySeconds") ?? 0
         checkUnknown(spec, known: ["replicas", "selector", "template", "minReadySeconds"], path: "spec")
         return ReplicaSet(metadata: try metadata(doc["metadata"], path: "metadata"), spec: s)
+    }
+
+    mutating func jobSpec(_ spec: JSONValue?, path: String) throws -> JobSpec {
+        var j = JobSpec(template: try template(spec?["template"], path: "\(path).template"))
+        if let v = spec?["parallelism"] { j.parallelism = try int(v, path: "\(path).parallelism") }
+        if let v = spec?["completions"] { j.completions = try int(v, path: "\(path).completions") }
+        if spec?["completions"] == nil && spec?["parallelism"] != nil { j.completions = nil }
+        if spec?["completions"] == nil && spec?["parallelism"] == nil { j.completions = 1 }
+        j.backoffLimit = try int(spec?["backoffLimit"], path: "\(path).backoffLimit") ?? 6
+        j.activeDeadlineSeconds = try int(spec?["activeDeadlineSeconds"], path: "\(path).activeDeadlineSeconds").map(Int64.init)
+        if let m = spec?["completionMode"]?.string {
+            guard ["NonIndexed", "Indexed"].contains(m) else { throw fail("\(path).completionMode", "Unsupported value: \"\(m)\": supported values: \"NonIndexed\", \"Indexed\"") }
+            j.completionMode = m
+        }
+        j.suspend = spec?["suspend"]?.bool ?? false
+        j.ttlSecondsAfterFinished = try int(spec?["ttlSecondsAfterFinished"], path: "\(path).ttlSecondsAfterFinished")
+        j.manualSelector = spec?["manualSelector"]?.bool ?? false
+        if j.manualSelector { j.selector = try selector(spec?["selector"], path: "\(path).selector") }
+        checkUnknown(spec, known: ["parallelism", "completions", "backoffLimit", "activeDeadlineSeconds", "completionMode", "suspend", "ttlSecondsAfterFinished",
+                                   "manualSelector", "selector", "template"], path: path,
+                     unmodelled: ["podFailurePolicy", "backoffLimitPerIndex", "maxFailedIndexes", "podReplacementPolicy", "successPolicy", "managedBy"])
+        return j
+    }
+
+    mutating func cronJob(_ doc: JSONValue) throws -> CronJob {
+        let spec = doc["spec"]
+        guard let schedule = spec?["schedule"]?.string else { throw fail("spec", "missing required field \"schedule\" in io.k8s.api.batch.v1.CronJobSpec") }
+        let jt = spec?["jobTemplate"]
+        var s = CronJobSpec(schedule: schedule, jobTemplate: try jobSpec(jt?["spec"], path: "spec.jobTemplate.spec"))
+        let jm = try metadata(jt?["metadata"], path: "spec.jobTemplate.metadata")
+        s.jobLabels = jm.labels
+        s.jobAnnotations = jm.annotations
+        s.timeZone = spec?["timeZone"]?.string
+        if let p = spec?["concurrencyPolicy"]?.string { s.concurrencyPolicy = p }
+        s.suspend = spec?["suspend"]?.bool ?? false
+        s.startingDeadlineSeconds = try int(spec?["startingDeadlineSeconds"], path: "spec.startingDeadlineSeconds").map(Int64.init)
+        s.successfulJobsHistoryLimit = try int(spec?["successfulJobsHistoryLimit"], path: "spec.successfulJobsHistoryLimit") ?? 3
+        s.failedJobsHistoryLimit = try int(spec?["failedJobsHistoryLimit"], path: "spec.failedJobsHistoryLimit") ?? 1
+        checkUnknown(spec, known: ["schedule", "jobTemplate", "timeZone", "concurrencyPolicy", "suspend", "startingDeadlineSeconds",
+                                   "successfulJobsHistoryLimit", "failedJobsHistoryLimit"], path: "spec")
+        return CronJob(metadata: try metadata(doc["metadata"], path: "metadata"), spec: s)
+    }
+
+    mutating func daemonSet(_ doc: JSONValue) throws -> DaemonSet {
+        let spec = doc["spec"]
+        var s = DaemonSetSpec(selector: try selector(spec?["selector"], path: "spec.selector"), template: try template(spec?["template"], path: "spec.template"))
+        if let us = spec?["updateStrategy"] {
+            if let t = us["type"]?.string {
+                guard ["RollingUpdate", "OnDelete"].contains(t) else { throw fail("spec.updateStrategy.type", "Unsupported value: \"\(t)\": supported values: \"OnDelete\", \"RollingUpdate\"") }
+                s.updateStrategy = t
+            }
+            if let v = us["rollingUpdate"]?["maxUnavailable"]?.scalarText, let x = IntOrPercent(parsing: v) { s.maxUnavailable = x }
+            if let v = us["rollingUpdate"]?["maxSurge"]?.scalarText, let x = IntOrPercent(parsing: v) { s.maxSurge = x }
+        }
+        s.minReadySeconds = try int(spec?["minReadySeconds"], path: "spec.minReadySeconds") ?? 0
+        s.revisionHistoryLimit = try int(spec?["revisionHistoryLimit"], path: "spec.revisionHistoryLimit") ?? 10
+        checkUnknown(spec, known: ["selector", "template", "updateStrategy", "minReadySeconds", "revisionHistoryLimit"], path: "spec")
+        return DaemonSet(metadata: try metadata(doc["metadata"], path: "metadata"), spec: s)
+    }
+
+    mutating func statefulSet(_ doc: JSONValue) throws -> StatefulSet {
+        let spec = doc["spec"]
+        var s = StatefulSetSpec(selector: try selector(spec?["selector"], path: "spec.selector"), serviceName: spec?["serviceName"]?.string ?? "",
+                                template: try template(spec?["template"], path: "spec.template"))
+        s.replicas = try int(spec?["replicas"], path: "spec.replicas") ?? 1
+        if let p = spec?["podManagementPolicy"]?.string {
+            guard ["OrderedReady", "Parallel"].contains(p) else { throw fail("spec.podManagementPolicy", "Unsupported value: \"\(p)\": supported values: \"OrderedReady\", \"Parallel\"") }
+            s.podManagementPolicy = p
+        }
+        if let us = spec?["updateStrategy"] {
+            if let t = us["type"]?.string { s.updateStrategy = t }
+            s.partition = try int(us["rollingUpdate"]?["partition"], path: "spec.updateStrategy.rollingUpdate.partition") ?? 0
+        }
+        for (i, t) in (spec?["volumeClaimTemplates"]?.array ?? []).enumerated() {
+            guard let name = t["metadata"]?["name"]?.string else { throw fail("spec.volumeClaimTemplates[\(i)].metadata", "missing required field \"name\"") }
+            let storage = t["spec"]?["resources"]?["requests"]?["storage"]?.scalarText ?? "1Gi"
+            let modes = (t["spec"]?["accessModes"]?.array ?? []).compactMap(\.string)
+            s.volumeClaimTemplates.append(ClaimTemplate(name: name, storage: storage, accessModes: modes.isEmpty ? ["ReadWriteOnce"] : modes,
+                                                        storageClassName: t["spec"]?["storageClassName"]?.string))
+        }
+        s.minReadySeconds = try int(spec?["minReadySeconds"], path: "spec.minReadySeconds") ?? 0
+        s.revisionHistoryLimit = try int(spec?["revisionHistoryLimit"], path: "spec.revisionHistoryLimit") ?? 10
+        checkUnknown(spec, known: ["selector", "template", "serviceName", "replicas", "podManagementPolicy", "updateStrategy", "volumeClaimTemplates",
+                                   "minReadySeconds", "revisionHistoryLimit"], path: "spec", unmodelled: ["persistentVolumeClaimRetentionPolicy", "ordinals"])
+        return StatefulSet(metadata: try metadata(doc["metadata"], path: "metadata"), spec: s)
     }
 
     mutating func deployment(_ doc: JSONValue) throws -> Deployment {
