@@ -116,6 +116,16 @@ public struct Lexer {
         Lexer.isIdentPart(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: ".")
     }
 
+    /// Whether the bytes from `start` form a label key glued to `=`/`!=` (not `==`):
+    /// `job-name=pi`, `app.kubernetes.io/name=web`.
+    public func selectorAhead(from start: Int) -> Bool {
+        var i = start
+        while i < bytes.count, isWordByte(bytes[i]) || bytes[i] == UInt8(ascii: "/") { i += 1 }
+        guard i > start, i < bytes.count else { return false }
+        let next = bytes[i], next2 = i + 1 < bytes.count ? bytes[i + 1] : 0
+        return (next == UInt8(ascii: "=") && next2 != UInt8(ascii: "=")) || (next == UInt8(ascii: "!") && next2 == UInt8(ascii: "="))
+    }
+
     /// Re-lexes from `start` as a kubectl selector word (`app=web,tier!=db`); the
     /// parser asks for this in call arguments when an identifier is glued to `=`/`!=`.
     public mutating func rescanSelector(from start: Int) -> Token {

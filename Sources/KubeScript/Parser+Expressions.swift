@@ -165,9 +165,7 @@ extension Parser {
     /// label selector, as in `pods(app=web, tier!=db)`.
     func parseArgument() throws -> Expr {
         if token.kind == .identifier {
-            let next = lexer.peek()
-            let next2 = lexer.peek(1)
-            if (next == UInt8(ascii: "=") && next2 != UInt8(ascii: "=")) || (next == UInt8(ascii: "!") && next2 == UInt8(ascii: "=")) {
+            if lexer.selectorAhead(from: token.start) {
                 token = lexer.rescanSelector(from: token.start)
                 let t = consume()
                 return LiteralExpr(.string(t.text), location(t))

@@ -19,6 +19,10 @@ final class ObjectValue: ScriptObject, @unchecked Sendable {
         case .node: names += ["ready", "status", "unschedulable", "taints", "ip", "podCIDR", "conditions", "images"]
         case .service: names += ["type", "clusterIP", "ports", "nodePort", "selector"]
         case .configMap, .secret: names += ["data"]
+        case .job: names += ["active", "succeeded", "failed", "ready", "complete", "status", "completions", "parallelism"]
+        case .cronJob: names += ["schedule", "active", "suspend", "lastSchedule"]
+        case .daemonSet: names += ["desired", "current", "ready", "updated", "available", "image"]
+        case .statefulSet: names += ["replicas", "readyReplicas", "currentReplicas", "updatedReplicas", "image", "revision"]
         default: break
         }
         return names
@@ -113,6 +117,46 @@ final class ObjectValue: ScriptObject, @unchecked Sendable {
             case "ports": return .list(s.spec.ports.map { .int($0.port) })
             case "nodePort": return s.spec.ports.first?.nodePort.map { .int($0) } ?? .nil
             case "selector": return strMap(s.spec.selector)
+            default: return nil
+            }
+        case .job(let j):
+            switch name {
+            case "active": return .int(j.status.active)
+            case "succeeded": return .int(j.status.succeeded)
+            case "failed": return .int(j.status.failed)
+            case "ready": return .int(j.status.ready)
+            case "complete": return .bool(j.status.conditions.contains { $0.type == "Complete" && $0.status == "True" })
+            case "status": return .string(j.status.conditions.last { $0.status == "True" && ["Complete", "Failed"].contains($0.type) }?.type ?? (j.spec.suspend ? "Suspended" : "Running"))
+            case "completions": return j.spec.completions.map { .int($0) } ?? .nil
+            case "parallelism": return j.spec.parallelism.map { .int($0) } ?? .nil
+            default: return nil
+            }
+        case .cronJob(let cj):
+            switch name {
+            case "schedule": return .string(cj.spec.schedule)
+            case "active": return .int(cj.status.active.count)
+            case "suspend": return .bool(cj.spec.suspend)
+            case "lastSchedule": return cj.status.lastScheduleTime.map { .duration(.nanoseconds($0)) } ?? .nil
+            default: return nil
+            }
+        case .daemonSet(let d):
+            switch name {
+            case "desired": return .int(d.status.desiredNumberScheduled)
+            case "current": return .int(d.status.currentNumberScheduled)
+            case "ready": return .int(d.status.numberReady)
+            case "updated": return .int(d.status.updatedNumberScheduled)
+            case "available": return .int(d.status.numberAvailable)
+            case "image": return .string(d.spec.template.spec.containers.first?.image ?? "")
+            default: return nil
+            }
+        case .statefulSet(let ss):
+            switch name {
+            case "replicas": return .int(ss.spec.replicas)
+            case "readyReplicas": return .int(ss.status.readyReplicas)
+            case "currentReplicas": return .int(ss.status.currentReplicas)
+            case "updatedReplicas": return .int(ss.status.updatedReplicas)
+            case "image": return .string(ss.spec.template.spec.containers.first?.image ?? "")
+            case "revision": return .string(ss.status.updateRevision)
             default: return nil
             }
         case .configMap(let cm):
