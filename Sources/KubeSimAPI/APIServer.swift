@@ -160,12 +160,15 @@ public final class APIServer {
         guard o.metadata.resourceVersion == 0 || o.metadata.resourceVersion == current.metadata.resourceVersion else {
             throw APIError.conflict(o.type, o.metadata.name)
         }
-        // uid, creation time and generation are the server's.
-        o.metadata.uid = current.metadata.uid
-        o.metadata.creationTimestamp = current.metadata.creationTimestamp
-        o.metadata.generation = current.metadata.generation + (Self.tracksGeneration(o.type) && Self.specChanged(current, o) ? 1 : 0)
+        // uid, creation time and generation are the server's (one write to the boxed enum).
+        var meta = o.metadata
+        let currentMeta = current.metadata
+        meta.uid = currentMeta.uid
+        meta.creationTimestamp = currentMeta.creationTimestamp
+        meta.generation = currentMeta.generation + (Self.tracksGeneration(o.type) && Self.specChanged(current, o) ? 1 : 0)
+        o.metadata = meta
         Defaults.apply(&o)
-        try Validation.validate(o)
+        try Validation.validate(o, update: true)
         let stored = try store.update(o, expectedVersion: o.metadata.resourceVersion == 0 ? nil : o.metadata.resourceVersion)
         record(user, "update", stored)
         return stored

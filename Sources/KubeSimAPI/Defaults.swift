@@ -114,10 +114,14 @@ enum Validation {
         }
     }
 
-    static func validate(_ o: APIObject) throws {
+    /// `update`: the name is immutable and was checked at create
+    /// (ValidateObjectMetaUpdate compares it, it does not re-validate its format).
+    static func validate(_ o: APIObject, update: Bool = false) throws {
         var causes: [String] = []
         let name = o.metadata.name
-        if name.isEmpty {
+        if update {
+            // nothing: names cannot change
+        } else if name.isEmpty {
             causes.append("metadata.name: Required value: name or generateName is required")
         } else if [ResourceType.role, .clusterRole, .roleBinding, .clusterRoleBinding].contains(o.type) {
             // RBAC names are path segments (ValidatePathSegmentName): `system:…` is fine.

@@ -28,6 +28,18 @@ public final class Kubelet {
     public private(set) var running = true
     public private(set) var partitioned = false
     var leaseTimer: EventQueue.Handle?
+    /// Memory of the node and the eviction manager's state (pkg/kubelet/eviction).
+    public private(set) var memoryCapacity: Int64 = 8 << 30
+    var pressureTimer: EventQueue.Handle?
+    var pressureSince: Int64?
+    var lastPressureObserved: Int64?
+    /// evictionHard memory.available<100Mi; housekeeping every 10 s; the condition stays
+    /// for evictionPressureTransitionPeriod (5 min) after the pressure is gone.
+    public static let evictionThreshold: Int64 = 100 << 20
+    public static let housekeeping = SimDuration.seconds(10)
+    public static let pressureTransitionPeriod = SimDuration.minutes(5)
+    /// What the OS, kubelet and containerd themselves hold.
+    public static let systemMemory: Int64 = 600 << 20
     public let user: String
     /// The node's InternalIP (status.hostIP of its pods).
     public private(set) var hostIP: String?
@@ -88,6 +100,7 @@ public final class Kubelet {
         node.images = runtime.nodeImages.map { NodeImage(names: $0.names, sizeBytes: $0.size) }
         try api.create(.node(node), user: user)
         hostIP = internalIP
+        if let m = capacity["memory"]?.value { memoryCapacity = m }
         log("Successfully registered node \(nodeName)")
         renewLease()
     }
@@ -267,6 +280,118 @@ public final class Kubelet {
 
     public func worker(pod uid: String) -> PodWorker? { workers[uid] }
 
+    // MARK: - eviction manager
+
+    /// Running processes and their memory now.
+    var runningProcesses: [(PodWorker, ContainerSlot, ContainerProcess)] {
+        var out: [(PodWorker, ContainerSlot, ContainerProcess)] = []
+        for w in workers.values where !w.halted {
+            for s in w.slots { if let p = s.current?.process, !p.exited { out.append((w, s, p)) } }
+        }
+        return out
+    }
+
+    /// memory.available as the eviction manager computes it.
+    public func memoryAvailable(at t: Int64) -> Int64 {
+        memoryCapacity - Self.systemMemory - runningProcesses.reduce(0) { $0 + $1.2.memory(at: t) }
+    }
+
+    /// Plans the next eviction check: memory use grows linearly with leaks, so the time
+    /// the threshold is crossed is known; the check runs at the next housekeeping tick.
+    func replanPressure() {
+        guard running else { return }
+        if let t = pressureTimer { clock.cancel(t); pressureTimer = nil }
+        let procs = runningProcesses
+        let rate = procs.reduce(Int64(0)) { $0 + $1.2.app.leakPerMinute + $1.2.extraLeakPerMinute }
+        let available = memoryAvailable(at: clock.now)
+        var due: Int64?
+        if available < Self.evictionThreshold || pressureSince != nil { due = clock.now }
+        else if rate > 0 { due = clock.now + Self.minutesToNs(available - Self.evictionThreshold, perMinute: rate) }
+        guard var at = due else { return }
+        let period = Self.housekeeping.nanoseconds
+        at = ((at + period - 1) / period) * period
+        if at <= clock.now { at += period }
+        pressureTimer = clock.schedule(at: at, label: "kubelet \(nodeName): eviction manager (memory.available)") { [weak self] in
+            self?.pressureTimer = nil
+            self?.evictionCheck()
+        }
+    }
+
+    /// How long until `bytes` more are used at `perMinute` (ns, rounded up; no overflow).
+    static func minutesToNs(_ bytes: Int64, perMinute: Int64) -> Int64 {
+        let (whole, rest) = bytes.quotientAndRemainder(dividingBy: perMinute)
+        let minute: Int64 = 60_000_000_000
+        guard whole < Int64.max / minute / 2 else { return Int64.max / 2 }
+        return whole * minute + (rest * 1_000_000 / perMinute) * 60_000 + 1
+    }
+
+    func evictionCheck() {
+        guard running else { return }
+        let now = clock.now
+        let available = memoryAvailable(at: now)
+        if available < Self.evictionThreshold {
+            lastPressureObserved = now
+            if pressureSince == nil { pressureSince = now; setMemoryPressure(true) }
+            evictOne(available: available)
+        } else if let last = lastPressureObserved, now - last >= Self.pressureTransitionPeriod.nanoseconds {
+            pressureSince = nil
+            lastPressureObserved = nil
+            setMemoryPressure(false)
+        }
+        if pressureSince != nil || available < Self.evictionThreshold {
+            pressureTimer = clock.schedule(after: Self.housekeeping, label: "kubelet \(nodeName): eviction manager (memory pressure)") { [weak self] in
+                self?.pressureTimer = nil
+                self?.evictionCheck()
+            }
+        } else {
+            replanPressure()
+        }
+    }
+
+    func setMemoryPressure(_ on: Bool) {
+        log(on ? "Eviction manager: attempting to reclaim resourceName=\"memory\"" : "Node condition MemoryPressure is now False")
+        _ = try? api.modify(.node, namespace: nil, name: nodeName, user: user) { o in
+            guard var n = o.node, let i = n.conditions.firstIndex(where: { $0.type == "MemoryPressure" }) else { return }
+            n.conditions[i].status = on ? "True" : "False"
+            n.conditions[i].reason = on ? "KubeletHasInsufficientMemory" : "KubeletHasSufficientMemory"
+            n.conditions[i].message = on ? "kubelet has insufficient memory available" : "kubelet has sufficient memory available"
+            n.conditions[i].lastTransitionTime = clock.now
+            n.conditions[i].lastHeartbeatTime = clock.now
+            o = .node(n)
+        }
+        if let n = try? api.get(.node, namespace: nil, name: nodeName) {
+            events.record(n, reason: on ? "NodeHasInsufficientMemory" : "NodeHasSufficientMemory",
+                          message: "Node \(nodeName) status is now: \(on ? "NodeHasInsufficientMemory" : "NodeHasSufficientMemory")", source: "kubelet", user: user)
+        }
+    }
+
+    /// rankMemoryPressure (pkg/kubelet/eviction/helpers.go): pods using more than they
+    /// requested first, then by priority (all equal here), then by how far above their
+    /// request they are. One pod per housekeeping cycle.
+    func evictOne(available: Int64) {
+        let now = clock.now
+        var usage: [String: (w: PodWorker, used: Int64, request: Int64, top: (String, Int64))] = [:]
+        for (w, s, p) in runningProcesses {
+            let m = p.memory(at: now)
+            var e = usage[w.uid] ?? (w, 0, 0, (s.spec.name, 0))
+            e.used += m
+            e.request += s.spec.resources.requests["memory"]?.value ?? 0
+            if m > e.top.1 { e.top = (s.spec.name, m) }
+            usage[w.uid] = e
+        }
+        let ranked = usage.values.sorted { a, b in
+            let ax = a.used > a.request, bx = b.used > b.request
+            if ax != bx { return ax }
+            let ad = a.used - a.request, bd = b.used - b.request
+            return ad != bd ? ad > bd : a.w.pod.metadata.name < b.w.pod.metadata.name
+        }
+        guard let victim = ranked.first else { return }
+        let ki = available / 1024
+        let message = "The node was low on resource: memory. Threshold quantity: 100Mi, available: \(ki)Ki. Container \(victim.top.0) was using \(victim.top.1 / 1024)Ki, request is \(victim.request == 0 ? "0" : "\(victim.request / 1024)Ki"), has larger consumption of memory. "
+        log("Eviction manager: pods ranked for eviction pod=\"\(victim.w.pod.metadata.namespace ?? "default")/\(victim.w.pod.metadata.name)\"")
+        victim.w.evict(message: message)
+    }
+
     func program(_ image: ImageSpec, _ c: Container) -> [Instr] {
         let key = image.reference + "\u{0}" + c.command.joined(separator: "\u{1}") + "\u{0}" + c.args.joined(separator: "\u{1}")
         if let p = programs[key] { return p }
@@ -337,10 +462,14 @@ public final class Kubelet {
 public enum ManifestTime {
     /// `2026-01-01T00:00:12.000000Z` (a Lease's MicroTime).
     public static func micro(_ ns: Int64) -> String {
-        let base = ContainerProcess.stamp(ns).dropLast()
-        let us = (ns % 1_000_000_000) / 1000
-        let digits = String(us)
-        return base + "." + String(repeating: "0", count: 6 - digits.count) + digits + "Z"
+        var b = Array(ContainerProcess.stamp(ns).utf8.dropLast())
+        var us = Int((ns % 1_000_000_000) / 1000)
+        var digits = [UInt8](repeating: 48, count: 6)
+        for i in stride(from: 5, through: 0, by: -1) { digits[i] = UInt8(48 + us % 10); us /= 10 }
+        b.append(46)
+        b += digits
+        b.append(90)
+        return String(decoding: b, as: UTF8.self)
     }
 }
 

@@ -39,6 +39,7 @@ public final class NodeLifecycleController {
         leases.onChange { [unowned self] e in
             guard e.kind != .deleted, e.object.metadata.namespace == "kube-node-lease" else { return }
             self.probeTime[e.object.metadata.name] = self.clock.now
+            self.marked.remove(e.object.metadata.name)
         }
         nodes.onChange { [unowned self] e in
             let name = e.object.metadata.name
@@ -56,12 +57,11 @@ public final class NodeLifecycleController {
         scheduleMonitor()
     }
 
-    func scheduleMonitor() {
+    /// Nodes already marked Unknown (their lease expired), so the monitor skips them.
+    var marked: Set<String> = []
+
+    func scheduleMonitor(overdue: Bool = false) {
         // Work for `settle` while a node is overdue but not yet marked: the controller will act.
-        let overdue = nodes.list().contains { o in
-            guard let n = o.node, n.conditions.first(where: { $0.type == "Ready" })?.status != "Unknown" else { return false }
-            return clock.now - (probeTime[n.metadata.name] ?? clock.now) > (Kubelet.leaseRenewInterval + monitorPeriod).nanoseconds
-        }
         monitorTimer = clock.schedule(after: monitorPeriod, label: "node-lifecycle-controller: node lease overdue", background: !overdue) { [weak self] in
             self?.monitor()
         }
@@ -70,13 +70,19 @@ public final class NodeLifecycleController {
     /// monitorNodeHealth: every node whose kubelet went quiet for the grace period.
     func monitor() {
         let now = clock.now
-        for o in nodes.list() {
-            guard let n = o.node else { continue }
-            let last = probeTime[n.metadata.name] ?? now
-            guard now - last > gracePeriod.nanoseconds, n.conditions.first(where: { $0.type == "Ready" })?.status != "Unknown" else { continue }
-            markUnknown(n)
+        let overdueAfter = (Kubelet.leaseRenewInterval + monitorPeriod).nanoseconds
+        var overdue = false
+        var expired: [String] = []
+        for (name, last) in probeTime where !marked.contains(name) {
+            let quiet = now - last
+            if quiet > gracePeriod.nanoseconds { expired.append(name) } else if quiet > overdueAfter { overdue = true }
         }
-        scheduleMonitor()
+        for name in expired.sorted() {
+            guard let n = nodes.get(namespace: nil, name: name)?.node else { continue }
+            if n.conditions.first(where: { $0.type == "Ready" })?.status != "Unknown" { markUnknown(n) }
+            marked.insert(name)
+        }
+        scheduleMonitor(overdue: overdue)
     }
 
     func markUnknown(_ n: Node) {
@@ -115,6 +121,17 @@ public final class NodeLifecycleController {
 
     /// Taints follow the Ready condition the kubelet reports; evictions follow NoExecute taints.
     func reconcileTaints(_ n: Node) {
+        // TaintNodesByCondition: MemoryPressure=True → node.kubernetes.io/memory-pressure:NoSchedule.
+        let pressure = n.conditions.first { $0.type == "MemoryPressure" }?.status == "True"
+        let tainted = n.taints.contains { $0.key == "node.kubernetes.io/memory-pressure" }
+        if pressure != tainted {
+            _ = try? api.modify(.node, namespace: nil, name: n.metadata.name, user: user) { o in
+                guard var node = o.node else { return }
+                node.taints.removeAll { $0.key == "node.kubernetes.io/memory-pressure" }
+                if pressure { node.taints.append(Taint(key: "node.kubernetes.io/memory-pressure", value: nil, effect: "NoSchedule")) }
+                o = .node(node)
+            }
+        }
         let ready = n.conditions.first { $0.type == "Ready" }?.status == "True"
         if ready && n.taints.contains(where: { $0.key == Self.unreachable || $0.key == Self.notReady }) {
             _ = try? api.modify(.node, namespace: nil, name: n.metadata.name, user: user) { o in
@@ -124,6 +141,7 @@ public final class NodeLifecycleController {
             }
             events.record(.node(n), reason: "NodeReady", message: "Node \(n.metadata.name) status is now: NodeReady", source: "node-controller", user: user)
             probeTime[n.metadata.name] = clock.now
+            marked.remove(n.metadata.name)
         }
         let noExecute = n.taints.filter { $0.effect == "NoExecute" }
         for o in pods.byIndex(IndexName.node, n.metadata.name) {
@@ -171,6 +189,7 @@ public final class NodeLifecycleController {
     /// Pod GC: pods bound to a Node that no longer exists are deleted at once (grace 0).
     func nodeDeleted(_ name: String) {
         probeTime.removeValue(forKey: name)
+        marked.remove(name)
         clock.schedule(after: .seconds(20), label: "pod-garbage-collector: orphaned pods of \(name)") { [weak self] in
             guard let self, self.nodes.get(namespace: nil, name: name) == nil else { return }
             for o in self.pods.byIndex(IndexName.node, name) {

@@ -52,6 +52,8 @@ public final class PodWorker {
     var startTime: Int64
     var timers: [EventQueue.Handle] = []
     var volumeBackoff = SimDuration.milliseconds(500)
+    /// Set when the eviction manager evicted the pod (status reason Evicted).
+    var evicted: String?
 
     var clock: EventQueue { kubelet.clock }
     var podRef: String { "\(pod.metadata.name)_\(pod.metadata.namespace ?? "default")(\(uid))" }
@@ -336,6 +338,7 @@ public final class PodWorker {
         }
         scheduleOOM(slot, process)
         startProbes(slot)
+        kubelet.replanPressure()
         kubelet.statusChanged(self)
         process.start()
     }
@@ -351,7 +354,7 @@ public final class PodWorker {
             return
         }
         guard rate > 0 else { return }
-        let ns = (limit - base) * 60_000_000_000 / rate + 1
+        let ns = Kubelet.minutesToNs(limit - base, perMinute: rate)
         slot.timers.append(after(SimDuration(nanoseconds: ns), "container \(slot.spec.name) memory reaches its limit") { [unowned self] in self.oomKill(slot) })
     }
 
@@ -373,6 +376,7 @@ public final class PodWorker {
             scheduleOOM(slot, p)
             any = true
         }
+        kubelet.replanPressure()
         return any
     }
 
@@ -405,6 +409,7 @@ public final class PodWorker {
         slot.stopping = false
         kubelet.log("Container \(slot.spec.name) in pod \(pod.metadata.namespace ?? "default")/\(pod.metadata.name) exited with code \(code) (\(reason))")
         kubelet.statusChanged(self)
+        if evicted != nil { return }
         if terminating { finishIfStopped(); return }
         let restart: Bool
         switch pod.spec.restartPolicy {
@@ -583,6 +588,23 @@ public final class PodWorker {
 
     // MARK: - termination
 
+    /// The eviction manager's hard eviction: containers killed at once (grace 0), the
+    /// pod Failed with reason Evicted; its controller makes a replacement.
+    func evict(message: String) {
+        event("Warning", "Evicted", message)
+        evicted = message
+        terminating = true
+        for t in timers { clock.cancel(t) }
+        for slot in slots {
+            for t in slot.timers { clock.cancel(t) }
+            slot.timers.removeAll()
+            if let p = slot.current?.process, !p.exited { containerExited(slot, code: 137, reason: "Error", message: nil) }
+        }
+        removeSandbox()
+        kubelet.statusChanged(self)
+        kubelet.replanPressure()
+    }
+
     /// Graceful termination (pkg/kubelet/kuberuntime killContainer): SIGTERM to every
     /// container, SIGKILL to those still running when the grace period ends, then the
     /// sandbox goes and the kubelet deletes the pod with grace 0.
@@ -656,6 +678,11 @@ public final class PodWorker {
         s.restartCount = s.containerStatuses.reduce(0) { $0 + $1.restartCount }
         let initDone = slots.allSatisfy { !$0.isInit || $0.done }
         s.phase = phase(initDone: initDone)
+        if let why = evicted {
+            s.phase = "Failed"
+            s.reason = "Evicted"
+            s.message = why
+        }
         let ready = slots.filter { !$0.isInit }.allSatisfy(\.status.ready)
         let notReady = slots.filter { !$0.isInit && !$0.status.ready }.map(\.spec.name)
         var conds: [PodCondition] = []

@@ -91,7 +91,7 @@ public final class ContainerProcess {
     public let app: AppBehaviour
     /// Memory the app holds now (base plus leak), bytes.
     public func memory(at t: Int64) -> Int64 {
-        app.memory + (extraLeakPerMinute + app.leakPerMinute) * (t - startedAt) / 60_000_000_000
+        app.memory + (extraLeakPerMinute + app.leakPerMinute) * ((t - startedAt) / 1_000_000) / 60_000
     }
     /// Added by `leak` faults at run time.
     public var extraLeakPerMinute: Int64 = 0
@@ -250,17 +250,29 @@ public final class ContainerProcess {
     }
 
     public static func stamp(_ ns: Int64) -> String {
+        let (y, mo, d, h, mi, se) = civil(ns)
+        var out = [UInt8](repeating: 0, count: 20)
+        func put(_ v: Int, _ at: Int, _ width: Int) {
+            var v = v
+            for i in stride(from: at + width - 1, through: at, by: -1) { out[i] = UInt8(48 + v % 10); v /= 10 }
+        }
+        put(y, 0, 4); out[4] = 45; put(mo, 5, 2); out[7] = 45; put(d, 8, 2); out[10] = 84
+        put(h, 11, 2); out[13] = 58; put(mi, 14, 2); out[16] = 58; put(se, 17, 2); out[19] = 90
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// (year, month, day, hour, minute, second) of simulated time (0 = 2026-01-01T00:00:00Z).
+    static func civil(_ ns: Int64) -> (Int, Int, Int, Int, Int, Int) {
         var s = ns / 1_000_000_000
-        let days = s / 86400
+        var days = Int(s / 86400)
         s %= 86400
-        var y = 2026, d = Int(days)
+        var y = 2026
         func leap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
-        while d >= (leap(y) ? 366 : 365) { d -= leap(y) ? 366 : 365; y += 1 }
-        let months = [31, leap(y) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        while days >= (leap(y) ? 366 : 365) { days -= leap(y) ? 366 : 365; y += 1 }
+        let months = leap(y) ? [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] : [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
         var m = 0
-        while d >= months[m] { d -= months[m]; m += 1 }
-        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(y)-\(two(m + 1))-\(two(d + 1))T\(two(Int(s / 3600))):\(two(Int(s % 3600 / 60))):\(two(Int(s % 60)))Z"
+        while days >= months[m] { days -= months[m]; m += 1 }
+        return (y, m + 1, days + 1, Int(s / 3600), Int(s % 3600 / 60), Int(s % 60))
     }
 
     /// `date`: `Thu Jan  1 00:00:05 UTC 2026` (2026-01-01 is a Thursday).
