@@ -47,6 +47,7 @@ public final class Kubelet {
     var programs: [String: [Instr]] = [:]
     var saFiles: [String: FileStore] = [:]
     var serviceEnvCache: [String: (version: String, env: [(String, String)])] = [:]
+    var sharedEnvCache: [String: (version: String, links: Int, env: [(String, String)])] = [:]
 
     // Upstream timings.
     /// RunPodSandbox including CNI ADD.
@@ -408,6 +409,16 @@ public final class Kubelet {
         s.files = ["namespace": pod.metadata.namespace ?? "default", "token": "eyJhbGciOiJSUzI1NiJ9.simulated.\(pod.spec.serviceAccountName)", "ca.crt": "-----BEGIN CERTIFICATE-----\n(simulated cluster CA)\n-----END CERTIFICATE-----"]
         saFiles[key] = s
         return s
+    }
+
+    /// PATH first, the service links, HOME last: what every container of a namespace
+    /// shares (one array, not a copy per container).
+    func sharedEnv(namespace ns: String) -> [(String, String)] {
+        let links = serviceEnv(namespace: ns)
+        if let c = sharedEnvCache[ns], c.links == links.count, c.version == serviceEnvCache[ns]?.version { return c.env }
+        let env = [("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")] + links + [("HOME", "/root")]
+        sharedEnvCache[ns] = (serviceEnvCache[ns]?.version ?? "", links.count, env)
+        return env
     }
 
     /// Service links (enableServiceLinks, pkg/kubelet/envvars): every Service of the

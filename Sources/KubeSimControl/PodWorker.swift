@@ -119,7 +119,7 @@ public final class PodWorker {
                 stores[v.name] = kubelet.claimStore(namespace: pod.metadata.namespace ?? "default", claim: claim)
             }
         }
-        let sb = Sandbox(id: kubelet.runtime.newID(), podUID: uid, podName: pod.metadata.name, namespace: pod.metadata.namespace ?? "default", createdAt: clock.now)
+        let sb = Sandbox(id: kubelet.runtime.newRawID(), podUID: uid, podName: pod.metadata.name, namespace: pod.metadata.namespace ?? "default", createdAt: clock.now)
         sb.volumes = stores
         sb.ip = kubelet.allocateIP()
         sandbox = sb
@@ -227,7 +227,8 @@ public final class PodWorker {
     /// The container's environment as the kubelet builds it (pkg/kubelet/kubelet_pods.go
     /// makeEnvironmentVariables): envFrom, then env, with references resolved.
     func environment(_ c: Container) -> Result<[(String, String)], String> {
-        var env: [(String, String)] = [("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), ("HOSTNAME", pod.metadata.name)]
+        var env: [(String, String)] = []
+        if c.envFrom.isEmpty && c.env.isEmpty { return .success(env) }
         func set(_ k: String, _ v: String) { if let i = env.firstIndex(where: { $0.0 == k }) { env[i].1 = v } else { env.append((k, v)) } }
         let ns = pod.metadata.namespace
         for from in c.envFrom {
@@ -240,7 +241,7 @@ public final class PodWorker {
             for (k, v) in (data ?? [:]).sorted(by: { $0.key < $1.key }) { set((from.prefix ?? "") + k, v) }
         }
         for e in c.env {
-            if let v = e.value { set(e.name, Self.expandRefs(v, env)); continue }
+            if let v = e.value { set(e.name, Self.expandRefs(v, env + kubelet.sharedEnv(namespace: ns ?? "default"))); continue }
             switch e.valueFrom {
             case let .configMapKey(name, key, optional)?:
                 guard let data = (try? kubelet.api.get(.configMap, namespace: ns, name: name))?.configMapData else {
@@ -269,8 +270,6 @@ public final class PodWorker {
             case nil: set(e.name, "")
             }
         }
-        for (k, v) in kubelet.serviceEnv(namespace: ns ?? "default") { set(k, v) }
-        set("HOME", "/root")
         return .success(env)
     }
 
@@ -303,15 +302,15 @@ public final class PodWorker {
         guard !terminating else { return }
         let rt = kubelet.runtime
         // Two containers of a pod share the network namespace: a port already bound fails.
-        let record = ContainerRecord(id: rt.newID(), name: slot.spec.name, image: image, podUID: uid, sandboxID: sb.id, attempt: slot.status.restartCount, createdAt: clock.now)
-        rt.containers[record.id] = record
-        rt.containerOrder.append(record.id)
+        let record = ContainerRecord(id: rt.newRawID(), name: slot.spec.name, image: image, podUID: uid, sandboxID: sb.rawID, attempt: slot.status.restartCount, createdAt: clock.now)
+        rt.containers[record.rawID] = record
+        rt.containerOrder.append(record.rawID)
         event("Normal", "Created", "Created container \(slot.spec.name)")
         var mounts: [(String, FileStore, Bool)] = []
         for m in slot.spec.volumeMounts { if let store = sb.volumes[m.name] { mounts.append((m.mountPath, store, m.readOnly)) } }
         mounts.append(("/var/run/secrets/kubernetes.io/serviceaccount", kubelet.serviceAccountFiles(pod), true))
         let code = kubelet.program(image, slot.spec)
-        let process = ContainerProcess(app: image.app, code: code, env: env, hostname: pod.metadata.name, clock: clock,
+        let process = ContainerProcess(app: image.app, code: code, env: (kubelet.sharedEnv(namespace: pod.metadata.namespace ?? "default"), env), hostname: pod.metadata.name, clock: clock,
                                        root: FileStore(), mounts: mounts, label: labelPrefix + "container " + slot.spec.name)
         record.process = process
         record.state = .running
@@ -553,7 +552,7 @@ public final class PodWorker {
     /// Runs a command in a container (`kubectl exec`, exec probes): status and output.
     public func exec(_ slot: ContainerSlot, _ argv: [String]) -> (Int, String) {
         guard let p = slot.current?.process, !p.exited else { return (1, "error: unable to upgrade connection: container not found (\"\(slot.spec.name)\")") }
-        let shell = ContainerProcess(app: p.app, code: [], env: p.env, hostname: pod.metadata.name, clock: clock, root: p.root, mounts: p.mounts, label: "exec")
+        let shell = ContainerProcess(app: p.app, code: [], env: (p.envShared, p.envOwn), hostname: pod.metadata.name, clock: clock, root: p.root, mounts: p.mounts, label: "exec")
         shell.onChange = p.onChange
         var argv = argv
         if ["sh", "/bin/sh", "bash", "/bin/bash"].contains(argv.first ?? ""), argv.count >= 3, argv[1] == "-c" {

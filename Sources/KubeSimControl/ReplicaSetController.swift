@@ -189,6 +189,10 @@ public final class EventRecorder {
     var order: [String] = []
     var orderStart = 0
     public static let cacheSize = 4096
+    /// Simulated time 0 (2026-01-01T00:00:00Z) in Unix nanoseconds.
+    static let epochUnixNano: Int64 = 1_767_225_600_000_000_000
+    var sequence: UInt64 = 0
+    var interned: [String: String] = [:]
     public init(api: APIServer, clock: EventQueue) { self.api = api; self.clock = clock }
 
     func remember(_ key: String, _ value: (namespace: String, name: String)) {
@@ -215,10 +219,18 @@ public final class EventRecorder {
            })) != nil {
             return
         }
-        var emeta = ObjectMeta(name: "", namespace: ns)
-        emeta.generateName = meta.name + "."
+        // client-go names events `<object>.<UnixNano in hex>` (tools/record/event.go makeEvent);
+        // a sequence number keeps two events of one instant apart.
+        sequence += 1
+        let unixNano = UInt64(Self.epochUnixNano + clock.now) &+ sequence
+        let emeta = ObjectMeta(name: meta.name + "." + String(unixNano, radix: 16), namespace: ns)
+        // Kubelet messages repeat across pods ("Created container app"): one shared string each.
+        var text = message
+        if source == "kubelet" {
+            if let shared = interned[message] { text = shared } else if interned.count < 50_000 { interned[message] = message }
+        }
         let e = Event(metadata: emeta, involvedKind: o.type.kind, involvedName: meta.name, involvedNamespace: meta.namespace,
-                      reason: reason, message: message, type: type, source: source, firstTimestamp: clock.now, lastTimestamp: clock.now)
+                      reason: reason, message: text, type: type, source: source, firstTimestamp: clock.now, lastTimestamp: clock.now)
         if let made = try? api.create(.event(e), user: writer) { remember(key, (ns, made.metadata.name)) }
     }
 }

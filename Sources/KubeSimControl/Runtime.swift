@@ -13,17 +13,23 @@ public final class ClusterStorage {
     public init() {}
 }
 
+/// A container or sandbox id kept as 256 bits, printed as 64 hex digits when asked.
+public struct RawID: Hashable, Sendable {
+    let a, b, c, d: UInt64
+}
+
 /// A pod sandbox (RunPodSandbox): the pause container holding the network namespace.
 public final class Sandbox {
-    public let id: String
+    let rawID: RawID
+    public var id: String { ContainerRuntime.hex(rawID) }
     public let podUID, podName, namespace: String
     public var ip: String?
     public let createdAt: Int64
     public var ready = true
     /// Pod volumes by name, shared by the pod's containers.
     public var volumes: [String: FileStore] = [:]
-    init(id: String, podUID: String, podName: String, namespace: String, createdAt: Int64) {
-        self.id = id; self.podUID = podUID; self.podName = podName; self.namespace = namespace; self.createdAt = createdAt
+    init(id: RawID, podUID: String, podName: String, namespace: String, createdAt: Int64) {
+        self.rawID = id; self.podUID = podUID; self.podName = podName; self.namespace = namespace; self.createdAt = createdAt
     }
 }
 
@@ -31,19 +37,21 @@ public final class Sandbox {
 /// containerd keeps it until the kubelet removes it.
 public final class ContainerRecord {
     public enum State: String { case created = "Created", running = "Running", exited = "Exited" }
-    public let id: String
+    let rawID: RawID
+    public var id: String { ContainerRuntime.hex(rawID) }
     public let name: String
     public let image: ImageSpec
     public let podUID: String
-    public let sandboxID: String
+    let sandboxRaw: RawID
+    public var sandboxID: String { ContainerRuntime.hex(sandboxRaw) }
     public let attempt: Int
     public let createdAt: Int64
     public var state = State.created
     public var exitCode: Int?
     public var finishedAt: Int64?
     public var process: ContainerProcess?
-    init(id: String, name: String, image: ImageSpec, podUID: String, sandboxID: String, attempt: Int, createdAt: Int64) {
-        self.id = id; self.name = name; self.image = image; self.podUID = podUID; self.sandboxID = sandboxID; self.attempt = attempt; self.createdAt = createdAt
+    init(id: RawID, name: String, image: ImageSpec, podUID: String, sandboxID: RawID, attempt: Int, createdAt: Int64) {
+        self.rawID = id; self.name = name; self.image = image; self.podUID = podUID; self.sandboxRaw = sandboxID; self.attempt = attempt; self.createdAt = createdAt
     }
 }
 
@@ -51,9 +59,9 @@ public final class ContainerRecord {
 public final class ContainerRuntime {
     public var images: [String: ImageSpec] = [:]
     public var sandboxes: [String: Sandbox] = [:]
-    public var containers: [String: ContainerRecord] = [:]
+    public var containers: [RawID: ContainerRecord] = [:]
     /// The order containers were created in (crictl lists newest first).
-    public var containerOrder: [String] = []
+    public var containerOrder: [RawID] = []
     /// Serialised image pulls (the kubelet's default serializeImagePulls=true).
     public var pullBusyUntil: Int64 = 0
     /// When the pull of each image in progress or queued completes.
@@ -62,11 +70,15 @@ public final class ContainerRuntime {
     init(random: @escaping () -> UInt64) { self.random = random }
 
     /// 64 hex digits, as containerd's ids.
-    func newID() -> String {
+    func newID() -> String { ContainerRuntime.hex(newRawID()) }
+
+    func newRawID() -> RawID { RawID(a: random(), b: random(), c: random(), d: random()) }
+
+    static func hex(_ id: RawID) -> String {
         let hex = Array("0123456789abcdef".utf8)
         var bytes = [UInt8](repeating: 0, count: 64)
-        for w in 0..<4 {
-            var v = random()
+        for (w, v0) in [id.a, id.b, id.c, id.d].enumerated() {
+            var v = v0
             for i in 0..<16 { bytes[w * 16 + 15 - i] = hex[Int(v & 15)]; v >>= 4 }
         }
         return String(decoding: bytes, as: UTF8.self)
@@ -99,7 +111,19 @@ public final class ContainerProcess {
     var pc = 0
     var status = 0
     var loops: [Int: Int] = [:]
-    public var env: [(String, String)]
+    /// The environment: the kubelet's shared part (PATH, service links, HOME) and this
+    /// container's own variables; HOSTNAME comes from the pod.
+    var envShared: [(String, String)]
+    var envOwn: [(String, String)]
+    public var env: [(String, String)] {
+        var out: [(String, String)] = [envShared.first ?? ("PATH", ""), ("HOSTNAME", hostname)]
+        var own = envOwn
+        if let i = own.firstIndex(where: { $0.0 == "HOSTNAME" }) { out[1].1 = own[i].1; own.remove(at: i) }
+        let ownNames = Set(own.map(\.0))
+        out += own
+        out += envShared.dropFirst().filter { !ownNames.contains($0.0) }
+        return out
+    }
     let hostname: String
     let clock: EventQueue
     let root: FileStore
@@ -116,9 +140,9 @@ public final class ContainerProcess {
     /// The message a failed bind writes before the process exits 1.
     var bindError: (Int) -> String = { "listen tcp :\($0): bind: address already in use" }
 
-    init(app: AppBehaviour, code: [Instr], env: [(String, String)], hostname: String, clock: EventQueue,
+    init(app: AppBehaviour, code: [Instr], env: (shared: [(String, String)], own: [(String, String)]), hostname: String, clock: EventQueue,
          root: FileStore, mounts: [(String, FileStore, Bool)], label: String) {
-        self.app = app; self.code = code; self.env = env; self.hostname = hostname; self.clock = clock
+        self.app = app; self.code = code; self.envShared = env.shared; self.envOwn = env.own; self.hostname = hostname; self.clock = clock
         self.root = root; self.mounts = mounts.sorted { $0.0.count > $1.0.count }; self.label = label
         self.startedAt = clock.now
         self.routes = app.routes
@@ -233,13 +257,14 @@ public final class ContainerProcess {
     }
 
     func setVar(_ k: String, _ v: String) {
-        if let i = env.firstIndex(where: { $0.0 == k }) { env[i].1 = v } else { env.append((k, v)) }
+        if let i = envOwn.firstIndex(where: { $0.0 == k }) { envOwn[i].1 = v } else { envOwn.append((k, v)) }
     }
 
     func variable(_ k: String) -> String {
-        if k == "HOSTNAME" { return env.first { $0.0 == k }?.1 ?? hostname }
         if k == "?" { return String(status) }
-        return env.first { $0.0 == k }?.1 ?? ""
+        if let v = envOwn.first(where: { $0.0 == k }) { return v.1 }
+        if k == "HOSTNAME" { return hostname }
+        return envShared.first { $0.0 == k }?.1 ?? ""
     }
 
     /// `2026/01/01 00:00:03`
@@ -402,7 +427,7 @@ public final class ContainerProcess {
         case "whoami": return (0, "root")
         case "pwd": return (0, "/")
         case "env", "printenv":
-            if cmd == "printenv", let k = args.first { let v = env.first { $0.0 == k }; return v.map { (0, $0.1) } ?? (1, "") }
+            if cmd == "printenv", let k = args.first { let all = env; let v = all.first { $0.0 == k }; return v.map { (0, $0.1) } ?? (1, "") }
             return (0, env.map { "\($0.0)=\($0.1)" }.joined(separator: "\n"))
         case "touch":
             for f in args where read(f) == nil { if let e = write(f, "", append: false) { return (1, e.replacingOccurrences("sh: can't create", "touch:")) } }
