@@ -6,7 +6,7 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public let reason: String
     public let message: String
     public init(reason: String, message: String) { self.reason = reason; self.message = message }
-    public var description: String { reason == "Invalid" ? message : "Error from server (\(reason)): \(message)" }
+    public var description: String { reason == "Invalid" ? message : (reason.isEmpty ? "Error from server: \(message)" : "Error from server (\(reason)): \(message)") }
 
     /// `deployments.apps "web"`: the resource with its group, as upstream messages name it.
     static func qualified(_ type: ResourceType) -> String {
@@ -154,9 +154,14 @@ public final class APIServer {
     /// Updates an object's spec (and metadata); bumps `generation` when the spec changed.
     @discardableResult
     public func update(_ object: APIObject, user: String = "kubernetes-admin") throws -> APIObject {
+        let m = object.metadata
+        try authorize(user, "update", object.type, namespace: m.namespace, name: m.name)
+        let current = try get(object.type, namespace: m.namespace, name: m.name)
+        return try update(object, current: current, user: user)
+    }
+
+    func update(_ object: APIObject, current: APIObject, user: String) throws -> APIObject {
         var o = object
-        try authorize(user, "update", o.type, namespace: o.metadata.namespace, name: o.metadata.name)
-        let current = try get(o.type, namespace: o.metadata.namespace, name: o.metadata.name)
         guard o.metadata.resourceVersion == 0 || o.metadata.resourceVersion == current.metadata.resourceVersion else {
             throw APIError.conflict(o.type, o.metadata.name)
         }
@@ -179,9 +184,11 @@ public final class APIServer {
     public func modify(_ type: ResourceType, namespace: String?, name: String, user: String = "kubernetes-admin",
                        _ change: (inout APIObject) throws -> Void) throws -> APIObject {
         try authorize(user, "get", type, namespace: namespace, name: name)
-        var o = try get(type, namespace: namespace, name: name)
+        let current = try get(type, namespace: namespace, name: name)
+        var o = current
         try change(&o)
-        return try update(o, user: user)
+        try authorize(user, "update", type, namespace: namespace, name: name)
+        return try update(o, current: current, user: user)
     }
 
     /// How deleting an owner treats its dependents (`--cascade`).

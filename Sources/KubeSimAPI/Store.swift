@@ -29,6 +29,9 @@ public final class Store {
     public private(set) var compactedRevision: Int64 = 0
     private var watchers: [(type: ResourceType?, handler: (WatchEvent) -> Void)] = []
 
+    /// The Raft group the store's writes go through (etcd's members).
+    public var raft: RaftGroup?
+
     public init() {}
 
     public static func key(_ type: ResourceType, namespace: String?, name: String) -> String {
@@ -65,6 +68,7 @@ public final class Store {
     public func create(_ object: APIObject) throws -> APIObject {
         let key = object.key
         if objects[object.type]?[key] != nil { throw StoreError.alreadyExists(key) }
+        try raft?.requireCommit()
         var o = object
         revision += 1
         o.metadata.resourceVersion = revision
@@ -79,6 +83,7 @@ public final class Store {
         let key = object.key
         guard let current = objects[object.type]?[key] else { throw StoreError.notFound(key) }
         if let v = expectedVersion, v != 0, v != current.metadata.resourceVersion { throw StoreError.conflict(key) }
+        try raft?.requireCommit()
         var o = object
         revision += 1
         o.metadata.resourceVersion = revision
@@ -89,6 +94,8 @@ public final class Store {
 
     @discardableResult
     public func delete(_ type: ResourceType, key: String) throws -> APIObject {
+        guard objects[type]?[key] != nil else { throw StoreError.notFound(key) }
+        try raft?.requireCommit()
         guard var o = objects[type]?.removeValue(forKey: key) else { throw StoreError.notFound(key) }
         revision += 1
         o.metadata.resourceVersion = revision
@@ -107,6 +114,7 @@ public final class Store {
     }
 
     private func publish(_ e: WatchEvent) {
+        raft?.committed()
         history.append(e)
         if history.count > historyLimit * 2 {
             let drop = history.count - historyLimit

@@ -30,11 +30,11 @@ extension ClusterBindings {
                                             handler: { inv, ctx in try defineImage(inv, ctx) }),
                                ]))
         let nodeCompleter: @Sendable (Int, [String]) -> [String] = { _, _ in [] }
-        r.register(CommandSpec("fail", summary: "a fault: a node stops (kubelet and containers)", usage: "fail node NAME",
+        r.register(CommandSpec("fail", summary: "a fault: a node stops (kubelet and containers), or an etcd member", usage: "fail node NAME | fail etcd etcd-N",
                                handler: { inv, ctx in try nodeFault(inv, ctx, "fail") }, completer: nodeCompleter))
         r.register(CommandSpec("partition", summary: "a fault: a node's kubelet is cut off from the API server", usage: "partition node NAME",
                                handler: { inv, ctx in try nodeFault(inv, ctx, "partition") }))
-        r.register(CommandSpec("recover", summary: "a node comes back (kubelet restarts or reconnects)", usage: "recover node NAME",
+        r.register(CommandSpec("recover", summary: "a node comes back (kubelet restarts or reconnects), or an etcd member", usage: "recover node NAME | recover etcd etcd-N",
                                handler: { inv, ctx in try nodeFault(inv, ctx, "recover") }))
         r.register(CommandSpec("kill", summary: "a fault: SIGKILL a pod's containers, or one container", usage: "kill pod NAME | kill container POD/CONTAINER",
                                flags: [namespaceFlag], handler: { inv, ctx in try kill(inv, ctx) }, completer: resourceCompleter))
@@ -328,6 +328,17 @@ extension ClusterBindings {
 
     static func nodeFault(_ inv: Invocation, _ ctx: CommandContext, _ what: String) throws -> CommandResult {
         var words = inv.positionals[...]
+        if words.first == "etcd" && what != "partition" {
+            // `fail etcd etcd-1`, `recover etcd etcd-1`.
+            let c = cluster(ctx)
+            guard let name = words.dropFirst().first else { throw inv.error("\(what) etcd: expected a member name (etcd-1…)") }
+            guard c.etcd.member(name) != nil else {
+                let s = Suggest.nearest(name, in: c.etcd.members.map(\.name))
+                throw CommandFailure("error: no etcd member \"\(name)\"" + (s.map { " — did you mean '\($0)'?" } ?? ""))
+            }
+            let changed = what == "fail" ? c.etcd.fail(name) : c.etcd.recover(name)
+            return CommandResult(output: "etcd member \(name) " + (changed ? (what == "fail" ? "stopped" : "restarted") : (what == "fail" ? "already down" : "already up")))
+        }
         if let f = words.first, ["node", "nodes", "no"].contains(f) { words = words.dropFirst() }
         guard var name = words.first else { throw inv.error("\(what): expected 'node NAME'") }
         if name.hasPrefix("node/") { name = String(name.dropFirst(5)) }

@@ -50,7 +50,7 @@ public enum ClusterBindings {
 
         r.register(globalFlag: FlagSpec("as", value: "USER", help: "act as this user (or system:serviceaccount:NS:NAME) for RBAC"))
         r.register(CommandSpec("cluster", summary: "create a cluster (cluster nodes=3 seed=42) or show the current one",
-                               usage: "cluster [nodes=N] [seed=N] [cpu=Q] [memory=Q] [scoring=LeastAllocated|MostAllocated]   or   cluster {  one setting per line  }",
+                               usage: "cluster [nodes=N] [seed=N] [cpu=Q] [memory=Q] [scoring=LeastAllocated|MostAllocated] [etcd=1|3|5] [images=REF,…]   or   cluster {  one setting per line  }",
                                acceptsBlock: true) { inv, ctx in
             try clusterCommand(inv, ctx)
         })
@@ -178,11 +178,30 @@ public enum ClusterBindings {
                                 CommandSpec("resume", summary: "resume the rollout", flags: [namespaceFlag]) { inv, ctx in try setPaused(inv, ctx, false) },
                                 CommandSpec("restart", summary: "restart the pods (new template annotation)", flags: [namespaceFlag]) { inv, ctx in try rolloutRestart(inv, ctx) },
                                ]))
-        r.register(CommandSpec("etcdctl", summary: "read the store as etcdctl does", usage: "etcdctl get KEY [--prefix] [--keys-only]",
+        r.register(CommandSpec("etcdctl", summary: "read the store as etcdctl does", usage: "etcdctl get KEY [--prefix] [--keys-only] | endpoint status [-w table] | member list",
                                subcommands: [CommandSpec("get", summary: "get keys and values",
                                                          flags: [FlagSpec("prefix", help: "every key with this prefix"), FlagSpec("keys-only", help: "keys, no values")]) { inv, ctx in
                                    try etcdGet(inv, ctx)
+                               },
+                               CommandSpec("endpoint", summary: "endpoint status: leader, raft term and index per member",
+                                           flags: [FlagSpec("write-out", short: "w", value: "FORMAT", help: "simple (default) or table"), FlagSpec("cluster", help: "every member (the default here)")]) { inv, ctx in
+                                   try etcdEndpointStatus(inv, ctx)
+                               },
+                               CommandSpec("member", summary: "member list",
+                                           flags: [FlagSpec("write-out", short: "w", value: "FORMAT", help: "simple (default) or table")]) { inv, ctx in
+                                   let c = cluster(ctx)
+                                   guard inv.positionals.first == "list" else { throw inv.error("etcdctl member: expected 'list'") }
+                                   let rows = c.etcd.members.map { m in [m.id, "started", m.name, m.endpoint.replacingOccurrences("2379", "2380"), m.endpoint, "false"] }
+                                   return CommandResult(output: rows.map { $0.joined(separator: ", ") }.joined(separator: "\n"))
                                }]))
+        r.register(function: Function(native: "etcd", arity: 0...1) { args, site in
+            let c = cluster(try ctxOf(r))
+            if let a = args.first {
+                guard case .string(let name) = a else { throw site.error("etcd: expected a member name string") }
+                return c.etcd.member(name).map { .object(EtcdMemberValue($0, group: c.etcd)) } ?? .nil
+            }
+            return .list(c.etcd.members.map { .object(EtcdMemberValue($0, group: c.etcd)) })
+        })
         r.register(CommandSpec("auth", summary: "inspect authorization", usage: "auth can-i VERB RESOURCE[/NAME] [--as USER] [-n NS]",
                                subcommands: [CommandSpec("can-i", summary: "check whether an action is allowed (yes or no)", flags: [namespaceFlag]) { inv, ctx in
                                    try canI(inv, ctx)
@@ -304,14 +323,19 @@ public enum ClusterBindings {
                     throw inv.error("cluster: scoring must be LeastAllocated or MostAllocated")
                 }
                 o.scoring = s
+            case "etcd":
+                guard let n = Int(parts[1]), [1, 3, 5].contains(n) else { throw inv.error("cluster: etcd must be 1, 3 or 5 members") }
+                o.etcd = n
+            case "images":
+                o.preloadedImages = parts[1].split(separator: ",").map(String.init)
             default:
-                let s = Suggest.nearest(parts[0], in: ["nodes", "seed", "cpu", "memory", "scoring"])
+                let s = Suggest.nearest(parts[0], in: ["nodes", "seed", "cpu", "memory", "scoring", "etcd", "images"])
                 throw inv.error("cluster: unknown setting '\(parts[0])'" + (s.map { " — did you mean '\($0)'?" } ?? ""))
             }
         }
         let c = Cluster(o)
         ctx.state[stateKey] = c
-        return CommandResult(output: "cluster created: \(o.nodes) node\(o.nodes == 1 ? "" : "s") (node1…node\(o.nodes)), seed \(o.seed)")
+        return CommandResult(output: "cluster created: \(o.nodes) node\(o.nodes == 1 ? "" : "s") (node1…node\(o.nodes)), seed \(o.seed)" + (o.etcd > 1 ? ", etcd \(o.etcd) members" : ""))
     }
 
     static func createDeployment(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
@@ -462,6 +486,65 @@ public enum ClusterBindings {
 }
 
 /// kubectl's resource.group spelling (`deployment.apps`).
+/// One etcd member as scripts see it: `etcd("etcd-1").leader`, `.term`, `.index`, `.up`.
+final class EtcdMemberValue: ScriptObject, @unchecked Sendable {
+    let m: RaftGroup.Member
+    let isLeader: Bool
+    init(_ m: RaftGroup.Member, group: RaftGroup) { self.m = m; self.isLeader = group.leader === m }
+    var typeName: String { "etcd member" }
+    var description: String { "etcd/\(m.name)" }
+    var memberNames: [String] { ["name", "up", "leader", "term", "index"] }
+    func member(_ name: String) -> Value? {
+        switch name {
+        case "name": return .string(m.name)
+        case "up": return .bool(m.up)
+        case "leader": return .bool(isLeader)
+        case "term": return .int(Int(m.term))
+        case "index": return .int(Int(m.index))
+        default: return nil
+        }
+    }
+    func isEqual(to other: any ScriptObject) -> Bool { (other as? EtcdMemberValue)?.m === m }
+}
+
+extension ClusterBindings {
+    /// `etcdctl endpoint status`: ENDPOINT, ID, VERSION, DB SIZE, IS LEADER, IS LEARNER,
+    /// RAFT TERM, RAFT INDEX, RAFT APPLIED INDEX, ERRORS — simple (comma) or table.
+    static func etcdEndpointStatus(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
+        guard inv.positionals.first == "status" else { throw inv.error("etcdctl endpoint: expected 'status'") }
+        let c = cluster(ctx)
+        let g = c.etcd
+        let size = max(20, c.store.revision / 50)
+        var rows: [[String]] = []
+        var errors: [String] = []
+        for m in g.members {
+            if !m.up {
+                errors.append("Failed to get the status of endpoint \(m.endpoint) (context deadline exceeded)")
+                continue
+            }
+            rows.append([m.endpoint, m.id, RaftGroup.version, "\(size) kB", g.leader === m ? "true" : "false", "false", String(m.term), String(m.index), String(m.applied), ""])
+        }
+        let format = inv.flag("write-out") ?? "simple"
+        var out: String
+        if format == "table" {
+            let header = ["ENDPOINT", "ID", "VERSION", "DB SIZE", "IS LEADER", "IS LEARNER", "RAFT TERM", "RAFT INDEX", "RAFT APPLIED INDEX", "ERRORS"]
+            var widths = header.map(\.count)
+            for r in rows { for (i, cell) in r.enumerated() { widths[i] = max(widths[i], cell.count) } }
+            let line = "+" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "+") + "+"
+            func center(_ s: String, _ w: Int) -> String { let l = (w - s.count) / 2; return String(repeating: " ", count: l) + s + String(repeating: " ", count: w - s.count - l) }
+            func right(_ s: String, _ w: Int) -> String { String(repeating: " ", count: w - s.count) + s }
+            var lines = [line, "|" + header.enumerated().map { " " + center($0.element, widths[$0.offset]) + " " }.joined(separator: "|") + "|", line]
+            for r in rows { lines.append("|" + r.enumerated().map { " " + right($0.element, widths[$0.offset]) + " " }.joined(separator: "|") + "|") }
+            lines.append(line)
+            out = lines.joined(separator: "\n")
+        } else {
+            out = rows.map { $0.joined(separator: ", ") }.joined(separator: "\n")
+        }
+        if !errors.isEmpty { out = errors.map { "{\"level\":\"warn\",\"msg\":\"\($0)\"}" }.joined(separator: "\n") + (out.isEmpty ? "" : "\n" + out) }
+        return CommandResult(output: out)
+    }
+}
+
 enum APIErrorNames {
     static func qualified(_ type: ResourceType) -> String {
         type.apiVersion.contains("/") ? "\(type.singular).\(type.apiVersion.split(separator: "/")[0])" : type.singular

@@ -11,6 +11,7 @@ public final class Cluster {
     public let api: APIServer
     public let podInformer, rsInformer, deploymentInformer, nodeInformer, namespaceInformer, leaseInformer: Informer
     public let nodeLifecycleController: NodeLifecycleController
+    var configInformer, secretInformer: Informer!
     public let jobInformer, cronJobInformer, daemonSetInformer, statefulSetInformer: Informer
     public let jobController: JobController
     public let cronJobController: CronJobController
@@ -41,6 +42,8 @@ public final class Cluster {
         public var cpu = Quantity(4)
         public var memory = Quantity(parsing: "8Gi")!
         public var scoring = Scheduler.ScoringStrategy.leastAllocated
+        /// etcd members (1, 3 or 5).
+        public var etcd = 1
         /// Images every node's runtime already holds (a pre-baked node image).
         public var preloadedImages: [String] = []
         public init() {}
@@ -51,6 +54,7 @@ public final class Cluster {
         let box = RandomBox(SeededRandom(seed: options.seed))
         let next: () -> UInt64 = { box.next() }
         random = next
+        store.raft = RaftGroup(size: options.etcd, clock: clock, random: next)
         api = APIServer(store: store, clock: clock, random: next)
         podInformer = Informer(type: .pod, store: store, clock: clock, latency: Self.watchLatency)
         rsInformer = Informer(type: .replicaSet, store: store, clock: clock, latency: Self.watchLatency)
@@ -66,6 +70,16 @@ public final class Cluster {
         kubeletRouter = KubeletRouter()
         let router = kubeletRouter
         podInformer.addIndex(IndexName.node) { [$0.pod?.spec.nodeName ?? ""] }
+        configInformer = Informer(type: .configMap, store: store, clock: clock, latency: Self.watchLatency)
+        secretInformer = Informer(type: .secret, store: store, clock: clock, latency: Self.watchLatency)
+        for informer in [configInformer!, secretInformer!] {
+            informer.onChange { [router = kubeletRouter] e in
+                guard e.kind != .added else { return }
+                let m = e.object.metadata
+                let data: [String: String]? = e.kind == .deleted ? nil : (e.object.configMap?.data ?? e.object.secret?.data)
+                for k in router.kubelets.values { k.configChanged(secret: e.object.type == .secret, namespace: m.namespace ?? "default", name: m.name, data: data) }
+            }
+        }
         podInformer.onChange { e in
             if let node = e.object.pod?.spec.nodeName { router.kubelets[node]?.podChanged(e) }
         }
@@ -139,6 +153,7 @@ public final class Cluster {
     }
 
     public var now: SimDuration { clock.nowDuration }
+    public var etcd: RaftGroup { store.raft! }
 
     /// Pods bound and running (for progress lines), counted from the store.
     public var podCounts: (total: Int, bound: Int, running: Int) {

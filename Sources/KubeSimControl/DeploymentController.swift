@@ -30,8 +30,8 @@ public final class DeploymentController {
             if e.kind != .deleted { self.queue.add(objectKey(e.object.metadata)) }
         }
         // deletePod: a Recreate rollout waits for the old pods to be gone.
-        pods.onChange { [unowned self] e in
-            guard e.kind == .deleted, let ref = e.object.metadata.controllerRef, ref.kind == "ReplicaSet",
+        pods.onOwnedChange(kind: "ReplicaSet") { [unowned self] e, ref in
+            guard e.kind == .deleted,
                   let rs = self.replicaSets.get(namespace: e.object.metadata.namespace, name: ref.name),
                   let dref = rs.metadata.controllerRef, dref.kind == "Deployment",
                   let d = self.deployments.get(namespace: e.object.metadata.namespace, name: dref.name)?.deployment,

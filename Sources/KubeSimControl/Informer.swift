@@ -23,6 +23,19 @@ public final class Informer {
 
     public func onChange(_ handler: @escaping (WatchEvent) -> Void) { handlers.append(handler) }
 
+    /// Handlers for objects owned by a controller of a kind (pods of Jobs, …): the
+    /// owner reference is looked up once per event, not once per controller.
+    private var ownerHandlers: [String: [(WatchEvent, OwnerReference) -> Void]] = [:]
+    public func onOwnedChange(kind: String, _ handler: @escaping (WatchEvent, OwnerReference) -> Void) {
+        if ownerHandlers.isEmpty {
+            onChange { [unowned self] e in
+                guard let ref = e.object.metadata.controllerRef, let hs = self.ownerHandlers[ref.kind] else { return }
+                for h in hs { h(e, ref) }
+            }
+        }
+        ownerHandlers[kind, default: []].append(handler)
+    }
+
     /// Adds an index; `values` gives the index values of an object.
     public func addIndex(_ name: String, _ values: @escaping (APIObject) -> [String]) {
         indexFunctions[name] = values

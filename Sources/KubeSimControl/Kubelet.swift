@@ -269,12 +269,22 @@ public final class Kubelet {
             w.dirty = false
             guard running, !partitioned else { continue }
             let status = w.status()
-            let updated = try? api.modify(.pod, namespace: w.pod.metadata.namespace, name: w.pod.metadata.name, user: user) { o in
+            let result = Result { try api.modify(.pod, namespace: w.pod.metadata.namespace, name: w.pod.metadata.name, user: user) { o in
                 guard var p = o.pod, p.metadata.uid == uid else { return }
                 p.status = status
                 o = .pod(p)
+            } }
+            switch result {
+            case .success(let updated): if let p = updated.pod { w.pod.metadata = p.metadata }
+            case .failure(let e):
+                // The status manager retries on its next sync (10 s) unless the pod is gone.
+                if let a = e as? APIError, a.reason == "NotFound" { continue }
+                clock.schedule(after: .seconds(10), label: "kubelet \(nodeName) status retry", background: true) { [weak self, weak w] in
+                    guard let self, let w, self.workers[w.uid] === w else { return }
+                    self.statusChanged(w)
+                }
+                continue
             }
-            if let p = updated?.pod { w.pod.metadata = p.metadata }
             if w.finished { w.deleteFromAPI() }
         }
     }
@@ -449,6 +459,29 @@ public final class Kubelet {
         serviceEnvCache[ns] = (version, env)
         return env
     }
+
+    /// A ConfigMap or Secret changed: the kubelet refreshes the volumes of its pods that
+    /// mount it on its next periodic sync (syncFrequency 1 m), as projected files do.
+    public func configChanged(secret: Bool, namespace: String, name: String, data: [String: String]?) {
+        for w in workers.values {
+            guard w.pod.metadata.namespace == namespace, let sb = w.sandbox else { continue }
+            for v in w.pod.spec.volumes {
+                let items: [KeyToPath]
+                switch v.source {
+                case let .configMap(n, i, _) where !secret && n == name: items = i
+                case let .secret(n, i, _) where secret && n == name: items = i
+                default: continue
+                }
+                guard let store = sb.volumes[v.name] else { continue }
+                clock.schedule(after: Self.configSyncPeriod, label: "kubelet \(nodeName): refresh volume \(v.name) of \(w.pod.metadata.name)", background: false) {
+                    let d = data ?? [:]
+                    if items.isEmpty { store.files = d } else { store.files = [:]; for i in items { if let x = d[i.key] { store.files[i.path] = x } } }
+                    for s in w.slots { for p in s.probes { p.dirty = true } }
+                }
+            }
+        }
+    }
+    public static let configSyncPeriod = SimDuration.seconds(60)
 
     func claimStore(namespace: String, claim: String) -> FileStore {
         let key = namespace + "/" + claim

@@ -22,6 +22,8 @@ public final class NodeLifecycleController {
     public var gracePeriod = SimDuration.seconds(50)
     /// When each node was last seen alive (its Lease changed), in the controller's clock.
     var probeTime: [String: Int64] = [:]
+    /// Nodes that carry a NoExecute taint (the only ones whose pods need looking at).
+    var noExecuteNodes: Set<String> = []
     /// Pending evictions per pod uid.
     var evictions: [String: EventQueue.Handle] = [:]
     var monitorTimer: EventQueue.Handle?
@@ -45,11 +47,15 @@ public final class NodeLifecycleController {
             let name = e.object.metadata.name
             if e.kind == .deleted { self.nodeDeleted(name); return }
             if e.kind == .added { self.probeTime[name] = self.probeTime[name] ?? self.clock.now }
-            if let n = e.object.node { self.reconcileTaints(n) }
+            if let n = e.object.node {
+                if n.taints.contains(where: { $0.effect == "NoExecute" }) { self.noExecuteNodes.insert(name) } else { self.noExecuteNodes.remove(name) }
+                self.reconcileTaints(n)
+            }
         }
         pods.onChange { [unowned self] e in
             // A pod bound to a node that carries a NoExecute taint is evicted by its tolerations.
-            guard e.kind != .deleted, let p = e.object.pod, let nodeName = p.spec.nodeName, !p.isTerminating,
+            guard !self.noExecuteNodes.isEmpty, e.kind != .deleted, let p = e.object.pod, let nodeName = p.spec.nodeName,
+                  self.noExecuteNodes.contains(nodeName), !p.isTerminating,
                   self.evictions[p.metadata.uid] == nil, let n = self.nodes.get(namespace: nil, name: nodeName)?.node else { return }
             let taints = n.taints.filter { $0.effect == "NoExecute" }
             if !taints.isEmpty { self.planEviction(p, taints: taints, node: n) }
@@ -188,6 +194,7 @@ public final class NodeLifecycleController {
 
     /// Pod GC: pods bound to a Node that no longer exists are deleted at once (grace 0).
     func nodeDeleted(_ name: String) {
+        noExecuteNodes.remove(name)
         probeTime.removeValue(forKey: name)
         marked.remove(name)
         clock.schedule(after: .seconds(20), label: "pod-garbage-collector: orphaned pods of \(name)") { [weak self] in

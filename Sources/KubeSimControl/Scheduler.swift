@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import KubeSimCore
 import KubeSimAPI
 
@@ -46,9 +49,11 @@ public final class Scheduler {
         }
         nodes.onChange { [unowned self] e in
             guard let n = e.object.node else { return }
+            if let old = self.infos[n.metadata.name] { for i in old.images.keys { self.imageNodeCounts[i, default: 1] -= 1 } }
             if e.kind == .deleted { self.infos[n.metadata.name] = nil }
             else if let info = self.infos[n.metadata.name] { info.node = n }
             else { self.infos[n.metadata.name] = NodeInfo(node: n) }
+            if let info = self.infos[n.metadata.name] { for i in info.images.keys { self.imageNodeCounts[i, default: 0] += 1 } }
             self.nodeOrderDirty = true
             self.retryUnschedulable()
         }
@@ -59,7 +64,14 @@ public final class Scheduler {
     struct Placement: Sendable {
         let node: String; let cpu: Int64; let memory: Int64; let nonZeroCPU: Int64; let nonZeroMemory: Int64
         let namespace: String; let labels: [String: String]; let antiAffinity: [PodAffinityTerm]
+        /// The controller (ReplicaSet, StatefulSet) uid, for the default spreading.
+        let owner: String
     }
+    /// Placed pods per controller and node: the default PodTopologySpread constraints
+    /// count a pod's siblings per node without walking every placement.
+    var ownerNodeCounts: [String: [String: Int]] = [:]
+    /// How many nodes hold each image (ImageLocality's spread factor).
+    var imageNodeCounts: [String: Int] = [:]
     var placements: [String: Placement] = [:]
     /// How many placed pods carry required anti-affinity (so pods without constraints
     /// skip the InterPodAffinity pre-filter in O(1)).
@@ -84,12 +96,19 @@ public final class Scheduler {
             placements[key] = nil
             if !old.antiAffinity.isEmpty { placementsWithAntiAffinity -= 1 }
             infos[old.node]?.remove(old)
+            if !old.owner.isEmpty {
+                ownerNodeCounts[old.owner]?[old.node, default: 1] -= 1
+                if ownerNodeCounts[old.owner]?[old.node] == 0 { ownerNodeCounts[old.owner]?[old.node] = nil }
+                if ownerNodeCounts[old.owner]?.isEmpty == true { ownerNodeCounts[old.owner] = nil }
+            }
         }
         guard let node, let p = pod, infos[node] != nil else { return }
         let cpu = Self.request(p, "cpu"), mem = Self.request(p, "memory")
         let pl = Placement(node: node, cpu: cpu, memory: mem, nonZeroCPU: max(cpu, Self.defaultMilliCPU), nonZeroMemory: max(mem, Self.defaultMemoryMilli),
-                           namespace: p.metadata.namespace ?? "default", labels: p.metadata.labels, antiAffinity: p.spec.affinity.podAntiAffinityRequired)
+                           namespace: p.metadata.namespace ?? "default", labels: p.metadata.labels, antiAffinity: p.spec.affinity.podAntiAffinityRequired,
+                           owner: Self.spreadOwner(p) ?? "")
         placements[key] = pl
+        if !pl.owner.isEmpty { ownerNodeCounts[pl.owner, default: [:]][node, default: 0] += 1 }
         if !pl.antiAffinity.isEmpty { placementsWithAntiAffinity += 1 }
         infos[node]!.add(pl)
     }
@@ -113,6 +132,8 @@ public final class Scheduler {
         private(set) var allocatableCPU: Int64 = 0
         private(set) var allocatableMemory: Int64 = 0
         private(set) var maxPods: Int64 = 110
+        /// Image names (every name a status.images entry lists) and their sizes.
+        private(set) var images: [String: Int64] = [:]
 
         init(node: Node) {
             self.node = node
@@ -123,6 +144,8 @@ public final class Scheduler {
             allocatableCPU = node.allocatable["cpu"]?.milli ?? 0
             allocatableMemory = node.allocatable["memory"]?.milli ?? 0
             maxPods = node.allocatable["pods"]?.value ?? 110
+            images = [:]
+            for i in node.images { for n in i.names where !n.contains("@sha256:") { images[n] = i.sizeBytes } }
         }
 
         func add(_ p: Placement) {
@@ -153,6 +176,8 @@ public final class Scheduler {
         /// PreScore state: per preferred (anti-)affinity term, matching pods per domain.
         var preferredAffinityCounts: [[String: Int]] = []
         var preferredAntiAffinityCounts: [[String: Int]] = []
+        /// The system default spreading (no constraints of its own): siblings per node.
+        var defaultSpread: [String: Int]?
         init(_ pod: Pod) {
             self.pod = pod
             cpu = Scheduler.request(pod, "cpu")
@@ -160,9 +185,19 @@ public final class Scheduler {
         }
     }
 
+    /// The owner whose pods the default spreading counts (helper.DefaultSelector: the
+    /// selectors of the ReplicaSet, ReplicationController or StatefulSet owning the pod).
+    static func spreadOwner(_ p: Pod) -> String? {
+        guard let ref = p.metadata.controllerRef, ["ReplicaSet", "StatefulSet", "ReplicationController"].contains(ref.kind) else { return nil }
+        return ref.uid
+    }
+
     /// PreFilter for PodTopologySpread and InterPodAffinity: counts once per cycle.
     func preFilter(_ pi: inout PodInfo) {
         let p = pi.pod
+        if p.spec.topologySpreadConstraints.isEmpty, let owner = Self.spreadOwner(p) {
+            pi.defaultSpread = ownerNodeCounts[owner] ?? [:]
+        }
         let ns = p.metadata.namespace ?? "default"
         let needSpread = !p.spec.topologySpreadConstraints.isEmpty
         let a = p.spec.affinity
@@ -318,25 +353,28 @@ public final class Scheduler {
     /// Every score plugin over the feasible nodes, normalised to 0–100 where upstream
     /// normalises, times the default profile's weights (NodeResourcesFit 1,
     /// NodeResourcesBalancedAllocation 1, NodeAffinity 2, TaintToleration 3).
-    static func totalScores(_ pi: PodInfo, _ nodes: [NodeInfo], _ strategy: ScoringStrategy = .leastAllocated) -> [(NodeInfo, Int)] {
+    func totalScores(_ pi: PodInfo, _ nodes: [NodeInfo], _ strategy: ScoringStrategy = .leastAllocated) -> [(NodeInfo, Int)] {
         // Plugins with nothing to score give every node the same value: skip their work.
         let spec = pi.pod.spec
-        let affinity = spec.affinity.nodePreferred.isEmpty ? [] : nodes.map { nodeAffinityRaw(pi.pod, $0) }
-        let taints = nodes.contains(where: { !$0.node.taints.isEmpty }) ? nodes.map { taintRaw(pi.pod, $0) } : []
-        let podAffinity = spec.affinity.podAffinityPreferred.isEmpty && spec.affinity.podAntiAffinityPreferred.isEmpty ? [] : nodes.map { interPodAffinityRaw(pi, $0) }
-        let spread = spec.topologySpreadConstraints.contains(where: { $0.whenUnsatisfiable == "ScheduleAnyway" }) ? nodes.map { spreadRaw(pi, $0) } : []
+        let affinity = spec.affinity.nodePreferred.isEmpty ? [] : nodes.map { Self.nodeAffinityRaw(pi.pod, $0) }
+        let taints = nodes.contains(where: { !$0.node.taints.isEmpty }) ? nodes.map { Self.taintRaw(pi.pod, $0) } : []
+        let podAffinity = spec.affinity.podAffinityPreferred.isEmpty && spec.affinity.podAntiAffinityPreferred.isEmpty ? [] : nodes.map { Self.interPodAffinityRaw(pi, $0) }
+        let spreading = spec.topologySpreadConstraints.contains(where: { $0.whenUnsatisfiable == "ScheduleAnyway" }) || pi.defaultSpread != nil
+        let spread = spreading ? nodes.map { spreadRaw(pi, $0, nodeCount: nodes.count) } : []
         let maxAffinity = affinity.max() ?? 0, maxTaints = taints.max() ?? 0
         let (minPA, maxPA) = (podAffinity.min() ?? 0, podAffinity.max() ?? 0)
         let (minSpread, maxSpread) = (spread.min() ?? 0, spread.max() ?? 0)
         return nodes.enumerated().map { i, n in
-            let (fit, balanced) = scores(pi, n, strategy)
+            let (fit, balanced) = Self.scores(pi, n, strategy)
             let na = maxAffinity > 0 ? affinity[i] * 100 / maxAffinity : 0
             let tt = maxTaints > 0 ? 100 - taints[i] * 100 / maxTaints : 100
             // (Empty arrays above have max == min, so these never index them.)
-            // InterPodAffinity: min–max normalised to 0–100; PodTopologySpread: fewer matching pods in the domain is better.
+            // InterPodAffinity: min–max normalised to 0–100.
             let ipa = maxPA > minPA ? (podAffinity[i] - minPA) * 100 / (maxPA - minPA) : 0
-            let pts = maxSpread > minSpread ? (maxSpread - spread[i]) * 100 / (maxSpread - minSpread) : 100
-            return (n, fit + balanced + 2 * na + 3 * tt + 2 * ipa + 2 * pts)
+            // PodTopologySpread NormalizeScore: 100 × (max + min − s) / max (all 100 when max is 0).
+            let pts = maxSpread > 0 ? 100 * (maxSpread + minSpread - spread[i]) / maxSpread : 100
+            let il = imageLocality(pi.pod, n, totalNodes: infos.count)
+            return (n, fit + balanced + 2 * na + 3 * tt + 2 * ipa + 2 * pts + il)
         }
     }
 
@@ -353,14 +391,49 @@ public final class Scheduler {
         return s
     }
 
-    /// Raw PodTopologySpread score for ScheduleAnyway constraints: matching pods in the
-    /// node's domains (lower is better).
-    static func spreadRaw(_ pi: PodInfo, _ n: NodeInfo) -> Int {
-        var s = 0
-        for (i, c) in pi.pod.spec.topologySpreadConstraints.enumerated() where c.whenUnsatisfiable == "ScheduleAnyway" && i < pi.spreadCounts.count {
-            if let v = n.node.metadata.labels[c.topologyKey] { s += pi.spreadCounts[i][v] ?? 0 }
+    /// Raw PodTopologySpread score (scoring.go): per constraint with the node's key,
+    /// matching pods in its domain × log(domains + 2) + (maxSkew − 1), rounded. The
+    /// system defaults, for a pod with no constraints of its own, are hostname maxSkew 3
+    /// and zone maxSkew 5, counting the pod's siblings.
+    func spreadRaw(_ pi: PodInfo, _ n: NodeInfo, nodeCount: Int) -> Int {
+        var s = 0.0
+        let labels = n.node.metadata.labels
+        if let counts = pi.defaultSpread {
+            let weight = log(Double(nodeCount + 2))
+            s += Double(counts[n.node.metadata.name] ?? 0) * weight + 2
+            if let zone = labels["topology.kubernetes.io/zone"] {
+                var zoneCount = 0
+                var zones = Set<String>()
+                for info in infos.values { if let z = info.node.metadata.labels["topology.kubernetes.io/zone"] { zones.insert(z) } }
+                for (node, c) in counts where infos[node]?.node.metadata.labels["topology.kubernetes.io/zone"] == zone { zoneCount += c }
+                s += Double(zoneCount) * log(Double(zones.count + 2)) + 4
+            }
+            return Int(s.rounded())
         }
-        return s
+        for (i, c) in pi.pod.spec.topologySpreadConstraints.enumerated() where c.whenUnsatisfiable == "ScheduleAnyway" && i < pi.spreadCounts.count {
+            guard let v = labels[c.topologyKey] else { continue }
+            let domains = pi.spreadCounts[i].count
+            s += Double(pi.spreadCounts[i][v] ?? 0) * log(Double(domains + 2)) + Double(c.maxSkew - 1)
+        }
+        return Int(s.rounded())
+    }
+
+    /// ImageLocality (imagelocality/image_locality.go): the sizes of the pod's images the
+    /// node already has, each scaled by the share of nodes that have it, mapped from
+    /// [23 MiB, 1000 MiB × containers] onto 0–100. Weight 1.
+    func imageLocality(_ p: Pod, _ n: NodeInfo, totalNodes: Int) -> Int {
+        guard !n.images.isEmpty, totalNodes > 0 else { return 0 }
+        var sum: Int64 = 0
+        for c in p.spec.containers {
+            let name = ImageCatalogue.normalize(c.image)
+            if let size = n.images[name] {
+                sum += Int64(Double(size) * Double(imageNodeCounts[name] ?? 1) / Double(totalNodes))
+            }
+        }
+        let mb: Int64 = 1024 * 1024
+        let minThreshold = 23 * mb, maxThreshold = 1000 * mb * Int64(max(1, p.spec.containers.count))
+        let clamped = min(max(sum, minThreshold), maxThreshold)
+        return Int(100 * (clamped - minThreshold) / (maxThreshold - minThreshold))
     }
 
     /// `explain pod NAME`: every node, each filter's verdict, each score, the best.
@@ -388,15 +461,17 @@ public final class Scheduler {
             rows.append(cells)
         }
         // The same weighted total the scheduler uses to choose.
-        let totals = Dictionary(uniqueKeysWithValues: Self.totalScores(pi, feasible, scoringStrategy).map { ($0.0.node.metadata.name, $0.1) })
+        let totals = Dictionary(uniqueKeysWithValues: totalScores(pi, feasible, scoringStrategy).map { ($0.0.node.metadata.name, $0.1) })
         var best: (String, Int)?
         for (i, name) in names.enumerated() {
-            guard let total = totals[name] else { rows[i] += ["-", "-", "-"]; continue }
+            guard let total = totals[name] else { rows[i] += ["-", "-", "-", "-", "-"]; continue }
             let (fit, balanced) = Self.scores(pi, infos[name]!, scoringStrategy)
-            rows[i] += [String(fit), String(balanced), String(total)]
+            let spreading = pi.defaultSpread != nil || pod.spec.topologySpreadConstraints.contains { $0.whenUnsatisfiable == "ScheduleAnyway" }
+            rows[i] += [String(fit), String(balanced), String(imageLocality(pod, infos[name]!, totalNodes: infos.count)),
+                        spreading ? String(spreadRaw(pi, infos[name]!, nodeCount: feasible.count)) : "-", String(total)]
             if best == nil || total > best!.1 { best = (name, total) }
         }
-        let header = ["NODE"] + Self.filterNames + ["NodeResourcesFit(score)", "NodeResourcesBalancedAllocation", "TOTAL(weighted, all plugins)"]
+        let header = ["NODE"] + Self.filterNames + ["NodeResourcesFit(score)", "NodeResourcesBalancedAllocation", "ImageLocality", "PodTopologySpread(raw)", "TOTAL(weighted, all plugins)"]
         var widths = header.map(\.count)
         for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
         func line(_ r: [String]) -> String {
@@ -442,7 +517,7 @@ public final class Scheduler {
             }
             return
         }
-        let scored = Self.totalScores(podInfo, feasible, scoringStrategy)
+        let scored = totalScores(podInfo, feasible, scoringStrategy)
         let best = scored.map(\.1).max()!
         let winners = scored.filter { $0.1 == best }
         let chosen = winners[Int(random() % UInt64(winners.count))].0

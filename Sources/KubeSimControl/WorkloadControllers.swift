@@ -37,9 +37,7 @@ public final class JobController {
         self.api = api; self.clock = clock; self.jobs = jobs; self.pods = pods; self.events = events
         queue = WorkQueue(name: "job-controller", clock: clock, delay: .milliseconds(1)) { [unowned self] key in self.sync(key) }
         jobs.onChange { [unowned self] e in if e.kind != .deleted { self.queue.add(objectKey(e.object.metadata)) } }
-        pods.onChange { [unowned self] e in
-            if let ref = e.object.metadata.controllerRef, ref.kind == "Job" { self.queue.add("\(e.object.metadata.namespace ?? "")/\(ref.name)") }
-        }
+        pods.onOwnedChange(kind: "Job") { [unowned self] e, ref in self.queue.add("\(e.object.metadata.namespace ?? "")/\(ref.name)") }
     }
 
     func sync(_ key: String) {
@@ -197,9 +195,7 @@ public final class CronJobController {
             if e.kind == .deleted { if let t = self.timers.removeValue(forKey: key) { self.clock.cancel(t) }; return }
             self.queue.add(key)
         }
-        jobs.onChange { [unowned self] e in
-            if let ref = e.object.metadata.controllerRef, ref.kind == "CronJob" { self.queue.add("\(e.object.metadata.namespace ?? "")/\(ref.name)") }
-        }
+        jobs.onOwnedChange(kind: "CronJob") { [unowned self] e, ref in self.queue.add("\(e.object.metadata.namespace ?? "")/\(ref.name)") }
     }
 
     func sync(_ key: String, fire scheduled: Int64?) {
@@ -296,9 +292,7 @@ public final class DaemonSetController {
         self.api = api; self.clock = clock; self.daemonSets = daemonSets; self.pods = pods; self.nodes = nodes; self.events = events
         queue = WorkQueue(name: "daemonset-controller", clock: clock, delay: .milliseconds(1)) { [unowned self] key in self.sync(key) }
         daemonSets.onChange { [unowned self] e in if e.kind != .deleted { self.queue.add(objectKey(e.object.metadata)) } }
-        pods.onChange { [unowned self] e in
-            if let ref = e.object.metadata.controllerRef, ref.kind == "DaemonSet" { self.queue.add("\(e.object.metadata.namespace ?? "")/\(ref.name)") }
-        }
+        pods.onOwnedChange(kind: "DaemonSet") { [unowned self] e, ref in self.queue.add("\(e.object.metadata.namespace ?? "")/\(ref.name)") }
         nodes.onChange { [unowned self] _ in for o in self.daemonSets.list() { self.queue.add(objectKey(o.metadata)) } }
     }
 
@@ -391,9 +385,7 @@ public final class StatefulSetController {
         self.api = api; self.clock = clock; self.sets = statefulSets; self.pods = pods; self.events = events
         queue = WorkQueue(name: "statefulset-controller", clock: clock, delay: .milliseconds(1)) { [unowned self] key in self.sync(key) }
         statefulSets.onChange { [unowned self] e in if e.kind != .deleted { self.queue.add(objectKey(e.object.metadata)) } }
-        pods.onChange { [unowned self] e in
-            if let ref = e.object.metadata.controllerRef, ref.kind == "StatefulSet" { self.queue.add("\(e.object.metadata.namespace ?? "")/\(ref.name)") }
-        }
+        pods.onOwnedChange(kind: "StatefulSet") { [unowned self] e, ref in self.queue.add("\(e.object.metadata.namespace ?? "")/\(ref.name)") }
     }
 
     static func ordinal(_ p: Pod, _ set: String) -> Int? {

@@ -279,7 +279,8 @@ struct ClusterCommandTests {
     @Test func mostAllocatedPacksLeastAllocatedSpreads() {
         let r = run("""
         cluster nodes=3 scoring=MostAllocated
-        create deployment w --image=nginx --replicas=4
+        # Bare pods: no owner, so the default topology spreading does not pull them apart.
+        for i in [1, 2, 3, 4] { run w$i --image=nginx --labels=app=w }
         settle
         let packed = pods(app=w).map(func(p) { return p.nodeName })
         assert packed.count == 4 and packed[0] == packed[1] and packed[1] == packed[2] and packed[2] == packed[3]
