@@ -78,8 +78,11 @@ enum Defaults {
                 c.imagePullPolicy = (tag == nil || tag == "latest") ? "Always" : "IfNotPresent"
             }
         }
-        for i in spec.containers.indices { defaultContainer(&spec.containers[i]) }
-        for i in spec.initContainers.indices { defaultContainer(&spec.initContainers[i]) }
+        // Only touch what needs defaulting: writing through `&containers[i]` copies the
+        // array even when nothing changes.
+        func needs(_ c: Container) -> Bool { c.imagePullPolicy.isEmpty || c.resources.limits.keys.contains { c.resources.requests[$0] == nil } }
+        for i in spec.containers.indices where needs(spec.containers[i]) { defaultContainer(&spec.containers[i]) }
+        for i in spec.initContainers.indices where needs(spec.initContainers[i]) { defaultContainer(&spec.initContainers[i]) }
     }
 }
 

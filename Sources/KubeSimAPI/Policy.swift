@@ -112,8 +112,14 @@ extension Admission {
     /// DefaultTolerationSeconds (plugin/pkg/admission/defaulttolerationseconds): every pod
     /// tolerates `not-ready` and `unreachable` NoExecute taints for 300 s unless it says
     /// otherwise, so a failed node's pods are evicted five minutes after it is marked.
+    static let defaultTolerations = ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"].map {
+        Toleration(key: $0, operator: "Exists", value: nil, effect: "NoExecute", tolerationSeconds: 300)
+    }
+
     static func defaultTolerationSeconds(_ o: inout APIObject) {
         guard case .pod(var p) = o else { return }
+        // Most pods have no tolerations: they all share one array.
+        if p.spec.tolerations.isEmpty { p.spec.tolerations = Self.defaultTolerations; o = .pod(p); return }
         for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]
         where !p.spec.tolerations.contains(where: { ($0.key == key || ($0.key ?? "").isEmpty && $0.operator == "Exists") && ($0.effect == nil || $0.effect == "NoExecute" || $0.effect == "") }) {
             p.spec.tolerations.append(Toleration(key: key, operator: "Exists", value: nil, effect: "NoExecute", tolerationSeconds: 300))

@@ -108,7 +108,7 @@ extension ClusterBindings {
         var lines = render(process.logs[...])
         if let t = inv.flag("tail"), let n = Int(t), n >= 0 { lines = Array(lines.suffix(n)) }
         if inv.has("follow") {
-            let before = process.logs.count
+            let before = process.logCount
             c.tick(.seconds(10), interrupted: ctx.isInterrupted)
             lines += render(process.logs[before...])
         }

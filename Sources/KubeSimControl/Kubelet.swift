@@ -16,8 +16,29 @@ public final class Kubelet {
     public let runtime: ContainerRuntime
     public let catalogue: ImageCatalogue
     let storage: ClusterStorage
-    /// The kubelet's log (`journalctl -u kubelet`): simulated time and line.
-    public var journal: [(time: Int64, line: String)] = []
+    /// The kubelet's log (`journalctl -u kubelet`): simulated time and line. The lines
+    /// every pod start writes are kept as their parts and formatted when read.
+    public enum JournalLine {
+        case text(String)
+        case syncLoopAdd(pod: String, namespace: String)
+        case sandbox(id: RawID, pod: String, namespace: String, ip: String)
+        case started(container: String, pod: String, namespace: String, id: RawID)
+
+        public var text: String {
+            switch self {
+            case .text(let s): return s
+            case let .syncLoopAdd(pod, ns): return "SyncLoop ADD source=\"api\" pods=[\"\(ns)/\(pod)\"]"
+            case let .sandbox(id, pod, ns, ip):
+                return "RunPodSandbox from runtime service succeeded podSandboxID=\"\(ContainerRuntime.hex(id).prefix(13))\" pod=\"\(ns)/\(pod)\" ip=\"\(ip)\""
+            case let .started(c, pod, ns, id):
+                return "Started container \(c) in pod \(ns)/\(pod) containerID=\"containerd://\(ContainerRuntime.hex(id).prefix(13))\""
+            }
+        }
+    }
+    var journalEntries: [(time: Int64, line: JournalLine)] = []
+    public var journal: [(time: Int64, line: String)] { journalEntries.map { ($0.time, $0.line.text) } }
+    /// Image ids and names as pod status shows them, one string per image.
+    var imageStatusNames: [String: (id: String, name: String)] = [:]
     var workers: [String: PodWorker] = [:]
     var dirty: [String] = []
     var flushScheduled = false
@@ -84,9 +105,19 @@ public final class Kubelet {
     /// journald keeps a bounded journal; so does this one.
     public static let journalLimit = 2000
 
-    func log(_ s: String) {
-        if journal.count >= Self.journalLimit { journal.removeFirst(Self.journalLimit / 2) }
-        journal.append((clock.now, s))
+    func log(_ s: String) { log(.text(s)) }
+
+    func log(_ line: JournalLine) {
+        if journalEntries.count >= Self.journalLimit { journalEntries.removeFirst(Self.journalLimit / 2) }
+        journalEntries.append((clock.now, line))
+    }
+
+    func imageStatus(_ image: ImageSpec) -> (id: String, name: String) {
+        if let s = imageStatusNames[image.reference] { return s }
+        let s = (image.repository + "@sha256:" + image.id,
+                 image.reference.hasPrefix("docker.io/library/") ? String(image.reference.dropFirst(18)) : image.reference)
+        imageStatusNames[image.reference] = s
+        return s
     }
 
     // MARK: - node registration, lease, status
@@ -309,8 +340,24 @@ public final class Kubelet {
 
     /// Plans the next eviction check: memory use grows linearly with leaks, so the time
     /// the threshold is crossed is known; the check runs at the next housekeeping tick.
+    /// Memory of running processes at their start and how many leak: the eviction
+    /// manager's fast path (nothing leaking, far from the threshold) needs no walk.
+    var baseMemory: Int64 = 0
+    var leaking = 0
+
+    func processStarted(_ p: ContainerProcess) {
+        baseMemory += p.app.memory
+        if p.app.leakPerMinute + p.extraLeakPerMinute > 0 { leaking += 1 }
+    }
+
+    func processStopped(_ p: ContainerProcess, leakAdded: Bool = false) {
+        baseMemory -= p.app.memory
+        if p.app.leakPerMinute + p.extraLeakPerMinute > 0 { leaking -= 1 }
+    }
+
     func replanPressure() {
         guard running else { return }
+        if leaking == 0 && pressureSince == nil && pressureTimer == nil && memoryCapacity - Self.systemMemory - baseMemory >= Self.evictionThreshold { return }
         if let t = pressureTimer { clock.cancel(t); pressureTimer = nil }
         let procs = runningProcesses
         let rate = procs.reduce(Int64(0)) { $0 + $1.2.app.leakPerMinute + $1.2.extraLeakPerMinute }

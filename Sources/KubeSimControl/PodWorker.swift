@@ -84,7 +84,7 @@ public final class PodWorker {
     }
 
     func start() {
-        kubelet.log("SyncLoop ADD source=\"api\" pods=[\"\(pod.metadata.namespace ?? "default")/\(pod.metadata.name)\"]")
+        kubelet.log(.syncLoopAdd(pod: pod.metadata.name, namespace: pod.metadata.namespace ?? "default"))
         kubelet.statusChanged(self)
         timers.append(after(Kubelet.sandboxTime, "creating sandbox") { [unowned self] in self.createSandbox() })
     }
@@ -124,7 +124,7 @@ public final class PodWorker {
         sb.ip = kubelet.allocateIP()
         sandbox = sb
         kubelet.runtime.sandboxes[uid] = sb
-        kubelet.log("RunPodSandbox from runtime service succeeded podSandboxID=\"\(sb.id.prefix(13))\" pod=\"\(pod.metadata.namespace ?? "default")/\(pod.metadata.name)\" ip=\"\(sb.ip ?? "")\"")
+        kubelet.log(.sandbox(id: sb.rawID, pod: pod.metadata.name, namespace: pod.metadata.namespace ?? "default", ip: sb.ip ?? ""))
         startNext()
     }
 
@@ -316,12 +316,11 @@ public final class PodWorker {
         record.state = .running
         slot.current = record
         event("Normal", "Started", "Started container \(slot.spec.name)")
-        kubelet.log("Started container \(slot.spec.name) in pod \(pod.metadata.namespace ?? "default")/\(pod.metadata.name) containerID=\"containerd://\(record.id.prefix(13))\"")
+        kubelet.log(.started(container: slot.spec.name, pod: pod.metadata.name, namespace: pod.metadata.namespace ?? "default", id: record.rawID))
         if let last = slot.current.flatMap({ _ in slot.status.state }), case .terminated = last { slot.status.lastState = last }
         slot.status.state = .running(startedAt: clock.now)
         slot.status.containerID = "containerd://" + record.id
-        slot.status.imageID = image.repository + "@sha256:" + image.id
-        slot.status.image = image.reference.hasPrefix("docker.io/library/") ? String(image.reference.dropFirst(18)) : image.reference
+        (slot.status.imageID, slot.status.image) = kubelet.imageStatus(image)
         slot.status.started = slot.spec.startupProbe == nil
         slot.status.ready = !slot.isInit && slot.spec.readinessProbe == nil && slot.spec.startupProbe == nil
         process.onExit = { [unowned self, unowned slot] code, message in
@@ -335,6 +334,7 @@ public final class PodWorker {
         if image.repository.hasSuffix("/nginx") {
             process.bindError = { "\(ContainerProcess.nginxTime(self.clock.now)) [emerg] 1#1: bind() to 0.0.0.0:\($0) failed (98: Address already in use)\nnginx: [emerg] bind() to 0.0.0.0:\($0) failed (98: Address already in use)" }
         }
+        kubelet.processStarted(process)
         scheduleOOM(slot, process)
         startProbes(slot)
         kubelet.replanPressure()
@@ -368,7 +368,7 @@ public final class PodWorker {
         var any = false
         for slot in slots where container == nil || slot.spec.name == container {
             guard let p = slot.current?.process, !p.exited else { continue }
-            // Keep the memory already held continuous: fold it into the base by restarting the clock.
+            if p.app.leakPerMinute + p.extraLeakPerMinute == 0 && perMinute > 0 { kubelet.leaking += 1 }
             p.extraLeakPerMinute += perMinute
             for t in slot.timers { clock.cancel(t) }
             slot.timers.removeAll()
@@ -393,6 +393,7 @@ public final class PodWorker {
 
     func containerExited(_ slot: ContainerSlot, code: Int, reason: String, message: String?) {
         guard let record = slot.current, record.state == .running else { return }
+        if let p = record.process { kubelet.processStopped(p) }
         record.process?.stop()
         record.state = .exited
         record.exitCode = code
@@ -657,8 +658,11 @@ public final class PodWorker {
         for slot in slots {
             for t in slot.timers { clock.cancel(t) }
             for p in slot.probes { if let t = p.timer { clock.cancel(t) } }
+            if let r = slot.current, r.state == .running {
+                if let p = r.process { kubelet.processStopped(p) }
+                r.state = .exited; r.exitCode = 255; r.finishedAt = clock.now
+            }
             slot.current?.process?.stop()
-            if let r = slot.current, r.state == .running { r.state = .exited; r.exitCode = 255; r.finishedAt = clock.now }
         }
     }
 

@@ -98,7 +98,11 @@ public final class ContainerProcess {
     public let startedAt: Int64
     public var listening: Set<Int> = []
     public var routes: [String: AppBehaviour.Route]
-    public var logs: [(time: Int64, line: String)] = []
+    /// The log: chunks of lines written at one time (a run of startup lines is one
+    /// chunk sharing the image's array).
+    var logChunks: [(time: Int64, lines: ArraySlice<String>)] = []
+    public var logs: [(time: Int64, line: String)] { logChunks.flatMap { c in c.lines.map { (c.time, $0) } } }
+    public var logCount: Int { logChunks.reduce(0) { $0 + $1.lines.count } }
     public var exited = false
     public let app: AppBehaviour
     /// Memory the app holds now (base plus leak), bytes.
@@ -158,8 +162,8 @@ public final class ContainerProcess {
     }
 
     func log(_ line: String) {
-        if !line.utf8.contains(10) { logs.append((clock.now, line)); return }
-        for l in line.split(separator: "\n", omittingEmptySubsequences: false) { logs.append((clock.now, String(l))) }
+        if !line.utf8.contains(10) { logChunks.append((clock.now, [line][...])); return }
+        logChunks.append((clock.now, line.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)[...]))
     }
 
     /// A log line as printed: `{time}` markers (nginx-style local time) filled in from
@@ -201,6 +205,7 @@ public final class ContainerProcess {
                 listening.formUnion(ports); onChange()
             case let .setRoute(path, route): routes[path] = route; onChange()
             case .log(let line): log(line)
+            case .logs(let lines): logChunks.append((clock.now, lines[...]))
             case .sleep(let d): sleep(d); return
             case .forever: return
             case let .exit(c, message): finish(c, message); return

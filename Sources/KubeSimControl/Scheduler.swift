@@ -49,11 +49,17 @@ public final class Scheduler {
         }
         nodes.onChange { [unowned self] e in
             guard let n = e.object.node else { return }
-            if let old = self.infos[n.metadata.name] { for i in old.images.keys { self.imageNodeCounts[i, default: 1] -= 1 } }
+            if let old = self.infos[n.metadata.name] {
+                for i in old.images.keys { self.imageNodeCounts[i, default: 1] -= 1 }
+                if old.node.metadata.labels["topology.kubernetes.io/zone"] != nil { self.nodesWithZone -= 1 }
+            }
             if e.kind == .deleted { self.infos[n.metadata.name] = nil }
             else if let info = self.infos[n.metadata.name] { info.node = n }
-            else { self.infos[n.metadata.name] = NodeInfo(node: n) }
-            if let info = self.infos[n.metadata.name] { for i in info.images.keys { self.imageNodeCounts[i, default: 0] += 1 } }
+            else { self.nextNodeID += 1; self.infos[n.metadata.name] = NodeInfo(node: n, id: self.nextNodeID) }
+            if let info = self.infos[n.metadata.name] {
+                for i in info.images.keys { self.imageNodeCounts[i, default: 0] += 1 }
+                if n.metadata.labels["topology.kubernetes.io/zone"] != nil { self.nodesWithZone += 1 }
+            }
             self.nodeOrderDirty = true
             self.retryUnschedulable()
         }
@@ -69,7 +75,11 @@ public final class Scheduler {
     }
     /// Placed pods per controller and node: the default PodTopologySpread constraints
     /// count a pod's siblings per node without walking every placement.
-    var ownerNodeCounts: [String: [String: Int]] = [:]
+    var ownerNodeCounts: [String: [Int: Int]] = [:]
+    /// Whether any node carries topology.kubernetes.io/zone (the default zone constraint).
+    var zonesPresent: Bool { nodesWithZone > 0 }
+    var nodesWithZone = 0
+    var nextNodeID = 0
     /// How many nodes hold each image (ImageLocality's spread factor).
     var imageNodeCounts: [String: Int] = [:]
     var placements: [String: Placement] = [:]
@@ -96,9 +106,9 @@ public final class Scheduler {
             placements[key] = nil
             if !old.antiAffinity.isEmpty { placementsWithAntiAffinity -= 1 }
             infos[old.node]?.remove(old)
-            if !old.owner.isEmpty {
-                ownerNodeCounts[old.owner]?[old.node, default: 1] -= 1
-                if ownerNodeCounts[old.owner]?[old.node] == 0 { ownerNodeCounts[old.owner]?[old.node] = nil }
+            if !old.owner.isEmpty, let id = infos[old.node]?.id {
+                ownerNodeCounts[old.owner]?[id, default: 1] -= 1
+                if ownerNodeCounts[old.owner]?[id] == 0 { ownerNodeCounts[old.owner]?[id] = nil }
                 if ownerNodeCounts[old.owner]?.isEmpty == true { ownerNodeCounts[old.owner] = nil }
             }
         }
@@ -108,7 +118,7 @@ public final class Scheduler {
                            namespace: p.metadata.namespace ?? "default", labels: p.metadata.labels, antiAffinity: p.spec.affinity.podAntiAffinityRequired,
                            owner: Self.spreadOwner(p) ?? "")
         placements[key] = pl
-        if !pl.owner.isEmpty { ownerNodeCounts[pl.owner, default: [:]][node, default: 0] += 1 }
+        if !pl.owner.isEmpty, let id = infos[node]?.id { ownerNodeCounts[pl.owner, default: [:]][id, default: 0] += 1 }
         if !pl.antiAffinity.isEmpty { placementsWithAntiAffinity += 1 }
         infos[node]!.add(pl)
     }
@@ -134,9 +144,19 @@ public final class Scheduler {
         private(set) var maxPods: Int64 = 110
         /// Image names (every name a status.images entry lists) and their sizes.
         private(set) var images: [String: Int64] = [:]
+        /// The Node's fields the filters read, copied out once: reading `node` from the
+        /// class copies the whole struct (a retain per field), per node, per pod.
+        private(set) var name = ""
+        private(set) var labels: [String: String] = [:]
+        private(set) var taints: [Taint] = []
+        private(set) var unschedulable = false
 
-        init(node: Node) {
+        /// A small number standing for the node in the scheduler's own indexes.
+        let id: Int
+
+        init(node: Node, id: Int) {
             self.node = node
+            self.id = id
             refresh()
         }
 
@@ -144,6 +164,10 @@ public final class Scheduler {
             allocatableCPU = node.allocatable["cpu"]?.milli ?? 0
             allocatableMemory = node.allocatable["memory"]?.milli ?? 0
             maxPods = node.allocatable["pods"]?.value ?? 110
+            name = node.metadata.name
+            labels = node.metadata.labels
+            taints = node.taints
+            unschedulable = node.unschedulable
             images = [:]
             for i in node.images { for n in i.names where !n.contains("@sha256:") { images[n] = i.sizeBytes } }
         }
@@ -176,9 +200,18 @@ public final class Scheduler {
         /// PreScore state: per preferred (anti-)affinity term, matching pods per domain.
         var preferredAffinityCounts: [[String: Int]] = []
         var preferredAntiAffinityCounts: [[String: Int]] = []
-        /// The system default spreading (no constraints of its own): siblings per node.
-        var defaultSpread: [String: Int]?
+        /// The system default spreading (no constraints of its own): siblings per node id.
+        var defaultSpread: [Int: Int]?
+        /// The pod's images as node status lists them (normalised once per cycle).
+        let images: [String]
+        /// What the filters need to look at, decided once per pod (most pods need few).
+        let needsNodeSelector, needsNodeAffinity, needsSpread, needsPodAffinity: Bool
         init(_ pod: Pod) {
+            needsNodeSelector = !pod.spec.nodeSelector.isEmpty
+            needsNodeAffinity = !pod.spec.affinity.nodeRequired.isEmpty
+            needsSpread = pod.spec.topologySpreadConstraints.contains { $0.whenUnsatisfiable == "DoNotSchedule" }
+            needsPodAffinity = !pod.spec.affinity.podAffinityRequired.isEmpty || !pod.spec.affinity.podAntiAffinityRequired.isEmpty
+            images = pod.spec.containers.map { ImageCatalogue.normalize($0.image) }
             self.pod = pod
             cpu = Scheduler.request(pod, "cpu")
             memory = Scheduler.request(pod, "memory")
@@ -204,10 +237,10 @@ public final class Scheduler {
         let hasExistingAnti = placementsWithAntiAffinity > 0
         guard needSpread || !a.podAffinityRequired.isEmpty || !a.podAntiAffinityRequired.isEmpty || hasExistingAnti
             || !a.podAffinityPreferred.isEmpty || !a.podAntiAffinityPreferred.isEmpty else { return }
-        func domain(_ node: String, _ key: String) -> String? { infos[node]?.node.metadata.labels[key] }
+        func domain(_ node: String, _ key: String) -> String? { infos[node]?.labels[key] }
         for c in p.spec.topologySpreadConstraints {
             var counts: [String: Int] = [:]
-            for info in infos.values { if let v = info.node.metadata.labels[c.topologyKey] { counts[v, default: 0] += 0 } }
+            for info in infos.values { if let v = info.labels[c.topologyKey] { counts[v, default: 0] += 0 } }
             for pl in placements.values where pl.namespace == ns && c.labelSelector.matches(pl.labels) {
                 if let v = domain(pl.node, c.topologyKey) { counts[v, default: 0] += 1 }
             }
@@ -276,27 +309,30 @@ public final class Scheduler {
     static func runFilter(_ plugin: FilterPlugin, _ pi: PodInfo, _ n: NodeInfo) -> String? {
         switch plugin {
         case .nodeUnschedulable:
-            if n.node.unschedulable,
+            if n.unschedulable,
                !pi.pod.spec.tolerations.contains(where: { $0.tolerates(Taint(key: "node.kubernetes.io/unschedulable", effect: "NoSchedule")) }) {
                 return "node(s) were unschedulable"
             }
         case .nodeName:
-            if let want = pi.pod.spec.nodeName, want != n.node.metadata.name { return "node(s) didn't match the requested node name" }
+            if let want = pi.pod.spec.nodeName, want != n.name { return "node(s) didn't match the requested node name" }
         case .taintToleration:
-            for t in n.node.taints where t.effect == "NoSchedule" || t.effect == "NoExecute" {
+            if n.taints.isEmpty { return nil }
+            for t in n.taints where t.effect == "NoSchedule" || t.effect == "NoExecute" {
                 if !pi.pod.spec.tolerations.contains(where: { $0.tolerates(t) }) { return "node(s) had untolerated taint {\(t.key): \(t.value ?? "")}" }
             }
         case .nodeAffinity:
-            if !pi.pod.spec.nodeSelector.isEmpty, !pi.pod.spec.nodeSelector.allSatisfy({ n.node.metadata.labels[$0.key] == $0.value }) {
+            if !pi.needsNodeSelector && !pi.needsNodeAffinity { return nil }
+            if pi.needsNodeSelector, !pi.pod.spec.nodeSelector.allSatisfy({ n.labels[$0.key] == $0.value }) {
                 return "node(s) didn't match Pod's node affinity/selector"
             }
             let terms = pi.pod.spec.affinity.nodeRequired
-            if !terms.isEmpty && !terms.contains(where: { $0.matches(n.node.metadata.labels, nodeName: n.node.metadata.name) }) {
+            if !terms.isEmpty && !terms.contains(where: { $0.matches(n.labels, nodeName: n.name) }) {
                 return "node(s) didn't match Pod's node affinity/selector"
             }
         case .podTopologySpread:
+            if !pi.needsSpread { return nil }
             for (i, c) in pi.pod.spec.topologySpreadConstraints.enumerated() where c.whenUnsatisfiable == "DoNotSchedule" && i < pi.spreadCounts.count {
-                guard let v = n.node.metadata.labels[c.topologyKey] else {
+                guard let v = n.labels[c.topologyKey] else {
                     return "node(s) didn't match pod topology spread constraints (missing required label)"
                 }
                 let counts = pi.spreadCounts[i]
@@ -306,7 +342,8 @@ public final class Scheduler {
             }
         case .interPodAffinity:
             // Upstream order: the pod's affinity, its anti-affinity, then existing pods' anti-affinity.
-            let labels = n.node.metadata.labels
+            if !pi.needsPodAffinity && pi.existingAntiAffinity.isEmpty { return nil }
+            let labels = n.labels
             for (i, t) in pi.pod.spec.affinity.podAffinityRequired.enumerated() where i < pi.affinityDomains.count {
                 if pi.affinitySelfMatch[i] { continue }
                 guard let v = labels[t.topologyKey], pi.affinityDomains[i].contains(v) else { return "node(s) didn't match pod affinity rules" }
@@ -314,7 +351,7 @@ public final class Scheduler {
             for (i, t) in pi.pod.spec.affinity.podAntiAffinityRequired.enumerated() where i < pi.antiAffinityDomains.count {
                 if let v = labels[t.topologyKey], pi.antiAffinityDomains[i].contains(v) { return "node(s) didn't match pod anti-affinity rules" }
             }
-            for (key, value) in pi.existingAntiAffinity.map({ ($0[0], $0[1]) }) where labels[key] == value {
+            for pair in pi.existingAntiAffinity where labels[pair[0]] == pair[1] {
                 return "node(s) didn't satisfy existing pods anti-affinity rules"
             }
         case .nodeResourcesFit:
@@ -342,12 +379,12 @@ public final class Scheduler {
 
     /// Raw NodeAffinity score: the weights of the preferred terms a node matches.
     static func nodeAffinityRaw(_ p: Pod, _ n: NodeInfo) -> Int {
-        p.spec.affinity.nodePreferred.filter { $0.preference.matches(n.node.metadata.labels) }.reduce(0) { $0 + $1.weight }
+        p.spec.affinity.nodePreferred.filter { $0.preference.matches(n.labels) }.reduce(0) { $0 + $1.weight }
     }
 
     /// Raw TaintToleration score: PreferNoSchedule taints the pod does not tolerate.
     static func taintRaw(_ p: Pod, _ n: NodeInfo) -> Int {
-        n.node.taints.filter { taint in taint.effect == "PreferNoSchedule" && !p.spec.tolerations.contains(where: { $0.tolerates(taint) }) }.count
+        n.taints.filter { taint in taint.effect == "PreferNoSchedule" && !p.spec.tolerations.contains(where: { $0.tolerates(taint) }) }.count
     }
 
     /// Every score plugin over the feasible nodes, normalised to 0–100 where upstream
@@ -357,13 +394,21 @@ public final class Scheduler {
         // Plugins with nothing to score give every node the same value: skip their work.
         let spec = pi.pod.spec
         let affinity = spec.affinity.nodePreferred.isEmpty ? [] : nodes.map { Self.nodeAffinityRaw(pi.pod, $0) }
-        let taints = nodes.contains(where: { !$0.node.taints.isEmpty }) ? nodes.map { Self.taintRaw(pi.pod, $0) } : []
+        let taints = nodes.contains(where: { !$0.taints.isEmpty }) ? nodes.map { Self.taintRaw(pi.pod, $0) } : []
         let podAffinity = spec.affinity.podAffinityPreferred.isEmpty && spec.affinity.podAntiAffinityPreferred.isEmpty ? [] : nodes.map { Self.interPodAffinityRaw(pi, $0) }
         let spreading = spec.topologySpreadConstraints.contains(where: { $0.whenUnsatisfiable == "ScheduleAnyway" }) || pi.defaultSpread != nil
-        let spread = spreading ? nodes.map { spreadRaw(pi, $0, nodeCount: nodes.count) } : []
+        let spread: [Int]
+        if let counts = pi.defaultSpread, !zonesPresent {
+            // Default spreading by hostname only: siblings × log(nodes + 2) + (3 − 1).
+            let w = log(Double(nodes.count + 2))
+            spread = counts.isEmpty ? [] : nodes.map { Int((Double(counts[$0.id] ?? 0) * w + 2).rounded()) }
+        } else {
+            spread = spreading ? nodes.map { spreadRaw(pi, $0, nodeCount: nodes.count) } : []
+        }
         let maxAffinity = affinity.max() ?? 0, maxTaints = taints.max() ?? 0
         let (minPA, maxPA) = (podAffinity.min() ?? 0, podAffinity.max() ?? 0)
         let (minSpread, maxSpread) = (spread.min() ?? 0, spread.max() ?? 0)
+        let imageConstant = imageLocalityConstant(pi, totalNodes: infos.count)
         return nodes.enumerated().map { i, n in
             let (fit, balanced) = Self.scores(pi, n, strategy)
             let na = maxAffinity > 0 ? affinity[i] * 100 / maxAffinity : 0
@@ -373,7 +418,7 @@ public final class Scheduler {
             let ipa = maxPA > minPA ? (podAffinity[i] - minPA) * 100 / (maxPA - minPA) : 0
             // PodTopologySpread NormalizeScore: 100 × (max + min − s) / max (all 100 when max is 0).
             let pts = maxSpread > 0 ? 100 * (maxSpread + minSpread - spread[i]) / maxSpread : 100
-            let il = imageLocality(pi.pod, n, totalNodes: infos.count)
+            let il = imageConstant ?? imageLocalityScore(pi, totalNodes: infos.count) { n.images[$0] }
             return (n, fit + balanced + 2 * na + 3 * tt + 2 * ipa + 2 * pts + il)
         }
     }
@@ -383,10 +428,10 @@ public final class Scheduler {
     static func interPodAffinityRaw(_ pi: PodInfo, _ n: NodeInfo) -> Int {
         var s = 0
         for (i, w) in pi.pod.spec.affinity.podAffinityPreferred.enumerated() where i < pi.preferredAffinityCounts.count {
-            if let v = n.node.metadata.labels[w.term.topologyKey], (pi.preferredAffinityCounts[i][v] ?? 0) > 0 { s += w.weight }
+            if let v = n.labels[w.term.topologyKey], (pi.preferredAffinityCounts[i][v] ?? 0) > 0 { s += w.weight }
         }
         for (i, w) in pi.pod.spec.affinity.podAntiAffinityPreferred.enumerated() where i < pi.preferredAntiAffinityCounts.count {
-            if let v = n.node.metadata.labels[w.term.topologyKey], (pi.preferredAntiAffinityCounts[i][v] ?? 0) > 0 { s -= w.weight }
+            if let v = n.labels[w.term.topologyKey], (pi.preferredAntiAffinityCounts[i][v] ?? 0) > 0 { s -= w.weight }
         }
         return s
     }
@@ -397,15 +442,16 @@ public final class Scheduler {
     /// and zone maxSkew 5, counting the pod's siblings.
     func spreadRaw(_ pi: PodInfo, _ n: NodeInfo, nodeCount: Int) -> Int {
         var s = 0.0
-        let labels = n.node.metadata.labels
+        let labels = n.labels
         if let counts = pi.defaultSpread {
             let weight = log(Double(nodeCount + 2))
-            s += Double(counts[n.node.metadata.name] ?? 0) * weight + 2
+            s += Double(counts[n.id] ?? 0) * weight + 2
             if let zone = labels["topology.kubernetes.io/zone"] {
                 var zoneCount = 0
                 var zones = Set<String>()
-                for info in infos.values { if let z = info.node.metadata.labels["topology.kubernetes.io/zone"] { zones.insert(z) } }
-                for (node, c) in counts where infos[node]?.node.metadata.labels["topology.kubernetes.io/zone"] == zone { zoneCount += c }
+                var zoneOf: [Int: String] = [:]
+                for info in infos.values { if let z = info.labels["topology.kubernetes.io/zone"] { zones.insert(z); zoneOf[info.id] = z } }
+                for (node, c) in counts where zoneOf[node] == zone { zoneCount += c }
                 s += Double(zoneCount) * log(Double(zones.count + 2)) + 4
             }
             return Int(s.rounded())
@@ -421,20 +467,34 @@ public final class Scheduler {
     /// ImageLocality (imagelocality/image_locality.go): the sizes of the pod's images the
     /// node already has, each scaled by the share of nodes that have it, mapped from
     /// [23 MiB, 1000 MiB × containers] onto 0–100. Weight 1.
-    func imageLocality(_ p: Pod, _ n: NodeInfo, totalNodes: Int) -> Int {
-        guard !n.images.isEmpty, totalNodes > 0 else { return 0 }
+    func imageLocality(_ pi: PodInfo, _ n: NodeInfo, totalNodes: Int) -> Int {
+        if let c = imageLocalityConstant(pi, totalNodes: totalNodes) { return c }
+        return imageLocalityScore(pi, totalNodes: totalNodes) { n.images[$0] }
+    }
+
+    /// The score when it is the same on every node: no node has any of the images, or
+    /// every node has all of them (the hot path of a cluster with pre-pulled images).
+    func imageLocalityConstant(_ pi: PodInfo, totalNodes: Int) -> Int? {
+        guard totalNodes > 0 else { return 0 }
+        let counts = pi.images.map { imageNodeCounts[$0] ?? 0 }
+        if counts.allSatisfy({ $0 == 0 }) { return 0 }
+        if counts.allSatisfy({ $0 >= totalNodes }), let any = infos.values.first {
+            return imageLocalityScore(pi, totalNodes: totalNodes) { any.images[$0] }
+        }
+        return nil
+    }
+
+    func imageLocalityScore(_ pi: PodInfo, totalNodes: Int, size: (String) -> Int64?) -> Int {
         var sum: Int64 = 0
-        for c in p.spec.containers {
-            let name = ImageCatalogue.normalize(c.image)
-            if let size = n.images[name] {
-                sum += Int64(Double(size) * Double(imageNodeCounts[name] ?? 1) / Double(totalNodes))
-            }
+        for name in pi.images {
+            if let bytes = size(name) { sum += Int64(Double(bytes) * Double(imageNodeCounts[name] ?? 1) / Double(totalNodes)) }
         }
         let mb: Int64 = 1024 * 1024
-        let minThreshold = 23 * mb, maxThreshold = 1000 * mb * Int64(max(1, p.spec.containers.count))
+        let minThreshold = 23 * mb, maxThreshold = 1000 * mb * Int64(max(1, pi.images.count))
         let clamped = min(max(sum, minThreshold), maxThreshold)
         return Int(100 * (clamped - minThreshold) / (maxThreshold - minThreshold))
     }
+
 
     /// `explain pod NAME`: every node, each filter's verdict, each score, the best.
     public func explain(_ pod: Pod) -> String {
@@ -467,7 +527,7 @@ public final class Scheduler {
             guard let total = totals[name] else { rows[i] += ["-", "-", "-", "-", "-"]; continue }
             let (fit, balanced) = Self.scores(pi, infos[name]!, scoringStrategy)
             let spreading = pi.defaultSpread != nil || pod.spec.topologySpreadConstraints.contains { $0.whenUnsatisfiable == "ScheduleAnyway" }
-            rows[i] += [String(fit), String(balanced), String(imageLocality(pod, infos[name]!, totalNodes: infos.count)),
+            rows[i] += [String(fit), String(balanced), String(imageLocality(pi, infos[name]!, totalNodes: infos.count)),
                         spreading ? String(spreadRaw(pi, infos[name]!, nodeCount: feasible.count)) : "-", String(total)]
             if best == nil || total > best!.1 { best = (name, total) }
         }

@@ -15,6 +15,8 @@ public enum Instr: Sendable, Equatable {
     case listen([Int])
     case setRoute(String, AppBehaviour.Route)
     case log(String)
+    /// Several lines at once (an image's startup lines, shared).
+    case logs([String])
     case sleep(SimDuration)
     case forever
     case exit(Int, String?)
@@ -204,7 +206,7 @@ public enum ShellCompiler {
             code.append(.exit(1, message))
         }
         if app.readyAfter > .zero { code.append(.sleep(app.readyAfter)) }
-        code += app.startupLogs.map { .log($0) }
+        if !app.startupLogs.isEmpty { code.append(.logs(app.startupLogs)) }
         if !app.listen.isEmpty { code.append(.listen(app.listen)) }
         if let c = app.crashAfter {
             code.append(.sleep(c - app.readyAfter))
