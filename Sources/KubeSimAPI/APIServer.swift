@@ -295,7 +295,7 @@ public final class APIServer {
     }
 
     /// The audit log keeps the most recent entries (a rotated log file, in effect).
-    public static let auditLimit = 100_000
+    public static let auditLimit = 50_000
 
     func record(_ user: String, _ verb: String, _ o: APIObject) {
         if audit.count >= Self.auditLimit { audit.removeFirst(audit.count - Self.auditLimit / 2) }

@@ -24,7 +24,7 @@ public final class Store {
     /// Recent changes in revision order (the watch history), compacted as etcd's
     /// auto-compaction does: only the newest `historyLimit` are kept.
     public private(set) var history: [WatchEvent] = []
-    public var historyLimit = 10_000
+    public var historyLimit = 2_000
     /// The oldest revision a watch can still start from.
     public private(set) var compactedRevision: Int64 = 0
     private var watchers: [(type: ResourceType?, handler: (WatchEvent) -> Void)] = []

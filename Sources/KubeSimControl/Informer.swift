@@ -114,7 +114,7 @@ public final class WorkQueue {
     public func add(_ key: String) {
         guard !waiting.contains(key) else { return }
         waiting.insert(key)
-        clock.schedule(after: delay, label: "\(name) sync \(key)") { [unowned self] in
+        clock.schedule(after: delay, label: "\(self.name) sync \(key)") { [unowned self] in
             self.waiting.remove(key)
             self.sync(key)
         }

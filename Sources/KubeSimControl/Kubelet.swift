@@ -103,7 +103,7 @@ public final class Kubelet {
     }
 
     /// journald keeps a bounded journal; so does this one.
-    public static let journalLimit = 2000
+    public static let journalLimit = 500
 
     func log(_ s: String) { log(.text(s)) }
 
@@ -162,7 +162,7 @@ public final class Kubelet {
             s.setField(["spec", "renewTime"], json: "\"\(now)\"")
             _ = try? api.create(.stored(s), user: user)
         }
-        leaseTimer = clock.schedule(after: Self.leaseRenewInterval, label: "kubelet \(nodeName) lease", background: true) { [weak self] in self?.renewLease() }
+        leaseTimer = clock.schedule(after: Self.leaseRenewInterval, label: "kubelet \(self.nodeName) lease", background: true) { [weak self] in self?.renewLease() }
     }
 
     /// After a partition heals or the kubelet restarts: Ready again, lease renewed.
@@ -288,7 +288,7 @@ public final class Kubelet {
         if !w.dirty { w.dirty = true; dirty.append(w.uid) }
         guard !flushScheduled else { return }
         flushScheduled = true
-        clock.schedule(after: .zero, label: "kubelet \(nodeName) status") { [weak self] in self?.flush() }
+        clock.schedule(after: .zero, label: "kubelet \(self.nodeName) status") { [weak self] in self?.flush() }
     }
 
     func flush() {
@@ -310,7 +310,7 @@ public final class Kubelet {
             case .failure(let e):
                 // The status manager retries on its next sync (10 s) unless the pod is gone.
                 if let a = e as? APIError, a.reason == "NotFound" { continue }
-                clock.schedule(after: .seconds(10), label: "kubelet \(nodeName) status retry", background: true) { [weak self, weak w] in
+                clock.schedule(after: .seconds(10), label: "kubelet \(self.nodeName) status retry", background: true) { [weak self, weak w] in
                     guard let self, let w, self.workers[w.uid] === w else { return }
                     self.statusChanged(w)
                 }
@@ -369,7 +369,7 @@ public final class Kubelet {
         let period = Self.housekeeping.nanoseconds
         at = ((at + period - 1) / period) * period
         if at <= clock.now { at += period }
-        pressureTimer = clock.schedule(at: at, label: "kubelet \(nodeName): eviction manager (memory.available)") { [weak self] in
+        pressureTimer = clock.schedule(at: at, label: "kubelet \(self.nodeName): eviction manager (memory.available)") { [weak self] in
             self?.pressureTimer = nil
             self?.evictionCheck()
         }
@@ -397,7 +397,7 @@ public final class Kubelet {
             setMemoryPressure(false)
         }
         if pressureSince != nil || available < Self.evictionThreshold {
-            pressureTimer = clock.schedule(after: Self.housekeeping, label: "kubelet \(nodeName): eviction manager (memory pressure)") { [weak self] in
+            pressureTimer = clock.schedule(after: Self.housekeeping, label: "kubelet \(self.nodeName): eviction manager (memory pressure)") { [weak self] in
                 self?.pressureTimer = nil
                 self?.evictionCheck()
             }
@@ -520,7 +520,7 @@ public final class Kubelet {
                 default: continue
                 }
                 guard let store = sb.volumes[v.name] else { continue }
-                clock.schedule(after: Self.configSyncPeriod, label: "kubelet \(nodeName): refresh volume \(v.name) of \(w.pod.metadata.name)", background: false) {
+                clock.schedule(after: Self.configSyncPeriod, label: "kubelet \(self.nodeName): refresh volume \(v.name) of \(w.pod.metadata.name)", background: false) {
                     let d = data ?? [:]
                     if items.isEmpty { store.files = d } else { store.files = [:]; for i in items { if let x = d[i.key] { store.files[i.path] = x } } }
                     for s in w.slots { for p in s.probes { p.dirty = true } }

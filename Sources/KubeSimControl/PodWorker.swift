@@ -19,7 +19,10 @@ final class ProbeRunner {
 
 /// One container of a pod as the kubelet tracks it across restarts.
 public final class ContainerSlot {
-    public let spec: Container
+    /// The container's spec, read from the pod (not copied into every slot).
+    public var spec: Container { isInit ? worker.pod.spec.initContainers[index] : worker.pod.spec.containers[index] }
+    unowned let worker: PodWorker
+    let index: Int
     public let isInit: Bool
     public var status: ContainerStatus
     public var current: ContainerRecord?
@@ -30,9 +33,11 @@ public final class ContainerSlot {
     var probes: [ProbeRunner] = []
     var stopping = false
     var done: Bool { if case .terminated(let c, _, _, _, _) = status.state { return isInit && c == 0 } else { return false } }
-    init(spec: Container, isInit: Bool) {
-        self.spec = spec
+    init(worker: PodWorker, index: Int, isInit: Bool) {
+        self.worker = worker
+        self.index = index
         self.isInit = isInit
+        let spec = isInit ? worker.pod.spec.initContainers[index] : worker.pod.spec.containers[index]
         status = ContainerStatus(name: spec.name, image: spec.image, state: .waiting(reason: isInit ? "PodInitializing" : "ContainerCreating", message: nil))
         status.started = false
     }
@@ -44,7 +49,7 @@ public final class PodWorker {
     unowned let kubelet: Kubelet
     let uid: String
     public private(set) var sandbox: Sandbox?
-    public private(set) var slots: [ContainerSlot]
+    public private(set) var slots: [ContainerSlot] = []
     var dirty = false
     var terminating = false
     var finished = false
@@ -63,7 +68,9 @@ public final class PodWorker {
         self.kubelet = kubelet
         self.uid = pod.metadata.uid
         self.startTime = kubelet.clock.now
-        slots = pod.spec.initContainers.map { ContainerSlot(spec: $0, isInit: true) } + pod.spec.containers.map { ContainerSlot(spec: $0, isInit: false) }
+        slots = []
+        slots = pod.spec.initContainers.indices.map { ContainerSlot(worker: self, index: $0, isInit: true) }
+            + pod.spec.containers.indices.map { ContainerSlot(worker: self, index: $0, isInit: false) }
         if !pod.spec.initContainers.isEmpty {
             for s in slots where !s.isInit { s.status.state = .waiting(reason: "PodInitializing", message: nil) }
         }
@@ -74,7 +81,7 @@ public final class PodWorker {
     }
 
     /// `pod NS/NAME: ` — the start of every label this worker's timers carry.
-    lazy var labelPrefix = "pod \(pod.metadata.namespace ?? "default")/\(pod.metadata.name): "
+    var labelPrefix: String { "pod \(pod.metadata.namespace ?? "default")/\(pod.metadata.name): " }
 
     func after(_ d: SimDuration, _ label: String, background: Bool = false, _ f: @escaping () -> Void) -> EventQueue.Handle {
         clock.schedule(after: d, label: labelPrefix + label, background: background) { [weak self] in
@@ -302,7 +309,8 @@ public final class PodWorker {
         guard !terminating else { return }
         let rt = kubelet.runtime
         // Two containers of a pod share the network namespace: a port already bound fails.
-        let record = ContainerRecord(id: rt.newRawID(), name: slot.spec.name, image: image, podUID: uid, sandboxID: sb.rawID, attempt: slot.status.restartCount, createdAt: clock.now)
+        let imageBox = rt.box(image)
+        let record = ContainerRecord(id: rt.newRawID(), name: slot.spec.name, image: imageBox, podUID: uid, sandboxID: sb.rawID, attempt: slot.status.restartCount, createdAt: clock.now)
         rt.containers[record.rawID] = record
         rt.containerOrder.append(record.rawID)
         event("Normal", "Created", "Created container \(slot.spec.name)")
@@ -310,8 +318,10 @@ public final class PodWorker {
         for m in slot.spec.volumeMounts { if let store = sb.volumes[m.name] { mounts.append((m.mountPath, store, m.readOnly)) } }
         mounts.append(("/var/run/secrets/kubernetes.io/serviceaccount", kubelet.serviceAccountFiles(pod), true))
         let code = kubelet.program(image, slot.spec)
-        let process = ContainerProcess(app: image.app, code: code, env: (kubelet.sharedEnv(namespace: pod.metadata.namespace ?? "default"), env), hostname: pod.metadata.name, clock: clock,
-                                       root: FileStore(), mounts: mounts, label: labelPrefix + "container " + slot.spec.name)
+        let process = ContainerProcess(image: imageBox, code: code, env: (kubelet.sharedEnv(namespace: pod.metadata.namespace ?? "default"), env), hostname: pod.metadata.name, clock: clock,
+                                       root: nil, mounts: mounts)
+        process.owner = self
+        process.slot = slot
         record.process = process
         record.state = .running
         slot.current = record
@@ -323,17 +333,6 @@ public final class PodWorker {
         (slot.status.imageID, slot.status.image) = kubelet.imageStatus(image)
         slot.status.started = slot.spec.startupProbe == nil
         slot.status.ready = !slot.isInit && slot.spec.readinessProbe == nil && slot.spec.startupProbe == nil
-        process.onExit = { [unowned self, unowned slot] code, message in
-            self.containerExited(slot, code: code, reason: code == 0 ? "Completed" : "Error", message: message)
-        }
-        process.onChange = { [unowned slot] in for p in slot.probes { p.dirty = true } }
-        // One network namespace per pod: a port another container holds cannot be bound.
-        process.portInUse = { [unowned self, unowned slot] port in
-            self.slots.contains { $0 !== slot && ($0.current?.process.map { !$0.exited && $0.listening.contains(port) } ?? false) }
-        }
-        if image.repository.hasSuffix("/nginx") {
-            process.bindError = { "\(ContainerProcess.nginxTime(self.clock.now)) [emerg] 1#1: bind() to 0.0.0.0:\($0) failed (98: Address already in use)\nnginx: [emerg] bind() to 0.0.0.0:\($0) failed (98: Address already in use)" }
-        }
         kubelet.processStarted(process)
         scheduleOOM(slot, process)
         startProbes(slot)
@@ -440,7 +439,7 @@ public final class PodWorker {
             event("Warning", "BackOff", "Back-off restarting failed container \(slot.spec.name) in pod \(podRef)")
             kubelet.log("Error syncing pod, skipping: failed to \"StartContainer\" for \"\(slot.spec.name)\" with CrashLoopBackOff: \"\(msg)\"")
             kubelet.statusChanged(self)
-            slot.timers.append(clock.schedule(at: finishedAt + b.duration.nanoseconds, label: "pod \(pod.metadata.name): CrashLoopBackOff \(slot.spec.name)") { [weak self, unowned slot] in
+            slot.timers.append(clock.schedule(at: finishedAt + b.duration.nanoseconds, label: "pod \(self.pod.metadata.name): CrashLoopBackOff \(slot.spec.name)") { [weak self, unowned slot] in
                 guard let self, !self.halted else { return }
                 self.restartCheck(slot)
             })
@@ -553,8 +552,8 @@ public final class PodWorker {
     /// Runs a command in a container (`kubectl exec`, exec probes): status and output.
     public func exec(_ slot: ContainerSlot, _ argv: [String]) -> (Int, String) {
         guard let p = slot.current?.process, !p.exited else { return (1, "error: unable to upgrade connection: container not found (\"\(slot.spec.name)\")") }
-        let shell = ContainerProcess(app: p.app, code: [], env: (p.envShared, p.envOwn), hostname: pod.metadata.name, clock: clock, root: p.root, mounts: p.mounts, label: "exec")
-        shell.onChange = p.onChange
+        let shell = ContainerProcess(image: p.imageBox, code: [], env: (p.envShared, p.envOwn), hostname: pod.metadata.name, clock: clock, root: p.root, mounts: p.mounts)
+        shell.slot = slot
         var argv = argv
         if ["sh", "/bin/sh", "bash", "/bin/bash"].contains(argv.first ?? ""), argv.count >= 3, argv[1] == "-c" {
             // A script: run it to the end without sleeping.
@@ -623,7 +622,7 @@ public final class PodWorker {
             let handlesTerm = process.app.shutdownTime.map { _ in !process.app.runsCommand } ?? false
             let exitAt = handlesTerm ? min(clock.now + process.app.shutdownTime!.nanoseconds, deadline) : deadline
             let graceful = handlesTerm && exitAt < deadline
-            slot.timers.append(clock.schedule(at: exitAt, label: "pod \(pod.metadata.name): stopping container \(slot.spec.name)") { [weak self, unowned slot] in
+            slot.timers.append(clock.schedule(at: exitAt, label: "pod \(self.pod.metadata.name): stopping container \(slot.spec.name)") { [weak self, unowned slot] in
                 guard let self, !self.halted else { return }
                 self.containerExited(slot, code: graceful ? 0 : 137, reason: graceful ? "Completed" : "Error", message: nil)
             })

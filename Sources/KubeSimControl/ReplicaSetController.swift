@@ -109,9 +109,10 @@ public final class ReplicaSetController {
         if diff < 0 {
             let n = min(-diff, Self.burstReplicas)
             expectations[key] = (n, 0, clock.now)
+            let generateName = rs.metadata.name + "-"   // one string shared by the pods of this burst
             for _ in 0..<n {
                 var meta = ObjectMeta(name: "", namespace: rs.metadata.namespace, labels: rs.spec.template.labels)
-                meta.generateName = rs.metadata.name + "-"
+                meta.generateName = generateName
                 meta.annotations = rs.spec.template.annotations
                 meta.preserved = rs.spec.template.preserved
                 meta.ownerReferences = [OwnerReference(apiVersion: "apps/v1", kind: "ReplicaSet", name: rs.metadata.name, uid: rs.metadata.uid)]

@@ -13,6 +13,13 @@ public final class ClusterStorage {
     public init() {}
 }
 
+/// One image shared by every container record and process made from it (ImageSpec is
+/// a large value; a reference keeps a container small).
+public final class ImageBox {
+    public let spec: ImageSpec
+    init(_ spec: ImageSpec) { self.spec = spec }
+}
+
 /// A container or sandbox id kept as 256 bits, printed as 64 hex digits when asked.
 public struct RawID: Hashable, Sendable {
     let a, b, c, d: UInt64
@@ -40,7 +47,8 @@ public final class ContainerRecord {
     let rawID: RawID
     public var id: String { ContainerRuntime.hex(rawID) }
     public let name: String
-    public let image: ImageSpec
+    let imageBox: ImageBox
+    public var image: ImageSpec { imageBox.spec }
     public let podUID: String
     let sandboxRaw: RawID
     public var sandboxID: String { ContainerRuntime.hex(sandboxRaw) }
@@ -50,8 +58,8 @@ public final class ContainerRecord {
     public var exitCode: Int?
     public var finishedAt: Int64?
     public var process: ContainerProcess?
-    init(id: RawID, name: String, image: ImageSpec, podUID: String, sandboxID: RawID, attempt: Int, createdAt: Int64) {
-        self.rawID = id; self.name = name; self.image = image; self.podUID = podUID; self.sandboxRaw = sandboxID; self.attempt = attempt; self.createdAt = createdAt
+    init(id: RawID, name: String, image: ImageBox, podUID: String, sandboxID: RawID, attempt: Int, createdAt: Int64) {
+        self.rawID = id; self.name = name; self.imageBox = image; self.podUID = podUID; self.sandboxRaw = sandboxID; self.attempt = attempt; self.createdAt = createdAt
     }
 }
 
@@ -64,6 +72,13 @@ public final class ContainerRuntime {
     public var containerOrder: [RawID] = []
     /// Serialised image pulls (the kubelet's default serializeImagePulls=true).
     public var pullBusyUntil: Int64 = 0
+    var boxes: [String: ImageBox] = [:]
+    func box(_ i: ImageSpec) -> ImageBox {
+        if let b = boxes[i.reference], b.spec == i { return b }
+        let b = ImageBox(i)
+        boxes[i.reference] = b
+        return b
+    }
     /// When the pull of each image in progress or queued completes.
     var pulling: [String: Int64] = [:]
     let random: () -> UInt64
@@ -96,7 +111,7 @@ public final class ContainerRuntime {
 /// A running program in a container: steps its instructions on the simulated clock.
 public final class ContainerProcess {
     public let startedAt: Int64
-    public var listening: Set<Int> = []
+    public var listening: [Int] = []
     public var routes: [String: AppBehaviour.Route]
     /// The log: chunks of lines written at one time (a run of startup lines is one
     /// chunk sharing the image's array).
@@ -104,7 +119,8 @@ public final class ContainerProcess {
     public var logs: [(time: Int64, line: String)] { logChunks.flatMap { c in c.lines.map { (c.time, $0) } } }
     public var logCount: Int { logChunks.reduce(0) { $0 + $1.lines.count } }
     public var exited = false
-    public let app: AppBehaviour
+    let imageBox: ImageBox
+    public var app: AppBehaviour { imageBox.spec.app }
     /// Memory the app holds now (base plus leak), bytes.
     public func memory(at t: Int64) -> Int64 {
         app.memory + (extraLeakPerMinute + app.leakPerMinute) * ((t - startedAt) / 1_000_000) / 60_000
@@ -130,26 +146,46 @@ public final class ContainerProcess {
     }
     let hostname: String
     let clock: EventQueue
-    let root: FileStore
+    /// The container's own files, made on first use.
+    var rootStore: FileStore?
+    var root: FileStore {
+        if let r = rootStore { return r }
+        let r = FileStore()
+        rootStore = r
+        return r
+    }
     /// Mounts, longest path first: (mount path, store, read-only).
     let mounts: [(String, FileStore, Bool)]
     var timer: EventQueue.Handle?
-    let label: String
+    /// The pod worker and slot running this process (nil for an exec shell's owner-less use).
+    weak var owner: PodWorker?
+    weak var slot: ContainerSlot?
+    var label: String { owner.map { $0.labelPrefix + "container " + (slot?.spec.name ?? "") } ?? "exec" }
     /// Called once when the program ends: exit code and a last message.
-    var onExit: (Int, String?) -> Void = { _, _ in }
+    func onExit(_ code: Int, _ message: String?) {
+        if let owner, let slot { owner.containerExited(slot, code: code, reason: code == 0 ? "Completed" : "Error", message: message) }
+    }
     /// Called when something a probe could see changed (a file, a port, a route).
-    var onChange: () -> Void = {}
+    func onChange() { if let slot { for p in slot.probes { p.dirty = true } } }
     /// Whether another container of the pod already listens on a port (one network namespace).
-    var portInUse: (Int) -> Bool = { _ in false }
+    func portInUse(_ port: Int) -> Bool {
+        guard let owner, let slot else { return false }
+        return owner.slots.contains { $0 !== slot && ($0.current?.process.map { !$0.exited && $0.listening.contains(port) } ?? false) }
+    }
     /// The message a failed bind writes before the process exits 1.
-    var bindError: (Int) -> String = { "listen tcp :\($0): bind: address already in use" }
+    func bindError(_ port: Int) -> String {
+        if imageBox.spec.repository.hasSuffix("/nginx") {
+            return "\(ContainerProcess.nginxTime(clock.now)) [emerg] 1#1: bind() to 0.0.0.0:\(port) failed (98: Address already in use)\nnginx: [emerg] bind() to 0.0.0.0:\(port) failed (98: Address already in use)"
+        }
+        return "listen tcp :\(port): bind: address already in use"
+    }
 
-    init(app: AppBehaviour, code: [Instr], env: (shared: [(String, String)], own: [(String, String)]), hostname: String, clock: EventQueue,
-         root: FileStore, mounts: [(String, FileStore, Bool)], label: String) {
-        self.app = app; self.code = code; self.envShared = env.shared; self.envOwn = env.own; self.hostname = hostname; self.clock = clock
-        self.root = root; self.mounts = mounts.sorted { $0.0.count > $1.0.count }; self.label = label
+    init(image: ImageBox, code: [Instr], env: (shared: [(String, String)], own: [(String, String)]), hostname: String, clock: EventQueue,
+         root: FileStore?, mounts: [(String, FileStore, Bool)]) {
+        self.imageBox = image; self.code = code; self.envShared = env.shared; self.envOwn = env.own; self.hostname = hostname; self.clock = clock
+        self.rootStore = root; self.mounts = mounts.sorted { $0.0.count > $1.0.count }
         self.startedAt = clock.now
-        self.routes = app.routes
+        self.routes = image.spec.app.routes
     }
 
     func start() { step() }
@@ -187,7 +223,7 @@ public final class ContainerProcess {
             budget -= 1
             if budget == 0 {
                 // A loop without sleep spins the CPU; let simulated time pass.
-                timer = clock.schedule(after: .milliseconds(10), label: label, background: true) { [weak self] in self?.step() }
+                timer = clock.schedule(after: .milliseconds(10), label: self.label, background: true) { [weak self] in self?.step() }
                 return
             }
             let ins = code[pc]
@@ -202,7 +238,8 @@ public final class ContainerProcess {
                 if k < items.count { setVar(variable, expand(items[k])); loops[slot] = k + 1 } else { pc = end }
             case .listen(let ports):
                 if let clash = ports.first(where: portInUse) { finish(1, bindError(clash)); return }
-                listening.formUnion(ports); onChange()
+                for p in ports where !listening.contains(p) { listening.append(p) }
+                onChange()
             case let .setRoute(path, route): routes[path] = route; onChange()
             case .log(let line): log(line)
             case .logs(let lines): logChunks.append((clock.now, lines[...]))
@@ -225,7 +262,7 @@ public final class ContainerProcess {
 
     func sleep(_ d: SimDuration) {
         // Work for `settle`, which still treats a long sleep as steady (Cluster.quietPeriod).
-        timer = clock.schedule(after: d, label: label) { [weak self] in self?.step() }
+        timer = clock.schedule(after: d, label: self.label) { [weak self] in self?.step() }
     }
 
     /// Commands that block: `sleep N` (Some(duration)), servers and `tail -f` (Some(nil)).
@@ -249,12 +286,12 @@ public final class ContainerProcess {
             for (path, _) in listFiles(dir) { routes["/" + path] = .init(status: 200, body: read(dir + "/" + path) ?? "") }
             if let index = read(dir + "/index.html") { routes["/"] = .init(status: 200, body: index) }
             if portInUse(port) { finish(1, "httpd: bind: Address already in use"); return .some(nil) }
-            listening.insert(port)
+            if !listening.contains(port) { listening.append(port) }
             onChange()
             return argv.contains("-f") ? .some(nil) : nil
         case "nc" where argv.contains(where: { $0.hasPrefix("-l") }):
             let port = argv.firstIndex(of: "-p").flatMap { $0 + 1 < argv.count ? Int(argv[$0 + 1]) : nil } ?? argv.last.flatMap { Int($0) } ?? 0
-            listening.insert(port)
+            if !listening.contains(port) { listening.append(port) }
             onChange()
             return .some(nil)
         default: return nil
