@@ -34,7 +34,12 @@ public struct AuditEntry: Sendable {
     public let time: Int64
     public let user: String
     public let verb: String
-    public let key: String
+    /// The object's type, namespace and name (shared with the object); the etcd key is
+    /// made from them when the log is read.
+    let type: ResourceType
+    let namespace: String?
+    let name: String
+    public var key: String { Store.key(type, namespace: namespace, name: name) }
     public let resourceVersion: Int64
 }
 
@@ -299,7 +304,8 @@ public final class APIServer {
 
     func record(_ user: String, _ verb: String, _ o: APIObject) {
         if audit.count >= Self.auditLimit { audit.removeFirst(audit.count - Self.auditLimit / 2) }
-        audit.append(AuditEntry(time: clock.now, user: user, verb: verb, key: o.key, resourceVersion: o.metadata.resourceVersion))
+        let m = o.metadata
+        audit.append(AuditEntry(time: clock.now, user: user, verb: verb, type: o.type, namespace: m.namespace, name: m.name, resourceVersion: m.resourceVersion))
     }
 }
 

@@ -441,6 +441,13 @@ public indirect enum APIObject: Sendable, Equatable {
     public var key: String { Store.key(type, namespace: metadata.namespace, name: metadata.name) }
 
     public var pod: Pod? { if case .pod(let p) = self { return p } else { return nil } }
+    /// A pod's node, without copying the whole Pod out (hot in every pod watch handler).
+    public var podNodeName: String? {
+        switch self {
+        case .pod(let p): return p.spec.nodeName
+        default: return nil
+        }
+    }
     public var replicaSet: ReplicaSet? { if case .replicaSet(let r) = self { return r } else { return nil } }
     public var deployment: Deployment? { if case .deployment(let d) = self { return d } else { return nil } }
     public var node: Node? { if case .node(let n) = self { return n } else { return nil } }

@@ -69,7 +69,7 @@ public final class Cluster {
         scheduler.scoringStrategy = options.scoring
         kubeletRouter = KubeletRouter()
         let router = kubeletRouter
-        podInformer.addIndex(IndexName.node) { [$0.pod?.spec.nodeName ?? ""] }
+        podInformer.addIndex(IndexName.node) { [$0.podNodeName ?? ""] }
         configInformer = Informer(type: .configMap, store: store, clock: clock, latency: Self.watchLatency)
         secretInformer = Informer(type: .secret, store: store, clock: clock, latency: Self.watchLatency)
         for informer in [configInformer!, secretInformer!] {
@@ -81,7 +81,7 @@ public final class Cluster {
             }
         }
         podInformer.onChange { e in
-            if let node = e.object.pod?.spec.nodeName { router.kubelets[node]?.podChanged(e) }
+            if let node = e.object.podNodeName { router.kubelets[node]?.podChanged(e) }
         }
         jobInformer = Informer(type: .job, store: store, clock: clock, latency: Self.watchLatency)
         cronJobInformer = Informer(type: .cronJob, store: store, clock: clock, latency: Self.watchLatency)

@@ -16,9 +16,30 @@ public final class Informer {
         self.type = type
         for o in store.list(type) { cache[o.key] = o }
         let label = "watch \(type.plural)"
+        // A watch stream delivers in order: events wait in a FIFO and one timer per
+        // delivery instant hands over everything due then (not one timer per event).
         store.watch(type) { [unowned self] event in
-            clock.schedule(after: latency, label: label) { self.deliver(event) }
+            let due = clock.now + latency.nanoseconds
+            self.pending.append((due, event))
+            if self.timerDue != due {
+                self.timerDue = due
+                clock.schedule(at: due, label: label) { self.drain(through: due) }
+            }
         }
+    }
+
+    private var pending: [(due: Int64, event: WatchEvent)] = []
+    private var pendingHead = 0
+    private var timerDue: Int64 = -1
+
+    private func drain(through t: Int64) {
+        while pendingHead < pending.count, pending[pendingHead].due <= t {
+            let e = pending[pendingHead].event
+            pendingHead += 1
+            deliver(e)
+        }
+        if pendingHead == pending.count { pending.removeAll(keepingCapacity: true); pendingHead = 0 }
+        else if pendingHead > 4096 { pending.removeFirst(pendingHead); pendingHead = 0 }
     }
 
     public func onChange(_ handler: @escaping (WatchEvent) -> Void) { handlers.append(handler) }

@@ -87,6 +87,11 @@ public final class Kubelet {
     public static let leaseRenewInterval = SimDuration.seconds(10)
     public static let leaseDurationSeconds = 40
 
+    /// Fixed-delay steps of every pod (sandbox creation, container start) wait in FIFOs
+    /// with one clock event per instant, as a pod worker's steps queue in the kubelet.
+    lazy var sandboxQueue = FIFOTimer(clock: clock, delay: Self.sandboxTime, label: "kubelet \(nodeName): creating pod sandboxes")
+    lazy var startQueue = FIFOTimer(clock: clock, delay: Self.containerStartTime, label: "kubelet \(nodeName): starting containers")
+
     public init(nodeName: String, index: Int, api: APIServer, clock: EventQueue, pods: Informer, events: EventRecorder,
                 catalogue: ImageCatalogue, storage: ClusterStorage, random: @escaping () -> UInt64) {
         self.nodeName = nodeName
@@ -575,5 +580,36 @@ extension StoredObject {
     public func field(_ path: [String]) -> String? {
         let steps = path.map { PreservedField.Step.key($0) }
         return metadata.preserved.first { $0.path == steps }?.json
+    }
+}
+
+/// Actions after one fixed delay, in order: a FIFO and one clock event per due instant.
+final class FIFOTimer {
+    let clock: EventQueue
+    let delay: SimDuration
+    let label: String
+    private var items: [(due: Int64, run: () -> Void)] = []
+    private var head = 0
+    private var timerDue: Int64 = -1
+
+    init(clock: EventQueue, delay: SimDuration, label: String) { self.clock = clock; self.delay = delay; self.label = label }
+
+    func add(_ run: @escaping () -> Void) {
+        let due = clock.now + delay.nanoseconds
+        items.append((due, run))
+        if timerDue != due {
+            timerDue = due
+            clock.schedule(at: due, label: label) { [weak self] in self?.drain(through: due) }
+        }
+    }
+
+    private func drain(through t: Int64) {
+        while head < items.count, items[head].due <= t {
+            let f = items[head].run
+            head += 1
+            f()
+        }
+        if head == items.count { items.removeAll(keepingCapacity: true); head = 0 }
+        else if head > 1024 { items.removeFirst(head); head = 0 }
     }
 }

@@ -32,6 +32,8 @@ public final class ContainerSlot {
     var timers: [EventQueue.Handle] = []
     var probes: [ProbeRunner] = []
     var stopping = false
+    /// CreateContainer/StartContainer queued.
+    var starting = false
     var done: Bool { if case .terminated(let c, _, _, _, _) = status.state { return isInit && c == 0 } else { return false } }
     init(worker: PodWorker, index: Int, isInit: Bool) {
         self.worker = worker
@@ -93,12 +95,16 @@ public final class PodWorker {
     func start() {
         kubelet.log(.syncLoopAdd(pod: pod.metadata.name, namespace: pod.metadata.namespace ?? "default"))
         kubelet.statusChanged(self)
-        timers.append(after(Kubelet.sandboxTime, "creating sandbox") { [unowned self] in self.createSandbox() })
+        kubelet.sandboxQueue.add { [weak self] in
+            guard let self, !self.halted else { return }
+            self.createSandbox()
+        }
     }
 
     // MARK: - sandbox and volumes
 
     func createSandbox() {
+        timers.removeAll()
         guard !terminating else { return }
         // Volumes first: a missing ConfigMap or Secret keeps the pod in ContainerCreating
         // and the kubelet retries (pkg/kubelet/volumemanager).
@@ -139,10 +145,10 @@ public final class PodWorker {
     func startNext() {
         guard !terminating else { return }
         if let next = slots.first(where: { $0.isInit && !$0.done }) {
-            if next.current == nil && next.timers.isEmpty { startContainer(next) }
+            if next.current == nil && next.timers.isEmpty && !next.starting { startContainer(next) }
             return
         }
-        for s in slots where !s.isInit && s.current == nil && s.timers.isEmpty { startContainer(s) }
+        for s in slots where !s.isInit && s.current == nil && s.timers.isEmpty && !s.starting { startContainer(s) }
     }
 
     // MARK: - images
@@ -299,10 +305,12 @@ public final class PodWorker {
             slot.timers.append(after(.seconds(10), "waiting for config") { [unowned self] in slot.timers.removeAll(); self.startContainer(slot) })
             return
         }
-        slot.timers.append(after(Kubelet.containerStartTime, "starting container \(slot.spec.name)") { [unowned self] in
-            slot.timers.removeAll()
+        slot.starting = true
+        kubelet.startQueue.add { [weak self, weak slot] in
+            guard let self, let slot, !self.halted else { return }
+            slot.starting = false
             self.run(slot, image, env: env, sandbox: sb)
-        })
+        }
     }
 
     func run(_ slot: ContainerSlot, _ image: ImageSpec, env: [(String, String)], sandbox sb: Sandbox) {

@@ -196,6 +196,15 @@ public final class EventRecorder {
     var interned: [String: String] = [:]
     public init(api: APIServer, clock: EventQueue) { self.api = api; self.clock = clock }
 
+    var writers: [String: String] = [:]
+    /// `system:serviceaccount:kube-system:<source>`, one string per source.
+    func writerName(_ source: String) -> String {
+        if let w = writers[source] { return w }
+        let w = "system:serviceaccount:kube-system:\(source)"
+        writers[source] = w
+        return w
+    }
+
     func remember(_ key: String, _ value: (namespace: String, name: String)) {
         if seen.updateValue(value, forKey: key) == nil { order.append(key) }
         while seen.count > Self.cacheSize {
@@ -210,7 +219,7 @@ public final class EventRecorder {
         let ns = meta.namespace ?? "default"
         var key = meta.uid
         key += meta.name; key += type; key += reason; key += source; key += message
-        let writer = user ?? "system:serviceaccount:kube-system:\(source)"
+        let writer = user ?? writerName(source)
         if let (ens, name) = seen[key],
            (try? api.modify(.event, namespace: ens, name: name, user: writer, { x in
                guard case .event(var e) = x else { return }

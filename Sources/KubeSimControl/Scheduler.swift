@@ -299,9 +299,11 @@ public final class Scheduler {
              interPodAffinity = "InterPodAffinity"
     }
     static let filterNames = FilterPlugin.allCases.map(\.rawValue)
+    /// The filters in order (allCases would build a new array on every call).
+    static let filterOrder = FilterPlugin.allCases
 
     static func filter(_ pi: PodInfo, _ n: NodeInfo) -> String? {
-        for plugin in FilterPlugin.allCases { if let why = runFilter(plugin, pi, n) { return why } }
+        for plugin in filterOrder { if let why = runFilter(plugin, pi, n) { return why } }
         return nil
     }
 
