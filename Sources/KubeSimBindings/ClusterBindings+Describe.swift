@@ -246,16 +246,37 @@ extension ClusterBindings {
             for t in n.taints.dropFirst() { lines.append(String(repeating: " ", count: 18) + t.description) }
             field("Unschedulable", n.unschedulable ? "true" : "false")
             lines.append("Conditions:")
-            for cond in n.conditions { lines.append("  \(cond.type)  \(cond.status)  \(cond.reason)  \(cond.message)") }
+            let condRows = n.conditions.map { ["  " + $0.type, $0.status, describeTime($0.lastHeartbeatTime), describeTime($0.lastTransitionTime), $0.reason, $0.message] }
+            lines.append(Format.table(["  Type", "Status", "LastHeartbeatTime", "LastTransitionTime", "Reason", "Message"],
+                                      [["  ----", "------", "-----------------", "------------------", "------", "-------"]] + condRows, padding: 3))
             lines.append("Addresses:")
             lines.append("  InternalIP:  \(n.internalIP)")
             lines.append("  Hostname:    \(n.metadata.name)")
-            lines.append("Capacity:")
-            for k in n.capacity.keys.sorted() { lines.append("  \(k):  \(n.capacity[k]!)") }
+            for (title, q) in [("Capacity", n.capacity), ("Allocatable", n.allocatable)] {
+                lines.append(title + ":")
+                let w = (q.keys.map(\.count).max() ?? 0) + 2
+                for k in q.keys.sorted() { lines.append("  " + Format.pad(k + ":", w) + q[k]!.description) }
+            }
+            lines.append("System Info:")
+            lines.append("  Kubelet Version:            \(n.kubeletVersion)")
+            lines.append("  Container Runtime Version:  containerd://1.7.13")
             field("PodCIDR", n.podCIDR ?? "")
-            let pods = c.api.list(.pod).compactMap(\.pod).filter { $0.spec.nodeName == n.metadata.name }
+            let pods = c.api.list(.pod).compactMap(\.pod).filter { $0.spec.nodeName == n.metadata.name && $0.status.phase != "Succeeded" && $0.status.phase != "Failed" }
+                .sorted { ($0.metadata.namespace ?? "", $0.metadata.name) < ($1.metadata.namespace ?? "", $1.metadata.name) }
             lines.append("Non-terminated Pods:          (\(pods.count) in total)")
-            for p in pods { lines.append("  \(p.metadata.namespace ?? "")  \(p.metadata.name)") }
+            let cpuCap = n.allocatable["cpu"]?.milli ?? 1, memCap = n.allocatable["memory"]?.milli ?? 1
+            func share(_ q: Quantity?, _ cap: Int64) -> String { let v = q ?? Quantity(0); return "\(v) (\(v.milli * 100 / max(1, cap))%)" }
+            let podRows = pods.map { p -> [String] in
+                let req = p.spec.containers.reduce(into: [String: Int64]()) { acc, c in for (k, v) in c.resources.requests { acc[k, default: 0] += v.milli } }
+                let lim = p.spec.containers.reduce(into: [String: Int64]()) { acc, c in for (k, v) in c.resources.limits { acc[k, default: 0] += v.milli } }
+                func q(_ d: [String: Int64], _ k: String) -> Quantity? { d[k].map { Quantity(milli: $0) } }
+                return ["  " + (p.metadata.namespace ?? "default"), p.metadata.name, share(q(req, "cpu"), cpuCap), share(q(lim, "cpu"), cpuCap),
+                        share(q(req, "memory"), memCap), share(q(lim, "memory"), memCap), Format.age(now - p.metadata.creationTimestamp)]
+            }
+            if !pods.isEmpty {
+                lines.append(Format.table(["  Namespace", "Name", "CPU Requests", "CPU Limits", "Memory Requests", "Memory Limits", "Age"],
+                                          [["  ---------", "----", "------------", "----------", "---------------", "-------------", "---"]] + podRows, padding: 2))
+            }
         default:
             map("Labels", m.labels)
         }

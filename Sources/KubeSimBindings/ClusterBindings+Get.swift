@@ -40,6 +40,7 @@ extension ClusterBindings {
             } else {
                 objects = try api { try c.api.list(type, namespace: allNS ? nil : ns, selector: selector, user: user(inv)) }
             }
+            if let fs = inv.flag("field-selector") { objects = try objects.filter { try fieldSelectorMatches(fs, $0) } }
             values += objects.map { .object(ObjectValue($0, now: c.clock.now)) }
             if objects.isEmpty { continue }
             if output == "yaml" || output == "json" {
@@ -73,6 +74,36 @@ extension ClusterBindings {
             return CommandResult(output: msg, value: .list([]))
         }
         return CommandResult(output: sections.joined(separator: "\n\n"), value: .list(values))
+    }
+
+    /// `--field-selector` as the API server supports it: `metadata.name`,
+    /// `metadata.namespace`, and per kind `spec.nodeName`, `status.phase` (pods),
+    /// `involvedObject.name|kind|namespace`, `reason`, `type` (events); `=`, `==`, `!=`, comma-joined.
+    static func fieldSelectorMatches(_ selector: String, _ o: APIObject) throws -> Bool {
+        for term in selector.split(separator: ",") {
+            let neg = term.contains("!=")
+            let parts = term.split(separator: neg ? "!" : "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw CommandFailure("error: invalid field selector: \(term)") }
+            let field = parts[0]
+            let want = String(parts[1].drop { $0 == "=" })
+            let m = o.metadata
+            let value: String?
+            switch (field, o) {
+            case ("metadata.name", _): value = m.name
+            case ("metadata.namespace", _): value = m.namespace ?? ""
+            case ("spec.nodeName", .pod(let p)): value = p.spec.nodeName ?? ""
+            case ("status.phase", .pod(let p)): value = p.status.phase
+            case ("involvedObject.name", .event(let e)): value = e.involvedName
+            case ("involvedObject.kind", .event(let e)): value = e.involvedKind
+            case ("involvedObject.namespace", .event(let e)): value = e.involvedNamespace ?? ""
+            case ("reason", .event(let e)): value = e.reason
+            case ("type", .event(let e)): value = e.type
+            default:
+                throw CommandFailure("Error from server (BadRequest): Unable to find \"\(o.type.apiVersion.contains("/") ? "" : "/")\(o.type.apiVersion), Resource=\(o.type.plural)\" that match label selector \"\", field selector \"\(selector)\": \"\(field)\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\"")
+            }
+            if (value == want) == neg { return false }
+        }
+        return true
     }
 
     static func table(_ type: ResourceType, _ objects: [APIObject], now: Int64, wide: Bool, allNS: Bool, labels: Bool) -> String {

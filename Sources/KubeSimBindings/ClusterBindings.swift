@@ -161,7 +161,8 @@ public enum ClusterBindings {
                                        FlagSpec("selector", short: "l", value: "SELECTOR", help: "label selector (app=web,tier!=db)"),
                                        namespaceFlag,
                                        FlagSpec("all-namespaces", short: "A", help: "list across all namespaces"),
-                                       FlagSpec("show-labels", help: "add a LABELS column")],
+                                       FlagSpec("show-labels", help: "add a LABELS column"),
+                                       FlagSpec("field-selector", value: "SELECTOR", help: "field selector (spec.nodeName=node1, status.phase=Running, involvedObject.name=web-1)")],
                                handler: { inv, ctx in try get(inv, ctx) }, completer: resourceCompleter))
         r.register(CommandSpec("delete", summary: "delete resources (owners' dependents follow, as the garbage collector does)",
                                usage: "delete TYPE NAME… | delete TYPE/NAME | delete TYPE -l SELECTOR | delete -f FILE [--cascade=background|foreground|orphan]",
