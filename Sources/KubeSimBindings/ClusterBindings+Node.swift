@@ -30,6 +30,30 @@ extension ClusterBindings {
                                             handler: { inv, ctx in try defineImage(inv, ctx) }),
                                ]))
         let nodeCompleter: @Sendable (Int, [String]) -> [String] = { _, _ in [] }
+        r.register(CommandSpec("add", summary: "a new machine joins the cluster (its kubelet registers the Node)", usage: "add node NAME [cpu=Q] [memory=Q] [label=k=v]…",
+                               handler: { inv, ctx in
+            var words = inv.positionals[...]
+            guard words.popFirst() == "node", let name = words.popFirst() else { throw inv.error("add: expected 'node NAME'") }
+            let c = cluster(ctx)
+            guard c.kubelets[name] == nil else { throw CommandFailure("Error from server (AlreadyExists): nodes \"\(name)\" already exists") }
+            var cpu = c.defaultCPU, memory = c.defaultMemory
+            var labels: [String: String] = [:]
+            for w in words {
+                let kv = w.split(separator: "=", maxSplits: 1).map(String.init)
+                guard kv.count == 2 else { throw inv.error("add node: expected key=value, found '\(w)'") }
+                switch kv[0] {
+                case "cpu": guard let q = Quantity(parsing: kv[1]) else { throw inv.error("add node: invalid cpu") }; cpu = q
+                case "memory": guard let q = Quantity(parsing: kv[1]) else { throw inv.error("add node: invalid memory") }; memory = q
+                case "label":
+                    let l = kv[1].split(separator: "=", maxSplits: 1).map(String.init)
+                    guard l.count == 2 else { throw inv.error("add node: label must be key=value") }
+                    labels[l[0]] = l[1]
+                default: throw inv.error("add node: unknown setting '\(kv[0])' (cpu, memory, label)")
+                }
+            }
+            _ = c.joinNode(name, cpu: cpu, memory: memory, labels: labels)
+            return CommandResult(output: "node/\(name) joined")
+        }))
         r.register(CommandSpec("fail", summary: "a fault: a node stops (kubelet and containers), or an etcd member", usage: "fail node NAME | fail etcd etcd-N",
                                handler: { inv, ctx in try nodeFault(inv, ctx, "fail") }, completer: nodeCompleter))
         r.register(CommandSpec("partition", summary: "a fault: a node's kubelet is cut off from the API server", usage: "partition node NAME",

@@ -44,6 +44,8 @@ public final class Cluster {
         public var scoring = Scheduler.ScoringStrategy.leastAllocated
         /// etcd members (1, 3 or 5).
         public var etcd = 1
+        /// The node lifecycle controller's --node-monitor-grace-period (upstream 50 s).
+        public var nodeMonitorGracePeriod = SimDuration.seconds(50)
         /// Images every node's runtime already holds (a pre-baked node image).
         public var preloadedImages: [String] = []
         public init() {}
@@ -93,6 +95,7 @@ public final class Cluster {
         daemonSetController = DaemonSetController(api: api, clock: clock, daemonSets: daemonSetInformer, pods: podInformer, nodes: nodeInformer, events: events)
         statefulSetController = StatefulSetController(api: api, clock: clock, statefulSets: statefulSetInformer, pods: podInformer, events: events)
         nodeLifecycleController = NodeLifecycleController(api: api, clock: clock, nodes: nodeInformer, leases: leaseInformer, pods: podInformer, events: events)
+        nodeLifecycleController.gracePeriod = options.nodeMonitorGracePeriod
         garbageCollector = GarbageCollector(api: api, clock: clock, informers: [deploymentInformer, rsInformer, podInformer, namespaceInformer, jobInformer, cronJobInformer, daemonSetInformer, statefulSetInformer])
         for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
             _ = try? api.create(.namespace(Namespace(metadata: ObjectMeta(name: ns))), user: "system:apiserver")
@@ -109,8 +112,20 @@ public final class Cluster {
             let name = i == 1 && options.nodes == 1 ? "node1" : "node\(i)"
             addNode(name, index: i, cpu: options.cpu, memory: options.memory)
         }
+        nodeCount = max(1, options.nodes)
+        defaultCPU = options.cpu
+        defaultMemory = options.memory
         _ = settle()
     }
+
+    /// Adds a node to a running cluster (`add node`): a new machine whose kubelet registers.
+    public func joinNode(_ name: String, cpu: Quantity, memory: Quantity, labels: [String: String]) -> Kubelet {
+        nodeCount += 1
+        return addNode(name, index: nodeCount, cpu: cpu, memory: memory, labels: labels)
+    }
+    var nodeCount = 0
+    public private(set) var defaultCPU = Quantity(4)
+    public private(set) var defaultMemory = Quantity(8 << 30)
 
     @discardableResult
     public func addNode(_ name: String, index: Int, cpu: Quantity, memory: Quantity, labels: [String: String] = [:]) -> Kubelet {

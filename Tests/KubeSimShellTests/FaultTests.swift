@@ -130,4 +130,48 @@ struct FaultTests {
         #expect(r.outcome == .success, "\(r.err)")
         #expect(r.out.contains("fast\nconfigmap/settings configured\nfast\nslow\n"))
     }
+
+    @Test func newNodesGetDaemonPodsAndDeletedNodesLoseTheirPods() {
+        let r = run("""
+        cluster nodes=2
+        apply <<EOF
+        apiVersion: apps/v1
+        kind: DaemonSet
+        metadata: {name: agent}
+        spec:
+          selector: {matchLabels: {app: agent}}
+          template:
+            metadata: {labels: {app: agent}}
+            spec:
+              containers: [{name: a, image: "busybox:1.36", command: [sleep, "3600"]}]
+        EOF
+        create deployment web --image=nginx:1.25 --replicas=2
+        settle
+        assert pods(app=agent).count == 2
+        add node node3 label=zone=c
+        settle
+        assert pods(app=agent, node=node3).count == 1
+        assert node("node3").labels["zone"] == "c"
+        let doomed = pods(app=web)[0]
+        delete node ${doomed.nodeName}
+        tick 25s
+        assert pod(doomed.name) == nil
+        settle
+        assert pods(app=web, ready=true).count == 2
+        expect error "already exists" { add node node3 }
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+    }
+
+    @Test func nodeMonitorGracePeriodIsConfigurable() {
+        let r = run("""
+        cluster nodes=2 node-monitor-grace-period=20s
+        fail node node2
+        tick 19s
+        assert node("node2").status == "Ready"
+        tick 12s
+        assert node("node2").status == "NotReady"
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+    }
 }
