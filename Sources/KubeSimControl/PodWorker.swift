@@ -330,6 +330,7 @@ public final class PodWorker {
                                        root: nil, mounts: mounts)
         process.owner = self
         process.slot = slot
+        process.netns = self
         record.process = process
         record.state = .running
         slot.current = record
@@ -562,6 +563,7 @@ public final class PodWorker {
         guard let p = slot.current?.process, !p.exited else { return (1, "error: unable to upgrade connection: container not found (\"\(slot.spec.name)\")") }
         let shell = ContainerProcess(image: p.imageBox, code: [], env: (p.envShared, p.envOwn), hostname: pod.metadata.name, clock: clock, root: p.root, mounts: p.mounts)
         shell.slot = slot
+        shell.netns = self
         var argv = argv
         if ["sh", "/bin/sh", "bash", "/bin/bash"].contains(argv.first ?? ""), argv.count >= 3, argv[1] == "-c" {
             // A script: run it to the end without sleeping.

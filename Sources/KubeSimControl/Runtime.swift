@@ -160,6 +160,8 @@ public final class ContainerProcess {
     /// The pod worker and slot running this process (nil for an exec shell's owner-less use).
     weak var owner: PodWorker?
     weak var slot: ContainerSlot?
+    /// The pod whose network namespace this process is in (exec shells too).
+    weak var netns: PodWorker?
     var label: String { owner.map { $0.labelPrefix + "container " + (slot?.spec.name ?? "") } ?? "exec" }
     /// Called once when the program ends: exit code and a last message.
     func onExit(_ code: Int, _ message: String?) {
@@ -504,11 +506,95 @@ public final class ContainerProcess {
             var a = args
             if cmd == "[" { if a.last == "]" { a.removeLast() } }
             return (Self.test(a, read: { self.read($0) }) ? 0 : 1, "")
+        case "wget", "curl":
+            return httpClient(cmd, args)
+        case "nc" where args.contains(where: { $0.hasPrefix("-z") }):
+            let rest = args.filter { !$0.hasPrefix("-") }
+            guard rest.count >= 2, let port = Int(rest[1]) else { return (1, "BusyBox v1.36.1 (2023-05-18 22:34:17 UTC) multi-call binary.\n\nUsage: nc [OPTIONS] HOST PORT  - connect") }
+            guard let ip = localAddress(rest[0]) else { return remoteUnsupported(rest[0]) }
+            let verbose = args.contains { $0.hasPrefix("-") && $0.contains("v") }
+            if podListener(port) != nil { return (0, verbose ? "\(rest[0]) (\(ip):\(port)) open" : "") }
+            return (1, "nc: \(rest[0]) (\(ip):\(port)): Connection refused")
         case "wc":
             if let f = args.last, let text = read(f) { return (0, "\(text.split(separator: "\n").count) \(f)") }
             return (1, "wc: \(args.last ?? ""): No such file or directory")
         default:
             return (127, "sh: \(cmd): not found")
+        }
+    }
+
+    // MARK: - the pod's own network namespace (loopback)
+
+    /// The address a host names inside this pod's network namespace: localhost and the
+    /// pod's own IP are local (the kernel's local table); anything else leaves the pod.
+    func localAddress(_ host: String) -> String? {
+        if ["localhost", "127.0.0.1", "::1", "0.0.0.0"].contains(host) { return "127.0.0.1" }
+        if let ip = netns?.sandbox?.ip, ip == host { return ip }
+        return nil
+    }
+
+    /// A process of the pod listening on the port (one network namespace for the pod).
+    func podListener(_ port: Int) -> ContainerProcess? {
+        if listening.contains(port) && !exited { return self }
+        if let pod = netns {
+            for s in pod.slots { if let p = s.current?.process, !p.exited, p.listening.contains(port) { return p } }
+        }
+        return nil
+    }
+
+    /// Requests to other pods travel the pod network, which the network issue builds.
+    func remoteUnsupported(_ host: String) -> (Int, String) {
+        (1, "\(host): only this pod's own network namespace (localhost) is reachable until the pod network is simulated")
+    }
+
+    /// busybox wget (`-q`, `-O-`, `-T N`) and curl (`-s`, `-f`, `-H`) against a server in the pod.
+    func httpClient(_ cmd: String, _ args: [String]) -> (Int, String) {
+        guard let url = args.last(where: { !$0.hasPrefix("-") && ($0.contains("/") || $0.contains(":") || $0.contains(".")) }) ?? args.last(where: { !$0.hasPrefix("-") }) else {
+            return cmd == "wget" ? (1, "BusyBox v1.36.1 (2023-05-18 22:34:17 UTC) multi-call binary.\n\nUsage: wget [-cqS] [--spider] [-O FILE] [-o LOGFILE] [--header STR] [-T SEC] URL...") : (2, "curl: try 'curl --help' or 'curl --manual' for more information")
+        }
+        var rest = Substring(url)
+        if rest.hasPrefix("http://") { rest = rest.dropFirst(7) }
+        let hostPort = rest.prefix { $0 != "/" }
+        let path = rest.dropFirst(hostPort.count).isEmpty ? "/" : String(rest.dropFirst(hostPort.count))
+        let hp = hostPort.split(separator: ":", maxSplits: 1)
+        let host = String(hp.first ?? "")
+        let port = hp.count == 2 ? Int(hp[1]) ?? 80 : 80
+        guard let ip = localAddress(host) else { return remoteUnsupported(host) }
+        guard let server = podListener(port) else {
+            return cmd == "wget" ? (1, "Connecting to \(hostPort) (\(ip):\(port))\nwget: can't connect to remote host (\(ip)): Connection refused")
+                : (7, "curl: (7) Failed to connect to \(host) port \(port) after 0 ms: Couldn't connect to server")
+        }
+        let route = server.routes[String(path.split(separator: "?").first ?? "")] ?? server.app.respond(path)
+        let query = path.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
+        let msg = query.split(separator: "&").first { $0.hasPrefix("msg=") }.map { String($0.dropFirst(4)) } ?? ""
+        let body = route.body.replacingOccurrences("$HOSTNAME", server.hostname).replacingOccurrences("{client}", "127.0.0.1")
+            .replacingOccurrences("{msg}", msg).replacingOccurrences("{now}", Self.stamp(clock.now))
+        let agent = cmd == "wget" ? "Wget" : "curl/8.5.0"
+        server.accessLog(from: ip == "127.0.0.1" ? "127.0.0.1" : ip, path: path, status: route.status, bytes: body.utf8.count, agent: agent)
+        let quiet = args.contains { $0 == "-q" || $0.hasPrefix("-q") || $0 == "-s" || $0.hasPrefix("-s") }
+        if cmd == "wget" {
+            if !(200..<400).contains(route.status) {
+                return (1, (quiet ? "" : "Connecting to \(hostPort) (\(ip):\(port))\n") + "wget: server returned error: HTTP/1.1 \(route.status) \(Self.reason(route.status))")
+            }
+            return (0, quiet ? body : "Connecting to \(hostPort) (\(ip):\(port))\nwriting to stdout\n\(body)\nwritten to stdout")
+        }
+        if args.contains("-f") && route.status >= 400 { return (22, quiet ? "" : "curl: (22) The requested URL returned error: \(route.status)") }
+        return (0, body)
+    }
+
+    static func reason(_ status: Int) -> String {
+        [200: "OK", 301: "Moved Permanently", 302: "Found", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable"][status] ?? ""
+    }
+
+    /// One access-log line for a request this process served (nginx's combined format for
+    /// nginx, a short line for other servers).
+    func accessLog(from client: String, path: String, status: Int, bytes: Int, agent: String) {
+        if imageBox.spec.repository.hasSuffix("/nginx") {
+            let d = Self.date(clock.now).split(separator: " ")   // Thu Jan  1 00:00:05 UTC 2026
+            let day = d[2].count == 1 ? "0" + d[2] : String(d[2])
+            log("\(client) - - [\(day)/\(d[1])/\(d[5]):\(d[3]) +0000] \"GET \(path) HTTP/1.1\" \(status) \(bytes) \"-\" \"\(agent)\" \"-\"")
+        } else {
+            log("\(Self.stamp(clock.now)) \(client) \"GET \(path) HTTP/1.1\" \(status) \(bytes)")
         }
     }
 

@@ -405,4 +405,31 @@ struct KubeletTests {
         #expect(r.out.contains("docker.io/library/nginx   1.25                "))
         #expect(r.out.contains("node1 kubelet[1042]: I0101 00:00:0"))
     }
+
+    @Test func containersReachEachOtherOnLocalhostAndServersLogRequests() {
+        let r = run("""
+        cluster nodes=1
+        apply <<EOF
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: duo}
+        spec:
+          containers:
+          - {name: web, image: "nginx:1.25"}
+          - {name: tool, image: "busybox:1.36", command: [sleep, "3600"]}
+        EOF
+        settle
+        exec duo -c tool -- wget -qO- localhost
+        expect error "wget: server returned error: HTTP/1.1 404 Not Found" { exec duo -c tool -- wget -qO- http://localhost/missing }
+        expect error "Connection refused" { exec duo -c tool -- wget -qO- localhost:8080 }
+        exec duo -c tool -- nc -zv localhost 80
+        logs duo -c web --tail=2
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains("<title>Welcome to nginx!</title>"))
+        #expect(r.out.contains("localhost (127.0.0.1:80) open"))
+        #expect(r.out.contains("127.0.0.1 - - [01/Jan/2026:00:00:0"))
+        #expect(r.out.contains("\"GET / HTTP/1.1\" 200 "))
+        #expect(r.out.contains("\"GET /missing HTTP/1.1\" 404 18 \"-\" \"Wget\" \"-\""))
+    }
 }
