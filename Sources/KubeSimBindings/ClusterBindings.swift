@@ -168,7 +168,10 @@ public enum ClusterBindings {
                                usage: "delete TYPE NAME… | delete TYPE/NAME | delete TYPE -l SELECTOR | delete -f FILE [--cascade=background|foreground|orphan]",
                                flags: [namespaceFlag, FlagSpec("selector", short: "l", value: "SELECTOR", help: "delete what matches"),
                                        FlagSpec("filename", short: "f", value: "FILE", help: "delete what a manifest names"),
-                                       FlagSpec("cascade", value: "MODE", help: "background (default), foreground or orphan")],
+                                       FlagSpec("cascade", value: "MODE", help: "background (default), foreground or orphan"),
+                                       FlagSpec("grace-period", value: "SECONDS", help: "seconds a pod has to stop (0 with --force: at once)"),
+                                       FlagSpec("force", help: "with --grace-period=0: remove at once, without waiting for the kubelet"),
+                                       FlagSpec("now", help: "as --grace-period=1")],
                                handler: { inv, ctx in try delete(inv, ctx) }, completer: resourceCompleter))
         r.register(CommandSpec("rollout", summary: "manage the rollout of a deployment", usage: "rollout status|history|undo|pause|resume|restart deployment/NAME",
                                subcommands: [
@@ -480,10 +483,23 @@ public enum ClusterBindings {
             guard inv.positionals.count >= 2 else { throw CommandFailure("error: resource(s) were provided, but no name was specified") }
             targets = inv.positionals.dropFirst().map { (type, $0, ns) }
         }
+        // kubectl: --grace-period=0 needs --force (then 0 means now); --now is 1 second.
+        var grace: Int64?
+        if let g = inv.flag("grace-period") {
+            guard let v = Int64(g), v >= -1 else { throw CommandFailure("error: invalid argument \"\(g)\" for \"--grace-period\" flag") }
+            if v >= 0 { grace = v }
+        }
+        if inv.has("now") { grace = 1 }
+        let force = inv.has("force")
+        if grace == 0 && !force { grace = 1 }
+        if force && grace == nil { grace = 0 }
         var lines: [String] = []
+        if force && grace == 0 {
+            lines.append("Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.")
+        }
         for (type, name, namespace) in targets {
-            try api { try c.api.delete(type, namespace: namespace, name: name, propagation: propagation, user: user(inv)) }
-            lines.append("\(APIErrorNames.qualified(type)) \"\(name)\" deleted")
+            try api { try c.api.delete(type, namespace: namespace, name: name, propagation: propagation, gracePeriod: type == .pod ? grace : nil, user: user(inv)) }
+            lines.append("\(APIErrorNames.qualified(type)) \"\(name)\" \(force && grace == 0 ? "force deleted" : "deleted")")
         }
         return CommandResult(output: lines.joined(separator: "\n"))
     }

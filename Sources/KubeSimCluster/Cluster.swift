@@ -11,6 +11,7 @@ public final class Cluster {
     public let api: APIServer
     public let podInformer, rsInformer, deploymentInformer, nodeInformer, namespaceInformer, leaseInformer: Informer
     public let nodeLifecycleController: NodeLifecycleController
+    public let nodeIPAMController: NodeIPAMController
     var configInformer, secretInformer: Informer!
     public let jobInformer, cronJobInformer, daemonSetInformer, statefulSetInformer: Informer
     public let jobController: JobController
@@ -94,6 +95,7 @@ public final class Cluster {
         cronJobController = CronJobController(api: api, clock: clock, cronJobs: cronJobInformer, jobs: jobInformer, events: events)
         daemonSetController = DaemonSetController(api: api, clock: clock, daemonSets: daemonSetInformer, pods: podInformer, nodes: nodeInformer, events: events)
         statefulSetController = StatefulSetController(api: api, clock: clock, statefulSets: statefulSetInformer, pods: podInformer, events: events)
+        nodeIPAMController = NodeIPAMController(api: api, nodes: nodeInformer)
         nodeLifecycleController = NodeLifecycleController(api: api, clock: clock, nodes: nodeInformer, leases: leaseInformer, pods: podInformer, events: events)
         nodeLifecycleController.gracePeriod = options.nodeMonitorGracePeriod
         garbageCollector = GarbageCollector(api: api, clock: clock, informers: [deploymentInformer, rsInformer, podInformer, namespaceInformer, jobInformer, cronJobInformer, daemonSetInformer, statefulSetInformer])

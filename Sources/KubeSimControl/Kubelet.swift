@@ -43,8 +43,6 @@ public final class Kubelet {
     var dirty: [String] = []
     var flushScheduled = false
     let podCIDRBase: String
-    var freeIPs: [Int] = []
-    var nextIP = 2
     /// Whether the kubelet process runs and whether it can reach the API server.
     public private(set) var running = true
     public private(set) var partitioned = false
@@ -132,7 +130,6 @@ public final class Kubelet {
         var meta = ObjectMeta(name: nodeName)
         meta.labels = labels.merging(["kubernetes.io/hostname": nodeName, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"]) { a, _ in a }
         var node = Node(metadata: meta, capacity: capacity, internalIP: internalIP)
-        node.podCIDR = podCIDRBase + "0/24"
         node.conditions = Self.healthyConditions(now: clock.now)
         node.images = runtime.nodeImages.map { NodeImage(names: $0.names, sizeBytes: $0.size) }
         try api.create(.node(node), user: user)
@@ -225,7 +222,7 @@ public final class Kubelet {
             for w in workers.values { w.halt() }
             workers.removeAll()
             runtime.sandboxes.removeAll()
-            freeIPs.removeAll(); nextIP = 2
+            ipsInUse.removeAll()
         }
         reportReady()
         renewLease()
@@ -276,15 +273,33 @@ public final class Kubelet {
         w.start()
     }
 
-    func allocateIP() -> String {
-        if !freeIPs.isEmpty { return podCIDRBase + String(freeIPs.removeFirst()) }
-        let ip = nextIP
-        nextIP = nextIP >= 254 ? 2 : nextIP + 1
-        return podCIDRBase + String(ip)
+    /// The node's pod range, once the node IPAM controller has set spec.podCIDR.
+    var podCIDR: CIDR?
+    /// host-local IPAM (containernetworking/plugins ipam/host-local): the gateway is the
+    /// range's first address (cni0), pods get the next free address after the last one
+    /// handed out, wrapping at the end of the range; freed addresses wait their turn.
+    var ipsInUse: Set<UInt32> = []
+    var lastReserved: UInt32?
+
+    func allocateIP() -> String? {
+        if podCIDR == nil, let c = (try? api.get(.node, namespace: nil, name: nodeName))?.node?.podCIDR { podCIDR = CIDR(parsing: c) }
+        guard let cidr = podCIDR else { return nil }
+        let first = cidr.network.value + 2, last = cidr.broadcast.value - 1
+        guard first <= last else { return nil }
+        var candidate = lastReserved.map { $0 >= last ? first : $0 + 1 } ?? first
+        for _ in first...last {
+            if !ipsInUse.contains(candidate) {
+                ipsInUse.insert(candidate)
+                lastReserved = candidate
+                return IPv4Address(candidate).description
+            }
+            candidate = candidate >= last ? first : candidate + 1
+        }
+        return nil
     }
 
     func releaseIP(_ ip: String) {
-        if let last = ip.split(separator: ".").last, let n = Int(last) { freeIPs.append(n) }
+        if let a = IPv4Address(parsing: ip) { ipsInUse.remove(a.value) }
     }
 
     /// Marks a pod's status for writing; writes coalesce within an instant, as the

@@ -132,9 +132,15 @@ public final class PodWorker {
                 stores[v.name] = kubelet.claimStore(namespace: pod.metadata.namespace ?? "default", claim: claim)
             }
         }
+        // CNI ADD: an address from the node's range (host-local IPAM).
+        guard let ip = kubelet.allocateIP() else {
+            event("Warning", "FailedCreatePodSandBox", "Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox: plugin type=\"flannel\" failed (add): failed to allocate for range 0: no IP addresses available in range set")
+            timers.append(after(.seconds(5), "retrying pod sandbox") { [unowned self] in self.createSandbox() })
+            return
+        }
         let sb = Sandbox(id: kubelet.runtime.newRawID(), podUID: uid, podName: pod.metadata.name, namespace: pod.metadata.namespace ?? "default", createdAt: clock.now)
         sb.volumes = stores
-        sb.ip = kubelet.allocateIP()
+        sb.ip = ip
         sandbox = sb
         kubelet.runtime.sandboxes[uid] = sb
         kubelet.log(.sandbox(id: sb.rawID, pod: pod.metadata.name, namespace: pod.metadata.namespace ?? "default", ip: sb.ip ?? ""))

@@ -147,7 +147,7 @@ struct CLITests {
     @Test func replEchoesTheValueOfACommandThatPrintsNothing() throws {
         let r = try Binary.run([], stdin: "cluster nodes=1\ntick 1s\nseed 3\n")
         #expect(r.status == 0)
-        #expect(r.stdout == "cluster created: 1 node (node1…node1), seed 1\n1.005s\n")
+        #expect(r.stdout == "cluster created: 1 node (node1…node1), seed 1\n1.01s\n")
     }
 
     @Test func pipedErrorsDoNotStopTheSessionButSetTheStatus() throws {

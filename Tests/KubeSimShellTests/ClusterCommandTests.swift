@@ -60,10 +60,10 @@ struct ClusterCommandTests {
     }
 
     @Test func runtimeErrorsCarryTheSimulatedTime() {
-        // Creating the cluster takes 5ms (the nodes register through the watch).
+        // Creating the cluster takes 10ms (nodes register, then the node IPAM controller gives each its podCIDR).
         let r = run("cluster nodes=1\ntick 1500ms\nget deploymnet\n")
         #expect(r.outcome == .error)
-        #expect(r.err.hasPrefix("t.kscript:3:1: error: [t=1.505s] the server doesn't have a resource type \"deploymnet\" — did you mean 'deployment'?"))
+        #expect(r.err.hasPrefix("t.kscript:3:1: error: [t=1.51s] the server doesn't have a resource type \"deploymnet\" — did you mean 'deployment'?"))
     }
 
     @Test func rolloutUndoToRevisionAndHistory() {

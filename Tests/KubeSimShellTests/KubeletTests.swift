@@ -162,7 +162,7 @@ struct KubeletTests {
         get events
         """)
         #expect(r.outcome == .success, "\(r.err)")
-        #expect(r.out.contains("Readiness probe failed: Get \"http://10.244.1.2:8080/ready\": dial tcp 10.244.1.2:8080: connect: connection refused"))
+        #expect(r.out.contains("Readiness probe failed: Get \"http://10.244.0.2:8080/ready\": dial tcp 10.244.0.2:8080: connect: connection refused"))
     }
 
     @Test func leakingAppIsOOMKilledAtItsLimit() {
