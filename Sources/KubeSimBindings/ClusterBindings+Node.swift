@@ -30,6 +30,9 @@ extension ClusterBindings {
                                             handler: { inv, ctx in try defineImage(inv, ctx) }),
                                ]))
         let nodeCompleter: @Sendable (Int, [String]) -> [String] = { _, _ in [] }
+        r.register(CommandSpec("trace", summary: "walk a packet through the pod network, hop by hop", usage: "trace from pod/A to pod/B[:PORT] [--proto tcp|udp|icmp] [--size N]",
+                               flags: [namespaceFlag, FlagSpec("proto", value: "PROTO", help: "tcp (default), udp or icmp"), FlagSpec("size", value: "N", help: "IP packet size in bytes")],
+                               handler: { inv, ctx in try trace(inv, ctx) }, completer: resourceCompleter))
         r.register(CommandSpec("add", summary: "a new machine joins the cluster (its kubelet registers the Node)", usage: "add node NAME [cpu=Q] [memory=Q] [label=k=v]…",
                                handler: { inv, ctx in
             var words = inv.positionals[...]
@@ -216,9 +219,53 @@ extension ClusterBindings {
                 return "\(months[(Int(month) ?? 1) - 1]) \(day) \(clock.prefix(8)) \(node) kubelet[1042]: I\(month)\(day) \(clock)    1042 kubelet.go] \(e.line)"
             }
             return CommandResult(output: lines.isEmpty ? "-- No entries --" : lines.joined(separator: "\n"))
+        case "ip":
+            guard let net = c.network.node(node) else { throw CommandFailure("ip: no network on \(node)") }
+            switch argv.dropFirst().first ?? "" {
+            case "addr", "a", "address": return CommandResult(output: net.host.ipAddr)
+            case "link", "l": return CommandResult(output: net.host.ipLink)
+            case "route", "r", "ro": return CommandResult(output: net.host.ipRoute)
+            case "neigh", "n": return CommandResult(output: net.host.neighbours.map { "\($0.ip) dev \($0.dev) lladdr \($0.mac) PERMANENT" }.joined(separator: "\n"))
+            default: throw CommandFailure("Object \"\(argv.dropFirst().first ?? "")\" is unknown, try \"ip help\" (simulated: addr, link, route, neigh).")
+            }
+        case "bridge":
+            guard let net = c.network.node(node), argv.dropFirst().first == "fdb" else { throw CommandFailure("bridge: simulated: bridge fdb") }
+            var lines = net.host.fdb.map { "\($0.mac) dev \($0.dev) dst \($0.dst) self permanent" }
+            for d in net.host.devices where d.master == "cni0" { lines.append("\(d.mac) dev \(d.name) master cni0 permanent") }
+            return CommandResult(output: lines.joined(separator: "\n"))
+        case "cat":
+            guard argv.count >= 2, argv[1].hasPrefix("/etc/cni/net.d") else { throw CommandFailure("cat: \(argv.dropFirst().first ?? ""): No such file or directory") }
+            return CommandResult(output: PodNetwork.conflist)
+        case "ls" where argv.dropFirst().first == "/etc/cni/net.d":
+            return CommandResult(output: "10-flannel.conflist")
         default:
             throw CommandFailure("bash: \(cmd): command not found")
         }
+    }
+
+    /// `trace from pod/a to pod/b:8080 [--proto tcp|udp|icmp] [--size N]`: the packet's
+    /// walk through the datapath, one row per hop; the value has .delivered, .hops,
+    /// .droppedAt and .reason.
+    static func trace(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
+        let w = inv.positionals
+        guard w.count == 4, w[0] == "from", w[2] == "to" else { throw inv.error("trace: expected 'from pod/A to pod/B[:PORT]' or an address") }
+        let c = cluster(ctx)
+        let srcPod = try resolvePod(w[1], inv, c)
+        guard let src = srcPod.status.podIP.flatMap({ IPv4Address(parsing: $0) }) else { throw CommandFailure("error: pod \(srcPod.metadata.name) has no IP yet") }
+        var target = w[3]
+        var port = 80
+        if let colon = target.lastIndex(of: ":"), let p = Int(target[target.index(after: colon)...]) { port = p; target = String(target[..<colon]) }
+        let dst: IPv4Address
+        if let ip = IPv4Address(parsing: target) { dst = ip } else {
+            let p = try resolvePod(target, inv, c)
+            guard let ip = p.status.podIP.flatMap({ IPv4Address(parsing: $0) }) else { throw CommandFailure("error: pod \(p.metadata.name) has no IP yet") }
+            dst = ip
+        }
+        let proto = (inv.flag("proto") ?? "tcp").uppercased()
+        guard ["TCP", "UDP", "ICMP"].contains(proto) else { throw inv.error("trace: --proto must be tcp, udp or icmp") }
+        let size = Int(inv.flag("size") ?? "") ?? (proto == "ICMP" ? 84 : 60)
+        let t = c.network.walk(from: src, to: dst, proto: proto, dport: port, size: size)
+        return CommandResult(output: t.table, value: .object(TraceValue(t)))
     }
 
     /// crictl's CREATED column: "2 minutes ago", "About a minute ago", "Less than a second ago".
@@ -417,4 +464,24 @@ extension ClusterBindings {
         guard w.crash(container: inv.flag("container"), code: code) else { throw CommandFailure("error: pod \(p.metadata.name) has no running containers") }
         return CommandResult(output: "pod/\(p.metadata.name) crashed (exit code \(code))")
     }
+}
+
+/// A trace as scripts see it: `.delivered`, `.hops`, `.droppedAt`, `.reason`.
+final class TraceValue: ScriptObject, @unchecked Sendable {
+    let t: Trace
+    init(_ t: Trace) { self.t = t }
+    var typeName: String { "trace" }
+    var description: String { t.delivered ? "trace(delivered, \(t.hops.count) hops)" : "trace(dropped at \(t.droppedAt ?? "?"))" }
+    var memberNames: [String] { ["delivered", "hops", "droppedAt", "reason", "path"] }
+    func member(_ name: String) -> Value? {
+        switch name {
+        case "delivered": return .bool(t.delivered)
+        case "hops": return .int(t.hops.count)
+        case "droppedAt": return t.droppedAt.map { .string($0) } ?? .nil
+        case "reason": return t.reason.map { .string($0) } ?? .nil
+        case "path": return .list(t.hops.map { .string("\($0.node) \($0.at)") })
+        default: return nil
+        }
+    }
+    func isEqual(to other: any ScriptObject) -> Bool { other === self }
 }

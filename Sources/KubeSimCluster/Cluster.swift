@@ -25,6 +25,7 @@ public final class Cluster {
     public let scheduler: Scheduler
     public var kubelets: [String: Kubelet] { kubeletRouter.kubelets }
     public let catalogue = ImageCatalogue()
+    public let network = PodNetwork()
     public let storage = ClusterStorage()
     let random: () -> UInt64
     var preloadedImages: [String] = []
@@ -96,6 +97,13 @@ public final class Cluster {
         daemonSetController = DaemonSetController(api: api, clock: clock, daemonSets: daemonSetInformer, pods: podInformer, nodes: nodeInformer, events: events)
         statefulSetController = StatefulSetController(api: api, clock: clock, statefulSets: statefulSetInformer, pods: podInformer, events: events)
         nodeIPAMController = NodeIPAMController(api: api, nodes: nodeInformer)
+        // flanneld on each node: programs the VXLAN routes from the Nodes' podCIDRs.
+        let net = network
+        nodeInformer.onChange { e in
+            guard let n = e.object.node else { return }
+            if e.kind == .deleted { net.removeNode(n.metadata.name); return }
+            if let c = n.podCIDR, let cidr = CIDR(parsing: c) { net.setPodCIDR(n.metadata.name, cidr) }
+        }
         nodeLifecycleController = NodeLifecycleController(api: api, clock: clock, nodes: nodeInformer, leases: leaseInformer, pods: podInformer, events: events)
         nodeLifecycleController.gracePeriod = options.nodeMonitorGracePeriod
         garbageCollector = GarbageCollector(api: api, clock: clock, informers: [deploymentInformer, rsInformer, podInformer, namespaceInformer, jobInformer, cronJobInformer, daemonSetInformer, statefulSetInformer])
@@ -132,6 +140,8 @@ public final class Cluster {
     @discardableResult
     public func addNode(_ name: String, index: Int, cpu: Quantity, memory: Quantity, labels: [String: String] = [:]) -> Kubelet {
         let k = Kubelet(nodeName: name, index: index, api: api, clock: clock, pods: podInformer, events: events, catalogue: catalogue, storage: storage, random: random)
+        k.network = network
+        network.addNode(name, underlay: IPv4Address(parsing: "192.168.56.\(10 + index)")!)
         kubeletRouter.kubelets[name] = k
         for ref in preloadedImages { if let i = catalogue.lookup(ref) { k.runtime.images[i.reference] = i } }
         try? k.register(capacity: ["cpu": cpu, "memory": memory, "pods": Quantity(110), "ephemeral-storage": Quantity(parsing: "100Gi")!],

@@ -16,6 +16,8 @@ public final class Kubelet {
     public let runtime: ContainerRuntime
     public let catalogue: ImageCatalogue
     let storage: ClusterStorage
+    /// The pod network the CNI plugin programs (shared by the cluster's nodes).
+    public var network: PodNetwork?
     /// The kubelet's log (`journalctl -u kubelet`): simulated time and line. The lines
     /// every pod start writes are kept as their parts and formatted when read.
     public enum JournalLine {
@@ -198,6 +200,7 @@ public final class Kubelet {
     public func fail() {
         guard running else { return }
         running = false
+        network?.node(nodeName)?.up = false
         log("Stopping kubelet (node failure)")
         for w in workers.values { w.halt() }
         if let t = leaseTimer { clock.cancel(t) }
@@ -217,8 +220,12 @@ public final class Kubelet {
         running = true
         partitioned = false
         log(wasDown ? "Starting kubelet" : "Connection to API server restored")
+        network?.node(nodeName)?.up = true
         if wasDown {
             // The machine rebooted: containers are gone; sandboxes are recreated.
+            if let net = network?.node(nodeName) {
+                for ip in Array(net.pods.keys) { network?.cniDel(node: nodeName, ip: IPv4Address(ip)) }
+            }
             for w in workers.values { w.halt() }
             workers.removeAll()
             runtime.sandboxes.removeAll()

@@ -51,6 +51,7 @@ public final class PodWorker {
     unowned let kubelet: Kubelet
     let uid: String
     public private(set) var sandbox: Sandbox?
+    var network: PodNetwork? { kubelet.network }
     public private(set) var slots: [ContainerSlot] = []
     var dirty = false
     var terminating = false
@@ -141,6 +142,10 @@ public final class PodWorker {
         let sb = Sandbox(id: kubelet.runtime.newRawID(), podUID: uid, podName: pod.metadata.name, namespace: pod.metadata.namespace ?? "default", createdAt: clock.now)
         sb.volumes = stores
         sb.ip = ip
+        if let a = IPv4Address(parsing: ip) {
+            kubelet.network?.cniAdd(node: kubelet.nodeName, sandboxID: sb.id, pod: pod.metadata.name, namespace: pod.metadata.namespace ?? "default", ip: a)
+            if let net = kubelet.network, net.node(kubelet.nodeName)?.pods[a.value] != nil { net.attach(worker: self, ip: a) }
+        }
         sandbox = sb
         kubelet.runtime.sandboxes[uid] = sb
         kubelet.log(.sandbox(id: sb.rawID, pod: pod.metadata.name, namespace: pod.metadata.namespace ?? "default", ip: sb.ip ?? ""))
@@ -656,7 +661,10 @@ public final class PodWorker {
 
     func removeSandbox() {
         guard let sb = sandbox else { return }
-        if let ip = sb.ip { kubelet.releaseIP(ip) }
+        if let ip = sb.ip {
+            kubelet.releaseIP(ip)
+            if let a = IPv4Address(parsing: ip) { kubelet.network?.cniDel(node: kubelet.nodeName, ip: a) }
+        }
         kubelet.runtime.sandboxes.removeValue(forKey: uid)
         sandbox = nil
     }

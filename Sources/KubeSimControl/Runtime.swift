@@ -511,10 +511,27 @@ public final class ContainerProcess {
         case "nc" where args.contains(where: { $0.hasPrefix("-z") }):
             let rest = args.filter { !$0.hasPrefix("-") }
             guard rest.count >= 2, let port = Int(rest[1]) else { return (1, "BusyBox v1.36.1 (2023-05-18 22:34:17 UTC) multi-call binary.\n\nUsage: nc [OPTIONS] HOST PORT  - connect") }
-            guard let ip = localAddress(rest[0]) else { return remoteUnsupported(rest[0]) }
             let verbose = args.contains { $0.hasPrefix("-") && $0.contains("v") }
-            if podListener(port) != nil { return (0, verbose ? "\(rest[0]) (\(ip):\(port)) open" : "") }
-            return (1, "nc: \(rest[0]) (\(ip):\(port)): Connection refused")
+            if let ip = localAddress(rest[0]) {
+                if podListener(port) != nil { return (0, verbose ? "\(rest[0]) (\(ip):\(port)) open" : "") }
+                return (1, "nc: \(rest[0]) (\(ip):\(port)): Connection refused")
+            }
+            guard let dst = IPv4Address(parsing: rest[0]) else { return (1, "nc: bad address '\(rest[0])'") }
+            guard let net = netns?.network, let src = netns?.sandbox?.ip.flatMap({ IPv4Address(parsing: $0) }) else { return (1, "network unavailable") }
+            let t = net.walk(from: src, to: dst, proto: "TCP", dport: port)
+            guard t.delivered else { return (1, "nc: \(rest[0]) (\(rest[0]):\(port)): Connection timed out") }
+            let open = net.worker(at: dst)?.slots.contains { $0.current?.process.map { !$0.exited && $0.listening.contains(port) } ?? false } ?? false
+            return open ? (0, verbose ? "\(rest[0]) (\(rest[0]):\(port)) open" : "") : (1, "nc: \(rest[0]) (\(rest[0]):\(port)): Connection refused")
+        case "ping":
+            return ping(args)
+        case "ip":
+            guard let ns = netns?.network.flatMap({ net in netns?.sandbox?.ip.flatMap { IPv4Address(parsing: $0) }.flatMap { net.pod(at: $0)?.ns } }) else { return (1, "ip: network namespace not ready") }
+            switch args.first ?? "" {
+            case "addr", "a", "address": return (0, ns.ipAddr)
+            case "route", "r", "ro": return (0, ns.ipRoute)
+            case "link", "l": return (0, ns.ipLink)
+            default: return (1, "ip: simulated: ip addr | ip route | ip link")
+            }
         case "wc":
             if let f = args.last, let text = read(f) { return (0, "\(text.split(separator: "\n").count) \(f)") }
             return (1, "wc: \(args.last ?? ""): No such file or directory")
@@ -542,11 +559,6 @@ public final class ContainerProcess {
         return nil
     }
 
-    /// Requests to other pods travel the pod network, which the network issue builds.
-    func remoteUnsupported(_ host: String) -> (Int, String) {
-        (1, "\(host): only this pod's own network namespace (localhost) is reachable until the pod network is simulated")
-    }
-
     /// busybox wget (`-q`, `-O-`, `-T N`) and curl (`-s`, `-f`, `-H`) against a server in the pod.
     func httpClient(_ cmd: String, _ args: [String]) -> (Int, String) {
         guard let url = args.last(where: { !$0.hasPrefix("-") && ($0.contains("/") || $0.contains(":") || $0.contains(".")) }) ?? args.last(where: { !$0.hasPrefix("-") }) else {
@@ -559,18 +571,43 @@ public final class ContainerProcess {
         let hp = hostPort.split(separator: ":", maxSplits: 1)
         let host = String(hp.first ?? "")
         let port = hp.count == 2 ? Int(hp[1]) ?? 80 : 80
-        guard let ip = localAddress(host) else { return remoteUnsupported(host) }
-        guard let server = podListener(port) else {
+        let ip: String
+        let server: ContainerProcess?
+        var clientIP = "127.0.0.1"
+        if let local = localAddress(host) {
+            ip = local
+            server = podListener(port)
+        } else {
+            // Across the pod network: the request walks the datapath, the reply walks back.
+            guard let dst = IPv4Address(parsing: host) else {
+                return cmd == "wget" ? (1, "wget: bad address '\(host)'") : (6, "curl: (6) Could not resolve host: \(host)")
+            }
+            guard let net = netns?.network, let src = netns?.sandbox?.ip.flatMap({ IPv4Address(parsing: $0) }) else { return (1, "network unavailable") }
+            ip = host
+            clientIP = src.description
+            let there = net.walk(from: src, to: dst, proto: "TCP", dport: port)
+            if !there.delivered {
+                if there.icmp == "host unreachable" { return cmd == "wget" ? (1, "wget: can't connect to remote host (\(host)): Host is unreachable") : (7, "curl: (7) Failed to connect to \(host) port \(port) after 3 ms: Couldn't connect to server") }
+                return cmd == "wget" ? (1, "Connecting to \(hostPort) (\(host):\(port))\nwget: download timed out") : (28, "curl: (28) Failed to connect to \(host) port \(port) after 130000 ms: Timeout was reached")
+            }
+            let target = net.worker(at: dst)
+            server = target.flatMap { w in w.slots.lazy.compactMap { $0.current?.process }.first { !$0.exited && $0.listening.contains(port) } }
+            if server != nil {
+                let back = net.walk(from: dst, to: src, proto: "TCP", dport: 40000, sport: port, flags: "SYN-ACK")
+                if !back.delivered { return cmd == "wget" ? (1, "wget: download timed out") : (28, "curl: (28) Operation timed out") }
+            }
+        }
+        guard let server else {
             return cmd == "wget" ? (1, "Connecting to \(hostPort) (\(ip):\(port))\nwget: can't connect to remote host (\(ip)): Connection refused")
                 : (7, "curl: (7) Failed to connect to \(host) port \(port) after 0 ms: Couldn't connect to server")
         }
         let route = server.routes[String(path.split(separator: "?").first ?? "")] ?? server.app.respond(path)
         let query = path.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
         let msg = query.split(separator: "&").first { $0.hasPrefix("msg=") }.map { String($0.dropFirst(4)) } ?? ""
-        let body = route.body.replacingOccurrences("$HOSTNAME", server.hostname).replacingOccurrences("{client}", "127.0.0.1")
+        let body = route.body.replacingOccurrences("$HOSTNAME", server.hostname).replacingOccurrences("{client}", clientIP)
             .replacingOccurrences("{msg}", msg).replacingOccurrences("{now}", Self.stamp(clock.now))
         let agent = cmd == "wget" ? "Wget" : "curl/8.5.0"
-        server.accessLog(from: ip == "127.0.0.1" ? "127.0.0.1" : ip, path: path, status: route.status, bytes: body.utf8.count, agent: agent)
+        server.accessLog(from: clientIP, path: path, status: route.status, bytes: body.utf8.count, agent: agent)
         let quiet = args.contains { $0 == "-q" || $0.hasPrefix("-q") || $0 == "-s" || $0.hasPrefix("-s") }
         if cmd == "wget" {
             if !(200..<400).contains(route.status) {
@@ -580,6 +617,43 @@ public final class ContainerProcess {
         }
         if args.contains("-f") && route.status >= 400 { return (22, quiet ? "" : "curl: (22) The requested URL returned error: \(route.status)") }
         return (0, body)
+    }
+
+    /// busybox ping: `-c N` echo requests (4 when not given), `-s SIZE`, `-M do`.
+    func ping(_ args: [String]) -> (Int, String) {
+        guard let host = args.last(where: { !$0.hasPrefix("-") && Int($0) == nil }) else {
+            return (1, "BusyBox v1.36.1 (2023-05-18 22:34:17 UTC) multi-call binary.\n\nUsage: ping [OPTIONS] HOST")
+        }
+        var count = 4, size = 56
+        if let i = args.firstIndex(of: "-c"), i + 1 < args.count, let n = Int(args[i + 1]) { count = n }
+        if let i = args.firstIndex(of: "-s"), i + 1 < args.count, let n = Int(args[i + 1]) { size = n }
+        guard let dst = localAddress(host).flatMap({ IPv4Address(parsing: $0) }) ?? IPv4Address(parsing: host) else { return (1, "ping: bad address '\(host)'") }
+        var out = ["PING \(host) (\(dst)): \(size) data bytes"]
+        var received = 0
+        var ttl = 64
+        var rtt = "0.000"
+        if let net = netns?.network, let src = netns?.sandbox?.ip.flatMap({ IPv4Address(parsing: $0) }) {
+            for seq in 0..<count {
+                let t = net.walk(from: src, to: dst, proto: "ICMP", dport: 0, size: size + 28)
+                guard t.delivered else {
+                    if let icmp = t.icmp, seq == 0 { out.append("From \(src) icmp_seq=\(seq) \(icmp)") }
+                    continue
+                }
+                let back = net.walk(from: dst, to: src, proto: "ICMP", dport: 0, size: size + 28, flags: "echo-reply")
+                guard back.delivered else { continue }
+                ttl = back.finalTTL
+                received += 1
+                // Simulated latency: 12 µs per hop of the round trip.
+                let micros = (t.hops.count + back.hops.count) * 12
+                rtt = "\(micros / 1000).\(String(micros % 1000 + 1000).dropFirst())"
+                out.append("\(size + 8) bytes from \(dst): seq=\(seq) ttl=\(ttl) time=\(rtt) ms")
+            }
+        }
+        out.append("")
+        out.append("--- \(host) ping statistics ---")
+        out.append("\(count) packets transmitted, \(received) packets received, \(count == 0 ? 0 : (count - received) * 100 / count)% packet loss")
+        if received > 0 { out.append("round-trip min/avg/max = \(rtt)/\(rtt)/\(rtt) ms") }
+        return (received > 0 ? 0 : 1, out.joined(separator: "\n"))
     }
 
     static func reason(_ status: Int) -> String {
