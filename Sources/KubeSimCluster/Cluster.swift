@@ -118,6 +118,7 @@ public final class Cluster {
         kubeMeta.namespace = "default"
         _ = try? api.create(.service(Service(metadata: kubeMeta, spec: kube)), user: "system:apiserver")
         preloadedImages = options.preloadedImages
+        underlayPrefix = options.nodes + 10 <= 254 ? 24 : 16
         for i in 1...max(1, options.nodes) {
             let name = i == 1 && options.nodes == 1 ? "node1" : "node\(i)"
             addNode(name, index: i, cpu: options.cpu, memory: options.memory)
@@ -127,6 +128,13 @@ public final class Cluster {
         defaultMemory = options.memory
         _ = settle()
     }
+
+    /// Node addresses on the underlay: 192.168.56.11, .12, … (a /24 for up to 244 nodes;
+    /// bigger clusters count on into 192.168.57.x… on a /16).
+    static func underlayAddress(_ index: Int) -> IPv4Address {
+        IPv4Address(IPv4Address(192, 168, 56, 0).value + UInt32(10 + index))
+    }
+    var underlayPrefix = 24
 
     /// Adds a node to a running cluster (`add node`): a new machine whose kubelet registers.
     public func joinNode(_ name: String, cpu: Quantity, memory: Quantity, labels: [String: String]) -> Kubelet {
@@ -141,11 +149,12 @@ public final class Cluster {
     public func addNode(_ name: String, index: Int, cpu: Quantity, memory: Quantity, labels: [String: String] = [:]) -> Kubelet {
         let k = Kubelet(nodeName: name, index: index, api: api, clock: clock, pods: podInformer, events: events, catalogue: catalogue, storage: storage, random: random)
         k.network = network
-        network.addNode(name, underlay: IPv4Address(parsing: "192.168.56.\(10 + index)")!)
+        let underlay = Self.underlayAddress(index)
+        network.addNode(name, underlay: underlay, prefix: underlayPrefix)
         kubeletRouter.kubelets[name] = k
         for ref in preloadedImages { if let i = catalogue.lookup(ref) { k.runtime.images[i.reference] = i } }
         try? k.register(capacity: ["cpu": cpu, "memory": memory, "pods": Quantity(110), "ephemeral-storage": Quantity(parsing: "100Gi")!],
-                        internalIP: "192.168.56.\(10 + index)", labels: labels)
+                        internalIP: underlay.description, labels: labels)
         return k
     }
 

@@ -116,17 +116,18 @@ extension PodNetwork {
         switch r.dev {
         case "cni0":
             // The bridge forwards to the veth whose pod owns the address.
-            guard let dest = n.pods[p.dst.value], let veth = dest.ns.device("eth0")?.peerName else {
+            guard let dest = n.pods[p.dst.value] else {
                 t.droppedAt = "\(node) cni0"; t.reason = "no host \(p.dst) on cni0 (ARP unanswered)"; t.icmp = "host unreachable"; return
             }
-            t.hops.append(Hop(node: node, at: "cni0", action: "bridge: to \(veth) (FDB)", headers: p.headers))
+            t.hops.append(Hop(node: node, at: "cni0", action: "bridge: to \(dest.veth) (FDB)", headers: p.headers))
             t.hops.append(Hop(node: node, at: "pod/\(dest.pod) eth0", action: "deliver", headers: p.headers))
             t.delivered = true
             t.destination = (node, dest.pod, dest.namespace)
             t.finalTTL = p.ttl
         case "flannel.1":
-            guard let via = r.via, let neigh = n.host.neighbours.first(where: { $0.ip == via && $0.dev == "flannel.1" }),
-                  let fdb = n.host.fdb.first(where: { $0.mac == neigh.mac }), let vtep = n.host.device("flannel.1") else {
+            // The neighbour entry (peer VTEP MAC) and the FDB entry (its underlay address).
+            guard let via = r.via, let remote = n.host.remote(), let peer = remote.table.entry(for: via),
+                  let vtep = n.host.device("flannel.1") else {
                 t.droppedAt = "\(node) flannel.1"; t.reason = "no neighbour/FDB entry for \(r.via.map(\.description) ?? "?")"; return
             }
             if p.size > vtep.mtu && p.df {
@@ -134,9 +135,9 @@ extension PodNetwork {
                 t.icmp = "frag needed and DF set (mtu \(vtep.mtu))"
                 return
             }
-            p.outer.append(Packet.VXLAN(src: n.underlay, dst: fdb.dst, sport: 30000 + Int((p.src.value ^ p.dst.value) % 30000), vni: PodNetwork.vni))
-            t.hops.append(Hop(node: node, at: "flannel.1", action: "encapsulate VXLAN VNI \(PodNetwork.vni): \(neigh.mac) is at \(fdb.dst)", headers: p.headers))
-            transmit(&p, from: n, to: fdb.dst, trace: &t, depth: depth)
+            p.outer.append(Packet.VXLAN(src: n.underlay, dst: peer.underlay, sport: 30000 + Int((p.src.value ^ p.dst.value) % 30000), vni: PodNetwork.vni))
+            t.hops.append(Hop(node: node, at: "flannel.1", action: "encapsulate VXLAN VNI \(PodNetwork.vni): \(peer.mac) is at \(peer.underlay)", headers: p.headers))
+            transmit(&p, from: n, to: peer.underlay, trace: &t, depth: depth)
         case "eth0":
             if let o = p.outer.last {
                 transmit(&p, from: n, to: o.dst, trace: &t, depth: depth)
@@ -151,7 +152,7 @@ extension PodNetwork {
     /// Out of eth0 onto the underlay, to the node that owns `to` on the same L2 segment.
     func transmit(_ p: inout Packet, from n: NodeNet, to: IPv4Address, trace t: inout Trace, depth: Int) {
         t.hops.append(Hop(node: n.name, at: "eth0", action: "transmit", headers: p.headers))
-        guard let peer = nodes.values.first(where: { $0.underlay == to }) else {
+        guard let peer = node(withUnderlay: to) else {
             t.droppedAt = "underlay"; t.reason = "no machine has the address \(to)"; return
         }
         guard peer.segment == n.segment else {

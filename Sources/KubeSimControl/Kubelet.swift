@@ -201,6 +201,7 @@ public final class Kubelet {
         guard running else { return }
         running = false
         network?.node(nodeName)?.up = false
+        network?.freeze(nodeName)
         log("Stopping kubelet (node failure)")
         for w in workers.values { w.halt() }
         if let t = leaseTimer { clock.cancel(t) }
@@ -209,6 +210,7 @@ public final class Kubelet {
     /// `partition node`: the kubelet cannot reach the API server; containers keep running.
     public func partition() {
         partitioned = true
+        network?.freeze(nodeName)   // flanneld cannot reach the API server either
         log("Unable to update node status: Post \"https://10.96.0.1:443/api/v1/nodes\": dial tcp 10.96.0.1:443: i/o timeout")
         if let t = leaseTimer { clock.cancel(t) }
     }
@@ -221,6 +223,7 @@ public final class Kubelet {
         partitioned = false
         log(wasDown ? "Starting kubelet" : "Connection to API server restored")
         network?.node(nodeName)?.up = true
+        network?.thaw(nodeName)
         if wasDown {
             // The machine rebooted: containers are gone; sandboxes are recreated.
             if let net = network?.node(nodeName) {

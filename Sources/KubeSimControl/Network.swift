@@ -46,12 +46,23 @@ public struct RouteEntry: Equatable {
 
 public final class NetNamespace {
     public let name: String
-    public private(set) var devices: [NetDevice] = []
+    private var ownDevices: [NetDevice] = []
+    /// Devices made on demand (a node's veths: one per pod, kept as compact records).
+    var generatedDevices: () -> [NetDevice] = { [] }
+    public var devices: [NetDevice] { ownDevices + generatedDevices() }
     public var routes: [RouteEntry] = []
-    /// `ip neigh`: address → (device, lladdr).
-    public var neighbours: [(ip: IPv4Address, dev: String, mac: String)] = []
-    /// `bridge fdb` on VXLAN devices: VTEP MAC → remote underlay address.
-    public var fdb: [(mac: String, dev: String, dst: IPv4Address)] = []
+    /// What flanneld programmed for the other nodes (one shared snapshot, not a copy per node).
+    var remote: () -> (table: RemoteTable, own: CIDR?)? = { nil }
+    /// `ip neigh`: the peer VTEPs' addresses and MACs.
+    public var neighbours: [(ip: IPv4Address, dev: String, mac: String)] {
+        guard let r = remote() else { return [] }
+        return r.table.entries.filter { $0.cidr != r.own }.map { ($0.cidr.network, "flannel.1", $0.mac) }
+    }
+    /// `bridge fdb` on flannel.1: VTEP MAC → remote underlay address.
+    public var fdb: [(mac: String, dev: String, dst: IPv4Address)] {
+        guard let r = remote() else { return [] }
+        return r.table.entries.filter { $0.cidr != r.own }.map { ($0.mac, "flannel.1", $0.underlay) }
+    }
     var nextIndex = 1
     init(name: String) { self.name = name }
 
@@ -59,19 +70,28 @@ public final class NetNamespace {
     func add(_ name: String, _ kind: NetDevice.Kind, mtu: Int, mac: String, addrs: [CIDR]) -> NetDevice {
         let d = NetDevice(name: name, kind: kind, mtu: mtu, mac: mac, addrs: addrs, index: nextIndex)
         nextIndex += 1
-        devices.append(d)
+        ownDevices.append(d)
         return d
     }
 
-    func remove(_ name: String) { devices.removeAll { $0.name == name } }
-    public func device(_ name: String) -> NetDevice? { devices.first { $0.name == name } }
+    public func device(_ name: String) -> NetDevice? { ownDevices.first { $0.name == name } ?? generatedDevices().first { $0.name == name } }
 
-    /// Longest-prefix match (the main table).
-    public func route(to ip: IPv4Address) -> RouteEntry? {
-        routes.filter { $0.dst.contains(ip) }.max { $0.dst.prefixLength < $1.dst.prefixLength }
+    /// Remote subnets as routes: `<podCIDR> via <subnet>.0 dev flannel.1 onlink`.
+    var remoteRoutes: [RouteEntry] {
+        guard let r = remote() else { return [] }
+        return r.table.entries.filter { $0.cidr != r.own }.map { RouteEntry(dst: $0.cidr, via: $0.cidr.network, dev: "flannel.1", onlink: true) }
     }
 
-    public func owns(_ ip: IPv4Address) -> Bool { devices.contains { d in d.addrs.contains { $0.address == ip } } }
+    /// Longest-prefix match over the main table (the node's own routes and flanneld's).
+    public func route(to ip: IPv4Address) -> RouteEntry? {
+        var best = routes.filter { $0.dst.contains(ip) }.max { $0.dst.prefixLength < $1.dst.prefixLength }
+        if let r = remote(), let e = r.table.entry(for: ip), e.cidr != r.own, e.cidr.prefixLength > (best?.dst.prefixLength ?? -1) {
+            best = RouteEntry(dst: e.cidr, via: e.cidr.network, dev: "flannel.1", onlink: true)
+        }
+        return best
+    }
+
+    public func owns(_ ip: IPv4Address) -> Bool { ownDevices.contains { d in d.addrs.contains { $0.address == ip } } }
 
     /// `ip addr` (iproute2 layout).
     public var ipAddr: String {
@@ -100,7 +120,7 @@ public final class NetNamespace {
     }
 
     public var ipRoute: String {
-        let sorted = routes.sorted { a, b in
+        let sorted = (routes + remoteRoutes).sorted { a, b in
             if (a.dst.prefixLength == 0) != (b.dst.prefixLength == 0) { return a.dst.prefixLength == 0 }
             return a.dst.network.value != b.dst.network.value ? a.dst.network.value < b.dst.network.value : a.dst.prefixLength < b.dst.prefixLength
         }
@@ -123,6 +143,45 @@ func podMAC(_ ip: IPv4Address) -> String {
     return (["0a", "58"] + [24, 16, 8, 0].map { s -> String in let x = String((v >> UInt32(s)) & 0xff, radix: 16); return x.count == 1 ? "0" + x : x }).joined(separator: ":")
 }
 
+/// flanneld's view of the other nodes: subnet, VTEP MAC and underlay address of each.
+public final class RemoteTable {
+    public let entries: [(cidr: CIDR, node: String, mac: String, underlay: IPv4Address)]
+    let byNetwork: [UInt32: Int]
+    init(_ entries: [(cidr: CIDR, node: String, mac: String, underlay: IPv4Address)]) {
+        self.entries = entries.sorted { $0.cidr.network.value < $1.cidr.network.value }
+        var d: [UInt32: Int] = [:]
+        for (i, e) in self.entries.enumerated() { d[e.cidr.network.value] = i }
+        byNetwork = d
+    }
+    func entry(for ip: IPv4Address) -> (cidr: CIDR, node: String, mac: String, underlay: IPv4Address)? {
+        // Node subnets are /24s of the cluster CIDR.
+        byNetwork[ip.value & 0xffff_ff00].map { entries[$0] }
+    }
+}
+
+/// A pod's network interface as a compact record; its namespace is built when asked.
+struct PodNIC {
+    let ip: IPv4Address
+    let cidr: CIDR
+    let veth: String
+    let hostIndex: Int
+    let pod: String
+    let namespace: String
+
+    var namespaceView: NetNamespace {
+        let ns = NetNamespace(name: "cni")
+        ns.add("lo", .loopback, mtu: 65536, mac: "00:00:00:00:00:00", addrs: [CIDR(address: IPv4Address(127, 0, 0, 1), prefixLength: 8)])
+        let eth0 = ns.add("eth0", .veth, mtu: PodNetwork.mtu, mac: podMAC(ip), addrs: [CIDR(address: ip, prefixLength: cidr.prefixLength)])
+        eth0.peerName = veth
+        eth0.peerIndex = hostIndex
+        let gw = IPv4Address(cidr.network.value + 1)
+        ns.routes = [RouteEntry(dst: CIDR(address: IPv4Address(0), prefixLength: 0), via: gw, dev: "eth0"),
+                     RouteEntry(dst: PodNetwork.clusterCIDR, via: gw, dev: "eth0"),
+                     RouteEntry(dst: cidr, dev: "eth0", src: ip, kernel: true)]
+        return ns
+    }
+}
+
 /// One node's network: its host namespace, underlay address and L2 segment.
 public final class NodeNet {
     public let name: String
@@ -131,18 +190,31 @@ public final class NodeNet {
     public let segment: Int
     public var podCIDR: CIDR?
     public var up = true
-    /// Pod namespaces by pod IP.
-    public var pods: [UInt32: (ns: NetNamespace, pod: String, namespace: String)] = [:]
-    init(name: String, underlay: IPv4Address, segment: Int) {
+    /// The remote table this node's flanneld last programmed, when it cannot follow
+    /// changes (node down or cut off); nil: it follows the current one.
+    var frozen: RemoteTable?
+    /// Pod interfaces by pod IP.
+    var pods: [UInt32: PodNIC] = [:]
+    var nextHostIndex = 5
+    public var podCount: Int { pods.count }
+    init(name: String, underlay: IPv4Address, prefix: Int, segment: Int) {
         self.name = name
         self.underlay = underlay
         self.segment = segment
         host = NetNamespace(name: name)
         host.add("lo", .loopback, mtu: 65536, mac: "00:00:00:00:00:00", addrs: [CIDR(parsing: "127.0.0.1/8")!])
-        host.add("eth0", .ether, mtu: 1500, mac: macFor(name + "/eth0"), addrs: [CIDR(address: underlay, prefixLength: 24)])
-        let gw = IPv4Address((underlay.value & 0xffff_ff00) | 1)
+        let net = CIDR(address: underlay, prefixLength: prefix)
+        host.add("eth0", .ether, mtu: 1500, mac: macFor(name + "/eth0"), addrs: [net])
+        let gw = IPv4Address(net.network.value | 1)
         host.routes = [RouteEntry(dst: CIDR(parsing: "0.0.0.0/0")!, via: gw, dev: "eth0"),
-                       RouteEntry(dst: CIDR(address: IPv4Address(underlay.value & 0xffff_ff00), prefixLength: 24), dev: "eth0", src: underlay, kernel: true)]
+                       RouteEntry(dst: CIDR(address: net.network, prefixLength: prefix), dev: "eth0", src: underlay, kernel: true)]
+        host.generatedDevices = { [unowned self] in
+            self.pods.values.sorted { $0.hostIndex < $1.hostIndex }.map { nic in
+                let d = NetDevice(name: nic.veth, kind: .veth, mtu: PodNetwork.mtu, mac: macFor(name + "/" + nic.veth), addrs: [], index: nic.hostIndex)
+                d.master = "cni0"; d.peerName = "eth0"; d.peerIndex = 2
+                return d
+            }
+        }
     }
 }
 
@@ -164,82 +236,81 @@ public final class PodNetwork {
     public func node(_ name: String) -> NodeNet? { nodes[name] }
 
     /// A node joins (the flannel DaemonSet's pod starts on it).
-    public func addNode(_ name: String, underlay: IPv4Address, segment: Int = 1) {
-        nodes[name] = NodeNet(name: name, underlay: underlay, segment: segment)
+    var underlayIndex: [UInt32: String] = [:]
+
+    public func addNode(_ name: String, underlay: IPv4Address, prefix: Int = 24, segment: Int = 1) {
+        nodes[name] = NodeNet(name: name, underlay: underlay, prefix: prefix, segment: segment)
+        underlayIndex[underlay.value] = name
     }
 
-    /// flanneld saw the node's podCIDR: its own flannel.1 and every node's routes follow.
+    /// The remote table as flanneld on an up-to-date node has it (rebuilt after changes).
+    private var currentTable: RemoteTable?
+    var current: RemoteTable {
+        if let t = currentTable { return t }
+        let t = RemoteTable(nodes.values.compactMap { n in
+            n.podCIDR.map { (cidr: $0, node: n.name, mac: n.host.device("flannel.1")?.mac ?? "", underlay: n.underlay) }
+        })
+        currentTable = t
+        return t
+    }
+
+    /// flanneld saw the node's podCIDR: its flannel.1 exists, and every node that follows
+    /// the API learns the new subnet (one shared table).
     public func setPodCIDR(_ name: String, _ cidr: CIDR) {
         guard let n = nodes[name], n.podCIDR == nil else { return }
         n.podCIDR = cidr
         n.host.add("flannel.1", .vxlan(vni: Self.vni, port: Self.vxlanPort), mtu: Self.mtu, mac: macFor(name + "/flannel.1"),
                    addrs: [CIDR(address: cidr.network, prefixLength: 32)])
-        reprogram()
+        n.host.remote = { [unowned self, unowned n] in (n.frozen ?? self.current, n.podCIDR) }
+        currentTable = nil
     }
 
-    /// Every node's view of the others: `<podCIDR> via <subnet>.0 dev flannel.1 onlink`,
-    /// a permanent neighbour for that address with the peer VTEP's MAC, and an FDB entry
-    /// sending that MAC to the peer's underlay address.
-    func reprogram() {
-        let ready = nodes.values.filter { $0.podCIDR != nil }
-        for n in ready {
-            n.host.routes.removeAll { $0.dev == "flannel.1" }
-            n.host.neighbours.removeAll { $0.dev == "flannel.1" }
-            n.host.fdb.removeAll { $0.dev == "flannel.1" }
-            for peer in ready where peer !== n {
-                let sub = peer.podCIDR!
-                let mac = peer.host.device("flannel.1")!.mac
-                n.host.routes.append(RouteEntry(dst: sub, via: sub.network, dev: "flannel.1", onlink: true))
-                n.host.neighbours.append((sub.network, "flannel.1", mac))
-                n.host.fdb.append((mac, "flannel.1", peer.underlay))
-            }
-        }
-    }
+    /// A node whose flanneld cannot follow the API keeps the table it had.
+    public func freeze(_ name: String) { if let n = nodes[name], n.frozen == nil { n.frozen = current } }
+    public func thaw(_ name: String) { nodes[name]?.frozen = nil }
 
     public func removeNode(_ name: String) {
-        nodes.removeValue(forKey: name)
-        reprogram()
+        if let n = nodes.removeValue(forKey: name) { underlayIndex.removeValue(forKey: n.underlay.value) }
+        currentTable = nil
     }
 
-    /// CNI ADD: the pod's namespace with eth0 (the address from host-local), a veth pair
-    /// whose host end joins cni0 (made with the first pod), and the pod's routes.
+    func attach(worker: PodWorker, ip: IPv4Address) { workers[ip.value] = Weak(worker) }
+    public func worker(at ip: IPv4Address) -> PodWorker? { workers[ip.value]?.value }
+
+    /// CNI ADD: the pod's eth0 with the address from host-local, a veth pair whose host
+    /// end joins cni0 (made with the first pod), and the pod's routes.
     public func cniAdd(node: String, sandboxID: String, pod: String, namespace: String, ip: IPv4Address) {
         guard let n = nodes[node], let cidr = n.podCIDR else { return }
         let gw = IPv4Address(cidr.network.value + 1)
         if n.host.device("cni0") == nil {
             n.host.add("cni0", .bridge, mtu: Self.mtu, mac: macFor(node + "/cni0"), addrs: [CIDR(address: gw, prefixLength: cidr.prefixLength)])
             n.host.routes.append(RouteEntry(dst: cidr, dev: "cni0", src: gw, kernel: true))
+            n.nextHostIndex = n.host.nextIndex
         }
-        let ns = NetNamespace(name: "cni-\(sandboxID.prefix(8))")
-        ns.add("lo", .loopback, mtu: 65536, mac: "00:00:00:00:00:00", addrs: [CIDR(parsing: "127.0.0.1/8")!])
         // The veth's host end: "veth" + 8 hex digits (the bridge plugin's random name).
-        let vethName = "veth" + String(sandboxID.prefix(8))
-        let host = n.host.add(vethName, .veth, mtu: Self.mtu, mac: macFor(node + "/" + vethName), addrs: [])
-        host.master = "cni0"
-        let eth0 = ns.add("eth0", .veth, mtu: Self.mtu, mac: podMAC(ip), addrs: [CIDR(address: ip, prefixLength: cidr.prefixLength)])
-        eth0.peerNS = n.host; eth0.peerName = vethName; eth0.peerIndex = host.index
-        host.peerNS = ns; host.peerName = "eth0"; host.peerIndex = eth0.index
-        ns.routes = [RouteEntry(dst: CIDR(parsing: "0.0.0.0/0")!, via: gw, dev: "eth0"),
-                     RouteEntry(dst: Self.clusterCIDR, via: gw, dev: "eth0"),
-                     RouteEntry(dst: cidr, dev: "eth0", src: ip, kernel: true)]
-        n.pods[ip.value] = (ns, pod, namespace)
+        n.pods[ip.value] = PodNIC(ip: ip, cidr: cidr, veth: "veth" + String(sandboxID.prefix(8)), hostIndex: n.nextHostIndex, pod: pod, namespace: namespace)
+        n.nextHostIndex += 1
     }
-
-    func attach(worker: PodWorker, ip: IPv4Address) { workers[ip.value] = Weak(worker) }
-    public func worker(at ip: IPv4Address) -> PodWorker? { workers[ip.value]?.value }
 
     /// CNI DEL: the veth pair and the pod's namespace go.
     public func cniDel(node: String, ip: IPv4Address) {
         workers.removeValue(forKey: ip.value)
-        guard let n = nodes[node], let p = n.pods.removeValue(forKey: ip.value) else { return }
-        if let veth = p.ns.device("eth0")?.peerName { n.host.remove(veth) }
+        nodes[node]?.pods.removeValue(forKey: ip.value)
     }
 
     /// The node and pod namespace an address belongs to.
     public func pod(at ip: IPv4Address) -> (node: NodeNet, ns: NetNamespace, pod: String, namespace: String)? {
-        for n in nodes.values { if let p = n.pods[ip.value] { return (n, p.ns, p.pod, p.namespace) } }
+        guard PodNetwork.clusterCIDR.contains(ip), let e = current.entry(for: ip), let n = nodes[e.node], let p = n.pods[ip.value] else { return nil }
+        return (n, p.namespaceView, p.pod, p.namespace)
+    }
+
+    /// The machine with an underlay address.
+    func node(withUnderlay ip: IPv4Address) -> NodeNet? {
+        if let name = underlayIndex[ip.value], let n = nodes[name] { return n }
         return nil
     }
+
+    func nic(at ip: IPv4Address, on n: NodeNet) -> PodNIC? { n.pods[ip.value] }
 
     /// `/etc/cni/net.d/10-flannel.conflist` as the flannel DaemonSet installs it.
     public static let conflist = """
