@@ -332,11 +332,14 @@ public enum ClusterBindings {
                 o.etcd = n
             case "images":
                 o.preloadedImages = parts[1].split(separator: ",").map(String.init)
+            case "pod-cidr":
+                guard let c = CIDR(parsing: parts[1]), c.prefixLength <= 22 else { throw inv.error("cluster: pod-cidr must be a CIDR of /22 or wider, such as 10.244.0.0/16") }
+                o.podCIDR = c
             case "node-monitor-grace-period":
                 guard let d = SimDuration(parsing: parts[1]), d > .zero else { throw inv.error("cluster: node-monitor-grace-period must be a duration such as 40s") }
                 o.nodeMonitorGracePeriod = d
             default:
-                let s = Suggest.nearest(parts[0], in: ["nodes", "seed", "cpu", "memory", "scoring", "etcd", "images", "node-monitor-grace-period"])
+                let s = Suggest.nearest(parts[0], in: ["nodes", "seed", "cpu", "memory", "scoring", "etcd", "images", "node-monitor-grace-period", "pod-cidr"])
                 throw inv.error("cluster: unknown setting '\(parts[0])'" + (s.map { " — did you mean '\($0)'?" } ?? ""))
             }
         }

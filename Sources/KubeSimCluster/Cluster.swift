@@ -46,6 +46,8 @@ public final class Cluster {
         public var scoring = Scheduler.ScoringStrategy.leastAllocated
         /// etcd members (1, 3 or 5).
         public var etcd = 1
+        /// The cluster (pod) CIDR; nil: 10.244.0.0/16, or 10.128.0.0/9 beyond 256 nodes.
+        public var podCIDR: CIDR?
         /// The node lifecycle controller's --node-monitor-grace-period (upstream 50 s).
         public var nodeMonitorGracePeriod = SimDuration.seconds(50)
         /// Images every node's runtime already holds (a pre-baked node image).
@@ -96,7 +98,9 @@ public final class Cluster {
         cronJobController = CronJobController(api: api, clock: clock, cronJobs: cronJobInformer, jobs: jobInformer, events: events)
         daemonSetController = DaemonSetController(api: api, clock: clock, daemonSets: daemonSetInformer, pods: podInformer, nodes: nodeInformer, events: events)
         statefulSetController = StatefulSetController(api: api, clock: clock, statefulSets: statefulSetInformer, pods: podInformer, events: events)
-        nodeIPAMController = NodeIPAMController(api: api, nodes: nodeInformer)
+        let podCIDR = options.podCIDR ?? CIDR(parsing: options.nodes > 256 ? "10.128.0.0/9" : "10.244.0.0/16")!
+        network.clusterCIDR = podCIDR
+        nodeIPAMController = NodeIPAMController(api: api, nodes: nodeInformer, clusterCIDR: podCIDR)
         // flanneld on each node: programs the VXLAN routes from the Nodes' podCIDRs.
         let net = network
         nodeInformer.onChange { e in

@@ -163,6 +163,7 @@ public final class RemoteTable {
 struct PodNIC {
     let ip: IPv4Address
     let cidr: CIDR
+    let clusterCIDR: CIDR
     let veth: String
     let hostIndex: Int
     let pod: String
@@ -176,7 +177,7 @@ struct PodNIC {
         eth0.peerIndex = hostIndex
         let gw = IPv4Address(cidr.network.value + 1)
         ns.routes = [RouteEntry(dst: CIDR(address: IPv4Address(0), prefixLength: 0), via: gw, dev: "eth0"),
-                     RouteEntry(dst: PodNetwork.clusterCIDR, via: gw, dev: "eth0"),
+                     RouteEntry(dst: clusterCIDR, via: gw, dev: "eth0"),
                      RouteEntry(dst: cidr, dev: "eth0", src: ip, kernel: true)]
         return ns
     }
@@ -229,7 +230,9 @@ public final class PodNetwork {
     public static let vni = 1
     public static let vxlanPort = 8472
     public static let mtu = 1450
-    public static let clusterCIDR = CIDR(parsing: "10.244.0.0/16")!
+    /// flannel's Network (the cluster CIDR): 10.244.0.0/16 by default; clusters of more
+    /// than 256 nodes need a bigger one (`cluster pod-cidr=10.128.0.0/9`).
+    public var clusterCIDR = CIDR(parsing: "10.244.0.0/16")!
 
     public init() {}
 
@@ -288,7 +291,7 @@ public final class PodNetwork {
             n.nextHostIndex = n.host.nextIndex
         }
         // The veth's host end: "veth" + 8 hex digits (the bridge plugin's random name).
-        n.pods[ip.value] = PodNIC(ip: ip, cidr: cidr, veth: "veth" + String(sandboxID.prefix(8)), hostIndex: n.nextHostIndex, pod: pod, namespace: namespace)
+        n.pods[ip.value] = PodNIC(ip: ip, cidr: cidr, clusterCIDR: clusterCIDR, veth: "veth" + String(sandboxID.prefix(8)), hostIndex: n.nextHostIndex, pod: pod, namespace: namespace)
         n.nextHostIndex += 1
     }
 
@@ -300,7 +303,7 @@ public final class PodNetwork {
 
     /// The node and pod namespace an address belongs to.
     public func pod(at ip: IPv4Address) -> (node: NodeNet, ns: NetNamespace, pod: String, namespace: String)? {
-        guard PodNetwork.clusterCIDR.contains(ip), let e = current.entry(for: ip), let n = nodes[e.node], let p = n.pods[ip.value] else { return nil }
+        guard clusterCIDR.contains(ip), let e = current.entry(for: ip), let n = nodes[e.node], let p = n.pods[ip.value] else { return nil }
         return (n, p.namespaceView, p.pod, p.namespace)
     }
 
