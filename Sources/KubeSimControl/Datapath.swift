@@ -32,7 +32,14 @@ public struct Hop {
 
 /// Where a packet went: every hop, and whether (and why not) it arrived.
 public struct Trace {
+    /// Whether hops are written down (off for bulk traversals: the fate is the same).
+    public var recording = true
     public var hops: [Hop] = []
+    public var hopCount = 0
+    mutating func hop(_ node: @autoclosure () -> String, _ at: @autoclosure () -> String, _ action: @autoclosure () -> String, _ headers: @autoclosure () -> String) {
+        hopCount += 1
+        if recording { hops.append(Hop(node: node(), at: at(), action: action(), headers: headers())) }
+    }
     public var delivered = false
     public var droppedAt: String?
     public var reason: String?
@@ -60,33 +67,36 @@ extension PodNetwork {
     /// cni0 bridge or flannel.1 (VXLAN encapsulation, MTU) → underlay → peer node →
     /// decapsulation → bridge → veth → pod. The netfilter chains are empty until
     /// kube-proxy and network policy fill them; they are traversed and shown.
-    public func walk(from src: IPv4Address, to dst: IPv4Address, proto: String = "TCP", dport: Int = 80, size: Int = 60, sport: Int = 40000, flags: String? = nil) -> Trace {
+    public func walk(from src: IPv4Address, to dst: IPv4Address, proto: String = "TCP", dport: Int = 80, size: Int = 60, sport: Int = 40000, flags: String? = nil, record: Bool = true) -> Trace {
         var t = Trace()
-        guard let from = pod(at: src) else {
+        t.recording = record
+        guard let (fromNode, nic) = podNIC(at: src) else {
             t.droppedAt = "source"; t.reason = "no pod has the address \(src)"
             return t
         }
         var p = Packet(src: src, dst: dst, proto: proto, sport: sport, dport: dport, flags: flags ?? (proto == "TCP" ? "SYN" : proto == "ICMP" ? "echo-request" : ""), size: size)
-        let node = from.node.name
-        guard from.node.up else { t.droppedAt = "\(node)"; t.reason = "the node is down"; return t }
+        let node = fromNode.name
+        guard fromNode.up else { t.droppedAt = "\(node)"; t.reason = "the node is down"; return t }
         // Inside the source pod: its own addresses are local (loopback).
-        if from.ns.owns(dst) || dst.value >> 24 == 127 {
-            t.hops.append(Hop(node: node, at: "pod/\(from.pod) lo", action: "local delivery", headers: p.headers))
-            t.delivered = true; t.destination = (node, from.pod, from.namespace); t.finalTTL = p.ttl
+        if dst == nic.ip || dst.value >> 24 == 127 {
+            t.hop(node, "pod/\(nic.pod) lo", "local delivery", p.headers)
+            t.delivered = true; t.destination = (node, nic.pod, nic.namespace); t.finalTTL = p.ttl
             return t
         }
-        guard let r = from.ns.route(to: dst), let dev = from.ns.device(r.dev) else {
-            t.droppedAt = "pod/\(from.pod)"; t.reason = "connect: Network is unreachable"
+        // The pod's table (PodNIC.namespaceView): its /24 on eth0, the rest via the gateway.
+        let mtu = PodNetwork.mtu
+        if p.size > mtu && p.df {
+            t.hop(node, "pod/\(nic.pod) eth0", "refused: \(p.size) > MTU \(mtu), DF set", p.headers)
+            t.droppedAt = "pod/\(nic.pod) eth0"; t.reason = "message too long (MTU \(mtu))"; t.icmp = "frag needed and DF set (mtu \(mtu))"
             return t
         }
-        if p.size > dev.mtu && p.df {
-            t.hops.append(Hop(node: node, at: "pod/\(from.pod) eth0", action: "refused: \(p.size) > MTU \(dev.mtu), DF set", headers: p.headers))
-            t.droppedAt = "pod/\(from.pod) eth0"; t.reason = "message too long (MTU \(dev.mtu))"; t.icmp = "frag needed and DF set (mtu \(dev.mtu))"
-            return t
+        if t.recording, let r = nic.namespaceView.route(to: dst) {
+            t.hop(node, "pod/\(nic.pod) eth0", "send (route: \(r.text.trimmingSpace))", p.headers)
+        } else {
+            t.hopCount += 1
         }
-        t.hops.append(Hop(node: node, at: "pod/\(from.pod) eth0", action: "send (route: \(r.text.trimmingSpace))", headers: p.headers))
-        t.hops.append(Hop(node: node, at: dev.peerName ?? "veth", action: "veth: into the host namespace", headers: p.headers))
-        forward(&p, at: from.node, trace: &t, depth: 0)
+        t.hop(node, nic.veth, "veth: into the host namespace", p.headers)
+        forward(&p, at: fromNode, trace: &t, depth: 0)
         return t
     }
 
@@ -94,12 +104,12 @@ extension PodNetwork {
     func forward(_ p: inout Packet, at n: NodeNet, trace t: inout Trace, depth: Int) {
         let node = n.name
         guard depth < 8 else { t.droppedAt = node; t.reason = "routing loop"; return }
-        t.hops.append(Hop(node: node, at: "PREROUTING", action: "raw, mangle, nat: no rules (accept)", headers: p.headers))
+        t.hop(node, "PREROUTING", "raw, mangle, nat: no rules (accept)", p.headers)
         // Tunnelled traffic for this host: INPUT, then flannel.1 decapsulates.
         if let o = p.outer.last, n.host.owns(o.dst) {
-            t.hops.append(Hop(node: node, at: "INPUT", action: "mangle, filter: no rules (accept)", headers: p.headers))
+            t.hop(node, "INPUT", "mangle, filter: no rules (accept)", p.headers)
             p.outer.removeLast()
-            t.hops.append(Hop(node: node, at: "flannel.1", action: "decapsulate VXLAN (VNI \(o.vni), UDP \(PodNetwork.vxlanPort))", headers: p.headers))
+            t.hop(node, "flannel.1", "decapsulate VXLAN (VNI \(o.vni), UDP \(PodNetwork.vxlanPort))", p.headers)
             forward(&p, at: n, trace: &t, depth: depth + 1)
             return
         }
@@ -110,17 +120,17 @@ extension PodNetwork {
             p.ttl -= 1
             if p.ttl <= 0 { t.droppedAt = "\(node) routing"; t.reason = "TTL exceeded"; t.icmp = "time exceeded in-transit"; return }
         }
-        t.hops.append(Hop(node: node, at: "routing", action: r.text.trimmingSpace, headers: p.headers))
-        t.hops.append(Hop(node: node, at: "FORWARD", action: "filter: no rules (accept)", headers: p.headers))
-        t.hops.append(Hop(node: node, at: "POSTROUTING", action: "nat: no rules (accept)", headers: p.headers))
+        t.hop(node, "routing", r.text.trimmingSpace, p.headers)
+        t.hop(node, "FORWARD", "filter: no rules (accept)", p.headers)
+        t.hop(node, "POSTROUTING", "nat: no rules (accept)", p.headers)
         switch r.dev {
         case "cni0":
             // The bridge forwards to the veth whose pod owns the address.
             guard let dest = n.pods[p.dst.value] else {
                 t.droppedAt = "\(node) cni0"; t.reason = "no host \(p.dst) on cni0 (ARP unanswered)"; t.icmp = "host unreachable"; return
             }
-            t.hops.append(Hop(node: node, at: "cni0", action: "bridge: to \(dest.veth) (FDB)", headers: p.headers))
-            t.hops.append(Hop(node: node, at: "pod/\(dest.pod) eth0", action: "deliver", headers: p.headers))
+            t.hop(node, "cni0", "bridge: to \(dest.veth) (FDB)", p.headers)
+            t.hop(node, "pod/\(dest.pod) eth0", "deliver", p.headers)
             t.delivered = true
             t.destination = (node, dest.pod, dest.namespace)
             t.finalTTL = p.ttl
@@ -136,7 +146,7 @@ extension PodNetwork {
                 return
             }
             p.outer.append(Packet.VXLAN(src: n.underlay, dst: peer.underlay, sport: 30000 + Int((p.src.value ^ p.dst.value) % 30000), vni: PodNetwork.vni))
-            t.hops.append(Hop(node: node, at: "flannel.1", action: "encapsulate VXLAN VNI \(PodNetwork.vni): \(peer.mac) is at \(peer.underlay)", headers: p.headers))
+            t.hop(node, "flannel.1", "encapsulate VXLAN VNI \(PodNetwork.vni): \(peer.mac) is at \(peer.underlay)", p.headers)
             transmit(&p, from: n, to: peer.underlay, trace: &t, depth: depth)
         case "eth0":
             if let o = p.outer.last {
@@ -151,7 +161,7 @@ extension PodNetwork {
 
     /// Out of eth0 onto the underlay, to the node that owns `to` on the same L2 segment.
     func transmit(_ p: inout Packet, from n: NodeNet, to: IPv4Address, trace t: inout Trace, depth: Int) {
-        t.hops.append(Hop(node: n.name, at: "eth0", action: "transmit", headers: p.headers))
+        t.hop(n.name, "eth0", "transmit", p.headers)
         guard let peer = node(withUnderlay: to) else {
             t.droppedAt = "underlay"; t.reason = "no machine has the address \(to)"; return
         }
@@ -159,7 +169,7 @@ extension PodNetwork {
             t.droppedAt = "underlay"; t.reason = "\(to) is in another L2 segment"; return
         }
         guard peer.up else { t.droppedAt = "\(peer.name) eth0"; t.reason = "\(peer.name) is down: nothing receives the frame"; return }
-        t.hops.append(Hop(node: peer.name, at: "eth0", action: "receive (L2 segment \(peer.segment))", headers: p.headers))
+        t.hop(peer.name, "eth0", "receive (L2 segment \(peer.segment))", p.headers)
         forward(&p, at: peer, trace: &t, depth: depth + 1)
     }
 }

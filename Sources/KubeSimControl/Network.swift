@@ -307,6 +307,11 @@ public final class PodNetwork {
         return (n, p.namespaceView, p.pod, p.namespace)
     }
 
+    func podNIC(at ip: IPv4Address) -> (NodeNet, PodNIC)? {
+        guard clusterCIDR.contains(ip), let e = current.entry(for: ip), let n = nodes[e.node], let p = n.pods[ip.value] else { return nil }
+        return (n, p)
+    }
+
     /// The machine with an underlay address.
     func node(withUnderlay ip: IPv4Address) -> NodeNet? {
         if let name = underlayIndex[ip.value], let n = nodes[name] { return n }

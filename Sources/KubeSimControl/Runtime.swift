@@ -644,7 +644,7 @@ public final class ContainerProcess {
                 ttl = back.finalTTL
                 received += 1
                 // Simulated latency: 12 µs per hop of the round trip.
-                let micros = (t.hops.count + back.hops.count) * 12
+                let micros = (t.hopCount + back.hopCount) * 12
                 rtt = "\(micros / 1000).\(String(micros % 1000 + 1000).dropFirst())"
                 out.append("\(size + 8) bytes from \(dst): seq=\(seq) ttl=\(ttl) time=\(rtt) ms")
             }

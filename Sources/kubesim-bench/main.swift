@@ -123,6 +123,30 @@ case "node-failure":
     print("node-failure: \(nodes) nodes, \(onNode1) pods on node1; 6m simulated in \(format1(t1 - t0)) s wall, \(c.clock.executed) events in total")
     print("  node1 NotReady \(notReadyAt.map { "\($0)" } ?? "-") after the failure; pods running elsewhere: \(running); terminating on node1: \(pods.filter { $0.isTerminating }.count)")
     print("  peak RSS \(format1(peakRSSMiB())) MiB")
+case "datapath":
+    // Issue 5: pod-to-pod traversals across nodes (flannel vxlan), trace rendering off.
+    let nodes = args.count > 2 ? Int(args[2])! : 1000
+    let count = args.count > 3 ? Int(args[3])! : 2_000_000
+    var o = Cluster.Options()
+    o.nodes = nodes
+    o.preloadedImages = ["nginx:1.25"]
+    let tp = wallSeconds()
+    let c = Cluster(o)
+    let tq = wallSeconds()
+    for (name, node) in [("src", "node1"), ("dst", "node\(nodes)")] {
+        var spec = deployment(name, replicas: 1).spec.template.spec
+        spec.nodeName = node
+        _ = try! c.api.create(.pod(Pod(metadata: ObjectMeta(name: name, namespace: "default"), spec: spec)))
+    }
+    c.settle()
+    let pods = c.store.list(.pod).compactMap(\.pod)
+    let src = IPv4Address(parsing: pods.first { $0.metadata.name == "src" }!.status.podIP!)!
+    let dst = IPv4Address(parsing: pods.first { $0.metadata.name == "dst" }!.status.podIP!)!
+    let t0 = wallSeconds()
+    var delivered = 0
+    for _ in 0..<count { if c.network.walk(from: src, to: dst, record: false).delivered { delivered += 1 } }
+    let t1 = wallSeconds()
+    print("datapath: \(nodes) nodes (routes for all programmed in \(format1(tq - tp)) s with the cluster), \(count) cross-node traversals in \(format1(t1 - t0)) s → \(Int(Double(count) / (t1 - t0))) per second, delivered \(delivered)")
 default:
     print("usage: kubesim-bench control-plane [NODES] [REPLICAS] [PER-DEPLOYMENT] | scheduler [NODES] [PODS] | node-failure [NODES]")
     exit(2)
