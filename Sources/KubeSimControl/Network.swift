@@ -102,7 +102,7 @@ public final class NetNamespace {
             var lines = ["\(head): \(flags) mtu \(d.mtu) qdisc \(d.kind == .loopback ? "noqueue" : "noqueue") \(d.master.map { "master \($0) " } ?? "")state \(d.kind == .loopback ? "UNKNOWN" : "UP") group default qlen 1000"]
             lines.append("    link/\(d.kind == .loopback ? "loopback" : "ether") \(d.mac) brd \(d.kind == .loopback ? "00:00:00:00:00:00" : "ff:ff:ff:ff:ff:ff")")
             for a in d.addrs {
-                let brd = a.prefixLength < 31 ? " brd \(a.broadcast)" : ""
+                let brd = a.prefixLength < 31 && d.kind != .loopback ? " brd \(a.broadcast)" : ""
                 lines.append("    inet \(a)\(brd) scope \(d.kind == .loopback ? "host" : "global") \(d.name)")
                 lines.append("       valid_lft forever preferred_lft forever")
             }

@@ -607,7 +607,8 @@ public final class ContainerProcess {
         let body = route.body.replacingOccurrences("$HOSTNAME", server.hostname).replacingOccurrences("{client}", clientIP)
             .replacingOccurrences("{msg}", msg).replacingOccurrences("{now}", Self.stamp(clock.now))
         let agent = cmd == "wget" ? "Wget" : "curl/8.5.0"
-        server.accessLog(from: clientIP, path: path, status: route.status, bytes: body.utf8.count, agent: agent)
+        // Bodies are kept without their final newline; the bytes sent include it.
+        server.accessLog(from: clientIP, path: path, status: route.status, bytes: body.utf8.count + (body.isEmpty ? 0 : 1), agent: agent)
         let quiet = args.contains { $0 == "-q" || $0.hasPrefix("-q") || $0 == "-s" || $0.hasPrefix("-s") }
         if cmd == "wget" {
             if !(200..<400).contains(route.status) {

@@ -430,6 +430,6 @@ struct KubeletTests {
         #expect(r.out.contains("localhost (127.0.0.1:80) open"))
         #expect(r.out.contains("127.0.0.1 - - [01/Jan/2026:00:00:0"))
         #expect(r.out.contains("\"GET / HTTP/1.1\" 200 "))
-        #expect(r.out.contains("\"GET /missing HTTP/1.1\" 404 18 \"-\" \"Wget\" \"-\""))
+        #expect(r.out.contains("\"GET /missing HTTP/1.1\" 404 19 \"-\" \"Wget\" \"-\""))
     }
 }
