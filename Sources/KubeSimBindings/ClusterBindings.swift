@@ -332,6 +332,14 @@ public enum ClusterBindings {
                 o.etcd = n
             case "images":
                 o.preloadedImages = parts[1].split(separator: ",").map(String.init)
+            case "cni":
+                guard parts[1] == "flannel" else { throw inv.error("cluster: cni=flannel is simulated (calico and weave come next)") }
+            case "flannel-backend":
+                guard let b = PodNetwork.Backend(rawValue: parts[1]) else { throw inv.error("cluster: flannel-backend must be vxlan or host-gw") }
+                o.flannelBackend = b
+            case "segments":
+                guard let n = Int(parts[1]), (1...8).contains(n) else { throw inv.error("cluster: segments must be 1 to 8") }
+                o.segments = n
             case "pod-cidr":
                 guard let c = CIDR(parsing: parts[1]), c.prefixLength <= 22 else { throw inv.error("cluster: pod-cidr must be a CIDR of /22 or wider, such as 10.244.0.0/16") }
                 o.podCIDR = c
@@ -339,7 +347,7 @@ public enum ClusterBindings {
                 guard let d = SimDuration(parsing: parts[1]), d > .zero else { throw inv.error("cluster: node-monitor-grace-period must be a duration such as 40s") }
                 o.nodeMonitorGracePeriod = d
             default:
-                let s = Suggest.nearest(parts[0], in: ["nodes", "seed", "cpu", "memory", "scoring", "etcd", "images", "node-monitor-grace-period", "pod-cidr"])
+                let s = Suggest.nearest(parts[0], in: ["nodes", "seed", "cpu", "memory", "scoring", "etcd", "images", "node-monitor-grace-period", "pod-cidr", "cni", "flannel-backend", "segments"])
                 throw inv.error("cluster: unknown setting '\(parts[0])'" + (s.map { " — did you mean '\($0)'?" } ?? ""))
             }
         }

@@ -46,6 +46,9 @@ public final class Cluster {
         public var scoring = Scheduler.ScoringStrategy.leastAllocated
         /// etcd members (1, 3 or 5).
         public var etcd = 1
+        /// flannel's backend, and how many L2 segments the nodes are spread over.
+        public var flannelBackend = PodNetwork.Backend.vxlan
+        public var segments = 1
         /// The cluster (pod) CIDR; nil: 10.244.0.0/16, or 10.128.0.0/9 beyond 256 nodes.
         public var podCIDR: CIDR?
         /// The node lifecycle controller's --node-monitor-grace-period (upstream 50 s).
@@ -100,6 +103,8 @@ public final class Cluster {
         statefulSetController = StatefulSetController(api: api, clock: clock, statefulSets: statefulSetInformer, pods: podInformer, events: events)
         let podCIDR = options.podCIDR ?? CIDR(parsing: options.nodes > 256 ? "10.128.0.0/9" : "10.244.0.0/16")!
         network.clusterCIDR = podCIDR
+        network.backend = options.flannelBackend
+        segments = max(1, options.segments)
         nodeIPAMController = NodeIPAMController(api: api, nodes: nodeInformer, clusterCIDR: podCIDR)
         // flanneld on each node: programs the VXLAN routes from the Nodes' podCIDRs.
         let net = network
@@ -139,6 +144,7 @@ public final class Cluster {
         IPv4Address(IPv4Address(192, 168, 56, 0).value + UInt32(10 + index))
     }
     var underlayPrefix = 24
+    var segments = 1
 
     /// Adds a node to a running cluster (`add node`): a new machine whose kubelet registers.
     public func joinNode(_ name: String, cpu: Quantity, memory: Quantity, labels: [String: String]) -> Kubelet {
@@ -153,8 +159,10 @@ public final class Cluster {
     public func addNode(_ name: String, index: Int, cpu: Quantity, memory: Quantity, labels: [String: String] = [:]) -> Kubelet {
         let k = Kubelet(nodeName: name, index: index, api: api, clock: clock, pods: podInformer, events: events, catalogue: catalogue, storage: storage, random: random)
         k.network = network
-        let underlay = Self.underlayAddress(index)
-        network.addNode(name, underlay: underlay, prefix: underlayPrefix)
+        // Nodes take turns over the segments: node1 in segment 1, node2 in 2, …
+        let segment = (index - 1) % segments + 1
+        let underlay = segments > 1 ? IPv4Address(192, 168, UInt8(55 + segment), UInt8(10 + index)) : Self.underlayAddress(index)
+        network.addNode(name, underlay: underlay, prefix: underlayPrefix, segment: segment)
         kubeletRouter.kubelets[name] = k
         for ref in preloadedImages { if let i = catalogue.lookup(ref) { k.runtime.images[i.reference] = i } }
         try? k.register(capacity: ["cpu": cpu, "memory": memory, "pods": Quantity(110), "ephemeral-storage": Quantity(parsing: "100Gi")!],

@@ -84,7 +84,7 @@ extension PodNetwork {
             return t
         }
         // The pod's table (PodNIC.namespaceView): its /24 on eth0, the rest via the gateway.
-        let mtu = PodNetwork.mtu
+        let mtu = nic.mtu
         if p.size > mtu && p.df {
             t.hop(node, "pod/\(nic.pod) eth0", "refused: \(p.size) > MTU \(mtu), DF set", p.headers)
             t.droppedAt = "pod/\(nic.pod) eth0"; t.reason = "message too long (MTU \(mtu))"; t.icmp = "frag needed and DF set (mtu \(mtu))"
@@ -151,6 +151,12 @@ extension PodNetwork {
         case "eth0":
             if let o = p.outer.last {
                 transmit(&p, from: n, to: o.dst, trace: &t, depth: depth)
+            } else if let via = r.via, r.dst.prefixLength > 0 {
+                // host-gw: the pod packet itself goes to the peer node's address.
+                transmit(&p, from: n, to: via, trace: &t, depth: depth)
+            } else if clusterCIDR.contains(p.dst), backend == .hostGW, let e = current.entry(for: p.dst) {
+                t.droppedAt = "\(node) routing"
+                t.reason = "no route to \(e.cidr) via \(e.underlay): \(e.node) is in another L2 segment, and host-gw can only route to on-link peers (flanneld could not add the route)"
             } else {
                 t.droppedAt = "\(node) eth0"; t.reason = "\(p.dst) is outside the cluster (no external network is simulated)"
             }
@@ -165,8 +171,11 @@ extension PodNetwork {
         guard let peer = node(withUnderlay: to) else {
             t.droppedAt = "underlay"; t.reason = "no machine has the address \(to)"; return
         }
-        guard peer.segment == n.segment else {
-            t.droppedAt = "underlay"; t.reason = "\(to) is in another L2 segment"; return
+        if peer.segment != n.segment {
+            // Another L2 segment: only routed underlay traffic (VXLAN's outer packets) gets
+            // there, through the segments' router.
+            guard !p.outer.isEmpty else { t.droppedAt = "underlay"; t.reason = "\(to) is in another L2 segment"; return }
+            t.hop(n.name, "underlay router", "segment \(n.segment) → segment \(peer.segment)", p.headers)
         }
         guard peer.up else { t.droppedAt = "\(peer.name) eth0"; t.reason = "\(peer.name) is down: nothing receives the frame"; return }
         t.hop(peer.name, "eth0", "receive (L2 segment \(peer.segment))", p.headers)

@@ -55,16 +55,27 @@ public final class NetNamespace {
     var remote: () -> (table: RemoteTable, own: CIDR?)? = { nil }
     /// `ip neigh`: the peer VTEPs' addresses and MACs.
     public var neighbours: [(ip: IPv4Address, dev: String, mac: String)] {
-        guard let r = remote() else { return [] }
+        guard let r = remote(), backend == .vxlan else { return [] }
         return r.table.entries.filter { $0.cidr != r.own }.map { ($0.cidr.network, "flannel.1", $0.mac) }
     }
     /// `bridge fdb` on flannel.1: VTEP MAC → remote underlay address.
     public var fdb: [(mac: String, dev: String, dst: IPv4Address)] {
-        guard let r = remote() else { return [] }
+        guard let r = remote(), backend == .vxlan else { return [] }
         return r.table.entries.filter { $0.cidr != r.own }.map { ($0.mac, "flannel.1", $0.underlay) }
     }
     var nextIndex = 1
+    var backend = PodNetwork.Backend.vxlan
+    var segment = 1
     init(name: String) { self.name = name }
+
+    /// The route flanneld programs for a peer, or nil when the kernel refuses it (host-gw
+    /// to a gateway that is not on this node's L2 segment).
+    func remoteRoute(_ e: (cidr: CIDR, node: String, mac: String, underlay: IPv4Address, segment: Int)) -> RouteEntry? {
+        switch backend {
+        case .vxlan: return RouteEntry(dst: e.cidr, via: e.cidr.network, dev: "flannel.1", onlink: true)
+        case .hostGW: return e.segment == segment ? RouteEntry(dst: e.cidr, via: e.underlay, dev: "eth0") : nil
+        }
+    }
 
     @discardableResult
     func add(_ name: String, _ kind: NetDevice.Kind, mtu: Int, mac: String, addrs: [CIDR]) -> NetDevice {
@@ -79,14 +90,15 @@ public final class NetNamespace {
     /// Remote subnets as routes: `<podCIDR> via <subnet>.0 dev flannel.1 onlink`.
     var remoteRoutes: [RouteEntry] {
         guard let r = remote() else { return [] }
-        return r.table.entries.filter { $0.cidr != r.own }.map { RouteEntry(dst: $0.cidr, via: $0.cidr.network, dev: "flannel.1", onlink: true) }
+        return r.table.entries.filter { $0.cidr != r.own }.compactMap { remoteRoute($0) }
     }
 
     /// Longest-prefix match over the main table (the node's own routes and flanneld's).
     public func route(to ip: IPv4Address) -> RouteEntry? {
         var best = routes.filter { $0.dst.contains(ip) }.max { $0.dst.prefixLength < $1.dst.prefixLength }
-        if let r = remote(), let e = r.table.entry(for: ip), e.cidr != r.own, e.cidr.prefixLength > (best?.dst.prefixLength ?? -1) {
-            best = RouteEntry(dst: e.cidr, via: e.cidr.network, dev: "flannel.1", onlink: true)
+        if let r = remote(), let e = r.table.entry(for: ip), e.cidr != r.own, e.cidr.prefixLength > (best?.dst.prefixLength ?? -1),
+           let route = remoteRoute(e) {
+            best = route
         }
         return best
     }
@@ -145,15 +157,15 @@ func podMAC(_ ip: IPv4Address) -> String {
 
 /// flanneld's view of the other nodes: subnet, VTEP MAC and underlay address of each.
 public final class RemoteTable {
-    public let entries: [(cidr: CIDR, node: String, mac: String, underlay: IPv4Address)]
+    public let entries: [(cidr: CIDR, node: String, mac: String, underlay: IPv4Address, segment: Int)]
     let byNetwork: [UInt32: Int]
-    init(_ entries: [(cidr: CIDR, node: String, mac: String, underlay: IPv4Address)]) {
+    init(_ entries: [(cidr: CIDR, node: String, mac: String, underlay: IPv4Address, segment: Int)]) {
         self.entries = entries.sorted { $0.cidr.network.value < $1.cidr.network.value }
         var d: [UInt32: Int] = [:]
         for (i, e) in self.entries.enumerated() { d[e.cidr.network.value] = i }
         byNetwork = d
     }
-    func entry(for ip: IPv4Address) -> (cidr: CIDR, node: String, mac: String, underlay: IPv4Address)? {
+    func entry(for ip: IPv4Address) -> (cidr: CIDR, node: String, mac: String, underlay: IPv4Address, segment: Int)? {
         // Node subnets are /24s of the cluster CIDR.
         byNetwork[ip.value & 0xffff_ff00].map { entries[$0] }
     }
@@ -164,6 +176,7 @@ struct PodNIC {
     let ip: IPv4Address
     let cidr: CIDR
     let clusterCIDR: CIDR
+    let mtu: Int
     let veth: String
     let hostIndex: Int
     let pod: String
@@ -172,7 +185,7 @@ struct PodNIC {
     var namespaceView: NetNamespace {
         let ns = NetNamespace(name: "cni")
         ns.add("lo", .loopback, mtu: 65536, mac: "00:00:00:00:00:00", addrs: [CIDR(address: IPv4Address(127, 0, 0, 1), prefixLength: 8)])
-        let eth0 = ns.add("eth0", .veth, mtu: PodNetwork.mtu, mac: podMAC(ip), addrs: [CIDR(address: ip, prefixLength: cidr.prefixLength)])
+        let eth0 = ns.add("eth0", .veth, mtu: mtu, mac: podMAC(ip), addrs: [CIDR(address: ip, prefixLength: cidr.prefixLength)])
         eth0.peerName = veth
         eth0.peerIndex = hostIndex
         let gw = IPv4Address(cidr.network.value + 1)
@@ -211,7 +224,7 @@ public final class NodeNet {
                        RouteEntry(dst: CIDR(address: net.network, prefixLength: prefix), dev: "eth0", src: underlay, kernel: true)]
         host.generatedDevices = { [unowned self] in
             self.pods.values.sorted { $0.hostIndex < $1.hostIndex }.map { nic in
-                let d = NetDevice(name: nic.veth, kind: .veth, mtu: PodNetwork.mtu, mac: macFor(name + "/" + nic.veth), addrs: [], index: nic.hostIndex)
+                let d = NetDevice(name: nic.veth, kind: .veth, mtu: nic.mtu, mac: macFor(name + "/" + nic.veth), addrs: [], index: nic.hostIndex)
                 d.master = "cni0"; d.peerName = "eth0"; d.peerIndex = 2
                 return d
             }
@@ -229,7 +242,11 @@ public final class PodNetwork {
     var workers: [UInt32: Weak<PodWorker>] = [:]
     public static let vni = 1
     public static let vxlanPort = 8472
-    public static let mtu = 1450
+    /// flannel's backends: VXLAN (flannel.1, MTU 1450) or host-gw (plain routes to each
+    /// peer's underlay address; needs every node on one L2 segment; MTU 1500).
+    public enum Backend: String, Sendable { case vxlan, hostGW = "host-gw" }
+    public var backend = Backend.vxlan
+    public var mtu: Int { backend == .vxlan ? 1450 : 1500 }
     /// flannel's Network (the cluster CIDR): 10.244.0.0/16 by default; clusters of more
     /// than 256 nodes need a bigger one (`cluster pod-cidr=10.128.0.0/9`).
     public var clusterCIDR = CIDR(parsing: "10.244.0.0/16")!
@@ -251,7 +268,7 @@ public final class PodNetwork {
     var current: RemoteTable {
         if let t = currentTable { return t }
         let t = RemoteTable(nodes.values.compactMap { n in
-            n.podCIDR.map { (cidr: $0, node: n.name, mac: n.host.device("flannel.1")?.mac ?? "", underlay: n.underlay) }
+            n.podCIDR.map { (cidr: $0, node: n.name, mac: n.host.device("flannel.1")?.mac ?? "", underlay: n.underlay, segment: n.segment) }
         })
         currentTable = t
         return t
@@ -262,9 +279,13 @@ public final class PodNetwork {
     public func setPodCIDR(_ name: String, _ cidr: CIDR) {
         guard let n = nodes[name], n.podCIDR == nil else { return }
         n.podCIDR = cidr
-        n.host.add("flannel.1", .vxlan(vni: Self.vni, port: Self.vxlanPort), mtu: Self.mtu, mac: macFor(name + "/flannel.1"),
-                   addrs: [CIDR(address: cidr.network, prefixLength: 32)])
+        if backend == .vxlan {
+            n.host.add("flannel.1", .vxlan(vni: Self.vni, port: Self.vxlanPort), mtu: mtu, mac: macFor(name + "/flannel.1"),
+                       addrs: [CIDR(address: cidr.network, prefixLength: 32)])
+        }
         n.host.remote = { [unowned self, unowned n] in (n.frozen ?? self.current, n.podCIDR) }
+        n.host.backend = backend
+        n.host.segment = n.segment
         currentTable = nil
     }
 
@@ -286,12 +307,12 @@ public final class PodNetwork {
         guard let n = nodes[node], let cidr = n.podCIDR else { return }
         let gw = IPv4Address(cidr.network.value + 1)
         if n.host.device("cni0") == nil {
-            n.host.add("cni0", .bridge, mtu: Self.mtu, mac: macFor(node + "/cni0"), addrs: [CIDR(address: gw, prefixLength: cidr.prefixLength)])
+            n.host.add("cni0", .bridge, mtu: mtu, mac: macFor(node + "/cni0"), addrs: [CIDR(address: gw, prefixLength: cidr.prefixLength)])
             n.host.routes.append(RouteEntry(dst: cidr, dev: "cni0", src: gw, kernel: true))
             n.nextHostIndex = n.host.nextIndex
         }
         // The veth's host end: "veth" + 8 hex digits (the bridge plugin's random name).
-        n.pods[ip.value] = PodNIC(ip: ip, cidr: cidr, clusterCIDR: clusterCIDR, veth: "veth" + String(sandboxID.prefix(8)), hostIndex: n.nextHostIndex, pod: pod, namespace: namespace)
+        n.pods[ip.value] = PodNIC(ip: ip, cidr: cidr, clusterCIDR: clusterCIDR, mtu: mtu, veth: "veth" + String(sandboxID.prefix(8)), hostIndex: n.nextHostIndex, pod: pod, namespace: namespace)
         n.nextHostIndex += 1
     }
 

@@ -86,4 +86,60 @@ struct PodNetworkTests {
         """)
         #expect(r.outcome == .success, "\(r.err)")
     }
+
+    static let threePods = """
+    apply <<EOF
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: a}
+    spec: {nodeName: node1, containers: [{name: c, image: "busybox:1.36", command: [sleep, "3600"]}]}
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: b}
+    spec: {nodeName: node2, containers: [{name: web, image: "nginx:1.25"}]}
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: c}
+    spec: {nodeName: node3, containers: [{name: web, image: "nginx:1.25"}]}
+    EOF
+    settle
+
+    """
+
+    @Test func hostGWRoutesToPeersAndFailsAcrossSegments() {
+        // Two segments: node1 and node3 share 192.168.56.0/24, node2 is on 192.168.57.0/24.
+        let r = run("cluster nodes=3 flannel-backend=host-gw segments=2\n" + Self.threePods + """
+        ssh node1 ip route
+        exec a -- ip addr
+        let ok = (trace from pod/a to pod/c:80)
+        assert ok.delivered
+        assert not ok.path.contains("node1 flannel.1")
+        let far = (trace from pod/a to pod/b:80)
+        assert not far.delivered
+        assert far.droppedAt == "node1 routing"
+        print far.reason
+        exec a -- wget -qO- ${pod("c").ip}
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains("""
+        default via 192.168.56.1 dev eth0 
+        10.244.0.0/24 dev cni0 proto kernel scope link src 10.244.0.1 
+        10.244.2.0/24 via 192.168.56.13 dev eth0 
+        192.168.56.0/24 dev eth0 proto kernel scope link src 192.168.56.11 
+        """))
+        #expect(r.out.contains("mtu 1500"))
+        #expect(r.out.contains("node2 is in another L2 segment, and host-gw can only route to on-link peers"))
+        #expect(r.out.contains("Welcome to nginx!"))
+    }
+
+    @Test func vxlanCrossesSegmentsThroughTheUnderlayRouter() {
+        let r = run("cluster nodes=3 segments=2\n" + Self.threePods + """
+        let t = (trace from pod/a to pod/b:80)
+        assert t.delivered
+        assert t.path.contains("node1 underlay router")
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+    }
 }
