@@ -290,6 +290,8 @@ public final class Kubelet {
     /// handed out, wrapping at the end of the range; freed addresses wait their turn.
     var ipsInUse: Set<UInt32> = []
     var lastReserved: UInt32?
+    /// The address allocateIP handed out last (for CNI ADD, without parsing it back).
+    var lastAllocated: IPv4Address?
 
     func allocateIP() -> String? {
         if podCIDR == nil, let c = (try? api.get(.node, namespace: nil, name: nodeName))?.node?.podCIDR { podCIDR = CIDR(parsing: c) }
@@ -301,7 +303,8 @@ public final class Kubelet {
             if !ipsInUse.contains(candidate) {
                 ipsInUse.insert(candidate)
                 lastReserved = candidate
-                return IPv4Address(candidate).description
+                lastAllocated = IPv4Address(candidate)
+                return lastAllocated!.description
             }
             candidate = candidate >= last ? first : candidate + 1
         }

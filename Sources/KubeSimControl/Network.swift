@@ -303,7 +303,7 @@ public final class PodNetwork {
 
     /// CNI ADD: the pod's eth0 with the address from host-local, a veth pair whose host
     /// end joins cni0 (made with the first pod), and the pod's routes.
-    public func cniAdd(node: String, sandboxID: String, pod: String, namespace: String, ip: IPv4Address) {
+    public func cniAdd(node: String, veth: String, pod: String, namespace: String, ip: IPv4Address) {
         guard let n = nodes[node], let cidr = n.podCIDR else { return }
         let gw = IPv4Address(cidr.network.value + 1)
         if n.host.device("cni0") == nil {
@@ -311,8 +311,7 @@ public final class PodNetwork {
             n.host.routes.append(RouteEntry(dst: cidr, dev: "cni0", src: gw, kernel: true))
             n.nextHostIndex = n.host.nextIndex
         }
-        // The veth's host end: "veth" + 8 hex digits (the bridge plugin's random name).
-        n.pods[ip.value] = PodNIC(ip: ip, cidr: cidr, clusterCIDR: clusterCIDR, mtu: mtu, veth: "veth" + String(sandboxID.prefix(8)), hostIndex: n.nextHostIndex, pod: pod, namespace: namespace)
+        n.pods[ip.value] = PodNIC(ip: ip, cidr: cidr, clusterCIDR: clusterCIDR, mtu: mtu, veth: veth, hostIndex: n.nextHostIndex, pod: pod, namespace: namespace)
         n.nextHostIndex += 1
     }
 

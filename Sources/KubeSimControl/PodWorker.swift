@@ -142,9 +142,11 @@ public final class PodWorker {
         let sb = Sandbox(id: kubelet.runtime.newRawID(), podUID: uid, podName: pod.metadata.name, namespace: pod.metadata.namespace ?? "default", createdAt: clock.now)
         sb.volumes = stores
         sb.ip = ip
-        if let a = IPv4Address(parsing: ip) {
-            kubelet.network?.cniAdd(node: kubelet.nodeName, sandboxID: sb.id, pod: pod.metadata.name, namespace: pod.metadata.namespace ?? "default", ip: a)
-            if let net = kubelet.network, net.node(kubelet.nodeName)?.pods[a.value] != nil { net.attach(worker: self, ip: a) }
+        if let net = kubelet.network, let a = kubelet.lastAllocated {
+            // The bridge plugin's veth name: "veth" and 8 hex digits.
+            let hex = String(sb.rawID.a >> 32, radix: 16)
+            net.cniAdd(node: kubelet.nodeName, veth: "veth" + String(repeating: "0", count: 8 - hex.count) + hex, pod: pod.metadata.name, namespace: pod.metadata.namespace ?? "default", ip: a)
+            if net.node(kubelet.nodeName)?.pods[a.value] != nil { net.attach(worker: self, ip: a) }
         }
         sandbox = sb
         kubelet.runtime.sandboxes[uid] = sb
