@@ -5,12 +5,7 @@ import KubeSimShell
 /// Pod addressing: the node IPAM controller's /24 per node and host-local IPAM on each node.
 @Suite("pod addressing")
 struct AddressingTests {
-    func run(_ script: String) -> (outcome: Session.Outcome, out: String, err: String) {
-        var out = "", err = ""
-        let s = SessionFactory.make(output: { out += $0 }, diagnostics: { err += $0 + "\n" })
-        let o = s.run(script, name: "t.kscript")
-        return (o, out, err)
-    }
+    func run(_ script: String) -> ScriptRun { runScript(script) }
 
     @Test func nodesGetConsecutiveSlash24sAndPodsStartAtDotTwo() {
         let r = run("""

@@ -5,12 +5,7 @@ import KubeSimShell
 /// Cluster commands through a KubeScript session: kubectl's words and layouts.
 @Suite("cluster commands")
 struct ClusterCommandTests {
-    func run(_ script: String) -> (outcome: Session.Outcome, out: String, err: String) {
-        var out = "", err = ""
-        let s = SessionFactory.make(output: { out += $0 }, diagnostics: { err += $0 + "\n" })
-        let o = s.run(script, name: "t.kscript")
-        return (o, out, err)
-    }
+    func run(_ script: String) -> ScriptRun { runScript(script) }
 
     @Test func createGetAndQueries() {
         let r = run("""

@@ -5,12 +5,7 @@ import KubeSimShell
 /// Faults with upstream consequences: etcd quorum, node memory pressure, config refresh.
 @Suite("faults: etcd quorum, memory pressure, config updates")
 struct FaultTests {
-    func run(_ script: String) -> (outcome: Session.Outcome, out: String, err: String) {
-        var out = "", err = ""
-        let s = SessionFactory.make(output: { out += $0 }, diagnostics: { err += $0 + "\n" })
-        let o = s.run(script, name: "t.kscript")
-        return (o, out, err)
-    }
+    func run(_ script: String) -> ScriptRun { runScript(script) }
 
     @Test func losingOneOfThreeEtcdMembersKeepsTheAPIWorking() {
         let r = run("""

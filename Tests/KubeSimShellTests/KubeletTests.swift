@@ -7,12 +7,7 @@ import KubeSimShell
 /// the node lifecycle (lease, NotReady, eviction at grace + 300 s).
 @Suite("kubelet and nodes")
 struct KubeletTests {
-    func run(_ script: String) -> (outcome: Session.Outcome, out: String, err: String) {
-        var out = "", err = ""
-        let s = SessionFactory.make(output: { out += $0 }, diagnostics: { err += $0 + "\n" })
-        let o = s.run(script, name: "t.kscript")
-        return (o, out, err)
-    }
+    func run(_ script: String) -> ScriptRun { runScript(script) }
 
     @Test func podStartGoesThroughSandboxPullCreateStart() {
         // nginx:1.25 is 70544635 bytes: 1345 ms at 50 MiB/s plus 400 ms → "in 1.745s".

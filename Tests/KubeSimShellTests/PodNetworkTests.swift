@@ -6,12 +6,7 @@ import KubeSimShell
 /// packets walking it, and the busybox tools in pods that use it.
 @Suite("pod network: flannel vxlan")
 struct PodNetworkTests {
-    func run(_ script: String) -> (outcome: Session.Outcome, out: String, err: String) {
-        var out = "", err = ""
-        let s = SessionFactory.make(output: { out += $0 }, diagnostics: { err += $0 + "\n" })
-        let o = s.run(script, name: "t.kscript")
-        return (o, out, err)
-    }
+    func run(_ script: String) -> ScriptRun { runScript(script) }
 
     static let pods = """
     apply <<EOF

@@ -6,12 +6,7 @@ import KubeSimShell
 /// default PodTopologySpread constraints (siblings of the same controller).
 @Suite("scheduler scoring with node state")
 struct ScoringTests {
-    func run(_ script: String) -> (outcome: Session.Outcome, out: String, err: String) {
-        var out = "", err = ""
-        let s = SessionFactory.make(output: { out += $0 }, diagnostics: { err += $0 + "\n" })
-        let o = s.run(script, name: "t.kscript")
-        return (o, out, err)
-    }
+    func run(_ script: String) -> ScriptRun { runScript(script) }
 
     @Test func imageLocalityPrefersTheNodeThatHasTheImage() {
         // postgres:16 is 158601489 bytes; one node of three has it: scaled by 1/3 it is

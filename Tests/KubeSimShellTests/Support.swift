@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import KubeScript
+import KubeSimShell
 
 /// Runs the built `kubesim` binary (it sits beside the test bundle) as a user would.
 enum Binary {
@@ -78,4 +80,14 @@ enum Repo {
         for _ in 0..<3 { url.deleteLastPathComponent() }
         return url.path
     }
+}
+
+/// A script run in-process, as the cluster tests use it: outcome, output and diagnostics.
+typealias ScriptRun = (outcome: Session.Outcome, out: String, err: String)
+
+func runScript(_ script: String) -> ScriptRun {
+    var out = "", err = ""
+    let s = SessionFactory.make(output: { out += $0 }, diagnostics: { err += $0 + "\n" })
+    let o = s.run(script, name: "t.kscript")
+    return (o, out, err)
 }

@@ -6,12 +6,7 @@ import KubeSimAPI
 /// Jobs, CronJobs, DaemonSets and StatefulSets through scripts.
 @Suite("workload controllers")
 struct WorkloadTests {
-    func run(_ script: String) -> (outcome: Session.Outcome, out: String, err: String) {
-        var out = "", err = ""
-        let s = SessionFactory.make(output: { out += $0 }, diagnostics: { err += $0 + "\n" })
-        let o = s.run(script, name: "t.kscript")
-        return (o, out, err)
-    }
+    func run(_ script: String) -> ScriptRun { runScript(script) }
 
     @Test func jobRunsCompletionsWithParallelism() {
         let r = run("""

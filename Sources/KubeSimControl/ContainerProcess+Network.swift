@@ -1,0 +1,139 @@
+import KubeSimCore
+
+/// The network side of a container's tools: its pod's namespace (localhost, the pod IP)
+/// and the pod network beyond it, for busybox wget, curl, nc and ping.
+extension ContainerProcess {
+    // MARK: - the pod's own network namespace (loopback)
+
+    /// The address a host names inside this pod's network namespace: localhost and the
+    /// pod's own IP are local (the kernel's local table); anything else leaves the pod.
+    func localAddress(_ host: String) -> String? {
+        if ["localhost", "127.0.0.1", "::1", "0.0.0.0"].contains(host) { return "127.0.0.1" }
+        if let ip = netns?.sandbox?.ip, ip == host { return ip }
+        return nil
+    }
+
+    /// A process of the pod listening on the port (one network namespace for the pod).
+    func podListener(_ port: Int) -> ContainerProcess? {
+        if listening.contains(port) && !exited { return self }
+        if let pod = netns {
+            for s in pod.slots { if let p = s.current?.process, !p.exited, p.listening.contains(port) { return p } }
+        }
+        return nil
+    }
+
+    /// busybox wget (`-q`, `-O-`, `-T N`) and curl (`-s`, `-f`, `-H`) against a server in the pod.
+    func httpClient(_ cmd: String, _ args: [String]) -> (Int, String) {
+        guard let url = args.last(where: { !$0.hasPrefix("-") && ($0.contains("/") || $0.contains(":") || $0.contains(".")) }) ?? args.last(where: { !$0.hasPrefix("-") }) else {
+            return cmd == "wget" ? (1, "BusyBox v1.36.1 (2023-05-18 22:34:17 UTC) multi-call binary.\n\nUsage: wget [-cqS] [--spider] [-O FILE] [-o LOGFILE] [--header STR] [-T SEC] URL...") : (2, "curl: try 'curl --help' or 'curl --manual' for more information")
+        }
+        var rest = Substring(url)
+        if rest.hasPrefix("http://") { rest = rest.dropFirst(7) }
+        let hostPort = rest.prefix { $0 != "/" }
+        let path = rest.dropFirst(hostPort.count).isEmpty ? "/" : String(rest.dropFirst(hostPort.count))
+        let hp = hostPort.split(separator: ":", maxSplits: 1)
+        let host = String(hp.first ?? "")
+        let port = hp.count == 2 ? Int(hp[1]) ?? 80 : 80
+        let ip: String
+        let server: ContainerProcess?
+        var clientIP = "127.0.0.1"
+        if let local = localAddress(host) {
+            ip = local
+            server = podListener(port)
+        } else {
+            // Across the pod network: the request walks the datapath, the reply walks back.
+            guard let dst = IPv4Address(parsing: host) else {
+                return cmd == "wget" ? (1, "wget: bad address '\(host)'") : (6, "curl: (6) Could not resolve host: \(host)")
+            }
+            guard let net = netns?.network, let src = netns?.sandbox?.ip.flatMap({ IPv4Address(parsing: $0) }) else { return (1, "network unavailable") }
+            ip = host
+            clientIP = src.description
+            let there = net.walk(from: src, to: dst, proto: "TCP", dport: port)
+            if !there.delivered {
+                if there.icmp == "host unreachable" { return cmd == "wget" ? (1, "wget: can't connect to remote host (\(host)): Host is unreachable") : (7, "curl: (7) Failed to connect to \(host) port \(port) after 3 ms: Couldn't connect to server") }
+                return cmd == "wget" ? (1, "Connecting to \(hostPort) (\(host):\(port))\nwget: download timed out") : (28, "curl: (28) Failed to connect to \(host) port \(port) after 130000 ms: Timeout was reached")
+            }
+            let target = net.worker(at: dst)
+            server = target.flatMap { w in w.slots.lazy.compactMap { $0.current?.process }.first { !$0.exited && $0.listening.contains(port) } }
+            if server != nil {
+                let back = net.walk(from: dst, to: src, proto: "TCP", dport: 40000, sport: port, flags: "SYN-ACK")
+                if !back.delivered { return cmd == "wget" ? (1, "wget: download timed out") : (28, "curl: (28) Operation timed out") }
+            }
+        }
+        guard let server else {
+            return cmd == "wget" ? (1, "Connecting to \(hostPort) (\(ip):\(port))\nwget: can't connect to remote host (\(ip)): Connection refused")
+                : (7, "curl: (7) Failed to connect to \(host) port \(port) after 0 ms: Couldn't connect to server")
+        }
+        let route = server.routes[String(path.split(separator: "?").first ?? "")] ?? server.app.respond(path)
+        let query = path.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
+        let msg = query.split(separator: "&").first { $0.hasPrefix("msg=") }.map { String($0.dropFirst(4)) } ?? ""
+        let body = route.body.replacingOccurrences("$HOSTNAME", server.hostname).replacingOccurrences("{client}", clientIP)
+            .replacingOccurrences("{msg}", msg).replacingOccurrences("{now}", Self.stamp(clock.now))
+        let agent = cmd == "wget" ? "Wget" : "curl/8.5.0"
+        // Bodies are kept without their final newline; the bytes sent include it.
+        server.accessLog(from: clientIP, path: path, status: route.status, bytes: body.utf8.count + (body.isEmpty ? 0 : 1), agent: agent)
+        let quiet = args.contains { $0 == "-q" || $0.hasPrefix("-q") || $0 == "-s" || $0.hasPrefix("-s") }
+        if cmd == "wget" {
+            if !(200..<400).contains(route.status) {
+                return (1, (quiet ? "" : "Connecting to \(hostPort) (\(ip):\(port))\n") + "wget: server returned error: HTTP/1.1 \(route.status) \(Self.reason(route.status))")
+            }
+            return (0, quiet ? body : "Connecting to \(hostPort) (\(ip):\(port))\nwriting to stdout\n\(body)\nwritten to stdout")
+        }
+        if args.contains("-f") && route.status >= 400 { return (22, quiet ? "" : "curl: (22) The requested URL returned error: \(route.status)") }
+        return (0, body)
+    }
+
+    /// busybox ping: `-c N` echo requests (4 when not given), `-s SIZE`, `-M do`.
+    func ping(_ args: [String]) -> (Int, String) {
+        guard let host = args.last(where: { !$0.hasPrefix("-") && Int($0) == nil }) else {
+            return (1, "BusyBox v1.36.1 (2023-05-18 22:34:17 UTC) multi-call binary.\n\nUsage: ping [OPTIONS] HOST")
+        }
+        var count = 4, size = 56
+        if let i = args.firstIndex(of: "-c"), i + 1 < args.count, let n = Int(args[i + 1]) { count = n }
+        if let i = args.firstIndex(of: "-s"), i + 1 < args.count, let n = Int(args[i + 1]) { size = n }
+        guard let dst = localAddress(host).flatMap({ IPv4Address(parsing: $0) }) ?? IPv4Address(parsing: host) else { return (1, "ping: bad address '\(host)'") }
+        var out = ["PING \(host) (\(dst)): \(size) data bytes"]
+        var received = 0
+        var ttl = 64
+        var rtt = "0.000"
+        if let net = netns?.network, let src = netns?.sandbox?.ip.flatMap({ IPv4Address(parsing: $0) }) {
+            for seq in 0..<count {
+                let t = net.walk(from: src, to: dst, proto: "ICMP", dport: 0, size: size + 28)
+                guard t.delivered else {
+                    if let icmp = t.icmp, seq == 0 { out.append("From \(src) icmp_seq=\(seq) \(icmp)") }
+                    continue
+                }
+                let back = net.walk(from: dst, to: src, proto: "ICMP", dport: 0, size: size + 28, flags: "echo-reply")
+                guard back.delivered else { continue }
+                ttl = back.finalTTL
+                received += 1
+                // Simulated latency: 12 µs per hop of the round trip.
+                let micros = (t.hopCount + back.hopCount) * 12
+                rtt = "\(micros / 1000).\(String(micros % 1000 + 1000).dropFirst())"
+                out.append("\(size + 8) bytes from \(dst): seq=\(seq) ttl=\(ttl) time=\(rtt) ms")
+            }
+        }
+        out.append("")
+        out.append("--- \(host) ping statistics ---")
+        out.append("\(count) packets transmitted, \(received) packets received, \(count == 0 ? 0 : (count - received) * 100 / count)% packet loss")
+        if received > 0 { out.append("round-trip min/avg/max = \(rtt)/\(rtt)/\(rtt) ms") }
+        return (received > 0 ? 0 : 1, out.joined(separator: "\n"))
+    }
+
+    static func reason(_ status: Int) -> String {
+        [200: "OK", 301: "Moved Permanently", 302: "Found", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable"][status] ?? ""
+    }
+
+    /// One access-log line for a request this process served (nginx's combined format for
+    /// nginx, a short line for other servers).
+    func accessLog(from client: String, path: String, status: Int, bytes: Int, agent: String) {
+        if imageBox.spec.repository.hasSuffix("/nginx") {
+            let d = Self.date(clock.now).split(separator: " ")   // Thu Jan  1 00:00:05 UTC 2026
+            let day = d[2].count == 1 ? "0" + d[2] : String(d[2])
+            log("\(client) - - [\(day)/\(d[1])/\(d[5]):\(d[3]) +0000] \"GET \(path) HTTP/1.1\" \(status) \(bytes) \"-\" \"\(agent)\" \"-\"")
+        } else {
+            log("\(Self.stamp(clock.now)) \(client) \"GET \(path) HTTP/1.1\" \(status) \(bytes)")
+        }
+    }
+
+}
