@@ -11,6 +11,9 @@ public final class NodeIPAMController {
     public let clusterCIDR: CIDR
     public let maskSize: Int
     var used: [String: UInt32] = [:]   // node → subnet index
+    var taken: Set<UInt32> = []
+    /// Where the search for a free subnet starts (the range allocator's next candidate).
+    var cursor: UInt32 = 0
     let user = "system:serviceaccount:kube-system:node-controller"
 
     public init(api: APIServer, nodes: Informer, clusterCIDR: CIDR = CIDR(parsing: "10.244.0.0/16")!, maskSize: Int = 24) {
@@ -21,9 +24,14 @@ public final class NodeIPAMController {
         nodes.onChange { [unowned self] e in
             guard let n = e.object.node else { return }
             let name = n.metadata.name
-            if e.kind == .deleted { self.used.removeValue(forKey: name); return }
+            if e.kind == .deleted {
+                if let i = self.used.removeValue(forKey: name) { self.taken.remove(i) }
+                return
+            }
             if let c = n.podCIDR, let cidr = CIDR(parsing: c) {
-                self.used[name] = (cidr.network.value - self.clusterCIDR.network.value) >> UInt32(32 - self.maskSize)
+                let i = (cidr.network.value - self.clusterCIDR.network.value) >> UInt32(32 - self.maskSize)
+                self.used[name] = i
+                self.taken.insert(i)
                 return
             }
             self.allocate(name)
@@ -32,11 +40,20 @@ public final class NodeIPAMController {
 
     func allocate(_ name: String) {
         let count = UInt32(1) << UInt32(maskSize - clusterCIDR.prefixLength)
-        let taken = Set(used.values)
-        // With the range exhausted the node keeps no podCIDR (upstream: CIDRNotAvailable),
-        // and its kubelet cannot give pods addresses.
-        guard let index = (0..<count).first(where: { !taken.contains($0) }) else { return }
+        guard used[name] == nil else { return }
+        // The first free subnet at or after the cursor, wrapping (range allocator). With the
+        // range exhausted the node keeps no podCIDR (upstream: CIDRNotAvailable), and its
+        // kubelet cannot give pods addresses.
+        var index: UInt32?
+        var i = cursor
+        for _ in 0..<count {
+            if !taken.contains(i) { index = i; break }
+            i = i + 1 == count ? 0 : i + 1
+        }
+        guard let index else { return }
+        cursor = index + 1 == count ? 0 : index + 1
         used[name] = index
+        taken.insert(index)
         let subnet = CIDR(address: IPv4Address(clusterCIDR.network.value + (index << UInt32(32 - maskSize))), prefixLength: maskSize)
         _ = try? api.modify(.node, namespace: nil, name: name, user: user) { o in
             guard var n = o.node, n.podCIDR == nil else { return }
