@@ -89,7 +89,7 @@ extension ContainerProcess {
             return (1, "BusyBox v1.36.1 (2023-05-18 22:34:17 UTC) multi-call binary.\n\nUsage: ping [OPTIONS] HOST")
         }
         var count = 4, size = 56
-        if let i = args.firstIndex(of: "-c"), i + 1 < args.count, let n = Int(args[i + 1]) { count = n }
+        if let i = args.firstIndex(of: "-c"), i + 1 < args.count, let n = Int(args[i + 1]) { count = min(max(n, 1), 1000) }
         if let i = args.firstIndex(of: "-s"), i + 1 < args.count, let n = Int(args[i + 1]) { size = n }
         guard let dst = localAddress(host).flatMap({ IPv4Address(parsing: $0) }) ?? IPv4Address(parsing: host) else { return (1, "ping: bad address '\(host)'") }
         var out = ["PING \(host) (\(dst)): \(size) data bytes"]

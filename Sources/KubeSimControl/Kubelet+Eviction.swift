@@ -75,6 +75,7 @@ extension Kubelet {
             setMemoryPressure(false)
         }
         if pressureSince != nil || available < Self.evictionThreshold {
+            if let t = pressureTimer { clock.cancel(t) }
             pressureTimer = clock.schedule(after: Self.housekeeping, label: "kubelet \(self.nodeName): eviction manager (memory pressure)") { [weak self] in
                 self?.pressureTimer = nil
                 self?.evictionCheck()

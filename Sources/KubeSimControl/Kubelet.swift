@@ -248,7 +248,7 @@ public final class Kubelet {
     /// Reconciles with the API server's view of the pods bound here.
     func resync() {
         let mine = Set(pods.byIndex(IndexName.node, nodeName).compactMap { $0.pod?.metadata.uid })
-        for (uid, w) in workers where !mine.contains(uid) { w.halt(); workers.removeValue(forKey: uid) }
+        for (uid, w) in workers where !mine.contains(uid) { w.halt(); w.removeSandbox(); workers.removeValue(forKey: uid) }
         for o in pods.byIndex(IndexName.node, nodeName) { if let p = o.pod { handle(p, deleted: false) } }
     }
 

@@ -32,6 +32,8 @@ public final class ContainerSlot {
     var timers: [EventQueue.Handle] = []
     var probes: [ProbeRunner] = []
     var stopping = false
+    /// When a leaking container reaches its memory limit.
+    var oomTimer: EventQueue.Handle?
     /// CreateContainer/StartContainer queued.
     var starting = false
     var done: Bool { if case .terminated(let c, _, _, _, _) = status.state { return isInit && c == 0 } else { return false } }
@@ -334,6 +336,8 @@ public final class PodWorker {
         let record = ContainerRecord(id: rt.newRawID(), name: slot.spec.name, image: imageBox, podUID: uid, sandboxID: sb.rawID, attempt: slot.status.restartCount, createdAt: clock.now)
         rt.containers[record.rawID] = record
         rt.containerOrder.append(record.rawID)
+        // containerd keeps the previous (exited) instance for `logs --previous`; older go.
+        rt.prune(podUID: uid, name: slot.spec.name, keep: 2)
         event("Normal", "Created", "Created container \(slot.spec.name)")
         var mounts: [(String, FileStore, Bool)] = []
         for m in slot.spec.volumeMounts { if let store = sb.volumes[m.name] { mounts.append((m.mountPath, store, m.readOnly)) } }
@@ -370,12 +374,12 @@ public final class PodWorker {
         let rate = process.app.leakPerMinute + process.extraLeakPerMinute
         let base = process.memory(at: clock.now)
         if base > limit {
-            slot.timers.append(after(.milliseconds(10), "OOM") { [unowned self] in self.oomKill(slot) })
+            slot.oomTimer = after(.milliseconds(10), "OOM") { [unowned self] in self.oomKill(slot) }
             return
         }
         guard rate > 0 else { return }
         let ns = Kubelet.minutesToNs(limit - base, perMinute: rate)
-        slot.timers.append(after(SimDuration(nanoseconds: ns), "container \(slot.spec.name) memory reaches its limit") { [unowned self] in self.oomKill(slot) })
+        slot.oomTimer = after(SimDuration(nanoseconds: ns), "container \(slot.spec.name) memory reaches its limit") { [unowned self] in self.oomKill(slot) }
     }
 
     func oomKill(_ slot: ContainerSlot) {
@@ -391,8 +395,7 @@ public final class PodWorker {
             guard let p = slot.current?.process, !p.exited else { continue }
             if p.app.leakPerMinute + p.extraLeakPerMinute == 0 && perMinute > 0 { kubelet.leaking += 1 }
             p.extraLeakPerMinute += perMinute
-            for t in slot.timers { clock.cancel(t) }
-            slot.timers.removeAll()
+            if let t = slot.oomTimer { clock.cancel(t); slot.oomTimer = nil }
             scheduleOOM(slot, p)
             any = true
         }
@@ -423,6 +426,7 @@ public final class PodWorker {
         slot.probes.removeAll()
         for t in slot.timers { clock.cancel(t) }
         slot.timers.removeAll()
+        if let t = slot.oomTimer { clock.cancel(t); slot.oomTimer = nil }
         let startedAt: Int64 = { if case .running(let s) = slot.status.state { return s } else { return record.createdAt } }()
         slot.status.state = .terminated(exitCode: code, reason: reason, message: message, startedAt: startedAt, finishedAt: clock.now)
         slot.status.ready = false
@@ -492,6 +496,7 @@ public final class PodWorker {
             var out: [String] = []
             var status = 0
             var pc = 0, steps = 0
+            var loops: [Int: Int] = [:]
             while pc < code.count && steps < 10_000 && !shell.exited {
                 steps += 1
                 let ins = code[pc]; pc += 1
@@ -499,9 +504,14 @@ public final class PodWorker {
                 case .jump(let t): pc = t
                 case .jumpIfFail(let t): if status != 0 { pc = t }
                 case .jumpIfOK(let t): if status == 0 { pc = t }
+                case .forInit(let slot): loops[slot] = 0
+                case let .forNext(slot, variable, items, end):
+                    let k = loops[slot] ?? 0
+                    if k < items.count { shell.setVar(variable, shell.expand(items[k])); loops[slot] = k + 1 } else { pc = end }
                 case .run(let words):
                     let r = shell.run(words.map(shell.expand), words: words)
                     status = r.0
+                    shell.status = status
                     if !r.1.isEmpty { out.append(r.1) }
                 default: break
                 }
@@ -571,6 +581,7 @@ public final class PodWorker {
 
     func removeSandbox() {
         guard let sb = sandbox else { return }
+        kubelet.runtime.prune(podUID: uid, name: nil, keep: 0)
         if let ip = sb.ip {
             kubelet.releaseIP(ip)
             if let a = IPv4Address(parsing: ip) { kubelet.network?.cniDel(node: kubelet.nodeName, ip: a) }

@@ -99,6 +99,19 @@ public final class ContainerRuntime {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// Removes a pod's exited containers (all of them, or all but the newest `keep` of one).
+    func prune(podUID: String, name: String?, keep: Int) {
+        let mine = containerOrder.filter { id in
+            guard let r = containers[id], r.podUID == podUID else { return false }
+            return name == nil || r.name == name
+        }
+        guard mine.count > keep else { return }
+        let drop = Set(mine.dropLast(keep).filter { containers[$0]?.state != .running || keep == 0 })
+        guard !drop.isEmpty else { return }
+        for id in drop { containers.removeValue(forKey: id) }
+        containerOrder.removeAll { drop.contains($0) }
+    }
+
     public func hasImage(_ ref: String) -> ImageSpec? { images[ImageCatalogue.normalize(ref)] }
 
     /// Node status.images: largest first (as the kubelet sorts them), names as references.
@@ -273,9 +286,13 @@ public final class ContainerProcess {
         switch cmd {
         case "sleep":
             guard argv.count > 1 else { return nil }
-            if argv[1] == "infinity" { return .some(nil) }
+            if argv[1] == "infinity" || argv[1] == "inf" { return .some(nil) }
             let t = argv[1]
-            if let n = Double(t) { return .some(SimDuration(nanoseconds: Int64(n * 1e9))) }
+            if let n = Double(t) {
+                // Longer than a century (or not finite): as good as forever.
+                guard n.isFinite, n >= 0, n < 3.0e9 else { return .some(nil) }
+                return .some(SimDuration(nanoseconds: Int64(n * 1e9)))
+            }
             if let d = SimDuration(parsing: t) { return .some(d) }
             return nil
         case "tail" where argv.contains("-f"): return .some(nil)
@@ -431,11 +448,20 @@ public final class ContainerProcess {
         var argv = argv
         // Redirections: `> FILE`, `>> FILE`.
         var redirect: (String, Bool)?
+        // stderr redirections (`2>&1`, `2>FILE`): output is one stream here.
+        var quietErrors = false
+        while let i = argv.firstIndex(where: { $0 == "2>" || $0 == "2>>" }) {
+            if i + 1 < argv.count && argv[i + 1] == "/dev/null" { quietErrors = true }
+            argv.removeSubrange(i...min(i + 1, argv.count - 1))
+        }
+        argv.removeAll { $0 == "2>&1" || $0 == ">&2" || $0 == "1>&2" }
         if let i = argv.firstIndex(where: { $0 == ">" || $0 == ">>" }), i + 1 < argv.count {
             redirect = (argv[i + 1], argv[i] == ">>")
             argv.removeSubrange(i...(i + 1))
         }
         var (status, out) = builtin(argv)
+        if quietErrors && status != 0 { out = "" }
+        if let (file, _) = redirect, file == "/dev/null" { return (status, "") }
         if let (file, append) = redirect, status == 0 || !out.isEmpty {
             if let err = write(file, out.isEmpty ? "" : out + "\n", append: append) { return (1, err) }
             out = ""

@@ -44,6 +44,15 @@ public enum ShellCompiler {
             if ch == "#" { while i < c.count && c[i] != "\n" { i += 1 }; continue }
             if ch == "&" { if i + 1 < c.count && c[i + 1] == "&" { out.append(.and); i += 2 } else { out.append(.semi); i += 1 }; continue }
             if ch == "|" { if i + 1 < c.count && c[i + 1] == "|" { out.append(.or); i += 2 } else { out.append(.pipe); i += 1 }; continue }
+            // `2>&1`, `2>FILE`, `>&2`: a file descriptor glued to a redirection.
+            if (ch == "2" || ch == "1") && i + 1 < c.count && c[i + 1] == ">" && (i == 0 || " \t;&|".contains(c[i - 1])) {
+                if i + 3 < c.count && c[i + 2] == "&" && c[i + 3].isNumber { out.append(.word(Word("\(ch)>&\(c[i + 3])", literal: true))); i += 4; continue }
+                if i + 2 < c.count && c[i + 2] == ">" { out.append(.word(Word("\(ch)>>", literal: true))); i += 3; continue }
+                out.append(.word(Word("\(ch)>", literal: true))); i += 2; continue
+            }
+            if ch == ">" && i + 2 < c.count && c[i + 1] == "&" && c[i + 2].isNumber {
+                out.append(.word(Word(">&\(c[i + 2])", literal: true))); i += 3; continue
+            }
             if ch == ">" {
                 if i + 1 < c.count && c[i + 1] == ">" { out.append(.word(Word(">>", literal: true))); i += 2 } else { out.append(.word(Word(">", literal: true))); i += 1 }
                 continue

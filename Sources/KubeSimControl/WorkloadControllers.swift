@@ -255,7 +255,8 @@ public final class CronJobController {
             }
         }
         // The next run: a timer at the next scheduled time (background: a schedule never ends).
-        if timers[key] == nil || scheduled != nil {
+        // The next run, recomputed on every sync (a changed schedule takes effect at once).
+        do {
             if let t = timers[key] { clock.cancel(t) }
             let base = max(clock.now, status.lastScheduleTime ?? cj.metadata.creationTimestamp)
             let next = schedule.next(after: base == clock.now ? clock.now : base)
@@ -298,10 +299,12 @@ public final class DaemonSetController {
 
     /// nodeShouldRunDaemonPod: the pod's nodeSelector, required node affinity and
     /// NoSchedule/NoExecute taints.
-    static func shouldRun(_ t: PodTemplateSpec, on n: Node) -> Bool {
+    /// A pod already on the node only has to tolerate its NoExecute taints (upstream's
+    /// shouldContinueRunning); a new one also its NoSchedule taints.
+    static func shouldRun(_ t: PodTemplateSpec, on n: Node, existing: Bool = false) -> Bool {
         if !t.spec.nodeSelector.allSatisfy({ n.metadata.labels[$0.key] == $0.value }) { return false }
         if !t.spec.affinity.nodeRequired.isEmpty && !t.spec.affinity.nodeRequired.contains(where: { $0.matches(n.metadata.labels, nodeName: n.metadata.name) }) { return false }
-        for taint in n.taints where taint.effect == "NoSchedule" || taint.effect == "NoExecute" {
+        for taint in n.taints where (taint.effect == "NoSchedule" && !existing) || taint.effect == "NoExecute" {
             if !t.spec.tolerations.contains(where: { $0.tolerates(taint) }) { return false }
         }
         return true
@@ -324,8 +327,14 @@ public final class DaemonSetController {
         var unavailable = owned.filter { !$0.status.isReady }.count
         for n in allNodes {
             let nodeName = n.metadata.name
-            let here = byNode[nodeName] ?? []
-            if Self.shouldRun(ds.spec.template, on: n) {
+            var here = byNode[nodeName] ?? []
+            // A failed daemon pod (evicted, say) is deleted and made again.
+            for p in here where p.status.phase == "Failed" {
+                _ = try? api.delete(.pod, namespace: p.metadata.namespace, name: p.metadata.name, user: user)
+                events.record(.daemonSet(ds), type: "Warning", reason: "FailedDaemonPod", message: "Found failed daemon pod \(p.metadata.namespace ?? "default")/\(p.metadata.name) on node \(nodeName), will try to kill it", source: "daemonset-controller", user: user)
+            }
+            here.removeAll { $0.status.phase == "Failed" }
+            if Self.shouldRun(ds.spec.template, on: n, existing: !here.isEmpty) {
                 status.desiredNumberScheduled += 1
                 if here.isEmpty {
                     var t = ds.spec.template

@@ -427,4 +427,20 @@ struct KubeletTests {
         #expect(r.out.contains("\"GET / HTTP/1.1\" 200 "))
         #expect(r.out.contains("\"GET /missing HTTP/1.1\" 404 19 \"-\" \"Wget\" \"-\""))
     }
+
+    @Test func shellRedirectionsLoopsAndLongSleeps() {
+        let r = run("""
+        cluster nodes=1
+        run s --image=busybox:1.36 -- sleep inf
+        settle
+        assert pod("s").status == "Running"
+        exec s -- sh -c 'for i in 1 2 3; do echo n$i; done'
+        exec s -- sh -c "cat /nope 2>/dev/null || echo fallback"
+        exec s -- sh -c 'ls /nope > /dev/null 2>&1; echo status=$?'
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains("n1\nn2\nn3\n"))
+        #expect(r.out.contains("fallback\n"))
+        #expect(r.out.contains("status=1\n"))
+    }
 }

@@ -223,4 +223,30 @@ struct WorkloadTests {
         #expect(r.out.contains("data-web-2   Bound"))
         #expect(r.out.hasSuffix("kept\n") || r.out.contains("kept\n"))
     }
+
+    @Test func daemonPodsStayWhenANoScheduleTaintArrives() {
+        // Upstream keeps a running daemon pod unless a NoExecute taint is not tolerated.
+        let r = run("""
+        cluster nodes=2
+        apply <<EOF
+        apiVersion: apps/v1
+        kind: DaemonSet
+        metadata: {name: agent}
+        spec:
+          selector: {matchLabels: {app: agent}}
+          template:
+            metadata: {labels: {app: agent}}
+            spec:
+              containers: [{name: a, image: "busybox:1.36", command: [sleep, "3600"]}]
+        EOF
+        settle
+        taint nodes node2 maintenance=soon:NoSchedule
+        settle
+        assert pods(app=agent).count == 2
+        taint nodes node2 evict=now:NoExecute
+        settle
+        assert pods(app=agent).count == 1
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+    }
 }
