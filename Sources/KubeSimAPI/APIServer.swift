@@ -60,12 +60,23 @@ public final class APIServer {
 
     /// A UUID-shaped uid from the seeded random source.
     func newUID() -> String {
+        // A version-4 UUID from the seeded source: 8-4-4-4-12 lowercase hex digits.
         let a = random(), b = random()
-        func hex(_ v: UInt64, _ n: Int) -> String {
-            let s = String(v, radix: 16)
-            return String(repeating: "0", count: max(0, n - s.count)) + s.suffix(n)
+        let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: 36) { buf in
+            var i = 0
+            func put(_ v: UInt64, _ n: Int) {
+                var shift = (n - 1) * 4
+                while shift >= 0 { buf[i] = hexDigits[Int((v >> UInt64(shift)) & 0xf)]; i += 1; shift -= 4 }
+            }
+            func dash() { buf[i] = UInt8(ascii: "-"); i += 1 }
+            put(a >> 32, 8); dash()
+            put((a >> 16) & 0xffff, 4); dash()
+            buf[i] = UInt8(ascii: "4"); i += 1; put(a & 0xfff, 3); dash()
+            put(0x8000 | (b >> 48) & 0x3fff, 4); dash()
+            put(b & 0xffff_ffff_ffff, 12)
+            return i
         }
-        return "\(hex(a >> 32, 8))-\(hex((a >> 16) & 0xffff, 4))-4\(hex(a & 0xfff, 3))-\(hex(0x8000 | (b >> 48) & 0x3fff, 4))-\(hex(b & 0xffff_ffff_ffff, 12))"
     }
 
     // MARK: - reads

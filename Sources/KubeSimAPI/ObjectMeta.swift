@@ -1,29 +1,122 @@
 import KubeSimCore
 
 /// `metadata` of every object (k8s.io/apimachinery/pkg/apis/meta/v1 ObjectMeta).
+///
+/// The fields live in one copy-on-write box: every component reads `object.metadata`
+/// constantly, and copying the box is one reference count instead of one per string,
+/// dictionary and array.
 public struct ObjectMeta: Sendable, Equatable {
-    public var name: String
-    public var namespace: String?
-    public var uid: String = ""
-    public var resourceVersion: Int64 = 0
-    public var generation: Int64 = 0
-    /// Simulated time of creation (nanoseconds).
-    public var creationTimestamp: Int64 = 0
-    public var deletionTimestamp: Int64?
-    /// Seconds the object has to terminate (pods being deleted gracefully).
-    public var deletionGracePeriodSeconds: Int64?
-    public var labels: [String: String] = [:]
-    public var annotations: [String: String] = [:]
-    public var ownerReferences: [OwnerReference] = []
-    public var finalizers: [String] = []
-    public var generateName: String?
-    /// Fields of the manifest the model does not simulate, kept for output.
-    public var preserved: [PreservedField] = []
+    @usableFromInline final class Storage: @unchecked Sendable {
+        @usableFromInline var name: String
+        @usableFromInline var namespace: String? = nil
+        @usableFromInline var uid: String = ""
+        @usableFromInline var resourceVersion: Int64 = 0
+        @usableFromInline var generation: Int64 = 0
+        @usableFromInline var creationTimestamp: Int64 = 0
+        @usableFromInline var deletionTimestamp: Int64? = nil
+        @usableFromInline var deletionGracePeriodSeconds: Int64? = nil
+        @usableFromInline var labels: [String: String] = [:]
+        @usableFromInline var annotations: [String: String] = [:]
+        @usableFromInline var ownerReferences: [OwnerReference] = []
+        @usableFromInline var finalizers: [String] = []
+        @usableFromInline var generateName: String? = nil
+        @usableFromInline var preserved: [PreservedField] = []
+        @usableFromInline init(name: String) { self.name = name }
+        @usableFromInline func copy() -> Storage {
+            let c = Storage(name: name)
+            c.namespace = namespace
+            c.uid = uid
+            c.resourceVersion = resourceVersion
+            c.generation = generation
+            c.creationTimestamp = creationTimestamp
+            c.deletionTimestamp = deletionTimestamp
+            c.deletionGracePeriodSeconds = deletionGracePeriodSeconds
+            c.labels = labels
+            c.annotations = annotations
+            c.ownerReferences = ownerReferences
+            c.finalizers = finalizers
+            c.generateName = generateName
+            c.preserved = preserved
+            return c
+        }
+    }
+    @usableFromInline var storage: Storage
 
     public init(name: String, namespace: String? = nil, labels: [String: String] = [:]) {
-        self.name = name
-        self.namespace = namespace
-        self.labels = labels
+        storage = Storage(name: name)
+        storage.namespace = namespace
+        storage.labels = labels
+    }
+
+    @inlinable mutating func unique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+    }
+
+    public var name: String {
+        @inlinable _read { yield storage.name }
+        @inlinable _modify { unique(); yield &storage.name }
+    }
+    public var namespace: String? {
+        @inlinable _read { yield storage.namespace }
+        @inlinable _modify { unique(); yield &storage.namespace }
+    }
+    public var uid: String {
+        @inlinable _read { yield storage.uid }
+        @inlinable _modify { unique(); yield &storage.uid }
+    }
+    public var resourceVersion: Int64 {
+        @inlinable _read { yield storage.resourceVersion }
+        @inlinable _modify { unique(); yield &storage.resourceVersion }
+    }
+    public var generation: Int64 {
+        @inlinable _read { yield storage.generation }
+        @inlinable _modify { unique(); yield &storage.generation }
+    }
+    /// Simulated time of creation (nanoseconds).
+    public var creationTimestamp: Int64 {
+        @inlinable _read { yield storage.creationTimestamp }
+        @inlinable _modify { unique(); yield &storage.creationTimestamp }
+    }
+    public var deletionTimestamp: Int64? {
+        @inlinable _read { yield storage.deletionTimestamp }
+        @inlinable _modify { unique(); yield &storage.deletionTimestamp }
+    }
+    /// Seconds the object has to terminate (pods being deleted gracefully).
+    public var deletionGracePeriodSeconds: Int64? {
+        @inlinable _read { yield storage.deletionGracePeriodSeconds }
+        @inlinable _modify { unique(); yield &storage.deletionGracePeriodSeconds }
+    }
+    public var labels: [String: String] {
+        @inlinable _read { yield storage.labels }
+        @inlinable _modify { unique(); yield &storage.labels }
+    }
+    public var annotations: [String: String] {
+        @inlinable _read { yield storage.annotations }
+        @inlinable _modify { unique(); yield &storage.annotations }
+    }
+    public var ownerReferences: [OwnerReference] {
+        @inlinable _read { yield storage.ownerReferences }
+        @inlinable _modify { unique(); yield &storage.ownerReferences }
+    }
+    public var finalizers: [String] {
+        @inlinable _read { yield storage.finalizers }
+        @inlinable _modify { unique(); yield &storage.finalizers }
+    }
+    public var generateName: String? {
+        @inlinable _read { yield storage.generateName }
+        @inlinable _modify { unique(); yield &storage.generateName }
+    }
+    /// Fields of the manifest the model does not simulate, kept for output.
+    public var preserved: [PreservedField] {
+        @inlinable _read { yield storage.preserved }
+        @inlinable _modify { unique(); yield &storage.preserved }
+    }
+
+    public static func == (a: ObjectMeta, b: ObjectMeta) -> Bool {
+        if a.storage === b.storage { return true }
+        let x = a.storage, y = b.storage
+        return x.name == y.name && x.namespace == y.namespace && x.uid == y.uid && x.resourceVersion == y.resourceVersion && x.generation == y.generation && x.creationTimestamp == y.creationTimestamp && x.deletionTimestamp == y.deletionTimestamp
+            && x.deletionGracePeriodSeconds == y.deletionGracePeriodSeconds && x.labels == y.labels && x.annotations == y.annotations && x.ownerReferences == y.ownerReferences && x.finalizers == y.finalizers && x.generateName == y.generateName && x.preserved == y.preserved
     }
 
     public var controllerRef: OwnerReference? { ownerReferences.first { $0.controller } }

@@ -158,11 +158,47 @@ public struct PodStatus: Sendable, Equatable {
     }
 }
 
+/// A Pod. Its fields live in one copy-on-write box: controllers, informers and the
+/// scheduler copy pods constantly (every ReplicaSet sync lists its pods), and a copy
+/// of the box is one reference count instead of one per string, array and dictionary.
 public struct Pod: Sendable, Equatable {
-    public var metadata: ObjectMeta
-    public var spec: PodSpec
-    public var status = PodStatus()
-    public init(metadata: ObjectMeta, spec: PodSpec) { self.metadata = metadata; self.spec = spec }
+    @usableFromInline final class Storage: @unchecked Sendable {
+        @usableFromInline var metadata: ObjectMeta
+        @usableFromInline var spec: PodSpec
+        @usableFromInline var status: PodStatus
+        @usableFromInline init(metadata: ObjectMeta, spec: PodSpec, status: PodStatus) {
+            self.metadata = metadata; self.spec = spec; self.status = status
+        }
+    }
+    @usableFromInline var storage: Storage
+
+    public init(metadata: ObjectMeta, spec: PodSpec) {
+        storage = Storage(metadata: metadata, spec: spec, status: PodStatus())
+    }
+
+    @inlinable mutating func unique() {
+        if !isKnownUniquelyReferenced(&storage) {
+            storage = Storage(metadata: storage.metadata, spec: storage.spec, status: storage.status)
+        }
+    }
+
+    public var metadata: ObjectMeta {
+        @inlinable _read { yield storage.metadata }
+        @inlinable _modify { unique(); yield &storage.metadata }
+    }
+    public var spec: PodSpec {
+        @inlinable _read { yield storage.spec }
+        @inlinable _modify { unique(); yield &storage.spec }
+    }
+    public var status: PodStatus {
+        @inlinable _read { yield storage.status }
+        @inlinable _modify { unique(); yield &storage.status }
+    }
+
+    public static func == (a: Pod, b: Pod) -> Bool {
+        a.storage === b.storage
+            || (a.storage.metadata == b.storage.metadata && a.storage.spec == b.storage.spec && a.storage.status == b.storage.status)
+    }
 }
 
 /// `template` of a controller.

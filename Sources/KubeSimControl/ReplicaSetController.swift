@@ -187,8 +187,9 @@ public final class EventRecorder {
     /// The correlator's cache is an LRU of 4096 entries (client-go tools/record
     /// events_cache.go maxLruCacheEntries); a repeat older than that makes a new Event.
     var seen: [String: (namespace: String, name: String)] = [:]
+    /// Keys in insertion order, a ring of `cacheSize` slots; the oldest is dropped first.
     var order: [String] = []
-    var orderStart = 0
+    var orderNext = 0
     public static let cacheSize = 4096
     /// Simulated time 0 (2026-01-01T00:00:00Z) in Unix nanoseconds.
     static let epochUnixNano: Int64 = 1_767_225_600_000_000_000
@@ -206,12 +207,11 @@ public final class EventRecorder {
     }
 
     func remember(_ key: String, _ value: (namespace: String, name: String)) {
-        if seen.updateValue(value, forKey: key) == nil { order.append(key) }
-        while seen.count > Self.cacheSize {
-            seen.removeValue(forKey: order[orderStart])
-            orderStart += 1
-        }
-        if orderStart > 4 * Self.cacheSize { order.removeFirst(orderStart); orderStart = 0 }
+        guard seen.updateValue(value, forKey: key) == nil else { return }
+        if order.count < Self.cacheSize { order.append(key); return }
+        seen.removeValue(forKey: order[orderNext])
+        order[orderNext] = key
+        orderNext = (orderNext + 1) % Self.cacheSize
     }
 
     public func record(_ o: APIObject, type: String = "Normal", reason: String, message: String, source: String, user: String? = nil) {

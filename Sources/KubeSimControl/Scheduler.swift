@@ -53,9 +53,14 @@ public final class Scheduler {
                 for i in old.images.keys { self.imageNodeCounts[i, default: 1] -= 1 }
                 if old.node.metadata.labels["topology.kubernetes.io/zone"] != nil { self.nodesWithZone -= 1 }
             }
-            if e.kind == .deleted { self.infos[n.metadata.name] = nil }
+            if e.kind == .deleted { if let old = self.infos.removeValue(forKey: n.metadata.name) { self.infosByID[old.id] = nil } }
             else if let info = self.infos[n.metadata.name] { info.node = n }
-            else { self.nextNodeID += 1; self.infos[n.metadata.name] = NodeInfo(node: n, id: self.nextNodeID) }
+            else {
+                self.nextNodeID += 1
+                let info = NodeInfo(node: n, id: self.nextNodeID)
+                self.infos[n.metadata.name] = info
+                self.infosByID[info.id] = info
+            }
             if let info = self.infos[n.metadata.name] {
                 for i in info.images.keys { self.imageNodeCounts[i, default: 0] += 1 }
                 if n.metadata.labels["topology.kubernetes.io/zone"] != nil { self.nodesWithZone += 1 }
@@ -80,6 +85,7 @@ public final class Scheduler {
     var zonesPresent: Bool { nodesWithZone > 0 }
     var nodesWithZone = 0
     var nextNodeID = 0
+    var infosByID: [Int: NodeInfo] = [:]
     /// How many nodes hold each image (ImageLocality's spread factor).
     var imageNodeCounts: [String: Int] = [:]
     var placements: [String: Placement] = [:]
@@ -153,6 +159,8 @@ public final class Scheduler {
 
         /// A small number standing for the node in the scheduler's own indexes.
         let id: Int
+        /// Scratch space for one scoring pass (the pod's siblings on this node).
+        var siblings = 0
 
         init(node: Node, id: Int) {
             self.node = node
@@ -403,7 +411,13 @@ public final class Scheduler {
         if let counts = pi.defaultSpread, !zonesPresent {
             // Default spreading by hostname only: siblings × log(nodes + 2) + (3 − 1).
             let w = log(Double(nodes.count + 2))
-            spread = counts.isEmpty ? [] : nodes.map { Int((Double(counts[$0.id] ?? 0) * w + 2).rounded()) }
+            // The pod's siblings sit on few nodes: mark those, then read the mark per
+            // feasible node (no hash lookup per node).
+            if counts.isEmpty { spread = [] } else {
+                for (id, c) in counts { infosByID[id]?.siblings = c }
+                spread = nodes.map { Int((Double($0.siblings) * w + 2).rounded()) }
+                for id in counts.keys { infosByID[id]?.siblings = 0 }
+            }
         } else {
             spread = spreading ? nodes.map { spreadRaw(pi, $0, nodeCount: nodes.count) } : []
         }
