@@ -397,6 +397,7 @@ public indirect enum APIObject: Sendable, Equatable {
     case cronJob(CronJob)
     case daemonSet(DaemonSet)
     case statefulSet(StatefulSet)
+    case endpointSlice(EndpointSlice)
     /// A kind kept as written (see ResourceType.stored): metadata plus its fields.
     case stored(StoredObject)
 
@@ -407,6 +408,7 @@ public indirect enum APIObject: Sendable, Equatable {
         case .cronJob: return .cronJob
         case .daemonSet: return .daemonSet
         case .statefulSet: return .statefulSet
+        case .endpointSlice: return .endpointSlice
         case .limitRange: return .limitRange
         case .resourceQuota: return .resourceQuota
         case .service: return .service
@@ -446,6 +448,7 @@ public indirect enum APIObject: Sendable, Equatable {
             case .cronJob(let o): return o.metadata
             case .daemonSet(let o): return o.metadata
             case .statefulSet(let o): return o.metadata
+            case .endpointSlice(let o): return o.metadata
             }
         }
         set {
@@ -469,6 +472,7 @@ public indirect enum APIObject: Sendable, Equatable {
             case .cronJob(var o): o.metadata = newValue; self = .cronJob(o)
             case .daemonSet(var o): o.metadata = newValue; self = .daemonSet(o)
             case .statefulSet(var o): o.metadata = newValue; self = .statefulSet(o)
+            case .endpointSlice(var o): o.metadata = newValue; self = .endpointSlice(o)
             }
         }
     }

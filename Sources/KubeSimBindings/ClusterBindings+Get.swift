@@ -217,6 +217,19 @@ extension ClusterBindings {
                 if wide { r += [ss.spec.template.spec.containers.map(\.name).joined(separator: ","), ss.spec.template.spec.containers.map(\.image).joined(separator: ",")] }
                 return r
             }
+        case .endpointSlice:
+            // pkg/printers/internalversion/printers.go printEndpointSlice, formatDiscoveryPorts,
+            // formatDiscoveryEndpoints, listWithMoreString.
+            func firstThree(_ items: [String]) -> String {
+                let shown = items.prefix(3).joined(separator: ",")
+                if items.count > 3 { return "\(shown) + \(items.count - 3) more..." }
+                return shown.isEmpty ? "<unset>" : shown
+            }
+            header = ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"]
+            rows = objects.compactMap(\.endpointSlice).map { es in
+                [es.metadata.name, es.addressType, firstThree(es.ports.map { $0.port.map(String.init) ?? $0.name ?? "*" }),
+                 firstThree(es.endpoints.flatMap(\.addresses)), Format.age(now - es.metadata.creationTimestamp)]
+            }
         case .ingressClass:
             header = ["NAME", "CONTROLLER", "PARAMETERS", "AGE"]
             rows = objects.map { o in
@@ -408,7 +421,8 @@ extension ClusterBindings {
     // MARK: - queries
 
     /// `pods(app=web, phase=Running)`: label selectors, plus field filters for
-    /// `phase`, `node`/`nodeName`, `namespace` and `ready`.
+    /// `phase`, `node`/`nodeName`, `namespace` and `ready` (and `service` for
+    /// endpointslices: `endpointslices(service=web)`).
     static func query(_ type: ResourceType, _ args: [Value], _ site: CallSite, _ ctx: CommandContext) throws -> Value {
         let c = cluster(ctx)
         var labelParts: [String] = []
@@ -419,7 +433,7 @@ extension ClusterBindings {
             for part in s.split(separator: ",").map(String.init) {
                 let negated = part.contains("!=")
                 let kv = part.split(separator: negated ? "!=" : "=", maxSplits: 1).map(String.init)
-                if kv.count == 2, ["phase", "node", "nodeName", "ready", "status"].contains(kv[0]) {
+                if kv.count == 2, ["phase", "node", "nodeName", "ready", "status"].contains(kv[0]) || (type == .endpointSlice && kv[0] == "service") {
                     fields.append((kv[0], kv[1], negated))
                 } else if kv.count == 2, kv[0] == "namespace" {
                     namespace = kv[1] == "*" ? nil : kv[1]

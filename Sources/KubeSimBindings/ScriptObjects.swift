@@ -18,6 +18,7 @@ final class ObjectValue: ScriptObject, @unchecked Sendable {
         case .deployment: names += ["replicas", "readyReplicas", "availableReplicas", "updatedReplicas", "unavailableReplicas", "image", "revision", "paused", "strategy", "available", "progressing"]
         case .node: names += ["ready", "status", "unschedulable", "taints", "ip", "podCIDR", "conditions", "images"]
         case .service: names += ["type", "clusterIP", "ports", "nodePort", "selector"]
+        case .endpointSlice: names += ["service", "addressType", "addresses", "ready", "notReady", "hostnames", "ports"]
         case .configMap, .secret: names += ["data"]
         case .job: names += ["active", "succeeded", "failed", "ready", "complete", "status", "completions", "parallelism"]
         case .cronJob: names += ["schedule", "active", "suspend", "lastSchedule"]
@@ -117,6 +118,17 @@ final class ObjectValue: ScriptObject, @unchecked Sendable {
             case "ports": return .list(s.spec.ports.map { .int($0.port) })
             case "nodePort": return s.spec.ports.first?.nodePort.map { .int($0) } ?? .nil
             case "selector": return strMap(s.spec.selector)
+            default: return nil
+            }
+        case .endpointSlice(let es):
+            switch name {
+            case "service": return es.serviceName.map { .string($0) } ?? .nil
+            case "addressType": return .string(es.addressType)
+            case "addresses": return .list(es.endpoints.flatMap(\.addresses).map { .string($0) })
+            case "ready": return .list(es.endpoints.filter(\.ready).flatMap(\.addresses).map { .string($0) })
+            case "notReady": return .list(es.endpoints.filter { !$0.ready }.flatMap(\.addresses).map { .string($0) })
+            case "hostnames": return .list(es.endpoints.compactMap(\.hostname).map { .string($0) })
+            case "ports": return .list(es.ports.compactMap(\.port).map { .int($0) })
             default: return nil
             }
         case .job(let j):

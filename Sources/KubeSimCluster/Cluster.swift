@@ -18,6 +18,10 @@ public final class Cluster {
     public let cronJobController: CronJobController
     public let daemonSetController: DaemonSetController
     public let statefulSetController: StatefulSetController
+    public let serviceInformer, endpointSliceInformer: Informer
+    public let endpointSliceController: EndpointSliceController
+    /// CoreDNS (the cluster DNS at 10.96.0.10), watching Services and EndpointSlices.
+    public let dns: ClusterDNS
     public let garbageCollector: GarbageCollector
     public let events: EventRecorder
     public let replicaSetController: ReplicaSetController
@@ -32,6 +36,8 @@ public final class Cluster {
     let kubeletRouter: KubeletRouter
     /// Watch latency: how long a change takes to reach a component's cache.
     public static let watchLatency = SimDuration.milliseconds(5)
+    /// The control-plane host's underlay address (the API server's advertise address).
+    public static let controlPlaneAddress = "192.168.56.10"
     /// `settle` is done when no work is due within this long (longer than the kubelet's
     /// 5-minute maximum restart back-off, so a crash loop never looks settled).
     public static let quietPeriod = SimDuration.seconds(301)
@@ -101,6 +107,11 @@ public final class Cluster {
         cronJobController = CronJobController(api: api, clock: clock, cronJobs: cronJobInformer, jobs: jobInformer, events: events)
         daemonSetController = DaemonSetController(api: api, clock: clock, daemonSets: daemonSetInformer, pods: podInformer, nodes: nodeInformer, events: events)
         statefulSetController = StatefulSetController(api: api, clock: clock, statefulSets: statefulSetInformer, pods: podInformer, events: events)
+        serviceInformer = Informer(type: .service, store: store, clock: clock, latency: Self.watchLatency)
+        endpointSliceInformer = Informer(type: .endpointSlice, store: store, clock: clock, latency: Self.watchLatency)
+        endpointSliceController = EndpointSliceController(api: api, clock: clock, services: serviceInformer, pods: podInformer, slices: endpointSliceInformer)
+        dns = ClusterDNS(services: serviceInformer, slices: endpointSliceInformer)
+        network.dns = dns
         let podCIDR = options.podCIDR ?? CIDR(parsing: options.nodes > 256 ? "10.128.0.0/9" : "10.244.0.0/16")!
         network.clusterCIDR = podCIDR
         network.backend = options.flannelBackend
@@ -115,7 +126,7 @@ public final class Cluster {
         }
         nodeLifecycleController = NodeLifecycleController(api: api, clock: clock, nodes: nodeInformer, leases: leaseInformer, pods: podInformer, events: events)
         nodeLifecycleController.gracePeriod = options.nodeMonitorGracePeriod
-        garbageCollector = GarbageCollector(api: api, clock: clock, informers: [deploymentInformer, rsInformer, podInformer, namespaceInformer, jobInformer, cronJobInformer, daemonSetInformer, statefulSetInformer])
+        garbageCollector = GarbageCollector(api: api, clock: clock, informers: [deploymentInformer, rsInformer, podInformer, namespaceInformer, jobInformer, cronJobInformer, daemonSetInformer, statefulSetInformer, endpointSliceInformer])
         for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
             _ = try? api.create(.namespace(Namespace(metadata: ObjectMeta(name: ns))), user: "system:apiserver")
         }
@@ -126,6 +137,12 @@ public final class Cluster {
         var kubeMeta = ObjectMeta(name: "kubernetes", namespace: "default", labels: ["component": "apiserver", "provider": "kubernetes"])
         kubeMeta.namespace = "default"
         _ = try? api.create(.service(Service(metadata: kubeMeta, spec: kube)), user: "system:apiserver")
+        // The API server publishes its own address behind that Service (the lease endpoint
+        // reconciler, pkg/controlplane/reconcilers): the control-plane host 192.168.56.10.
+        var apiSlice = EndpointSlice(metadata: ObjectMeta(name: "kubernetes", namespace: "default", labels: [EndpointSlice.serviceNameLabel: "kubernetes"]))
+        apiSlice.endpoints = [Endpoint(addresses: [Self.controlPlaneAddress], ready: true, serving: true, terminating: false)]
+        apiSlice.ports = [EndpointPort(name: "https", port: 6443)]
+        _ = try? api.create(.endpointSlice(apiSlice), user: "system:apiserver")
         preloadedImages = options.preloadedImages
         underlayPrefix = options.nodes + 10 <= 254 ? 24 : 16
         for i in 1...max(1, options.nodes) {

@@ -42,16 +42,16 @@ extension ContainerProcess {
             server = podListener(port)
         } else {
             // Across the pod network: the request walks the datapath, the reply walks back.
-            guard let dst = IPv4Address(parsing: host) else {
+            guard let dst = resolveHost(host)?.address else {
                 return cmd == "wget" ? (1, "wget: bad address '\(host)'") : (6, "curl: (6) Could not resolve host: \(host)")
             }
             guard let net = netns?.network, let src = netns?.sandbox?.ip.flatMap({ IPv4Address(parsing: $0) }) else { return (1, "network unavailable") }
-            ip = host
+            ip = dst.description
             clientIP = src.description
             let there = net.walk(from: src, to: dst, proto: "TCP", dport: port)
             if !there.delivered {
-                if there.icmp == "host unreachable" { return cmd == "wget" ? (1, "wget: can't connect to remote host (\(host)): Host is unreachable") : (7, "curl: (7) Failed to connect to \(host) port \(port) after 3 ms: Couldn't connect to server") }
-                return cmd == "wget" ? (1, "Connecting to \(hostPort) (\(host):\(port))\nwget: download timed out") : (28, "curl: (28) Failed to connect to \(host) port \(port) after 130000 ms: Timeout was reached")
+                if there.icmp == "host unreachable" { return cmd == "wget" ? (1, "wget: can't connect to remote host (\(ip)): Host is unreachable") : (7, "curl: (7) Failed to connect to \(host) port \(port) after 3 ms: Couldn't connect to server") }
+                return cmd == "wget" ? (1, "Connecting to \(hostPort) (\(ip):\(port))\nwget: download timed out") : (28, "curl: (28) Failed to connect to \(host) port \(port) after 130000 ms: Timeout was reached")
             }
             let target = net.worker(at: dst)
             server = target.flatMap { w in w.slots.lazy.compactMap { $0.current?.process }.first { !$0.exited && $0.listening.contains(port) } }
@@ -91,7 +91,7 @@ extension ContainerProcess {
         var count = 4, size = 56
         if let i = args.firstIndex(of: "-c"), i + 1 < args.count, let n = Int(args[i + 1]) { count = min(max(n, 1), 1000) }
         if let i = args.firstIndex(of: "-s"), i + 1 < args.count, let n = Int(args[i + 1]) { size = n }
-        guard let dst = localAddress(host).flatMap({ IPv4Address(parsing: $0) }) ?? IPv4Address(parsing: host) else { return (1, "ping: bad address '\(host)'") }
+        guard let dst = resolveHost(host)?.address else { return (1, "ping: bad address '\(host)'") }
         var out = ["PING \(host) (\(dst)): \(size) data bytes"]
         var received = 0
         var ttl = 64

@@ -113,6 +113,8 @@ public enum IndexName {
     public static let controller = "controller-uid"
     /// Pods by `spec.nodeName`.
     public static let node = "spec.nodeName"
+    /// EndpointSlices by `<namespace>/<kubernetes.io/service-name>`.
+    public static let service = "service-name"
 }
 
 /// A de-duplicating work queue on the simulated clock: `add(key)` schedules one

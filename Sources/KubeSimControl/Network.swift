@@ -246,6 +246,8 @@ public final class PodNetwork {
     /// peer's underlay address; needs every node on one L2 segment; MTU 1500).
     public enum Backend: String, Sendable { case vxlan, hostGW = "host-gw" }
     public var backend = Backend.vxlan
+    /// The cluster DNS pods' resolv.conf points at.
+    public var dns: ClusterDNS?
     public var mtu: Int { backend == .vxlan ? 1450 : 1500 }
     /// flannel's Network (the cluster CIDR): 10.244.0.0/16 by default; clusters of more
     /// than 256 nodes need a bigger one (`cluster pod-cidr=10.128.0.0/9`).

@@ -343,7 +343,7 @@ public final class PodWorker {
         for m in slot.spec.volumeMounts { if let store = sb.volumes[m.name] { mounts.append((m.mountPath, store, m.readOnly)) } }
         mounts.append(("/var/run/secrets/kubernetes.io/serviceaccount", kubelet.serviceAccountFiles(pod), true))
         let code = kubelet.program(image, slot.spec)
-        let process = ContainerProcess(image: imageBox, code: code, env: (kubelet.sharedEnv(namespace: pod.metadata.namespace ?? "default"), env), hostname: pod.metadata.name, clock: clock,
+        let process = ContainerProcess(image: imageBox, code: code, env: (kubelet.sharedEnv(namespace: pod.metadata.namespace ?? "default"), env), hostname: pod.spec.hostname ?? pod.metadata.name, clock: clock,
                                        root: nil, mounts: mounts)
         process.owner = self
         process.slot = slot
@@ -486,7 +486,7 @@ public final class PodWorker {
     /// Runs a command in a container (`kubectl exec`, exec probes): status and output.
     public func exec(_ slot: ContainerSlot, _ argv: [String]) -> (Int, String) {
         guard let p = slot.current?.process, !p.exited else { return (1, "error: unable to upgrade connection: container not found (\"\(slot.spec.name)\")") }
-        let shell = ContainerProcess(image: p.imageBox, code: [], env: (p.envShared, p.envOwn), hostname: pod.metadata.name, clock: clock, root: p.root, mounts: p.mounts)
+        let shell = ContainerProcess(image: p.imageBox, code: [], env: (p.envShared, p.envOwn), hostname: pod.spec.hostname ?? pod.metadata.name, clock: clock, root: p.root, mounts: p.mounts)
         shell.slot = slot
         shell.netns = self
         var argv = argv

@@ -420,7 +420,10 @@ public final class ContainerProcess {
         return (root, path, false)
     }
 
-    public func read(_ path: String) -> String? { let (s, p, _) = resolve(path); return s.files[p] }
+    public func read(_ path: String) -> String? {
+        let (s, p, _) = resolve(path)
+        return s.files[p] ?? kubeletFile(path)
+    }
 
     func write(_ path: String, _ text: String, append: Bool) -> String? {
         let (s, p, ro) = resolve(path)
@@ -492,7 +495,9 @@ public final class ContainerProcess {
         case "sleep", "tail", "yes", "kill", "trap", "set", "export", "cd", "mkdir", "chmod", "sync", "wait", "ulimit":
             if cmd == "export" { for a in args { let kv = a.split(separator: "=", maxSplits: 1); if kv.count == 2 { setVar(String(kv[0]), String(kv[1])) } } }
             return (0, "")
-        case "hostname": return (0, hostname)
+        case "hostname": return (0, args.contains("-f") ? fqdn : (args.contains("-i") ? (netns?.sandbox?.ip ?? "127.0.0.1") : hostname))
+        case "nslookup": return nslookup(args)
+        case "getent": return getent(args)
         case "date": return (0, Self.date(clock.now))
         case "whoami": return (0, "root")
         case "pwd": return (0, "/")
@@ -542,12 +547,12 @@ public final class ContainerProcess {
                 if podListener(port) != nil { return (0, verbose ? "\(rest[0]) (\(ip):\(port)) open" : "") }
                 return (1, "nc: \(rest[0]) (\(ip):\(port)): Connection refused")
             }
-            guard let dst = IPv4Address(parsing: rest[0]) else { return (1, "nc: bad address '\(rest[0])'") }
+            guard let dst = resolveHost(rest[0])?.address else { return (1, "nc: bad address '\(rest[0])'") }
             guard let net = netns?.network, let src = netns?.sandbox?.ip.flatMap({ IPv4Address(parsing: $0) }) else { return (1, "network unavailable") }
             let t = net.walk(from: src, to: dst, proto: "TCP", dport: port)
-            guard t.delivered else { return (1, "nc: \(rest[0]) (\(rest[0]):\(port)): Connection timed out") }
+            guard t.delivered else { return (1, "nc: \(rest[0]) (\(dst):\(port)): Connection timed out") }
             let open = net.worker(at: dst)?.slots.contains { $0.current?.process.map { !$0.exited && $0.listening.contains(port) } ?? false } ?? false
-            return open ? (0, verbose ? "\(rest[0]) (\(rest[0]):\(port)) open" : "") : (1, "nc: \(rest[0]) (\(rest[0]):\(port)): Connection refused")
+            return open ? (0, verbose ? "\(rest[0]) (\(dst):\(port)) open" : "") : (1, "nc: \(rest[0]) (\(dst):\(port)): Connection refused")
         case "ping":
             return ping(args)
         case "ip":

@@ -280,6 +280,31 @@ public enum ManifestEncoder {
                 x.add("updatedReplicas", st.updatedReplicas == 0 ? nil : st.updatedReplicas)
                 b.add("status", x.value)
             }
+        case .endpointSlice(let es):
+            b.add("addressType", es.addressType)
+            // The API returns `null` for a slice without endpoints or ports.
+            b.addAlways("endpoints", es.endpoints.isEmpty ? .null : .array(es.endpoints.map { e in
+                var x = ObjectBuilder()
+                x.add("addresses", strings(e.addresses))
+                x.add("conditions", .object([("ready", .bool(e.ready)), ("serving", .bool(e.serving)), ("terminating", .bool(e.terminating))]))
+                x.add("hostname", e.hostname)
+                x.add("nodeName", e.nodeName)
+                if let name = e.targetPod {
+                    var r = ObjectBuilder()
+                    r.add("kind", "Pod"); r.add("name", name); r.add("namespace", e.targetNamespace); r.add("uid", e.targetUID)
+                    x.add("targetRef", r.value)
+                }
+                return x.value
+            }))
+            b.addAlways("ports", es.ports.isEmpty ? .null : .array(es.ports.map { p in
+                var x = ObjectBuilder()
+                if let name = p.name { x.addAlways("name", .string(name)) }
+                x.add("port", p.port)
+                x.add("protocol", p.protocol)
+                return x.value
+            }))
+            // Kinds without spec/status: the API's fields sorted as kubectl prints them.
+            b.pairs.sort { $0.0 < $1.0 }
         case .limitRange(let lr):
             func qs(_ d: [String: Quantity]) -> JSONValue { .object(d.keys.sorted().map { ($0, .string(d[$0]!.description)) }) }
             b.add("spec", .object([("limits", .array(lr.limits.map { item in

@@ -114,6 +114,25 @@ public enum Manifest {
         case ("DaemonSet", "apps/v1"): object = .daemonSet(try d.daemonSet(doc))
         case ("StatefulSet", "apps/v1"): object = .statefulSet(try d.statefulSet(doc))
         case ("Namespace", "v1"): object = .namespace(Namespace(metadata: try d.metadata(doc["metadata"], path: "metadata")))
+        case ("EndpointSlice", "discovery.k8s.io/v1"):
+            var es = EndpointSlice(metadata: try d.metadata(doc["metadata"], path: "metadata"))
+            es.addressType = doc["addressType"]?.string ?? ""
+            for e in doc["endpoints"]?.array ?? [] {
+                let c = e["conditions"]
+                var ep = Endpoint(addresses: (e["addresses"]?.array ?? []).compactMap(\.string),
+                                  ready: c?["ready"]?.bool ?? true, serving: c?["serving"]?.bool ?? c?["ready"]?.bool ?? true,
+                                  terminating: c?["terminating"]?.bool ?? false)
+                ep.hostname = e["hostname"]?.string
+                ep.nodeName = e["nodeName"]?.string
+                if let r = e["targetRef"], r["kind"]?.string == "Pod" {
+                    ep.targetPod = r["name"]?.string; ep.targetNamespace = r["namespace"]?.string; ep.targetUID = r["uid"]?.string
+                }
+                es.endpoints.append(ep)
+            }
+            for p in doc["ports"]?.array ?? [] {
+                es.ports.append(EndpointPort(name: p["name"]?.string, port: p["port"]?.int.map { Int($0) }, protocol: p["protocol"]?.string ?? "TCP"))
+            }
+            object = .endpointSlice(es)
         case ("ConfigMap", "v1"):
             object = .configMap(ConfigMap(metadata: try d.metadata(doc["metadata"], path: "metadata"), data: try d.strings(doc["data"], path: "data")))
         case ("Secret", "v1"):
@@ -161,7 +180,8 @@ public enum Manifest {
         default:
             throw ManifestError(message: "error: resource mapping not found for name: \"\(doc["metadata"]?["name"]?.string ?? "")\" namespace: \"\(doc["metadata"]?["namespace"]?.string ?? "")\" from \"\(source)\": no matches for kind \"\(kind)\" in version \"\(apiVersion)\"")
         }
-        d.checkUnknown(doc, known: ["apiVersion", "kind", "metadata", "spec", "rules", "roleRef", "subjects", "data", "stringData", "type"], path: "",
+        d.checkUnknown(doc, known: Set(["apiVersion", "kind", "metadata", "spec", "rules", "roleRef", "subjects", "data", "stringData", "type"]
+                       + (kind == "EndpointSlice" ? ["addressType", "endpoints", "ports"] : [])), path: "",
                        unmodelled: ["secrets", "automountServiceAccountToken", "aggregationRule", "binaryData", "immutable", "imagePullSecrets"], ignored: ["status"])
         var o = object
         var meta = o.metadata
