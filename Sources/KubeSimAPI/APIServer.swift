@@ -144,8 +144,9 @@ public final class APIServer {
         try Validation.validate(o)
         try admit(o)
         try Admission.resourceQuota(o, store: store)
-        if store.get(o.key, type: o.type) != nil { throw APIError.alreadyExists(o.type, meta.name) }
         if case .service(var svc) = o {
+            // A Service that exists already must not take addresses (the store would refuse it after).
+            if store.get(o.key, type: o.type) != nil { throw APIError.alreadyExists(o.type, meta.name) }
             // The registry allocates the ClusterIP and node ports before storing.
             do {
                 if svc.spec.clusterIP != "None" { svc.spec.clusterIP = try allocator.allocateIP(svc.spec.clusterIP, random: random) }

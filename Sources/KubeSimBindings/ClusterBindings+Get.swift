@@ -422,7 +422,8 @@ extension ClusterBindings {
 
     /// `pods(app=web, phase=Running)`: label selectors, plus field filters for
     /// `phase`, `node`/`nodeName`, `namespace` and `ready` (and `service` for
-    /// endpointslices: `endpointslices(service=web)`).
+    /// endpointslices: `endpointslices(service=web)`; `reason`, `type`, `object`, `source`
+    /// for events: `events(reason=Killing)`).
     static func query(_ type: ResourceType, _ args: [Value], _ site: CallSite, _ ctx: CommandContext) throws -> Value {
         let c = cluster(ctx)
         var labelParts: [String] = []
@@ -433,7 +434,8 @@ extension ClusterBindings {
             for part in s.split(separator: ",").map(String.init) {
                 let negated = part.contains("!=")
                 let kv = part.split(separator: negated ? "!=" : "=", maxSplits: 1).map(String.init)
-                if kv.count == 2, ["phase", "node", "nodeName", "ready", "status"].contains(kv[0]) || (type == .endpointSlice && kv[0] == "service") {
+                if kv.count == 2, ["phase", "node", "nodeName", "ready", "status"].contains(kv[0]) || (type == .endpointSlice && kv[0] == "service")
+                    || (type == .event && ["reason", "type", "object", "source"].contains(kv[0])) {
                     fields.append((kv[0], kv[1], negated))
                 } else if kv.count == 2, kv[0] == "namespace" {
                     namespace = kv[1] == "*" ? nil : kv[1]

@@ -11,13 +11,14 @@ final class ObjectValue: ScriptObject, @unchecked Sendable {
     var description: String { "\(object.type.singular)/\(object.metadata.name)" }
 
     var memberNames: [String] {
-        var names = ["name", "namespace", "labels", "annotations", "uid", "resourceVersion", "kind", "age"]
+        var names = ["name", "namespace", "labels", "annotations", "uid", "resourceVersion", "kind", "age", "finalizers"]
         switch object {
         case .pod: names += ["phase", "status", "nodeName", "ready", "ip", "hostIP", "restarts", "owner", "image", "reason", "lastReason", "exitCode", "qos", "terminating", "containers"]
         case .replicaSet: names += ["replicas", "readyReplicas", "availableReplicas", "currentReplicas", "revision", "owner", "image"]
         case .deployment: names += ["replicas", "readyReplicas", "availableReplicas", "updatedReplicas", "unavailableReplicas", "image", "revision", "paused", "strategy", "available", "progressing"]
         case .node: names += ["ready", "status", "unschedulable", "taints", "ip", "podCIDR", "conditions", "images"]
         case .service: names += ["type", "clusterIP", "ports", "nodePort", "selector"]
+        case .event: names += ["reason", "type", "message", "object", "count", "source"]
         case .endpointSlice: names += ["service", "addressType", "addresses", "ready", "notReady", "hostnames", "ports"]
         case .configMap, .secret: names += ["data"]
         case .job: names += ["active", "succeeded", "failed", "ready", "complete", "status", "completions", "parallelism"]
@@ -41,6 +42,7 @@ final class ObjectValue: ScriptObject, @unchecked Sendable {
         case "resourceVersion": return .int(Int(m.resourceVersion))
         case "kind": return .string(object.type.kind)
         case "age": return .duration(.nanoseconds(now - m.creationTimestamp))
+        case "finalizers": return .list(m.finalizers.map { .string($0) })
         case "owner": return m.controllerRef.map { .string("\($0.kind.lowercased())/\($0.name)") } ?? .nil
         default: break
         }
@@ -118,6 +120,16 @@ final class ObjectValue: ScriptObject, @unchecked Sendable {
             case "ports": return .list(s.spec.ports.map { .int($0.port) })
             case "nodePort": return s.spec.ports.first?.nodePort.map { .int($0) } ?? .nil
             case "selector": return strMap(s.spec.selector)
+            default: return nil
+            }
+        case .event(let e):
+            switch name {
+            case "reason": return .string(e.reason)
+            case "type": return .string(e.type)
+            case "message": return .string(e.message)
+            case "object": return .string("\(e.involvedKind.lowercased())/\(e.involvedName)")
+            case "count": return .int(e.count)
+            case "source": return .string(e.source)
             default: return nil
             }
         case .endpointSlice(let es):

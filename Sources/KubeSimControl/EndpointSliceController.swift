@@ -23,6 +23,8 @@ public final class EndpointSliceController {
     var queue: WorkQueue!
     static let user = "system:serviceaccount:kube-system:endpointslice-controller"
     public static let maxEndpointsPerSlice = 100
+    /// Names of the Services with a selector, per namespace.
+    var selecting: [String: Set<String>] = [:]
 
     public init(api: APIServer, clock: EventQueue, services: Informer, pods: Informer, slices: Informer) {
         self.api = api
@@ -39,7 +41,16 @@ public final class EndpointSliceController {
             guard let es = o.endpointSlice, let svc = es.serviceName else { return [] }
             return ["\(es.metadata.namespace ?? "")/\(svc)"]
         }
-        services.onChange { [unowned self] e in self.queue.add(objectKey(e.object.metadata)) }
+        services.onChange { [unowned self] e in
+            let m = e.object.metadata
+            let ns = m.namespace ?? "default"
+            if e.kind == .deleted || (e.object.service?.spec.selector.isEmpty ?? true) {
+                self.selecting[ns]?.remove(m.name)
+            } else {
+                self.selecting[ns, default: []].insert(m.name)
+            }
+            self.queue.add(objectKey(m))
+        }
         slices.onChange { [unowned self] e in
             // Someone else changed or removed one of our slices: put it right.
             guard let es = e.object.endpointSlice, es.metadata.labels[EndpointSlice.managedByLabel] == EndpointSlice.controllerName,
@@ -52,8 +63,10 @@ public final class EndpointSliceController {
     func podChanged(_ e: WatchEvent) {
         let meta = e.object.metadata
         let ns = meta.namespace ?? "default"
-        for o in services.list(namespace: ns) {
-            guard let svc = o.service, !svc.spec.selector.isEmpty else { continue }
+        // Most pods sit in namespaces without Services that select: nothing to look at.
+        guard let names = selecting[ns], !names.isEmpty else { return }
+        for name in names.sorted() {
+            guard let svc = services.get(namespace: ns, name: name)?.service, !svc.spec.selector.isEmpty else { continue }
             let selects = svc.spec.selector.allSatisfy { meta.labels[$0.key] == $0.value }
             // A pod that stopped matching still sits in a slice until the sync removes it.
             if selects || listed(meta.name, in: objectKey(svc.metadata)) { queue.add(objectKey(svc.metadata)) }

@@ -186,9 +186,14 @@ public final class EventRecorder {
     let clock: EventQueue
     /// The correlator's cache is an LRU of 4096 entries (client-go tools/record
     /// events_cache.go maxLruCacheEntries); a repeat older than that makes a new Event.
-    var seen: [String: (namespace: String, name: String)] = [:]
+    /// What makes two events "the same" for the correlator (getEventKey: source,
+    /// involved object, type, reason, message); the parts kept apart, not concatenated.
+    struct Key: Hashable {
+        let uid: String, name: String, type: String, reason: String, source: String, message: String
+    }
+    var seen: [Key: (namespace: String, name: String)] = [:]
     /// Keys in insertion order, a ring of `cacheSize` slots; the oldest is dropped first.
-    var order: [String] = []
+    var order: [Key] = []
     var orderNext = 0
     public static let cacheSize = 4096
     /// Simulated time 0 (2026-01-01T00:00:00Z) in Unix nanoseconds.
@@ -206,7 +211,7 @@ public final class EventRecorder {
         return w
     }
 
-    func remember(_ key: String, _ value: (namespace: String, name: String)) {
+    func remember(_ key: Key, _ value: (namespace: String, name: String)) {
         guard seen.updateValue(value, forKey: key) == nil else { return }
         if order.count < Self.cacheSize { order.append(key); return }
         seen.removeValue(forKey: order[orderNext])
@@ -217,8 +222,7 @@ public final class EventRecorder {
     public func record(_ o: APIObject, type: String = "Normal", reason: String, message: String, source: String, user: String? = nil) {
         let meta = o.metadata
         let ns = meta.namespace ?? "default"
-        var key = meta.uid
-        key += meta.name; key += type; key += reason; key += source; key += message
+        let key = Key(uid: meta.uid, name: meta.name, type: type, reason: reason, source: source, message: message)
         let writer = user ?? writerName(source)
         if let (ens, name) = seen[key],
            (try? api.modify(.event, namespace: ens, name: name, user: writer, { x in

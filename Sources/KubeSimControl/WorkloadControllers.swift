@@ -37,27 +37,61 @@ public final class JobController {
         self.api = api; self.clock = clock; self.jobs = jobs; self.pods = pods; self.events = events
         queue = WorkQueue(name: "job-controller", clock: clock, delay: .milliseconds(1)) { [unowned self] key in self.sync(key) }
         jobs.onChange { [unowned self] e in if e.kind != .deleted { self.queue.add(objectKey(e.object.metadata)) } }
-        pods.onOwnedChange(kind: "Job") { [unowned self] e, ref in self.queue.add("\(e.object.metadata.namespace ?? "")/\(ref.name)") }
+        pods.onOwnedChange(kind: "Job") { [unowned self] e, ref in
+            let m = e.object.metadata
+            // A pod whose Job is gone keeps nothing to count: release it.
+            if e.kind != .deleted, m.finalizers.contains(Self.trackingFinalizer),
+               self.jobs.get(namespace: m.namespace, name: ref.name)?.metadata.uid != ref.uid {
+                self.release([m])
+            }
+            self.queue.add("\(m.namespace ?? "")/\(ref.name)")
+        }
     }
+
+    /// Pods of a Job carry this finalizer until the controller has counted them in the
+    /// Job's status (pkg/controller/job: JobTrackingFinalizer, trackJobStatusAndRemoveFinalizers),
+    /// so a finished pod that is deleted is still counted, once.
+    public static let trackingFinalizer = "batch.kubernetes.io/job-tracking"
+
+    func release(_ pods: [ObjectMeta]) {
+        for m in pods { try? api.removeFinalizer(.pod, namespace: m.namespace, name: m.name, Self.trackingFinalizer, user: user) }
+    }
+
+    /// A pod that counts as failed: phase Failed, or deleted before it succeeded
+    /// (podReplacementPolicy TerminatingOrFailed, the default).
+    static func isFailed(_ p: Pod) -> Bool { p.status.phase == "Failed" || (p.isTerminating && p.status.phase != "Succeeded") }
 
     func sync(_ key: String) {
         let (ns, name) = splitKey(key)
-        guard let job = jobs.get(namespace: ns, name: name)?.job, !job.metadata.isBeingDeleted else { return }
+        guard let job = jobs.get(namespace: ns, name: name)?.job else { return }
         let owned = pods.byIndex(IndexName.controller, job.metadata.uid).compactMap(\.pod)
+        if job.metadata.isBeingDeleted {
+            release(owned.filter { $0.metadata.finalizers.contains(Self.trackingFinalizer) }.map(\.metadata))
+            return
+        }
         var status = job.status
         let now = clock.now
         if status.startTime == nil && !job.spec.suspend { status.startTime = now }
         let active = owned.filter(PodFactory.isActive)
-        let succeededPods = owned.filter { $0.status.phase == "Succeeded" }
+        // Count each finished pod once: the ones still carrying the tracking finalizer.
+        let tracked = owned.filter { $0.metadata.finalizers.contains(Self.trackingFinalizer) }
+        let newlySucceeded = tracked.filter { $0.status.phase == "Succeeded" }
+        let newlyFailed = tracked.filter(Self.isFailed)
         let failedPods = owned.filter { $0.status.phase == "Failed" }
         let restarts = job.spec.template.spec.restartPolicy == "OnFailure" ? active.reduce(0) { $0 + $1.status.restartCount } : 0
         status.active = active.count
         status.ready = active.filter(\.status.isReady).count
-        status.succeeded = succeededPods.count
-        status.failed = failedPods.count
+        status.succeeded += newlySucceeded.count
+        status.failed += newlyFailed.count
         let indexed = job.spec.completionMode == "Indexed"
-        var doneIndexes = Set<Int>()
-        if indexed { for p in succeededPods { if let i = Self.index(p) { doneIndexes.insert(i) } } ; status.completedIndexes = Self.ranges(doneIndexes.sorted()) }
+        var doneIndexes = Set(Self.parseRanges(status.completedIndexes))
+        if indexed { for p in newlySucceeded { if let i = Self.index(p) { doneIndexes.insert(i) } } ; status.completedIndexes = Self.ranges(doneIndexes.sorted()) }
+        let counted = (newlySucceeded + newlyFailed).map(\.metadata)
+        if !counted.isEmpty {
+            // The counts must be in the Job before the pods let go of their finalizers.
+            guard writeStatus(job, status) else { return }
+            release(counted)
+        }
         if status.isFinished { return write(job, status) }
 
         // Failure: backoffLimit or activeDeadlineSeconds.
@@ -120,6 +154,7 @@ public final class JobController {
             var nextIndex = 0
             while toCreate > 0 {
                 var p = PodFactory.pod(from: job.spec.template, owner: .job(job), generateName: job.metadata.name + "-")
+                p.metadata.finalizers = [Self.trackingFinalizer]
                 if indexed {
                     while doneIndexes.contains(nextIndex) || running.contains(nextIndex) { nextIndex += 1 }
                     guard nextIndex < (completions ?? 0) else { break }
@@ -140,13 +175,20 @@ public final class JobController {
         write(job, status)
     }
 
-    func write(_ job: Job, _ status: JobStatus) {
-        guard status != job.status else { return }
-        _ = try? api.modify(.job, namespace: job.metadata.namespace, name: job.metadata.name, user: user) { o in
+    /// Writes the status; false when the write failed (the Job is gone or etcd is down).
+    @discardableResult
+    func writeStatus(_ job: Job, _ status: JobStatus) -> Bool {
+        guard status != job.status else { return true }
+        return (try? api.modify(.job, namespace: job.metadata.namespace, name: job.metadata.name, user: user) { o in
             guard var j = o.job else { return }
             j.status = status
             o = .job(j)
-        }
+        }) != nil
+    }
+
+    func write(_ job: Job, _ status: JobStatus) {
+        guard status != job.status else { return }
+        writeStatus(job, status)
         if status.isFinished, let ttl = job.spec.ttlSecondsAfterFinished {
             let ns = job.metadata.namespace, name = job.metadata.name
             clock.schedule(after: .seconds(Int64(ttl)), label: "ttl-after-finished-controller: job \(name)") { [weak self] in
@@ -156,6 +198,15 @@ public final class JobController {
     }
 
     static func index(_ p: Pod) -> Int? { p.metadata.annotations["batch.kubernetes.io/job-completion-index"].flatMap { Int($0) } }
+
+    /// The indexes in `0-2,5`.
+    static func parseRanges(_ s: String) -> [Int] {
+        s.split(separator: ",").flatMap { part -> [Int] in
+            let ends = part.split(separator: "-").compactMap { Int($0) }
+            if ends.count == 2, ends[0] <= ends[1] { return Array(ends[0]...ends[1]) }
+            return ends.count == 1 ? [ends[0]] : []
+        }
+    }
 
     /// `0-2,5` as status.completedIndexes writes them.
     static func ranges(_ xs: [Int]) -> String {

@@ -34,6 +34,69 @@ struct WorkloadTests {
         #expect(r.out.contains("batch   Complete   5/5"))
     }
 
+    @Test func deletedFinishedPodsStayCountedThroughTheTrackingFinalizer() {
+        // A finished pod that is deleted was already counted (its finalizer came off when
+        // it was); deleting it must not make the Job run another one.
+        let r = run("""
+        cluster nodes=1
+        apply <<EOF
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {name: batch}
+        spec:
+          completions: 3
+          parallelism: 1
+          template:
+            spec:
+              restartPolicy: Never
+              containers: [{name: w, image: "busybox:1.36", command: [sh, -c, "sleep 2"]}]
+        EOF
+        tick 1s
+        let first = pods(job-name=batch)[0]
+        assert first.finalizers == ["batch.kubernetes.io/job-tracking"]
+        tick 3s
+        assert job("batch").succeeded == 1
+        let done = pods(job-name=batch, phase=Succeeded)[0]
+        assert done.finalizers == []
+        delete pod ${done.name}
+        tick 100ms
+        assert job("batch").succeeded == 1
+        settle
+        assert job("batch").succeeded == 3
+        assert job("batch").complete
+        # Three pods were made in all, one per completion, although one was deleted.
+        assert events(reason=SuccessfulCreate).count == 3
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+    }
+
+    @Test func aRunningJobPodThatIsDeletedCountsAsFailedOnce() {
+        let r = run("""
+        cluster nodes=1
+        apply <<EOF
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {name: long}
+        spec:
+          backoffLimit: 3
+          template:
+            spec:
+              restartPolicy: Never
+              terminationGracePeriodSeconds: 5
+              containers: [{name: w, image: "busybox:1.36", command: [sleep, "3600"]}]
+        EOF
+        tick 2s
+        let p = pods(job-name=long)[0]
+        delete pod ${p.name}
+        tick 100ms
+        assert job("long").failed == 1
+        tick 10s
+        assert job("long").failed == 1
+        assert pods(job-name=long).count == 1
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+    }
+
     @Test func jobFailsAfterBackoffLimitWithGrowingDelays() {
         // Replacements wait 10 s, then 20 s after each failure (pod failure back-off).
         let r = run("""
