@@ -19,7 +19,7 @@ extension ClusterBindings {
                                flags: [namespaceFlag, containerFlag, FlagSpec("stdin", short: "i", help: "accepted for kubectl compatibility"),
                                        FlagSpec("tty", short: "t", help: "accepted for kubectl compatibility")],
                                handler: { inv, ctx in try execCommand(inv, ctx) }, completer: resourceCompleter))
-        r.register(CommandSpec("ssh", summary: "a shell on a node: crictl ps|pods|images, journalctl -u kubelet", usage: "ssh NODE COMMAND…",
+        r.register(CommandSpec("ssh", summary: "a shell on a node: crictl ps|pods|images, journalctl -u kubelet, ip addr|link|route|neigh, bridge fdb, tcpdump -i IFACE [-n] [-c N] [EXPR] (stop tcpdump prints it)", usage: "ssh NODE COMMAND…",
                                passesUnknownFlags: true, handler: { inv, ctx in try ssh(inv, ctx) }))
         r.register(CommandSpec("top", summary: "simulated resource usage", usage: "top pods|nodes", flags: [namespaceFlag],
                                handler: { inv, ctx in try top(inv, ctx) }))
@@ -228,6 +228,8 @@ extension ClusterBindings {
             case "neigh", "n": return CommandResult(output: net.host.neighbours.map { "\($0.ip) dev \($0.dev) lladdr \($0.mac) PERMANENT" }.joined(separator: "\n"))
             default: throw CommandFailure("Object \"\(argv.dropFirst().first ?? "")\" is unknown, try \"ip help\" (simulated: addr, link, route, neigh).")
             }
+        case "tcpdump":
+            return try tcpdump(node: node, argv: Array(argv.dropFirst()), c)
         case "bridge":
             guard let net = c.network.node(node), argv.dropFirst().first == "fdb" else { throw CommandFailure("bridge: simulated: bridge fdb") }
             var lines = net.host.fdb.map { "\($0.mac) dev \($0.dev) dst \($0.dst) self permanent" }

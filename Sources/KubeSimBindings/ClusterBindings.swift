@@ -222,6 +222,7 @@ public enum ClusterBindings {
         registerManifestCommands(r)
         registerNodeAndMetadataCommands(r)
         registerNodeCommands(r)
+        registerCaptureCommands(r)
 
         // Queries: one function per kind; plural lists take selectors.
         for type in ResourceType.all {

@@ -37,6 +37,7 @@ extension ContainerProcess {
         let ip: String
         let server: ContainerProcess?
         var clientIP = "127.0.0.1"
+        var conn: TCPConversation?   // its segments walk the datapath (Conversation.swift)
         if let local = localAddress(host) {
             ip = local
             server = podListener(port)
@@ -48,7 +49,8 @@ extension ContainerProcess {
             guard let net = netns?.network, let src = netns?.sandbox?.ip.flatMap({ IPv4Address(parsing: $0) }) else { return (1, "network unavailable") }
             ip = dst.description
             clientIP = src.description
-            let there = net.walk(from: src, to: dst, proto: "TCP", dport: port)
+            conn = TCPConversation(net: net, client: src, server: dst, port: port)
+            let there = conn!.syn(within: Self.connectTimeout(cmd, args))
             if !there.delivered {
                 if there.icmp == "host unreachable" { return cmd == "wget" ? (1, "wget: can't connect to remote host (\(ip)): Host is unreachable") : (7, "curl: (7) Failed to connect to \(host) port \(port) after 3 ms: Couldn't connect to server") }
                 return cmd == "wget" ? (1, "Connecting to \(hostPort) (\(ip):\(port))\nwget: download timed out") : (28, "curl: (28) Failed to connect to \(host) port \(port) after 130000 ms: Timeout was reached")
@@ -56,9 +58,9 @@ extension ContainerProcess {
             let target = net.worker(at: dst)
             server = target.flatMap { w in w.slots.lazy.compactMap { $0.current?.process }.first { !$0.exited && $0.listening.contains(port) } }
             if server != nil {
-                let back = net.walk(from: dst, to: src, proto: "TCP", dport: 40000, sport: port, flags: "SYN-ACK")
+                let back = conn!.synAck()
                 if !back.delivered { return cmd == "wget" ? (1, "wget: download timed out") : (28, "curl: (28) Operation timed out") }
-            }
+            } else { conn!.refuse() }
         }
         guard let server else {
             return cmd == "wget" ? (1, "Connecting to \(hostPort) (\(ip):\(port))\nwget: can't connect to remote host (\(ip)): Connection refused")
@@ -70,6 +72,7 @@ extension ContainerProcess {
         let body = route.body.replacingOccurrences("$HOSTNAME", server.hostname).replacingOccurrences("{client}", clientIP)
             .replacingOccurrences("{msg}", msg).replacingOccurrences("{now}", Self.stamp(clock.now))
         let agent = cmd == "wget" ? "Wget" : "curl/8.5.0"
+        httpOnTheWire(&conn, cmd, String(hostPort), path, route.status, body, server)
         // Bodies are kept without their final newline; the bytes sent include it.
         server.accessLog(from: clientIP, path: path, status: route.status, bytes: body.utf8.count + (body.isEmpty ? 0 : 1), agent: agent)
         let quiet = args.contains { $0 == "-q" || $0.hasPrefix("-q") || $0 == "-s" || $0.hasPrefix("-s") }
@@ -97,13 +100,15 @@ extension ContainerProcess {
         var ttl = 64
         var rtt = "0.000"
         if let net = netns?.network, let src = netns?.sandbox?.ip.flatMap({ IPv4Address(parsing: $0) }) {
+            let (id, t0) = (net.wire.nextPID(), net.wire.departure)   // one echo a second
             for seq in 0..<count {
-                let t = net.walk(from: src, to: dst, proto: "ICMP", dport: 0, size: size + 28)
+                net.wire.resume(at: t0 + Int64(seq) * 1_000_000_000)
+                let t = net.walk(from: src, to: dst, proto: "ICMP", dport: 0, size: size + 28, detail: .echo(id: id, seq: seq))
                 guard t.delivered else {
                     if let icmp = t.icmp, seq == 0 { out.append("From \(src) icmp_seq=\(seq) \(icmp)") }
                     continue
                 }
-                let back = net.walk(from: dst, to: src, proto: "ICMP", dport: 0, size: size + 28, flags: "echo-reply")
+                let back = net.walk(from: dst, to: src, proto: "ICMP", dport: 0, size: size + 28, flags: "echo-reply", detail: .echo(id: id, seq: seq))
                 guard back.delivered else { continue }
                 ttl = back.finalTTL
                 received += 1

@@ -13,6 +13,9 @@ public struct Packet {
     public var size: Int
     public var df = true
     public var outer: [VXLAN] = []
+    /// What tcpdump decodes beyond the headers above (TCP sequence numbers and options,
+    /// ICMP ids, the datagram an ICMP error quotes); nil for bulk traversals.
+    public var detail: PacketDetail? = nil
 
     public var headers: String {
         let l4 = proto == "ICMP" ? "ICMP \(flags)" : "\(proto) \(flags)"
@@ -47,7 +50,13 @@ public struct Trace {
     public var destination: (node: String, pod: String, namespace: String)?
     /// An ICMP error the sender gets back (fragmentation needed, unreachable).
     public var icmp: String?
+    /// The node whose kernel sends that ICMP error (TTL exceeded in its routing, ARP
+    /// unanswered on its cni0, the VXLAN MTU on its flannel.1); nil when the sender's own
+    /// stack refuses the packet.
+    public var icmpNode: String?
     public var finalTTL = 0
+    /// When the packet left (simulated ns); set only while a capture listens (PacketCapture.swift).
+    public var start: Int64 = 0
 
     public var table: String {
         var rows = [["HOP", "NODE", "WHERE", "ACTION", "HEADERS"]]
@@ -67,7 +76,12 @@ extension PodNetwork {
     /// cni0 bridge or flannel.1 (VXLAN encapsulation, MTU) → underlay → peer node →
     /// decapsulation → bridge → veth → pod. The netfilter chains are empty until
     /// kube-proxy and network policy fill them; they are traversed and shown.
-    public func walk(from src: IPv4Address, to dst: IPv4Address, proto: String = "TCP", dport: Int = 80, size: Int = 60, sport: Int = 40000, flags: String? = nil, record: Bool = true) -> Trace {
+    ///
+    /// `ttl`, `df` and `detail` are the sender's (traceroute sets the TTL; tcpdump prints
+    /// the detail). While a capture listens, every device the packet crosses shows it to
+    /// the capture (`tap`, PacketCapture.swift).
+    public func walk(from src: IPv4Address, to dst: IPv4Address, proto: String = "TCP", dport: Int = 80, size: Int = 60, sport: Int = 40000, flags: String? = nil, record: Bool = true,
+                     ttl: Int = 64, df: Bool = true, detail: PacketDetail? = nil) -> Trace {
         var t = Trace()
         t.recording = record
         guard let (fromNode, nic) = podNIC(at: src) else {
@@ -75,6 +89,12 @@ extension PodNetwork {
             return t
         }
         var p = Packet(src: src, dst: dst, proto: proto, sport: sport, dport: dport, flags: flags ?? (proto == "TCP" ? "SYN" : proto == "ICMP" ? "echo-request" : ""), size: size)
+        p.ttl = ttl
+        p.df = df
+        p.detail = detail
+        let capturing = !wire.captures.isEmpty
+        if capturing { wire.depart(&p, &t, mss: nic.mtu - 40) }
+        defer { if capturing { wire.arrived(t) } }
         let node = fromNode.name
         guard fromNode.up else { t.droppedAt = "\(node)"; t.reason = "the node is down"; return t }
         // Inside the source pod: its own addresses are local (loopback).
@@ -96,19 +116,44 @@ extension PodNetwork {
             t.hopCount += 1
         }
         t.hop(node, nic.veth, "veth: into the host namespace", p.headers)
+        if nic.cidr.contains(dst) {
+            // On the pod's own subnet (its on-link route): the pod ARPs for the address and
+            // the cni0 bridge switches the frame between the two veths — no routing, no TTL
+            // decrement; br_netfilter still shows bridged IPv4 to iptables' hooks. Without
+            // an answer to its ARP request the pod never sends the packet.
+            guard let dest = fromNode.pods[dst.value] else {
+                t.hop(node, "cni0", "bridge: no port has \(dst) (ARP unanswered)", p.headers)
+                t.droppedAt = "pod/\(nic.pod) eth0"; t.reason = "no host \(dst) on the pod's subnet (ARP unanswered)"; t.icmp = "host unreachable"
+                return t
+            }
+            tap(fromNode, nic.veth, .incoming, p, t)
+            tap(fromNode, "cni0", .incoming, p, t, promiscuousOnly: true)
+            t.hop(node, "PREROUTING", "raw, mangle, nat: no rules (accept), bridged", p.headers)
+            t.hop(node, "FORWARD", "filter: no rules (accept), bridged", p.headers)
+            t.hop(node, "POSTROUTING", "nat: no rules (accept), bridged", p.headers)
+            t.hop(node, "cni0", "bridge: to \(dest.veth) (FDB)", p.headers)
+            tap(fromNode, dest.veth, .outgoing, p, t)
+            t.hop(node, "pod/\(dest.pod) eth0", "deliver", p.headers)
+            t.delivered = true; t.destination = (node, dest.pod, dest.namespace); t.finalTTL = p.ttl
+            return t
+        }
+        tap(fromNode, nic.veth, .incoming, p, t)
+        tap(fromNode, "cni0", .incoming, p, t)
         forward(&p, at: fromNode, trace: &t, depth: 0)
         return t
     }
 
-    /// The host namespace of `n` handles a packet (routed, bridged or tunnelled).
-    func forward(_ p: inout Packet, at n: NodeNet, trace t: inout Trace, depth: Int) {
+    /// The host namespace of `n` handles a packet (routed, bridged or tunnelled); `local`:
+    /// the host itself sends it (an ICMP error), through OUTPUT, without a TTL decrement.
+    func forward(_ p: inout Packet, at n: NodeNet, trace t: inout Trace, depth: Int, local: Bool = false) {
         let node = n.name
         guard depth < 8 else { t.droppedAt = node; t.reason = "routing loop"; return }
-        t.hop(node, "PREROUTING", "raw, mangle, nat: no rules (accept)", p.headers)
+        t.hop(node, local ? "OUTPUT" : "PREROUTING", local ? "raw, mangle, nat, filter: no rules (accept)" : "raw, mangle, nat: no rules (accept)", p.headers)
         // Tunnelled traffic for this host: INPUT, then flannel.1 decapsulates.
-        if let o = p.outer.last, n.host.owns(o.dst) {
+        if !local, let o = p.outer.last, n.host.owns(o.dst) {
             t.hop(node, "INPUT", "mangle, filter: no rules (accept)", p.headers)
             p.outer.removeLast()
+            tap(n, "flannel.1", .incoming, p, t)
             t.hop(node, "flannel.1", "decapsulate VXLAN (VNI \(o.vni), UDP \(PodNetwork.vxlanPort))", p.headers)
             forward(&p, at: n, trace: &t, depth: depth + 1)
             return
@@ -116,20 +161,22 @@ extension PodNetwork {
         guard let r = n.host.route(to: p.outer.last?.dst ?? p.dst) else {
             t.droppedAt = "\(node) routing"; t.reason = "no route to host"; return
         }
-        if p.outer.isEmpty {
+        if p.outer.isEmpty && !local {
             p.ttl -= 1
-            if p.ttl <= 0 { t.droppedAt = "\(node) routing"; t.reason = "TTL exceeded"; t.icmp = "time exceeded in-transit"; return }
+            if p.ttl <= 0 { t.droppedAt = "\(node) routing"; t.reason = "TTL exceeded"; t.icmp = "time exceeded in-transit"; t.icmpNode = node; return }
         }
         t.hop(node, "routing", r.text.trimmingSpace, p.headers)
-        t.hop(node, "FORWARD", "filter: no rules (accept)", p.headers)
+        if !local { t.hop(node, "FORWARD", "filter: no rules (accept)", p.headers) }
         t.hop(node, "POSTROUTING", "nat: no rules (accept)", p.headers)
         switch r.dev {
         case "cni0":
             // The bridge forwards to the veth whose pod owns the address.
             guard let dest = n.pods[p.dst.value] else {
-                t.droppedAt = "\(node) cni0"; t.reason = "no host \(p.dst) on cni0 (ARP unanswered)"; t.icmp = "host unreachable"; return
+                t.droppedAt = "\(node) cni0"; t.reason = "no host \(p.dst) on cni0 (ARP unanswered)"; t.icmp = "host unreachable"; t.icmpNode = node; return
             }
+            tap(n, "cni0", .outgoing, p, t)
             t.hop(node, "cni0", "bridge: to \(dest.veth) (FDB)", p.headers)
+            tap(n, dest.veth, .outgoing, p, t)
             t.hop(node, "pod/\(dest.pod) eth0", "deliver", p.headers)
             t.delivered = true
             t.destination = (node, dest.pod, dest.namespace)
@@ -142,9 +189,10 @@ extension PodNetwork {
             }
             if p.size > vtep.mtu && p.df {
                 t.droppedAt = "\(node) flannel.1"; t.reason = "packet of \(p.size) bytes exceeds the VXLAN MTU \(vtep.mtu) with DF set"
-                t.icmp = "frag needed and DF set (mtu \(vtep.mtu))"
+                t.icmp = "frag needed and DF set (mtu \(vtep.mtu))"; t.icmpNode = node
                 return
             }
+            tap(n, "flannel.1", .outgoing, p, t)
             p.outer.append(Packet.VXLAN(src: n.underlay, dst: peer.underlay, sport: 30000 + Int((p.src.value ^ p.dst.value) % 30000), vni: PodNetwork.vni))
             t.hop(node, "flannel.1", "encapsulate VXLAN VNI \(PodNetwork.vni): \(peer.mac) is at \(peer.underlay)", p.headers)
             transmit(&p, from: n, to: peer.underlay, trace: &t, depth: depth)
@@ -168,6 +216,7 @@ extension PodNetwork {
     /// Out of eth0 onto the underlay, to the node that owns `to` on the same L2 segment.
     func transmit(_ p: inout Packet, from n: NodeNet, to: IPv4Address, trace t: inout Trace, depth: Int) {
         t.hop(n.name, "eth0", "transmit", p.headers)
+        tap(n, "eth0", .outgoing, p, t)
         guard let peer = node(withUnderlay: to) else {
             t.droppedAt = "underlay"; t.reason = "no machine has the address \(to)"; return
         }
@@ -179,6 +228,7 @@ extension PodNetwork {
         }
         guard peer.up else { t.droppedAt = "\(peer.name) eth0"; t.reason = "\(peer.name) is down: nothing receives the frame"; return }
         t.hop(peer.name, "eth0", "receive (L2 segment \(peer.segment))", p.headers)
+        tap(peer, "eth0", .incoming, p, t)
         forward(&p, at: peer, trace: &t, depth: depth + 1)
     }
 }

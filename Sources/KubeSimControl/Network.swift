@@ -240,6 +240,8 @@ public final class PodNetwork {
     public private(set) var nodes: [String: NodeNet] = [:]
     /// The kubelet pod worker behind each pod address (the server a packet reaches).
     var workers: [UInt32: Weak<PodWorker>] = [:]
+    /// Packet captures (`tcpdump`), the wire's clock and ephemeral ports (PacketCapture.swift).
+    public let wire = Wire()
     public static let vni = 1
     public static let vxlanPort = 8472
     /// flannel's backends: VXLAN (flannel.1, MTU 1450) or host-gw (plain routes to each

@@ -549,12 +549,16 @@ public final class ContainerProcess {
             }
             guard let dst = resolveHost(rest[0])?.address else { return (1, "nc: bad address '\(rest[0])'") }
             guard let net = netns?.network, let src = netns?.sandbox?.ip.flatMap({ IPv4Address(parsing: $0) }) else { return (1, "network unavailable") }
-            let t = net.walk(from: src, to: dst, proto: "TCP", dport: port)
+            var conn = TCPConversation(net: net, client: src, server: dst, port: port)
+            let t = conn.syn()
             guard t.delivered else { return (1, "nc: \(rest[0]) (\(dst):\(port)): Connection timed out") }
             let open = net.worker(at: dst)?.slots.contains { $0.current?.process.map { !$0.exited && $0.listening.contains(port) } ?? false } ?? false
+            if open { _ = conn.synAck(); conn.connectAndClose() } else { conn.refuse() }
             return open ? (0, verbose ? "\(rest[0]) (\(dst):\(port)) open" : "") : (1, "nc: \(rest[0]) (\(dst):\(port)): Connection refused")
         case "ping":
             return ping(args)
+        case "traceroute":
+            return traceroute(args)
         case "ip":
             guard let ns = netns?.network.flatMap({ net in netns?.sandbox?.ip.flatMap { IPv4Address(parsing: $0) }.flatMap { net.pod(at: $0)?.ns } }) else { return (1, "ip: network namespace not ready") }
             switch args.first ?? "" {
