@@ -236,10 +236,23 @@ extension ClusterBindings {
             for d in net.host.devices where d.master == "cni0" { lines.append("\(d.mac) dev \(d.name) master cni0 permanent") }
             return CommandResult(output: lines.joined(separator: "\n"))
         case "cat":
-            guard argv.count >= 2, argv[1].hasPrefix("/etc/cni/net.d") else { throw CommandFailure("cat: \(argv.dropFirst().first ?? ""): No such file or directory") }
-            return CommandResult(output: PodNetwork.conflist)
+            let calico = c.network.plugin == .calico
+            let file = calico ? "/etc/cni/net.d/10-calico.conflist" : "/etc/cni/net.d/10-flannel.conflist"
+            guard argv.count >= 2, argv[1] == file || argv[1] == "/etc/cni/net.d/*" else { throw CommandFailure("cat: \(argv.dropFirst().first ?? ""): No such file or directory") }
+            return CommandResult(output: calico ? PodNetwork.calicoConflist(node: node, mtu: c.network.mtu) : PodNetwork.conflist)
         case "ls" where argv.dropFirst().first == "/etc/cni/net.d":
-            return CommandResult(output: "10-flannel.conflist")
+            return CommandResult(output: c.network.plugin == .calico ? "10-calico.conflist\ncalico-kubeconfig" : "10-flannel.conflist")
+        case "calicoctl":
+            guard c.network.plugin == .calico else { throw CommandFailure("bash: calicoctl: command not found") }
+            let args = Array(argv.dropFirst())
+            if args.starts(with: ["node", "status"]) {
+                guard let s = c.network.calicoNodeStatus(node) else { throw CommandFailure("Calico process is not running.") }
+                return CommandResult(output: String(s.dropLast()))
+            }
+            if args.starts(with: ["ipam", "show"]) {
+                return CommandResult(output: c.network.calicoIPAMBlocks())
+            }
+            throw CommandFailure("calicoctl: simulated: calicoctl node status, calicoctl ipam show --show-blocks")
         default:
             throw CommandFailure("bash: \(cmd): command not found")
         }

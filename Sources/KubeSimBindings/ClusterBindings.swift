@@ -334,7 +334,11 @@ public enum ClusterBindings {
             case "images":
                 o.preloadedImages = parts[1].split(separator: ",").map(String.init)
             case "cni":
-                guard parts[1] == "flannel" else { throw inv.error("cluster: cni=flannel is simulated (calico and weave come next)") }
+                guard let plugin = PodNetwork.Plugin(rawValue: parts[1]) else { throw inv.error("cluster: cni must be flannel or calico (weave is not simulated yet)") }
+                o.cni = plugin
+            case "calico-mode":
+                guard let m = CalicoMode(parsing: parts[1]) else { throw inv.error("cluster: calico-mode must be bgp, ipip, ipip-crosssubnet, vxlan or vxlan-crosssubnet") }
+                o.calicoMode = m
             case "flannel-backend":
                 guard let b = PodNetwork.Backend(rawValue: parts[1]) else { throw inv.error("cluster: flannel-backend must be vxlan or host-gw") }
                 o.flannelBackend = b
@@ -348,7 +352,7 @@ public enum ClusterBindings {
                 guard let d = SimDuration(parsing: parts[1]), d > .zero else { throw inv.error("cluster: node-monitor-grace-period must be a duration such as 40s") }
                 o.nodeMonitorGracePeriod = d
             default:
-                let s = Suggest.nearest(parts[0], in: ["nodes", "seed", "cpu", "memory", "scoring", "etcd", "images", "node-monitor-grace-period", "pod-cidr", "cni", "flannel-backend", "segments"])
+                let s = Suggest.nearest(parts[0], in: ["nodes", "seed", "cpu", "memory", "scoring", "etcd", "images", "node-monitor-grace-period", "pod-cidr", "cni", "flannel-backend", "calico-mode", "segments"])
                 throw inv.error("cluster: unknown setting '\(parts[0])'" + (s.map { " — did you mean '\($0)'?" } ?? ""))
             }
         }

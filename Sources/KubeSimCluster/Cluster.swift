@@ -55,6 +55,9 @@ public final class Cluster {
         /// flannel's backend, and how many L2 segments the nodes are spread over.
         public var flannelBackend = PodNetwork.Backend.vxlan
         public var segments = 1
+        /// The CNI plugin, and Calico's pool encapsulation.
+        public var cni = PodNetwork.Plugin.flannel
+        public var calicoMode = CalicoMode()
         /// The cluster (pod) CIDR; nil: 10.244.0.0/16, or 10.128.0.0/9 beyond 256 nodes.
         public var podCIDR: CIDR?
         /// The node lifecycle controller's --node-monitor-grace-period (upstream 50 s).
@@ -115,6 +118,10 @@ public final class Cluster {
         let podCIDR = options.podCIDR ?? CIDR(parsing: options.nodes > 256 ? "10.128.0.0/9" : "10.244.0.0/16")!
         network.clusterCIDR = podCIDR
         network.backend = options.flannelBackend
+        network.plugin = options.cni
+        network.calicoMode = options.calicoMode
+        let simClock = clock
+        network.now = { simClock.now }
         segments = max(1, options.segments)
         nodeIPAMController = NodeIPAMController(api: api, nodes: nodeInformer, clusterCIDR: podCIDR)
         // flanneld on each node: programs the VXLAN routes from the Nodes' podCIDRs.

@@ -22,7 +22,9 @@ extension PodNetwork {
     /// answers from its flannel.1 address, 10.244.X.0, and a host-gw node from eth0).
     func sourceAddress(on n: NodeNet, toward dst: IPv4Address) -> IPv4Address? {
         guard let r = n.host.route(to: dst) else { return nil }
-        return r.src ?? n.host.device(r.dev)?.addrs.first?.address
+        // A device without an address (Calico's cali… veths): Linux picks the host's
+        // primary address — the tunnel's when there is one, else eth0's.
+        return r.src ?? n.host.device(r.dev)?.addrs.first?.address ?? n.tunnelAddress ?? n.underlay
     }
 
     /// The node's kernel answers a packet it could not forward with an ICMP error, back to

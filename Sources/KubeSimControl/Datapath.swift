@@ -2,7 +2,18 @@ import KubeSimCore
 
 /// A packet as the datapath sees it: L3/L4 headers and a stack of encapsulations.
 public struct Packet {
-    public struct VXLAN { public var src: IPv4Address; public var dst: IPv4Address; public var sport: Int; public var vni: Int }
+    /// An outer header: VXLAN (UDP to `port`, with the VNI) or IPIP (protocol 4).
+    public struct VXLAN {
+        public var src: IPv4Address; public var dst: IPv4Address; public var sport: Int; public var vni: Int
+        public var port = PodNetwork.vxlanPort
+        public var ipip = false
+        /// Calico's VXLAN (vxlan.calico) rather than flannel's (flannel.1).
+        public var calico = false
+        /// The tunnel device that encapsulated it (and decapsulates it at the far end).
+        public var dev: String { ipip ? "tunl0" : (calico ? "vxlan.calico" : "flannel.1") }
+        /// Bytes the encapsulation adds: outer IP + UDP + VXLAN + inner Ethernet, or outer IP.
+        public var overhead: Int { ipip ? 20 : 50 }
+    }
     public var src: IPv4Address
     public var dst: IPv4Address
     public var proto: String            // TCP, UDP, ICMP
@@ -21,7 +32,8 @@ public struct Packet {
         let l4 = proto == "ICMP" ? "ICMP \(flags)" : "\(proto) \(flags)"
         let inner = proto == "ICMP" ? "\(src) > \(dst) \(l4) ttl=\(ttl) len=\(size)" : "\(src):\(sport) > \(dst):\(dport) \(l4) ttl=\(ttl) len=\(size)"
         guard let o = outer.last else { return inner }
-        return "outer \(o.src):\(o.sport) > \(o.dst):\(PodNetwork.vxlanPort) UDP VXLAN vni=\(o.vni) len=\(size + 50) | inner \(inner)"
+        if o.ipip { return "outer \(o.src) > \(o.dst) IPIP len=\(size + 20) | inner \(inner)" }
+        return "outer \(o.src):\(o.sport) > \(o.dst):\(o.port) UDP VXLAN vni=\(o.vni) len=\(size + 50) | inner \(inner)"
     }
 }
 
@@ -138,7 +150,7 @@ extension PodNetwork {
             return t
         }
         tap(fromNode, nic.veth, .incoming, p, t)
-        tap(fromNode, "cni0", .incoming, p, t)
+        if !nic.calico { tap(fromNode, "cni0", .incoming, p, t) }
         forward(&p, at: fromNode, trace: &t, depth: 0)
         return t
     }
@@ -153,8 +165,8 @@ extension PodNetwork {
         if !local, let o = p.outer.last, n.host.owns(o.dst) {
             t.hop(node, "INPUT", "mangle, filter: no rules (accept)", p.headers)
             p.outer.removeLast()
-            tap(n, "flannel.1", .incoming, p, t)
-            t.hop(node, "flannel.1", "decapsulate VXLAN (VNI \(o.vni), UDP \(PodNetwork.vxlanPort))", p.headers)
+            tap(n, o.dev, .incoming, p, t)
+            t.hop(node, o.dev, o.ipip ? "decapsulate IPIP" : "decapsulate VXLAN (VNI \(o.vni), UDP \(o.port))", p.headers)
             forward(&p, at: n, trace: &t, depth: depth + 1)
             return
         }
@@ -166,8 +178,33 @@ extension PodNetwork {
             if p.ttl <= 0 { t.droppedAt = "\(node) routing"; t.reason = "TTL exceeded"; t.icmp = "time exceeded in-transit"; t.icmpNode = node; return }
         }
         t.hop(node, "routing", r.text.trimmingSpace, p.headers)
-        if !local { t.hop(node, "FORWARD", "filter: no rules (accept)", p.headers) }
+        if r.blackhole {
+            t.droppedAt = "\(node) routing"; t.reason = "blackhole route for \(r.dst): no pod on \(node) has \(p.dst) (Calico discards addresses of its own blocks that no pod holds)"
+            return
+        }
+        if !local {
+            if n.calico {
+                // Felix's filter chains: where NetworkPolicy will be enforced (from-workload
+                // and to-workload dispatch); with no policy every workload accepts.
+                t.hop(node, "FORWARD", "filter: cali-FORWARD → cali-from-wl-dispatch, cali-to-wl-dispatch: no policy applies (accept)", p.headers)
+            } else {
+                t.hop(node, "FORWARD", "filter: no rules (accept)", p.headers)
+            }
+        }
         t.hop(node, "POSTROUTING", "nat: no rules (accept)", p.headers)
+        if n.calico && r.dev.hasPrefix("cali") {
+            // Calico: the /32 route to the pod's host-side veth; no bridge.
+            guard let dest = n.pods[p.dst.value] else {
+                t.droppedAt = "\(node) \(r.dev)"; t.reason = "no pod behind \(r.dev)"; return
+            }
+            tap(n, dest.veth, .outgoing, p, t)
+            t.hop(node, dest.veth, "veth: into pod/\(dest.pod)", p.headers)
+            t.hop(node, "pod/\(dest.pod) eth0", "deliver", p.headers)
+            t.delivered = true
+            t.destination = (node, dest.pod, dest.namespace)
+            t.finalTTL = p.ttl
+            return
+        }
         switch r.dev {
         case "cni0":
             // The bridge forwards to the veth whose pod owns the address.
@@ -196,15 +233,40 @@ extension PodNetwork {
             p.outer.append(Packet.VXLAN(src: n.underlay, dst: peer.underlay, sport: 30000 + Int((p.src.value ^ p.dst.value) % 30000), vni: PodNetwork.vni))
             t.hop(node, "flannel.1", "encapsulate VXLAN VNI \(PodNetwork.vni): \(peer.mac) is at \(peer.underlay)", p.headers)
             transmit(&p, from: n, to: peer.underlay, trace: &t, depth: depth)
+        case "tunl0", "vxlan.calico":
+            // Calico's tunnels: IPIP to the peer's underlay address, or VXLAN (VNI 4096,
+            // UDP 4789) to the VTEP whose address the route names.
+            guard let dev = n.host.device(r.dev), let via = r.via,
+                  let peer = r.dev == "tunl0" ? self.node(withUnderlay: via) : owner(of: via) else {
+                t.droppedAt = "\(node) \(r.dev)"; t.reason = "no peer for \(r.via.map(\.description) ?? "?")"; return
+            }
+            if p.size > dev.mtu && p.df {
+                t.droppedAt = "\(node) \(r.dev)"; t.reason = "packet of \(p.size) bytes exceeds the \(r.dev) MTU \(dev.mtu) with DF set"
+                t.icmp = "frag needed and DF set (mtu \(dev.mtu))"; t.icmpNode = node
+                return
+            }
+            tap(n, r.dev, .outgoing, p, t)
+            if r.dev == "tunl0" {
+                p.outer.append(Packet.VXLAN(src: n.underlay, dst: peer.underlay, sport: 0, vni: 0, port: 0, ipip: true))
+                t.hop(node, "tunl0", "encapsulate IPIP: to \(peer.underlay) (\(peer.name))", p.headers)
+            } else {
+                p.outer.append(Packet.VXLAN(src: n.underlay, dst: peer.underlay, sport: 32768 + Int((p.src.value ^ p.dst.value ^ UInt32(truncatingIfNeeded: p.sport * 31 + p.dport)) % 28232),
+                                            vni: CalicoMode.vni, port: CalicoMode.vxlanPort, calico: true))
+                t.hop(node, "vxlan.calico", "encapsulate VXLAN VNI \(CalicoMode.vni): \(via) is at \(peer.underlay)", p.headers)
+            }
+            transmit(&p, from: n, to: peer.underlay, trace: &t, depth: depth)
         case "eth0":
             if let o = p.outer.last {
                 transmit(&p, from: n, to: o.dst, trace: &t, depth: depth)
             } else if let via = r.via, r.dst.prefixLength > 0 {
                 // host-gw: the pod packet itself goes to the peer node's address.
                 transmit(&p, from: n, to: via, trace: &t, depth: depth)
-            } else if clusterCIDR.contains(p.dst), backend == .hostGW, let e = current.entry(for: p.dst) {
+            } else if clusterCIDR.contains(p.dst), plugin == .flannel, backend == .hostGW, let e = current.entry(for: p.dst) {
                 t.droppedAt = "\(node) routing"
                 t.reason = "no route to \(e.cidr) via \(e.underlay): \(e.node) is in another L2 segment, and host-gw can only route to on-link peers (flanneld could not add the route)"
+            } else if plugin == .calico, let b = ipam.block(of: p.dst), let peer = nodes[b.node] {
+                t.droppedAt = "\(node) routing"
+                t.reason = "no route to \(b.cidr) via \(peer.underlay): \(peer.name) is in another subnet and the pool does not encapsulate (bird could not install a BGP route via a gateway that is not on-link; use ipip or vxlan, Always or CrossSubnet)"
             } else {
                 t.droppedAt = "\(node) eth0"; t.reason = "\(p.dst) is outside the cluster (no external network is simulated)"
             }

@@ -205,6 +205,7 @@ public final class Kubelet {
         guard running else { return }
         running = false
         network?.node(nodeName)?.up = false
+        network?.node(nodeName)?.downSince = clock.now
         network?.freeze(nodeName)
         log("Stopping kubelet (node failure)")
         for w in workers.values { w.halt() }
@@ -227,6 +228,8 @@ public final class Kubelet {
         partitioned = false
         log(wasDown ? "Starting kubelet" : "Connection to API server restored")
         network?.node(nodeName)?.up = true
+        if network?.node(nodeName)?.downSince != nil { network?.node(nodeName)?.joinedAt = clock.now }
+        network?.node(nodeName)?.downSince = nil
         network?.thaw(nodeName)
         if wasDown {
             // The machine rebooted: containers are gone; sandboxes are recreated.
@@ -298,6 +301,11 @@ public final class Kubelet {
     var lastAllocated: IPv4Address?
 
     func allocateIP() -> String? {
+        if let net = network, net.plugin == .calico {
+            // calico-ipam: an address from one of the node's blocks.
+            lastAllocated = net.calicoAllocate(node: nodeName)
+            return lastAllocated?.description
+        }
         if podCIDR == nil, let c = (try? api.get(.node, namespace: nil, name: nodeName))?.node?.podCIDR { podCIDR = CIDR(parsing: c) }
         guard let cidr = podCIDR else { return nil }
         let first = cidr.network.value + 2, last = cidr.broadcast.value - 1
@@ -316,6 +324,7 @@ public final class Kubelet {
     }
 
     func releaseIP(_ ip: String) {
+        // (Calico's addresses go back to its blocks with CNI DEL.)
         if let a = IPv4Address(parsing: ip) { ipsInUse.remove(a.value) }
     }
 

@@ -6,7 +6,7 @@ import KubeSimAPI
 // flannel.1 VTEP with VNI 1 on UDP 8472, MTU 1450) and walked by packets.
 
 public final class NetDevice {
-    public enum Kind: Equatable { case loopback, ether, bridge, vxlan(vni: Int, port: Int), veth }
+    public enum Kind: Equatable { case loopback, ether, bridge, vxlan(vni: Int, port: Int), veth, ipip }
     public let name: String
     public let kind: Kind
     public var mtu: Int
@@ -31,13 +31,31 @@ public struct RouteEntry: Equatable {
     public var src: IPv4Address?
     public var kernel = false
     public var onlink = false
+    /// `proto bird` (Calico's BGP daemon), `proto 80` (Felix). An enum, not a string:
+    /// route entries are copied on every hop of every packet.
+    public enum Origin: String, Sendable { case bird, felix = "80" }
+    public var proto: Origin?
+    /// `scope link` on a route the kernel did not make (Calico's per-pod routes).
+    public var scopeLink = false
+    /// A blackhole route (Calico's own IPAM blocks): matching packets are discarded.
+    public var blackhole = false
 
-    /// `ip route` as iproute2 prints it.
+    public init(dst: CIDR, via: IPv4Address? = nil, dev: String, src: IPv4Address? = nil, kernel: Bool = false, onlink: Bool = false,
+                proto: Origin? = nil, scopeLink: Bool = false, blackhole: Bool = false) {
+        self.dst = dst; self.via = via; self.dev = dev; self.src = src; self.kernel = kernel; self.onlink = onlink
+        self.proto = proto; self.scopeLink = scopeLink; self.blackhole = blackhole
+    }
+
+    /// `ip route` as iproute2 prints it: type, destination, gateway, device, protocol,
+    /// scope, preferred source, flags.
     public var text: String {
-        var s = dst.prefixLength == 0 ? "default" : dst.description
+        if blackhole { return "blackhole \(dst)\(proto.map { " proto \($0.rawValue)" } ?? "") " }
+        var s = dst.prefixLength == 0 ? "default" : (dst.prefixLength == 32 ? dst.address.description : dst.description)
         if let v = via { s += " via \(v)" }
         s += " dev \(dev)"
         if kernel { s += " proto kernel scope link" }
+        if let proto { s += " proto \(proto.rawValue)" }
+        if scopeLink && !kernel { s += " scope link" }
         if let src { s += " src \(src)" }
         if onlink { s += " onlink" }
         return s + " "
@@ -55,17 +73,25 @@ public final class NetNamespace {
     var remote: () -> (table: RemoteTable, own: CIDR?)? = { nil }
     /// `ip neigh`: the peer VTEPs' addresses and MACs.
     public var neighbours: [(ip: IPv4Address, dev: String, mac: String)] {
+        if let f = pluginNeighbours { return f() }
         guard let r = remote(), backend == .vxlan else { return [] }
         return r.table.entries.filter { $0.cidr != r.own }.map { ($0.cidr.network, "flannel.1", $0.mac) }
     }
     /// `bridge fdb` on flannel.1: VTEP MAC → remote underlay address.
     public var fdb: [(mac: String, dev: String, dst: IPv4Address)] {
+        if let f = pluginFDB { return f() }
         guard let r = remote(), backend == .vxlan else { return [] }
         return r.table.entries.filter { $0.cidr != r.own }.map { ($0.mac, "flannel.1", $0.underlay) }
     }
     var nextIndex = 1
     var backend = PodNetwork.Backend.vxlan
     var segment = 1
+    /// Routes another plugin programs (Calico: per-pod routes, blackholes for its own
+    /// blocks, BGP or tunnel routes to the others'), looked up per address and listed.
+    var pluginRoute: ((IPv4Address) -> RouteEntry?)?
+    var pluginRoutes: (() -> [RouteEntry])?
+    var pluginNeighbours: (() -> [(ip: IPv4Address, dev: String, mac: String)])?
+    var pluginFDB: (() -> [(mac: String, dev: String, dst: IPv4Address)])?
     init(name: String) { self.name = name }
 
     /// The route flanneld programs for a peer, or nil when the kernel refuses it (host-gw
@@ -100,6 +126,7 @@ public final class NetNamespace {
            let route = remoteRoute(e) {
             best = route
         }
+        if let f = pluginRoute, let r = f(ip), r.dst.prefixLength > (best?.dst.prefixLength ?? -1) { best = r }
         return best
     }
 
@@ -110,9 +137,15 @@ public final class NetNamespace {
         devices.map { d -> String in
             var head = "\(d.index): \(d.name)"
             if let p = d.peerIndex { head += "@if\(p)" }
-            let flags = d.kind == .loopback ? "<LOOPBACK,UP,LOWER_UP>" : "<BROADCAST,MULTICAST,UP,LOWER_UP>"
-            var lines = ["\(head): \(flags) mtu \(d.mtu) qdisc \(d.kind == .loopback ? "noqueue" : "noqueue") \(d.master.map { "master \($0) " } ?? "")state \(d.kind == .loopback ? "UNKNOWN" : "UP") group default qlen 1000"]
-            lines.append("    link/\(d.kind == .loopback ? "loopback" : "ether") \(d.mac) brd \(d.kind == .loopback ? "00:00:00:00:00:00" : "ff:ff:ff:ff:ff:ff")")
+            var lines: [String]
+            if d.kind == .ipip {
+                // The IPIP tunnel device: no link-layer address.
+                lines = ["\(head)@NONE: <NOARP,UP,LOWER_UP> mtu \(d.mtu) qdisc noqueue state UNKNOWN group default qlen 1000", "    link/ipip 0.0.0.0 brd 0.0.0.0"]
+            } else {
+                let flags = d.kind == .loopback ? "<LOOPBACK,UP,LOWER_UP>" : "<BROADCAST,MULTICAST,UP,LOWER_UP>"
+                lines = ["\(head): \(flags) mtu \(d.mtu) qdisc \(d.kind == .loopback ? "noqueue" : "noqueue") \(d.master.map { "master \($0) " } ?? "")state \(d.kind == .loopback ? "UNKNOWN" : "UP") group default qlen 1000"]
+                lines.append("    link/\(d.kind == .loopback ? "loopback" : "ether") \(d.mac) brd \(d.kind == .loopback ? "00:00:00:00:00:00" : "ff:ff:ff:ff:ff:ff")")
+            }
             for a in d.addrs {
                 let brd = a.prefixLength < 31 && d.kind != .loopback ? " brd \(a.broadcast)" : ""
                 lines.append("    inet \(a)\(brd) scope \(d.kind == .loopback ? "host" : "global") \(d.name)")
@@ -126,13 +159,16 @@ public final class NetNamespace {
         devices.map { d -> String in
             var head = "\(d.index): \(d.name)"
             if let p = d.peerIndex { head += "@if\(p)" }
+            if d.kind == .ipip {
+                return "\(head)@NONE: <NOARP,UP,LOWER_UP> mtu \(d.mtu) qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\n    link/ipip 0.0.0.0 brd 0.0.0.0"
+            }
             let flags = d.kind == .loopback ? "<LOOPBACK,UP,LOWER_UP>" : "<BROADCAST,MULTICAST,UP,LOWER_UP>"
             return "\(head): \(flags) mtu \(d.mtu) qdisc noqueue \(d.master.map { "master \($0) " } ?? "")state \(d.kind == .loopback ? "UNKNOWN" : "UP") mode DEFAULT group default qlen 1000\n    link/\(d.kind == .loopback ? "loopback" : "ether") \(d.mac) brd \(d.kind == .loopback ? "00:00:00:00:00:00" : "ff:ff:ff:ff:ff:ff")"
         }.joined(separator: "\n")
     }
 
     public var ipRoute: String {
-        let sorted = (routes + remoteRoutes).sorted { a, b in
+        let sorted = (routes + remoteRoutes + (pluginRoutes?() ?? [])).sorted { a, b in
             if (a.dst.prefixLength == 0) != (b.dst.prefixLength == 0) { return a.dst.prefixLength == 0 }
             return a.dst.network.value != b.dst.network.value ? a.dst.network.value < b.dst.network.value : a.dst.prefixLength < b.dst.prefixLength
         }
@@ -181,10 +217,22 @@ struct PodNIC {
     let hostIndex: Int
     let pod: String
     let namespace: String
+    /// Wired by Calico: a /32 on eth0 and a default route to the link-local 169.254.1.1,
+    /// which the host end answers by proxy ARP.
+    var calico = false
 
     var namespaceView: NetNamespace {
         let ns = NetNamespace(name: "cni")
         ns.add("lo", .loopback, mtu: 65536, mac: "00:00:00:00:00:00", addrs: [CIDR(address: IPv4Address(127, 0, 0, 1), prefixLength: 8)])
+        if calico {
+            let eth0 = ns.add("eth0", .veth, mtu: mtu, mac: macFor(pod + "/" + namespace + "/eth0"), addrs: [CIDR(address: ip, prefixLength: 32)])
+            eth0.peerName = veth
+            eth0.peerIndex = hostIndex
+            let gw = PodNetwork.calicoGateway
+            ns.routes = [RouteEntry(dst: CIDR(address: IPv4Address(0), prefixLength: 0), via: gw, dev: "eth0"),
+                         RouteEntry(dst: CIDR(address: gw, prefixLength: 32), dev: "eth0", scopeLink: true)]
+            return ns
+        }
         let eth0 = ns.add("eth0", .veth, mtu: mtu, mac: podMAC(ip), addrs: [CIDR(address: ip, prefixLength: cidr.prefixLength)])
         eth0.peerName = veth
         eth0.peerIndex = hostIndex
@@ -211,6 +259,12 @@ public final class NodeNet {
     var pods: [UInt32: PodNIC] = [:]
     var nextHostIndex = 5
     public var podCount: Int { pods.count }
+    /// Calico's tunnel address (tunl0 or vxlan.calico), from the node's first block.
+    public var tunnelAddress: IPv4Address?
+    /// When the node joined (its BGP sessions came up) and when it went down.
+    public var joinedAt: Int64 = 0
+    public var downSince: Int64?
+    var calico = false
     init(name: String, underlay: IPv4Address, prefix: Int, segment: Int) {
         self.name = name
         self.underlay = underlay
@@ -224,8 +278,9 @@ public final class NodeNet {
                        RouteEntry(dst: CIDR(address: net.network, prefixLength: prefix), dev: "eth0", src: underlay, kernel: true)]
         host.generatedDevices = { [unowned self] in
             self.pods.values.sorted { $0.hostIndex < $1.hostIndex }.map { nic in
-                let d = NetDevice(name: nic.veth, kind: .veth, mtu: nic.mtu, mac: macFor(name + "/" + nic.veth), addrs: [], index: nic.hostIndex)
-                d.master = "cni0"; d.peerName = "eth0"; d.peerIndex = 2
+                // Calico's host ends all have the MAC ee:ee:ee:ee:ee:ee and no bridge.
+                let d = NetDevice(name: nic.veth, kind: .veth, mtu: nic.mtu, mac: nic.calico ? "ee:ee:ee:ee:ee:ee" : macFor(name + "/" + nic.veth), addrs: [], index: nic.hostIndex)
+                d.master = nic.calico ? nil : "cni0"; d.peerName = "eth0"; d.peerIndex = 2
                 return d
             }
         }
@@ -250,7 +305,18 @@ public final class PodNetwork {
     public var backend = Backend.vxlan
     /// The cluster DNS pods' resolv.conf points at.
     public var dns: ClusterDNS?
-    public var mtu: Int { backend == .vxlan ? 1450 : 1500 }
+    /// The CNI plugin the cluster runs (`cluster cni=flannel|calico`).
+    public enum Plugin: String, Sendable { case flannel, calico }
+    public var plugin = Plugin.flannel
+    /// Calico's IP pool settings (Calico.swift).
+    public var calicoMode = CalicoMode()
+    let ipam = CalicoIPAM()
+    /// The simulated clock's time, for BGP session ages.
+    public var now: () -> Int64 = { 0 }
+    public var mtu: Int {
+        if plugin == .calico { return calicoMode.mtu }
+        return backend == .vxlan ? 1450 : 1500
+    }
     /// flannel's Network (the cluster CIDR): 10.244.0.0/16 by default; clusters of more
     /// than 256 nodes need a bigger one (`cluster pod-cidr=10.128.0.0/9`).
     public var clusterCIDR = CIDR(parsing: "10.244.0.0/16")!
@@ -263,8 +329,11 @@ public final class PodNetwork {
     var underlayIndex: [UInt32: String] = [:]
 
     public func addNode(_ name: String, underlay: IPv4Address, prefix: Int = 24, segment: Int = 1) {
-        nodes[name] = NodeNet(name: name, underlay: underlay, prefix: prefix, segment: segment)
+        let n = NodeNet(name: name, underlay: underlay, prefix: prefix, segment: segment)
+        n.joinedAt = now()
+        nodes[name] = n
         underlayIndex[underlay.value] = name
+        if plugin == .calico { calicoJoin(n) }
     }
 
     /// The remote table as flanneld on an up-to-date node has it (rebuilt after changes).
@@ -281,7 +350,8 @@ public final class PodNetwork {
     /// flanneld saw the node's podCIDR: its flannel.1 exists, and every node that follows
     /// the API learns the new subnet (one shared table).
     public func setPodCIDR(_ name: String, _ cidr: CIDR) {
-        guard let n = nodes[name], n.podCIDR == nil else { return }
+        // Calico ignores the Node's podCIDR: its own IPAM hands out blocks.
+        guard plugin == .flannel, let n = nodes[name], n.podCIDR == nil else { return }
         n.podCIDR = cidr
         if backend == .vxlan {
             n.host.add("flannel.1", .vxlan(vni: Self.vni, port: Self.vxlanPort), mtu: mtu, mac: macFor(name + "/flannel.1"),
@@ -308,6 +378,7 @@ public final class PodNetwork {
     /// CNI ADD: the pod's eth0 with the address from host-local, a veth pair whose host
     /// end joins cni0 (made with the first pod), and the pod's routes.
     public func cniAdd(node: String, veth: String, pod: String, namespace: String, ip: IPv4Address) {
+        if plugin == .calico { return calicoAdd(node: node, pod: pod, namespace: namespace, ip: ip) }
         guard let n = nodes[node], let cidr = n.podCIDR else { return }
         let gw = IPv4Address(cidr.network.value + 1)
         if n.host.device("cni0") == nil {
@@ -323,16 +394,24 @@ public final class PodNetwork {
     public func cniDel(node: String, ip: IPv4Address) {
         workers.removeValue(forKey: ip.value)
         nodes[node]?.pods.removeValue(forKey: ip.value)
+        if plugin == .calico { ipam.release(ip) }
     }
 
     /// The node and pod namespace an address belongs to.
     public func pod(at ip: IPv4Address) -> (node: NodeNet, ns: NetNamespace, pod: String, namespace: String)? {
-        guard clusterCIDR.contains(ip), let e = current.entry(for: ip), let n = nodes[e.node], let p = n.pods[ip.value] else { return nil }
+        guard let (n, p) = podNIC(at: ip) else { return nil }
         return (n, p.namespaceView, p.pod, p.namespace)
     }
 
+    /// The node whose pod range holds an address: its flannel subnet, or its Calico block.
+    func owner(of ip: IPv4Address) -> NodeNet? {
+        guard clusterCIDR.contains(ip) else { return nil }
+        if plugin == .calico { return ipam.block(of: ip).flatMap { nodes[$0.node] } }
+        return current.entry(for: ip).flatMap { nodes[$0.node] }
+    }
+
     func podNIC(at ip: IPv4Address) -> (NodeNet, PodNIC)? {
-        guard clusterCIDR.contains(ip), let e = current.entry(for: ip), let n = nodes[e.node], let p = n.pods[ip.value] else { return nil }
+        guard let n = owner(of: ip), let p = n.pods[ip.value] else { return nil }
         return (n, p)
     }
 

@@ -205,8 +205,13 @@ public final class PacketCapture {
             s += (dev.count >= 5 ? dev : dev + String(repeating: " ", count: 5 - dev.count)) + " " + (dir == .incoming ? "In  " : "Out ")
         }
         if let o = p.outer.last {
-            s += "IP \(o.src).\(o.sport) > \(o.dst).\(PodNetwork.vxlanPort): "
-            s += PodNetwork.vxlanPort == 4789 ? "VXLAN, flags [I] (0x08), vni \(o.vni)\n" : "OTV, flags [I] (0x08), overlay 0, instance \(o.vni)\n"
+            if o.ipip {
+                // print-ip.c: IP-in-IP prints the outer addresses, then the inner packet on the same line.
+                s += "IP \(o.src) > \(o.dst): "
+            } else {
+                s += "IP \(o.src).\(o.sport) > \(o.dst).\(o.port): "
+                s += o.port == 4789 ? "VXLAN, flags [I] (0x08), vni \(o.vni)\n" : "OTV, flags [I] (0x08), overlay 0, instance \(o.vni)\n"
+            }
         }
         s += ipLine(p)
         lines.append(s)
@@ -302,7 +307,7 @@ public indirect enum CaptureFilter: Sendable {
 
     public func matches(_ p: Packet) -> Bool {
         let (src, dst, proto, sport, dport): (IPv4Address, IPv4Address, String, Int, Int)
-        if let o = p.outer.last { (src, dst, proto, sport, dport) = (o.src, o.dst, "UDP", o.sport, PodNetwork.vxlanPort) }
+        if let o = p.outer.last { (src, dst, proto, sport, dport) = (o.src, o.dst, o.ipip ? "IPIP" : "UDP", o.sport, o.port) }
         else { (src, dst, proto, sport, dport) = (p.src, p.dst, p.proto, p.sport, p.dport) }
         func side(_ s: Side, _ test: (IPv4Address) -> Bool) -> Bool {
             switch s { case .either: return test(src) || test(dst); case .src: return test(src); case .dst: return test(dst) }

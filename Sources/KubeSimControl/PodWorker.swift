@@ -137,7 +137,7 @@ public final class PodWorker {
         }
         // CNI ADD: an address from the node's range (host-local IPAM).
         guard let ip = kubelet.allocateIP() else {
-            event("Warning", "FailedCreatePodSandBox", "Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox: plugin type=\"flannel\" failed (add): failed to allocate for range 0: no IP addresses available in range set")
+            event("Warning", "FailedCreatePodSandBox", "Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox: \(kubelet.network?.plugin == .calico ? "plugin type=\"calico\" failed (add): failed to request IPv4 addresses: Assigned 0 out of 1 requested IPv4 addresses; No more free affine blocks and strict affinity enabled" : "plugin type=\"flannel\" failed (add): failed to allocate for range 0: no IP addresses available in range set")")
             timers.append(after(.seconds(5), "retrying pod sandbox") { [unowned self] in self.createSandbox() })
             return
         }

@@ -130,6 +130,9 @@ case "datapath":
     var o = Cluster.Options()
     o.nodes = nodes
     o.preloadedImages = ["nginx:1.25"]
+    // `datapath NODES COUNT calico [bgp|ipip|vxlan|…]`: the same with Calico.
+    if args.count > 4, let plugin = PodNetwork.Plugin(rawValue: args[4]) { o.cni = plugin }
+    if args.count > 5, let mode = CalicoMode(parsing: args[5]) { o.calicoMode = mode }
     let tp = wallSeconds()
     let c = Cluster(o)
     let tq = wallSeconds()
@@ -146,7 +149,12 @@ case "datapath":
     var delivered = 0
     for _ in 0..<count { if c.network.walk(from: src, to: dst, record: false).delivered { delivered += 1 } }
     let t1 = wallSeconds()
-    print("datapath: \(nodes) nodes (routes for all programmed in \(format1(tq - tp)) s with the cluster), \(count) cross-node traversals in \(format1(t1 - t0)) s → \(Int(Double(count) / (t1 - t0))) per second, delivered \(delivered)")
+    // Every node's full routing table, rendered as `ip route` prints it (one node's, then all).
+    let t2 = wallSeconds()
+    let routes = c.network.node("node1")!.host.ipRoute.split(separator: "\n").count
+    let t3 = wallSeconds()
+    print("datapath (\(o.cni.rawValue)\(o.cni == .calico ? " " + o.calicoMode.encapsulation.rawValue + (o.calicoMode.crossSubnet ? " cross-subnet" : "") : "")): \(nodes) nodes (routes for all programmed in \(format1(tq - tp)) s with the cluster), \(count) cross-node traversals in \(format1(t1 - t0)) s → \(Int(Double(count) / (t1 - t0))) per second, delivered \(delivered)")
+    print("  node1's table: \(routes) routes, rendered in \(format1(t3 - t2)) s")
 default:
     print("usage: kubesim-bench control-plane [NODES] [REPLICAS] [PER-DEPLOYMENT] | scheduler [NODES] [PODS] | node-failure [NODES]")
     exit(2)
