@@ -50,7 +50,7 @@ public enum ClusterBindings {
 
         r.register(globalFlag: FlagSpec("as", value: "USER", help: "act as this user (or system:serviceaccount:NS:NAME) for RBAC"))
         r.register(CommandSpec("cluster", summary: "create a cluster (cluster nodes=3 seed=42) or show the current one",
-                               usage: "cluster [nodes=N] [seed=N] [cpu=Q] [memory=Q] [scoring=LeastAllocated|MostAllocated] [etcd=1|3|5] [images=REF,…]   or   cluster {  one setting per line  }",
+                               usage: "cluster [nodes=N] [seed=N] [cpu=Q] [memory=Q] [scoring=LeastAllocated|MostAllocated] [etcd=1|3|5] [images=REF,…] [node-monitor-grace-period=D] [pod-cidr=CIDR] [segments=N] [cni=flannel|calico] [flannel-backend=vxlan|host-gw] [calico-mode=bgp|ipip|ipip-crosssubnet|vxlan|vxlan-crosssubnet]   or   cluster {  one setting per line  }",
                                acceptsBlock: true) { inv, ctx in
             try clusterCommand(inv, ctx)
         })
