@@ -233,15 +233,35 @@ extension ClusterBindings {
         case "bridge":
             guard let net = c.network.node(node), argv.dropFirst().first == "fdb" else { throw CommandFailure("bridge: simulated: bridge fdb") }
             var lines = net.host.fdb.map { "\($0.mac) dev \($0.dev) dst \($0.dst) self permanent" }
-            for d in net.host.devices where d.master == "cni0" { lines.append("\(d.mac) dev \(d.name) master cni0 permanent") }
+            for d in net.host.devices where d.master == "cni0" || d.master == "weave" { lines.append("\(d.mac) dev \(d.name) master \(d.master!) permanent") }
             return CommandResult(output: lines.joined(separator: "\n"))
         case "cat":
-            let calico = c.network.plugin == .calico
-            let file = calico ? "/etc/cni/net.d/10-calico.conflist" : "/etc/cni/net.d/10-flannel.conflist"
+            let plugin = c.network.plugin
+            let file = "/etc/cni/net.d/10-\(plugin.rawValue).conflist"
             guard argv.count >= 2, argv[1] == file || argv[1] == "/etc/cni/net.d/*" else { throw CommandFailure("cat: \(argv.dropFirst().first ?? ""): No such file or directory") }
-            return CommandResult(output: calico ? PodNetwork.calicoConflist(node: node, mtu: c.network.mtu) : PodNetwork.conflist)
+            switch plugin {
+            case .calico: return CommandResult(output: PodNetwork.calicoConflist(node: node, mtu: c.network.mtu))
+            case .weave: return CommandResult(output: PodNetwork.weaveConflist)
+            case .flannel: return CommandResult(output: PodNetwork.conflist)
+            }
         case "ls" where argv.dropFirst().first == "/etc/cni/net.d":
-            return CommandResult(output: c.network.plugin == .calico ? "10-calico.conflist\ncalico-kubeconfig" : "10-flannel.conflist")
+            switch c.network.plugin {
+            case .calico: return CommandResult(output: "10-calico.conflist\ncalico-kubeconfig")
+            case .weave: return CommandResult(output: "10-weave.conflist")
+            case .flannel: return CommandResult(output: "10-flannel.conflist")
+            }
+        case "weave":
+            guard c.network.plugin == .weave else { throw CommandFailure("bash: weave: command not found") }
+            let args = Array(argv.dropFirst())
+            let out: String?
+            switch (args.first, args.dropFirst().first) {
+            case ("status", nil): out = c.network.weaveStatus(node)
+            case ("status", "peers"): out = c.network.weaveStatusPeers(node)
+            case ("status", "connections"): out = c.network.weaveStatusConnections(node)
+            default: throw CommandFailure("weave: simulated: weave status [peers|connections]")
+            }
+            guard let out else { throw CommandFailure("weave container is not present. Have you launched it?") }
+            return CommandResult(output: out)
         case "calicoctl":
             guard c.network.plugin == .calico else { throw CommandFailure("bash: calicoctl: command not found") }
             let args = Array(argv.dropFirst())

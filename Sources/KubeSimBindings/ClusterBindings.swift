@@ -50,7 +50,7 @@ public enum ClusterBindings {
 
         r.register(globalFlag: FlagSpec("as", value: "USER", help: "act as this user (or system:serviceaccount:NS:NAME) for RBAC"))
         r.register(CommandSpec("cluster", summary: "create a cluster (cluster nodes=3 seed=42) or show the current one",
-                               usage: "cluster [nodes=N] [seed=N] [cpu=Q] [memory=Q] [scoring=LeastAllocated|MostAllocated] [etcd=1|3|5] [images=REF,…] [node-monitor-grace-period=D] [pod-cidr=CIDR] [segments=N] [cni=flannel|calico] [flannel-backend=vxlan|host-gw] [calico-mode=bgp|ipip|ipip-crosssubnet|vxlan|vxlan-crosssubnet]   or   cluster {  one setting per line  }",
+                               usage: "cluster [nodes=N] [seed=N] [cpu=Q] [memory=Q] [scoring=LeastAllocated|MostAllocated] [etcd=1|3|5] [images=REF,…] [node-monitor-grace-period=D] [pod-cidr=CIDR] [segments=N] [cni=flannel|calico|weave] [flannel-backend=vxlan|host-gw] [calico-mode=bgp|ipip|ipip-crosssubnet|vxlan|vxlan-crosssubnet] [weave-encryption=on|off]   or   cluster {  one setting per line  }",
                                acceptsBlock: true) { inv, ctx in
             try clusterCommand(inv, ctx)
         })
@@ -334,8 +334,11 @@ public enum ClusterBindings {
             case "images":
                 o.preloadedImages = parts[1].split(separator: ",").map(String.init)
             case "cni":
-                guard let plugin = PodNetwork.Plugin(rawValue: parts[1]) else { throw inv.error("cluster: cni must be flannel or calico (weave is not simulated yet)") }
+                guard let plugin = PodNetwork.Plugin(rawValue: parts[1]) else { throw inv.error("cluster: cni must be flannel, calico or weave") }
                 o.cni = plugin
+            case "weave-encryption":
+                guard ["on", "off", "true", "false"].contains(parts[1]) else { throw inv.error("cluster: weave-encryption must be on or off") }
+                o.weaveEncrypted = parts[1] == "on" || parts[1] == "true"
             case "calico-mode":
                 guard let m = CalicoMode(parsing: parts[1]) else { throw inv.error("cluster: calico-mode must be bgp, ipip, ipip-crosssubnet, vxlan or vxlan-crosssubnet") }
                 o.calicoMode = m
@@ -352,7 +355,7 @@ public enum ClusterBindings {
                 guard let d = SimDuration(parsing: parts[1]), d > .zero else { throw inv.error("cluster: node-monitor-grace-period must be a duration such as 40s") }
                 o.nodeMonitorGracePeriod = d
             default:
-                let s = Suggest.nearest(parts[0], in: ["nodes", "seed", "cpu", "memory", "scoring", "etcd", "images", "node-monitor-grace-period", "pod-cidr", "cni", "flannel-backend", "calico-mode", "segments"])
+                let s = Suggest.nearest(parts[0], in: ["nodes", "seed", "cpu", "memory", "scoring", "etcd", "images", "node-monitor-grace-period", "pod-cidr", "cni", "flannel-backend", "calico-mode", "weave-encryption", "segments"])
                 throw inv.error("cluster: unknown setting '\(parts[0])'" + (s.map { " — did you mean '\($0)'?" } ?? ""))
             }
         }

@@ -58,6 +58,8 @@ public final class Cluster {
         /// The CNI plugin, and Calico's pool encapsulation.
         public var cni = PodNetwork.Plugin.flannel
         public var calicoMode = CalicoMode()
+        /// Weave Net's encryption (fastdp over IPsec ESP).
+        public var weaveEncrypted = false
         /// The cluster (pod) CIDR; nil: 10.244.0.0/16, or 10.128.0.0/9 beyond 256 nodes.
         public var podCIDR: CIDR?
         /// The node lifecycle controller's --node-monitor-grace-period (upstream 50 s).
@@ -115,11 +117,13 @@ public final class Cluster {
         endpointSliceController = EndpointSliceController(api: api, clock: clock, services: serviceInformer, pods: podInformer, slices: endpointSliceInformer)
         dns = ClusterDNS(services: serviceInformer, slices: endpointSliceInformer)
         network.dns = dns
-        let podCIDR = options.podCIDR ?? CIDR(parsing: options.nodes > 256 ? "10.128.0.0/9" : "10.244.0.0/16")!
+        // Weave's IPALLOC_RANGE defaults to 10.32.0.0/12; the others use the cluster CIDR.
+        let podCIDR = options.podCIDR ?? CIDR(parsing: options.cni == .weave ? "10.32.0.0/12" : (options.nodes > 256 ? "10.128.0.0/9" : "10.244.0.0/16"))!
         network.clusterCIDR = podCIDR
         network.backend = options.flannelBackend
         network.plugin = options.cni
         network.calicoMode = options.calicoMode
+        network.weaveEncrypted = options.weaveEncrypted
         let simClock = clock
         network.now = { simClock.now }
         segments = max(1, options.segments)

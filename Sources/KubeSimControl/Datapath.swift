@@ -9,10 +9,13 @@ public struct Packet {
         public var ipip = false
         /// Calico's VXLAN (vxlan.calico) rather than flannel's (flannel.1).
         public var calico = false
+        /// Weave's fastdp (vxlan-6784), and whether ESP wraps it (weave encryption).
+        public var weave = false
+        public var esp = false
         /// The tunnel device that encapsulated it (and decapsulates it at the far end).
-        public var dev: String { ipip ? "tunl0" : (calico ? "vxlan.calico" : "flannel.1") }
+        public var dev: String { ipip ? "tunl0" : (calico ? "vxlan.calico" : (weave ? "vxlan-6784" : "flannel.1")) }
         /// Bytes the encapsulation adds: outer IP + UDP + VXLAN + inner Ethernet, or outer IP.
-        public var overhead: Int { ipip ? 20 : 50 }
+        public var overhead: Int { ipip ? 20 : 50 + (esp ? PodNetwork.espOverhead : 0) }
     }
     public var src: IPv4Address
     public var dst: IPv4Address
@@ -33,6 +36,7 @@ public struct Packet {
         let inner = proto == "ICMP" ? "\(src) > \(dst) \(l4) ttl=\(ttl) len=\(size)" : "\(src):\(sport) > \(dst):\(dport) \(l4) ttl=\(ttl) len=\(size)"
         guard let o = outer.last else { return inner }
         if o.ipip { return "outer \(o.src) > \(o.dst) IPIP len=\(size + 20) | inner \(inner)" }
+        if o.esp { return "outer \(o.src) > \(o.dst) ESP len=\(size + o.overhead) [UDP \(o.sport) > \(o.port) VXLAN vni=\(o.vni)] | inner \(inner)" }
         return "outer \(o.src):\(o.sport) > \(o.dst):\(o.port) UDP VXLAN vni=\(o.vni) len=\(size + 50) | inner \(inner)"
     }
 }
@@ -133,24 +137,30 @@ extension PodNetwork {
             // the cni0 bridge switches the frame between the two veths — no routing, no TTL
             // decrement; br_netfilter still shows bridged IPv4 to iptables' hooks. Without
             // an answer to its ARP request the pod never sends the packet.
+            if nic.weave, fromNode.pods[dst.value] == nil, let peer = owner(of: dst), peer !== fromNode, peer.pods[dst.value] != nil {
+                // Weave: one L2 network over all nodes; the frame goes to the peer by fastdp.
+                weaveSend(&p, from: fromNode, to: peer, nic: nic, trace: &t)
+                return t
+            }
+            let bridge = nic.weave ? "weave" : "cni0"
             guard let dest = fromNode.pods[dst.value] else {
-                t.hop(node, "cni0", "bridge: no port has \(dst) (ARP unanswered)", p.headers)
+                t.hop(node, bridge, "bridge: no port has \(dst) (ARP unanswered)", p.headers)
                 t.droppedAt = "pod/\(nic.pod) eth0"; t.reason = "no host \(dst) on the pod's subnet (ARP unanswered)"; t.icmp = "host unreachable"
                 return t
             }
             tap(fromNode, nic.veth, .incoming, p, t)
-            tap(fromNode, "cni0", .incoming, p, t, promiscuousOnly: true)
+            tap(fromNode, bridge, .incoming, p, t, promiscuousOnly: true)
             t.hop(node, "PREROUTING", "raw, mangle, nat: no rules (accept), bridged", p.headers)
-            t.hop(node, "FORWARD", "filter: no rules (accept), bridged", p.headers)
+            t.hop(node, "FORWARD", nic.weave ? "filter: WEAVE-NPC: no policy applies (accept), bridged" : "filter: no rules (accept), bridged", p.headers)
             t.hop(node, "POSTROUTING", "nat: no rules (accept), bridged", p.headers)
-            t.hop(node, "cni0", "bridge: to \(dest.veth) (FDB)", p.headers)
+            t.hop(node, bridge, "bridge: to \(dest.veth) (FDB)", p.headers)
             tap(fromNode, dest.veth, .outgoing, p, t)
             t.hop(node, "pod/\(dest.pod) eth0", "deliver", p.headers)
             t.delivered = true; t.destination = (node, dest.pod, dest.namespace); t.finalTTL = p.ttl
             return t
         }
         tap(fromNode, nic.veth, .incoming, p, t)
-        if !nic.calico { tap(fromNode, "cni0", .incoming, p, t) }
+        if !nic.calico { tap(fromNode, nic.weave ? "weave" : "cni0", .incoming, p, t) }
         forward(&p, at: fromNode, trace: &t, depth: 0)
         return t
     }
@@ -166,7 +176,8 @@ extension PodNetwork {
             t.hop(node, "INPUT", "mangle, filter: no rules (accept)", p.headers)
             p.outer.removeLast()
             tap(n, o.dev, .incoming, p, t)
-            t.hop(node, o.dev, o.ipip ? "decapsulate IPIP" : "decapsulate VXLAN (VNI \(o.vni), UDP \(o.port))", p.headers)
+            t.hop(node, o.dev, o.ipip ? "decapsulate IPIP" : (o.esp ? "ESP: decrypt, then decapsulate VXLAN (VNI \(o.vni), UDP \(o.port))" : "decapsulate VXLAN (VNI \(o.vni), UDP \(o.port))"), p.headers)
+            if o.weave { weaveReceive(&p, at: n, trace: &t); return }
             forward(&p, at: n, trace: &t, depth: depth + 1)
             return
         }

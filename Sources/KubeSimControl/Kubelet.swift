@@ -306,6 +306,11 @@ public final class Kubelet {
             lastAllocated = net.calicoAllocate(node: nodeName)
             return lastAllocated?.description
         }
+        if let net = network, net.plugin == .weave {
+            // Weave's IPAM: an address from the space this peer owns.
+            lastAllocated = net.weaveAllocate(node: nodeName)
+            return lastAllocated?.description
+        }
         if podCIDR == nil, let c = (try? api.get(.node, namespace: nil, name: nodeName))?.node?.podCIDR { podCIDR = CIDR(parsing: c) }
         guard let cidr = podCIDR else { return nil }
         let first = cidr.network.value + 2, last = cidr.broadcast.value - 1

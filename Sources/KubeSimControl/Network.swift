@@ -220,6 +220,9 @@ struct PodNIC {
     /// Wired by Calico: a /32 on eth0 and a default route to the link-local 169.254.1.1,
     /// which the host end answers by proxy ARP.
     var calico = false
+    /// Wired by Weave: the whole range on-link, the default route via the weave bridge.
+    var weave = false
+    var gateway: IPv4Address?
 
     var namespaceView: NetNamespace {
         let ns = NetNamespace(name: "cni")
@@ -236,6 +239,11 @@ struct PodNIC {
         let eth0 = ns.add("eth0", .veth, mtu: mtu, mac: podMAC(ip), addrs: [CIDR(address: ip, prefixLength: cidr.prefixLength)])
         eth0.peerName = veth
         eth0.peerIndex = hostIndex
+        if weave, let gw = gateway {
+            ns.routes = [RouteEntry(dst: CIDR(address: IPv4Address(0), prefixLength: 0), via: gw, dev: "eth0"),
+                         RouteEntry(dst: CIDR(address: cidr.network, prefixLength: cidr.prefixLength), dev: "eth0", src: ip, kernel: true)]
+            return ns
+        }
         let gw = IPv4Address(cidr.network.value + 1)
         ns.routes = [RouteEntry(dst: CIDR(address: IPv4Address(0), prefixLength: 0), via: gw, dev: "eth0"),
                      RouteEntry(dst: clusterCIDR, via: gw, dev: "eth0"),
@@ -265,6 +273,10 @@ public final class NodeNet {
     public var joinedAt: Int64 = 0
     public var downSince: Int64?
     var calico = false
+    /// Weave: the weave bridge's address (`weave expose`) and the peer's short ID.
+    var weave = false
+    public var bridgeAddress: IPv4Address?
+    var shortID = 0
     init(name: String, underlay: IPv4Address, prefix: Int, segment: Int) {
         self.name = name
         self.underlay = underlay
@@ -280,7 +292,7 @@ public final class NodeNet {
             self.pods.values.sorted { $0.hostIndex < $1.hostIndex }.map { nic in
                 // Calico's host ends all have the MAC ee:ee:ee:ee:ee:ee and no bridge.
                 let d = NetDevice(name: nic.veth, kind: .veth, mtu: nic.mtu, mac: nic.calico ? "ee:ee:ee:ee:ee:ee" : macFor(name + "/" + nic.veth), addrs: [], index: nic.hostIndex)
-                d.master = nic.calico ? nil : "cni0"; d.peerName = "eth0"; d.peerIndex = 2
+                d.master = nic.calico ? nil : (nic.weave ? "weave" : "cni0"); d.peerName = "eth0"; d.peerIndex = 2
                 return d
             }
         }
@@ -306,15 +318,20 @@ public final class PodNetwork {
     /// The cluster DNS pods' resolv.conf points at.
     public var dns: ClusterDNS?
     /// The CNI plugin the cluster runs (`cluster cni=flannel|calico`).
-    public enum Plugin: String, Sendable { case flannel, calico }
+    public enum Plugin: String, Sendable { case flannel, calico, weave }
     public var plugin = Plugin.flannel
     /// Calico's IP pool settings (Calico.swift).
     public var calicoMode = CalicoMode()
     let ipam = CalicoIPAM()
+    /// Weave Net: its IPAM ring, the peers in joining order, and whether fastdp encrypts.
+    let weaveIPAM = WeaveIPAM()
+    var weaveOrder: [String] = []
+    public var weaveEncrypted = false
     /// The simulated clock's time, for BGP session ages.
     public var now: () -> Int64 = { 0 }
     public var mtu: Int {
         if plugin == .calico { return calicoMode.mtu }
+        if plugin == .weave { return Self.weaveMTU }
         return backend == .vxlan ? 1450 : 1500
     }
     /// flannel's Network (the cluster CIDR): 10.244.0.0/16 by default; clusters of more
@@ -334,6 +351,7 @@ public final class PodNetwork {
         nodes[name] = n
         underlayIndex[underlay.value] = name
         if plugin == .calico { calicoJoin(n) }
+        if plugin == .weave { weaveJoin(n) }
     }
 
     /// The remote table as flanneld on an up-to-date node has it (rebuilt after changes).
@@ -379,6 +397,7 @@ public final class PodNetwork {
     /// end joins cni0 (made with the first pod), and the pod's routes.
     public func cniAdd(node: String, veth: String, pod: String, namespace: String, ip: IPv4Address) {
         if plugin == .calico { return calicoAdd(node: node, pod: pod, namespace: namespace, ip: ip) }
+        if plugin == .weave { return weaveAdd(node: node, veth: veth, pod: pod, namespace: namespace, ip: ip) }
         guard let n = nodes[node], let cidr = n.podCIDR else { return }
         let gw = IPv4Address(cidr.network.value + 1)
         if n.host.device("cni0") == nil {
@@ -395,6 +414,7 @@ public final class PodNetwork {
         workers.removeValue(forKey: ip.value)
         nodes[node]?.pods.removeValue(forKey: ip.value)
         if plugin == .calico { ipam.release(ip) }
+        if plugin == .weave { weaveIPAM.release(ip) }
     }
 
     /// The node and pod namespace an address belongs to.
@@ -407,6 +427,7 @@ public final class PodNetwork {
     func owner(of ip: IPv4Address) -> NodeNet? {
         guard clusterCIDR.contains(ip) else { return nil }
         if plugin == .calico { return ipam.block(of: ip).flatMap { nodes[$0.node] } }
+        if plugin == .weave { return weaveIPAM.owner(of: ip).flatMap { nodes[$0] } }
         return current.entry(for: ip).flatMap { nodes[$0.node] }
     }
 

@@ -205,6 +205,19 @@ public final class PacketCapture {
             s += (dev.count >= 5 ? dev : dev + String(repeating: " ", count: 5 - dev.count)) + " " + (dir == .incoming ? "In  " : "Out ")
         }
         if let o = p.outer.last {
+            if o.esp {
+                // print-esp.c: the payload is encrypted; tcpdump sees only the SPI and sequence.
+                s += "IP \(o.src) > \(o.dst): ESP(spi=0x\(String(0x1000 + o.vni, radix: 16)),seq=0x1), length \(p.size + o.overhead - 20)"
+                lines.append(s)
+                return
+            }
+            if o.weave {
+                // print-udp.c has no decoder for fastdp's port 6784: a plain UDP line, the
+                // payload being the VXLAN header, the inner Ethernet frame and the packet.
+                s += "IP \(o.src).\(o.sport) > \(o.dst).\(o.port): UDP, length \(p.size + 22)"
+                lines.append(s)
+                return
+            }
             if o.ipip {
                 // print-ip.c: IP-in-IP prints the outer addresses, then the inner packet on the same line.
                 s += "IP \(o.src) > \(o.dst): "
@@ -307,7 +320,7 @@ public indirect enum CaptureFilter: Sendable {
 
     public func matches(_ p: Packet) -> Bool {
         let (src, dst, proto, sport, dport): (IPv4Address, IPv4Address, String, Int, Int)
-        if let o = p.outer.last { (src, dst, proto, sport, dport) = (o.src, o.dst, o.ipip ? "IPIP" : "UDP", o.sport, o.port) }
+        if let o = p.outer.last { (src, dst, proto, sport, dport) = (o.src, o.dst, o.ipip ? "IPIP" : (o.esp ? "ESP" : "UDP"), o.esp ? 0 : o.sport, o.esp ? 0 : o.port) }
         else { (src, dst, proto, sport, dport) = (p.src, p.dst, p.proto, p.sport, p.dport) }
         func side(_ s: Side, _ test: (IPv4Address) -> Bool) -> Bool {
             switch s { case .either: return test(src) || test(dst); case .src: return test(src); case .dst: return test(dst) }

@@ -212,7 +212,7 @@ struct CalicoTests {
         tick 3s
         ssh node1 calicoctl node status
         expect error "calico-mode must be bgp, ipip, ipip-crosssubnet, vxlan or vxlan-crosssubnet" { cluster nodes=1 cni=calico calico-mode=gre }
-        expect error "cni must be flannel or calico" { cluster nodes=1 cni=cilium }
+        expect error "cni must be flannel, calico or weave" { cluster nodes=1 cni=cilium }
         """)
         #expect(r.outcome == .success, "\(r.err)")
         #expect(r.out.contains("| 192.168.56.12 | node-to-node mesh | start | 00:00:05 | Active Socket: Connection refused |"))
