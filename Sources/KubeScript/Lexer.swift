@@ -498,7 +498,8 @@ public struct Lexer {
     }
 
     /// Reads a heredoc body: the lines after the command line up to one that is the
-    /// delimiter alone (leading whitespace allowed with `<<-`). Kept verbatim apart
+    /// delimiter alone (indented, with `<<-`: then the terminator line's indentation is
+    /// removed from every line, so nested YAML keeps its shape). Kept verbatim apart
     /// from `${expr}` interpolation (not `$name`: YAML and shell snippets use `$VAR`)
     /// when the delimiter was not quoted; `\$` is a literal dollar.
     public mutating func heredocBody(_ spec: HeredocSpec) -> Token {
@@ -506,6 +507,21 @@ public struct Lexer {
         var token = Token(.heredocBody, start, start, "")
         var parts: [StringPart] = []
         var literal: [UInt8] = []
+        // `<<-`: how far the terminator line is indented (found by looking ahead).
+        var indent = 0
+        if spec.stripIndent {
+            var p = position
+            while p < limit {
+                var e = p
+                while e < limit && bytes[e] != 0x0A { e += 1 }
+                var c = p
+                while c < e && (bytes[c] == 0x20 || bytes[c] == 0x09) { c += 1 }
+                var t = e
+                while t > c && (bytes[t - 1] == 0x0D || bytes[t - 1] == 0x20) { t -= 1 }
+                if text(c, t) == spec.delimiter { indent = c - p; break }
+                p = e + 1
+            }
+        }
         func flush() {
             if !literal.isEmpty { parts.append(.literal(String(decoding: literal, as: UTF8.self))); literal = [] }
         }
@@ -520,10 +536,12 @@ public struct Lexer {
             var lineEnd = lineStart
             while lineEnd < limit && bytes[lineEnd] != 0x0A { lineEnd += 1 }
             var content = lineStart
-            if spec.stripIndent { while content < lineEnd && (bytes[content] == 0x20 || bytes[content] == 0x09) { content += 1 } }
+            var blank = lineStart
+            while blank < lineEnd && (bytes[blank] == 0x20 || bytes[blank] == 0x09) { blank += 1 }
+            if spec.stripIndent { while content < lineEnd && content - lineStart < indent && (bytes[content] == 0x20 || bytes[content] == 0x09) { content += 1 } }
             var trimmedEnd = lineEnd
-            while trimmedEnd > content && (bytes[trimmedEnd - 1] == 0x0D || bytes[trimmedEnd - 1] == 0x20) { trimmedEnd -= 1 }
-            if text(content, trimmedEnd) == spec.delimiter {
+            while trimmedEnd > blank && (bytes[trimmedEnd - 1] == 0x0D || bytes[trimmedEnd - 1] == 0x20) { trimmedEnd -= 1 }
+            if text(spec.stripIndent ? blank : content, trimmedEnd) == spec.delimiter {
                 position = lineEnd
                 break
             }

@@ -170,7 +170,7 @@ struct CommandWordTests {
         let h = Harness()
         let text = "if true {\n    apply <<-EOF\n    a: 1\n      b: 2\n    EOF\n}\nprint \"end\""
         #expect(h.run(text) == .success)
-        #expect(h.rec.lastInvocation?.heredoc == "a: 1\nb: 2\n")
+        #expect(h.rec.lastInvocation?.heredoc == "a: 1\n  b: 2\n")
         #expect(h.out == "applied\nend\n")
     }
 

@@ -433,7 +433,7 @@ struct LexerHeredocTests {
         #expect(describe(body.parts, in: file) == ["lit(  # not a comment; \"quotes\" 'q' \\n $x\n\tlast\n)"])
     }
 
-    @Test func dashStripsLeadingWhitespace() {
+    @Test func dashStripsTheTerminatorsIndentation() {
         let text = "<<-EOF\n\t  a: 1\n    b:\n      c: 2\n    EOF\n"
         let file = SourceFile(name: "t.ks", text: text)
         var lexer = Lexer(file: file)
@@ -443,7 +443,9 @@ struct LexerHeredocTests {
         _ = lexer.nextCommandWord(inParens: false)
         let body = lexer.heredocBody(start.heredoc!)
         #expect(body.diagnostic == nil)
-        #expect(describe(body.parts, in: file) == ["lit(a: 1\nb:\nc: 2\n)"])
+        // The terminator is indented by 4: that much goes from every line; deeper lines
+        // keep the rest (YAML nesting survives).
+        #expect(describe(body.parts, in: file) == ["lit(a: 1\nb:\n  c: 2\n)"])
     }
 
     @Test func quotedDelimiterDisablesInterpolation() {
