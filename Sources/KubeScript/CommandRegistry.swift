@@ -149,6 +149,7 @@ public final class CommandResult: ScriptObject, @unchecked Sendable {
         case "value": return value
         case "count":
             if case .list(let l) = value { return .int(l.count) }
+            if case .object(let o) = value { return o.member(name) }
             return nil
         default:
             if case .object(let o) = value { return o.member(name) }

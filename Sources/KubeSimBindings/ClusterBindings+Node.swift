@@ -30,8 +30,9 @@ extension ClusterBindings {
                                             handler: { inv, ctx in try defineImage(inv, ctx) }),
                                ]))
         let nodeCompleter: @Sendable (Int, [String]) -> [String] = { _, _ in [] }
-        r.register(CommandSpec("trace", summary: "walk a packet through the pod network, hop by hop", usage: "trace from pod/A to pod/B[:PORT] [--proto tcp|udp|icmp] [--size N]",
-                               flags: [namespaceFlag, FlagSpec("proto", value: "PROTO", help: "tcp (default), udp or icmp"), FlagSpec("size", value: "N", help: "IP packet size in bytes")],
+        r.register(CommandSpec("trace", summary: "walk a packet through the pod network, hop by hop", usage: "trace from pod/A to pod/B[:PORT] [--proto tcp|udp|icmp] [--size N] [--step]",
+                               flags: [namespaceFlag, FlagSpec("proto", value: "PROTO", help: "tcp (default), udp or icmp"), FlagSpec("size", value: "N", help: "IP packet size in bytes"),
+                                       FlagSpec("step", help: "walk the hops one at a time with next [N], back [N] and show (simulation mode)")],
                                handler: { inv, ctx in try trace(inv, ctx) }, completer: resourceCompleter))
         r.register(CommandSpec("add", summary: "a new machine joins the cluster (its kubelet registers the Node)", usage: "add node NAME [cpu=Q] [memory=Q] [label=k=v]…",
                                handler: { inv, ctx in
@@ -291,15 +292,20 @@ extension ClusterBindings {
         var port = 80
         if let colon = target.lastIndex(of: ":"), let p = Int(target[target.index(after: colon)...]) { port = p; target = String(target[..<colon]) }
         let dst: IPv4Address
+        var dstName = target
         if let ip = IPv4Address(parsing: target) { dst = ip } else {
             let p = try resolvePod(target, inv, c)
             guard let ip = p.status.podIP.flatMap({ IPv4Address(parsing: $0) }) else { throw CommandFailure("error: pod \(p.metadata.name) has no IP yet") }
             dst = ip
+            dstName = "pod/\(p.metadata.name)"
         }
         let proto = (inv.flag("proto") ?? "tcp").uppercased()
         guard ["TCP", "UDP", "ICMP"].contains(proto) else { throw inv.error("trace: --proto must be tcp, udp or icmp") }
         let size = Int(inv.flag("size") ?? "") ?? (proto == "ICMP" ? 84 : 60)
         let t = c.network.walk(from: src, to: dst, proto: proto, dport: port, size: size)
+        if inv.has("step") {   // ClusterBindings+Step.swift
+            return startStepping(t, from: "pod/\(srcPod.metadata.name)", src: src, to: dstName, dst: dst, proto: proto, port: port, size: size, ctx)
+        }
         return CommandResult(output: t.table, value: .object(TraceValue(t)))
     }
 

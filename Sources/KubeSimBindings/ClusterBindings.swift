@@ -223,6 +223,7 @@ public enum ClusterBindings {
         registerNodeAndMetadataCommands(r)
         registerNodeCommands(r)
         registerCaptureCommands(r)
+        registerStepCommands(r)
 
         // Queries: one function per kind; plural lists take selectors.
         for type in ResourceType.all {

@@ -5,6 +5,7 @@
 #endif
 @preconcurrency import CLibEdit
 import KubeScript
+import KubeSimBindings
 
 /// The interactive loop. On a terminal it reads with libedit (prompt `kubesim> `,
 /// continuation `...> `, history, TAB completion); otherwise it reads lines plainly
@@ -16,6 +17,8 @@ final class REPL {
     var history: HistoryFile?
     static let prompt = "kubesim> "
     static let continuationPrompt = "...> "
+    /// `kubesim> `, or `kubesim[trace 3/18]> ` while a trace is being stepped.
+    var currentPrompt: String { ClusterBindings.stepPrompt(session.context).map { "kubesim[\($0)]> " } ?? REPL.prompt }
 
     /// The completer the C callback reads (libedit's callbacks carry no context).
     nonisolated(unsafe) static var current: REPL?
@@ -54,7 +57,7 @@ final class REPL {
         var buffer = ""
         while true {
             Terminal.clearInterrupt()
-            guard let raw = readline(buffer.isEmpty ? REPL.prompt : REPL.continuationPrompt) else {
+            guard let raw = readline(buffer.isEmpty ? currentPrompt : REPL.continuationPrompt) else {
                 if Terminal.interrupted { buffer = ""; continue }
                 // Ctrl-D.
                 Terminal.writeOut("\n")
