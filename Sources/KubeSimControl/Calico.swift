@@ -62,6 +62,8 @@ final class CalicoIPAM {
     var pool = CIDR(parsing: "10.244.0.0/16")!
     private(set) var blocks: [UInt32: Block] = [:]
     private(set) var nodeBlocks: [String: [UInt32]] = [:]
+    /// Bumped when a block is claimed (the routes to blocks change).
+    private(set) var version = 0
 
     func block(of ip: IPv4Address) -> Block? { blocks[ip.value & Self.blockMask] }
     func blocks(of node: String) -> [Block] { (nodeBlocks[node] ?? []).compactMap { blocks[$0] } }
@@ -77,6 +79,7 @@ final class CalicoIPAM {
             if blocks[key] == nil {
                 blocks[key] = Block(cidr: CIDR(address: IPv4Address(key), prefixLength: Self.blockPrefix), node: node)
                 nodeBlocks[node, default: []].append(key)
+                version += 1
                 return key
             }
         }
@@ -138,7 +141,31 @@ extension PodNetwork {
     }
 
     func calicoPeers(of n: NodeNet) -> [NodeNet] {
-        nodes.values.filter { $0 !== n }.sorted { $0.underlay.value < $1.underlay.value }
+        calicoTable.peers.filter { $0 !== n }
+    }
+
+    /// What bird learns over the full mesh: every node (by underlay address) and every
+    /// node's blocks. One shared snapshot, rebuilt when a node joins or leaves or a block
+    /// is claimed; each node's routes are read from it.
+    final class CalicoTable {
+        let peers: [NodeNet]
+        let blocks: [(block: CalicoIPAM.Block, node: NodeNet)]
+        let version: Int
+        init(peers: [NodeNet], blocks: [(block: CalicoIPAM.Block, node: NodeNet)], version: Int) {
+            self.peers = peers
+            self.blocks = blocks
+            self.version = version
+        }
+    }
+
+    var calicoTable: CalicoTable {
+        if let t = calicoSnapshot, t.version == ipam.version { return t }
+        let peers = nodes.values.sorted { $0.underlay.value < $1.underlay.value }
+        // In `ip route`'s order (by destination), so that a node's table needs little sorting.
+        let blocks = peers.flatMap { p in ipam.blocks(of: p.name).map { (block: $0, node: p) } }.sorted { $0.block.cidr.network.value < $1.block.cidr.network.value }
+        let t = CalicoTable(peers: peers, blocks: blocks, version: ipam.version)
+        calicoSnapshot = t
+        return t
     }
 
     /// calico-ipam for a pod on the node.
@@ -167,6 +194,10 @@ extension PodNetwork {
     /// address is not on-link).
     func calicoBlockRoute(on n: NodeNet, _ b: CalicoIPAM.Block) -> RouteEntry? {
         guard let peer = nodes[b.node] else { return nil }
+        return calicoBlockRoute(on: n, b, of: peer)
+    }
+
+    func calicoBlockRoute(on n: NodeNet, _ b: CalicoIPAM.Block, of peer: NodeNet) -> RouteEntry? {
         if calicoEncapsulates(n, peer) {
             if calicoMode.encapsulation == .ipip {
                 return RouteEntry(dst: b.cidr, via: peer.underlay, dev: "tunl0", onlink: true, proto: .bird)
@@ -193,8 +224,8 @@ extension PodNetwork {
             RouteEntry(dst: CIDR(address: $0.ip, prefixLength: 32), dev: $0.veth, scopeLink: true)
         }
         for b in ipam.blocks(of: n.name) { out.append(RouteEntry(dst: b.cidr, dev: "blackhole", proto: .bird, blackhole: true)) }
-        for p in calicoPeers(of: n) {
-            for b in ipam.blocks(of: p.name) { if let r = calicoBlockRoute(on: n, b) { out.append(r) } }
+        for (b, p) in calicoTable.blocks where p !== n {
+            if let r = calicoBlockRoute(on: n, b, of: p) { out.append(r) }
         }
         return out
     }

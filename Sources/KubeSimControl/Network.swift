@@ -167,13 +167,16 @@ public final class NetNamespace {
         }.joined(separator: "\n")
     }
 
-    public var ipRoute: String {
-        let sorted = (routes + remoteRoutes + (pluginRoutes?() ?? [])).sorted { a, b in
+    /// The whole main table, in `ip route`'s order (default first, then by destination):
+    /// the node's own routes, flanneld's and the other plugins'.
+    public var routeTable: [RouteEntry] {
+        (routes + remoteRoutes + (pluginRoutes?() ?? [])).sorted { a, b in
             if (a.dst.prefixLength == 0) != (b.dst.prefixLength == 0) { return a.dst.prefixLength == 0 }
             return a.dst.network.value != b.dst.network.value ? a.dst.network.value < b.dst.network.value : a.dst.prefixLength < b.dst.prefixLength
         }
-        return sorted.map(\.text).joined(separator: "\n")
     }
+
+    public var ipRoute: String { routeTable.map(\.text).joined(separator: "\n") }
 }
 
 /// A deterministic locally administered MAC for a device.
@@ -323,6 +326,7 @@ public final class PodNetwork {
     /// Calico's IP pool settings (Calico.swift).
     public var calicoMode = CalicoMode()
     let ipam = CalicoIPAM()
+    var calicoSnapshot: CalicoTable?
     /// Weave Net: its IPAM ring, the peers in joining order, and whether fastdp encrypts.
     let weaveIPAM = WeaveIPAM()
     var weaveOrder: [String] = []
@@ -350,6 +354,7 @@ public final class PodNetwork {
         n.joinedAt = now()
         nodes[name] = n
         underlayIndex[underlay.value] = name
+        calicoSnapshot = nil
         if plugin == .calico { calicoJoin(n) }
         if plugin == .weave { weaveJoin(n) }
     }
@@ -388,6 +393,7 @@ public final class PodNetwork {
     public func removeNode(_ name: String) {
         if let n = nodes.removeValue(forKey: name) { underlayIndex.removeValue(forKey: n.underlay.value) }
         currentTable = nil
+        calicoSnapshot = nil
     }
 
     func attach(worker: PodWorker, ip: IPv4Address) { workers[ip.value] = Weak(worker) }

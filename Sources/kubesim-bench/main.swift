@@ -155,8 +155,34 @@ case "datapath":
     let t3 = wallSeconds()
     print("datapath (\(o.cni.rawValue)\(o.cni == .calico ? " " + o.calicoMode.encapsulation.rawValue + (o.calicoMode.crossSubnet ? " cross-subnet" : "") : "")): \(nodes) nodes (routes for all programmed in \(format1(tq - tp)) s with the cluster), \(count) cross-node traversals in \(format1(t1 - t0)) s → \(Int(Double(count) / (t1 - t0))) per second, delivered \(delivered)")
     print("  node1's table: \(routes) routes, rendered in \(format1(t3 - t2)) s")
+case "routes":
+    // Issue 5: every node's routing table on a large cluster. A pod on every node first, so
+    // that Calico has claimed an IPAM block on each (blocks are claimed on demand) and every
+    // node routes to every other node's block; then every node's whole table, as `ip route`
+    // lists it, is materialised (not rendered to text).
+    let nodes = args.count > 2 ? Int(args[2])! : 5000
+    var o = Cluster.Options()
+    o.nodes = nodes
+    o.preloadedImages = ["nginx:1.25"]
+    if args.count > 3, let plugin = PodNetwork.Plugin(rawValue: args[3]) { o.cni = plugin }
+    if args.count > 4, let mode = CalicoMode(parsing: args[4]) { o.calicoMode = mode }
+    let t0 = wallSeconds()
+    let c = Cluster(o)
+    let t1 = wallSeconds()
+    for k in 1...nodes {
+        var spec = deployment("p", replicas: 1).spec.template.spec
+        spec.nodeName = "node\(k)"
+        _ = try! c.api.create(.pod(Pod(metadata: ObjectMeta(name: "p\(k)", namespace: "default"), spec: spec)))
+    }
+    c.settle()
+    let t2 = wallSeconds()
+    var total = 0
+    for k in 1...nodes { total += c.network.node("node\(k)")!.host.routeTable.count }
+    let t3 = wallSeconds()
+    print("routes (\(o.cni.rawValue)\(o.cni == .calico ? " " + o.calicoMode.encapsulation.rawValue + (o.calicoMode.crossSubnet ? " cross-subnet" : "") : "")): \(nodes) nodes; cluster with its network in \(format1(t1 - t0)) s, a pod on every node in \(format1(t2 - t1)) s")
+    print("  every node's table: \(total) routes (\(total / nodes) per node) in \(format1(t3 - t2)) s; peak RSS \(format1(peakRSSMiB())) MiB")
 default:
-    print("usage: kubesim-bench control-plane [NODES] [REPLICAS] [PER-DEPLOYMENT] | scheduler [NODES] [PODS] | node-failure [NODES]")
+    print("usage: kubesim-bench control-plane [NODES] [REPLICAS] [PER-DEPLOYMENT] | scheduler [NODES] [PODS] | node-failure [NODES] | datapath [NODES] [COUNT] [flannel|calico|weave] [MODE] | routes [NODES] [flannel|calico|weave] [MODE]")
     exit(2)
 }
 
