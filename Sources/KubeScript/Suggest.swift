@@ -11,7 +11,11 @@ public enum Suggest {
         }
         guard let (candidate, d) = best else { return nil }
         let limit = max(1, min(3, (a.count + 1) / 3))
-        return d <= limit ? candidate : nil
+        if d <= limit { return candidate }
+        // A name cut short (`node` for `nodeName`): the shortest candidate it begins.
+        guard a.count >= 3 else { return nil }
+        let lower = name.lowercased()
+        return candidates.filter { $0 != name && $0.lowercased().hasPrefix(lower) }.min { ($0.count, $0) < ($1.count, $1) }
     }
 
     /// Optimal string alignment distance.

@@ -32,7 +32,7 @@ public struct Packet {
     public var detail: PacketDetail? = nil
 
     public var headers: String {
-        let l4 = proto == "ICMP" ? "ICMP \(flags)" : "\(proto) \(flags)"
+        let l4 = flags.isEmpty ? proto : "\(proto) \(flags)"
         let inner = proto == "ICMP" ? "\(src) > \(dst) \(l4) ttl=\(ttl) len=\(size)" : "\(src):\(sport) > \(dst):\(dport) \(l4) ttl=\(ttl) len=\(size)"
         guard let o = outer.last else { return inner }
         if o.ipip { return "outer \(o.src) > \(o.dst) IPIP len=\(size + 20) | inner \(inner)" }

@@ -203,6 +203,10 @@ struct CollectionTests {
 
     @Test func noSuchMemberSuggests() {
         #expect(run("let xs = [1]\nprint xs.cout").2.first?.contains("error: list has no member 'cout' — did you mean 'count'?") == true)
+        // A name cut short suggests the shortest member it begins; two letters are too few to guess from.
+        #expect(run("let xs = [1]\nprint xs.rev").2.first?.contains("error: list has no member 'rev' — did you mean 'reversed'?") == true)
+        let short = run("let xs = [1]\nprint xs.re").2.first ?? ""
+        #expect(short.contains("error: list has no member 're'") && !short.contains("did you mean"), "\(short)")
     }
 }
 
