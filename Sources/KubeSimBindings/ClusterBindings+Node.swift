@@ -74,6 +74,15 @@ extension ClusterBindings {
     }
 
     /// The pod a command names: `web-1`, `pod/web-1`, or `deployment/web` (its first pod).
+    /// A node by name, as kubectl reports a missing one (with a near-miss suggestion).
+    static func resolveNodeName(_ name: String, _ inv: Invocation, _ c: Cluster) throws -> String {
+        guard c.network.node(name) != nil else {
+            let s = Suggest.nearest(name, in: c.network.nodes.keys.sorted())
+            throw CommandFailure("Error from server (NotFound): nodes \"\(name)\" not found" + (s.map { " — did you mean '\($0)'?" } ?? ""))
+        }
+        return name
+    }
+
     static func resolvePod(_ word: String, _ inv: Invocation, _ c: Cluster) throws -> Pod {
         let ns = inv.flag("namespace") ?? "default"
         var name = word
@@ -274,6 +283,11 @@ extension ClusterBindings {
                 return CommandResult(output: c.network.calicoIPAMBlocks())
             }
             throw CommandFailure("calicoctl: simulated: calicoctl node status, calicoctl ipam show --show-blocks")
+        case "ping", "curl":
+            // The node's own stack (HostTools.swift): its routes, its source address.
+            guard let r = c.network.hostTool(node, argv) else { throw CommandFailure("ssh: \(node): no network") }
+            if r.status != 0 { throw CommandFailure(r.output) }
+            return CommandResult(output: r.output)
         default:
             throw CommandFailure("bash: \(cmd): command not found")
         }
@@ -281,30 +295,47 @@ extension ClusterBindings {
 
     /// `trace from pod/a to pod/b:8080 [--proto tcp|udp|icmp] [--size N]`: the packet's
     /// walk through the datapath, one row per hop; the value has .delivered, .hops,
-    /// .droppedAt and .reason.
+    /// .droppedAt and .reason. Either end may be a node (`node/node1`: its own stack, the
+    /// source address its kernel picks) or, as the destination, an address.
     static func trace(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
         let w = inv.positionals
-        guard w.count == 4, w[0] == "from", w[2] == "to" else { throw inv.error("trace: expected 'from pod/A to pod/B[:PORT]' or an address") }
+        guard w.count == 4, w[0] == "from", w[2] == "to" else { throw inv.error("trace: expected 'from pod/A to pod/B[:PORT]', a node (node/NAME) or an address") }
         let c = cluster(ctx)
-        let srcPod = try resolvePod(w[1], inv, c)
-        guard let src = srcPod.status.podIP.flatMap({ IPv4Address(parsing: $0) }) else { throw CommandFailure("error: pod \(srcPod.metadata.name) has no IP yet") }
         var target = w[3]
         var port = 80
         if let colon = target.lastIndex(of: ":"), let p = Int(target[target.index(after: colon)...]) { port = p; target = String(target[..<colon]) }
         let dst: IPv4Address
         var dstName = target
-        if let ip = IPv4Address(parsing: target) { dst = ip } else {
+        if let ip = IPv4Address(parsing: target) { dst = ip } else if target.hasPrefix("node/") || target.hasPrefix("nodes/") {
+            let name = try resolveNodeName(String(target.drop { $0 != "/" }.dropFirst()), inv, c)
+            guard let ip = c.network.node(name)?.underlay else { throw CommandFailure("error: node \(name) has no network") }
+            dst = ip
+            dstName = "node/\(name)"
+        } else {
             let p = try resolvePod(target, inv, c)
             guard let ip = p.status.podIP.flatMap({ IPv4Address(parsing: $0) }) else { throw CommandFailure("error: pod \(p.metadata.name) has no IP yet") }
             dst = ip
             dstName = "pod/\(p.metadata.name)"
+        }
+        let src: IPv4Address
+        let srcName: String
+        if w[1].hasPrefix("node/") || w[1].hasPrefix("nodes/") {
+            let name = try resolveNodeName(String(w[1].drop { $0 != "/" }.dropFirst()), inv, c)
+            guard let ip = c.network.hostSource(name, toward: dst) else { throw CommandFailure("error: node \(name) has no route to \(dst)") }
+            src = ip
+            srcName = "node/\(name)"
+        } else {
+            let srcPod = try resolvePod(w[1], inv, c)
+            guard let ip = srcPod.status.podIP.flatMap({ IPv4Address(parsing: $0) }) else { throw CommandFailure("error: pod \(srcPod.metadata.name) has no IP yet") }
+            src = ip
+            srcName = "pod/\(srcPod.metadata.name)"
         }
         let proto = (inv.flag("proto") ?? "tcp").uppercased()
         guard ["TCP", "UDP", "ICMP"].contains(proto) else { throw inv.error("trace: --proto must be tcp, udp or icmp") }
         let size = Int(inv.flag("size") ?? "") ?? (proto == "ICMP" ? 84 : 60)
         let t = c.network.walk(from: src, to: dst, proto: proto, dport: port, size: size)
         if inv.has("step") {   // ClusterBindings+Step.swift
-            return startStepping(t, from: "pod/\(srcPod.metadata.name)", src: src, to: dstName, dst: dst, proto: proto, port: port, size: size, ctx)
+            return startStepping(t, from: srcName, src: src, to: dstName, dst: dst, proto: proto, port: port, size: size, ctx)
         }
         return CommandResult(output: t.table, value: .object(TraceValue(t)))
     }

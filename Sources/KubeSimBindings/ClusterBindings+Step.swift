@@ -128,7 +128,7 @@ final class TraceStepper: @unchecked Sendable {
 
     /// The last line of `trace`'s table.
     var verdict: String {
-        trace.delivered ? "delivered to \(trace.destination.map { "pod/\($0.pod) on \($0.node)" } ?? "")"
+        trace.delivered ? "delivered to \(trace.deliveredTo)"
                         : "dropped at \(trace.droppedAt ?? "?"): \(trace.reason ?? "")"
     }
 

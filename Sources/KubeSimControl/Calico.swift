@@ -45,6 +45,15 @@ public struct CalicoMode: Sendable, Equatable {
     }
     public static let vni = 4096
     public static let vxlanPort = 4789
+    /// VXLAN pools run without BGP (calico_backend: vxlan): Felix programs every route
+    /// from the datastore and bird does not run. IPIP and plain routing need bird.
+    public var runsBird: Bool { encapsulation != .vxlan }
+    /// Who programs the routes to other nodes' blocks and the blackholes for a node's own.
+    var routeOrigin: RouteEntry.Origin { runsBird ? .bird : .felix }
+    /// bird's defaults, which Calico's bird.cfg template leaves alone: hold time 240 s,
+    /// keepalives every third of it (BIRD 1.6 doc, "hold time", "keepalive time").
+    public static let bgpHoldTime: Int64 = 240_000_000_000
+    public static let bgpKeepaliveTime: Int64 = 80_000_000_000
 }
 
 /// calico-ipam: /26 blocks of the pool, each affine to one node, claimed when a node needs
@@ -189,15 +198,31 @@ extension PodNetwork {
         calicoMode.encapsulation != .none && (!calicoMode.crossSubnet || a.segment != b.segment)
     }
 
+    /// When node `n`'s bird gave up its BGP session with `peer`, a machine that stopped:
+    /// nothing tells bird at once (no TCP reset from a machine that is off), so the session
+    /// lasts until the hold timer runs out — 240 s after the last keepalive `peer` sent
+    /// (one every 80 s since the session came up). bird then sends a Notification and
+    /// withdraws the peer's routes (no graceful restart on hold-timer expiry:
+    /// bird proto/bgp/bgp.c, bgp_hold_timeout → bgp_error). nil while the session is up.
+    func bgpSessionDown(on n: NodeNet, with peer: NodeNet) -> Int64? {
+        guard let stopped = peer.downSince else { return nil }
+        let established = max(n.joinedAt, peer.joinedAt)
+        let lastKeepalive = established + max(0, stopped - established) / CalicoMode.bgpKeepaliveTime * CalicoMode.bgpKeepaliveTime
+        let expiry = lastKeepalive + CalicoMode.bgpHoldTime
+        return now() >= expiry ? expiry : nil
+    }
+
     /// The route to another node's block, as bird (BGP, IPIP) or Felix (VXLAN) programs it;
     /// nil when none can be installed (a plain BGP route to a peer in another subnet: its
-    /// address is not on-link).
+    /// address is not on-link) or bird has withdrawn it (the BGP session with a stopped
+    /// peer timed out; Felix's VXLAN routes come from the datastore and stay).
     func calicoBlockRoute(on n: NodeNet, _ b: CalicoIPAM.Block) -> RouteEntry? {
         guard let peer = nodes[b.node] else { return nil }
         return calicoBlockRoute(on: n, b, of: peer)
     }
 
     func calicoBlockRoute(on n: NodeNet, _ b: CalicoIPAM.Block, of peer: NodeNet) -> RouteEntry? {
+        if calicoMode.runsBird, peer.downSince != nil, bgpSessionDown(on: n, with: peer) != nil { return nil }
         if calicoEncapsulates(n, peer) {
             if calicoMode.encapsulation == .ipip {
                 return RouteEntry(dst: b.cidr, via: peer.underlay, dev: "tunl0", onlink: true, proto: .bird)
@@ -206,14 +231,14 @@ extension PodNetwork {
             return RouteEntry(dst: b.cidr, via: vtep, dev: "vxlan.calico", onlink: true, proto: .felix)
         }
         guard peer.segment == n.segment else { return nil }
-        return RouteEntry(dst: b.cidr, via: peer.underlay, dev: "eth0", proto: .bird)
+        return RouteEntry(dst: b.cidr, via: peer.underlay, dev: "eth0", proto: calicoMode.routeOrigin)
     }
 
     func calicoRoute(on n: NodeNet, to ip: IPv4Address) -> RouteEntry? {
         guard let b = ipam.block(of: ip) else { return nil }
         if b.node == n.name {
             if let nic = n.pods[ip.value] { return RouteEntry(dst: CIDR(address: ip, prefixLength: 32), dev: nic.veth, scopeLink: true) }
-            return RouteEntry(dst: b.cidr, dev: "blackhole", proto: .bird, blackhole: true)
+            return RouteEntry(dst: b.cidr, dev: "blackhole", proto: calicoMode.routeOrigin, blackhole: true)
         }
         return calicoBlockRoute(on: n, b)
     }
@@ -223,7 +248,7 @@ extension PodNetwork {
         var out = n.pods.values.sorted { $0.ip.value < $1.ip.value }.map {
             RouteEntry(dst: CIDR(address: $0.ip, prefixLength: 32), dev: $0.veth, scopeLink: true)
         }
-        for b in ipam.blocks(of: n.name) { out.append(RouteEntry(dst: b.cidr, dev: "blackhole", proto: .bird, blackhole: true)) }
+        for b in ipam.blocks(of: n.name) { out.append(RouteEntry(dst: b.cidr, dev: "blackhole", proto: calicoMode.routeOrigin, blackhole: true)) }
         for (b, p) in calicoTable.blocks where p !== n {
             if let r = calicoBlockRoute(on: n, b, of: p) { out.append(r) }
         }
@@ -238,9 +263,14 @@ extension PodNetwork {
             func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
             return "\(two(s / 3600)):\(two(s / 60 % 60)):\(two(s % 60))"
         }
+        // calicoctl/commands/node/status.go: without a bird process (VXLAN), no peer table.
+        guard calicoMode.runsBird else { return "Calico process is running.\n\nNone of the BGP backend processes (BIRD or GoBGP) are running.\n\n" }
         let rows = calicoPeers(of: n).map { p -> [String] in
-            if p.up { return [p.underlay.description, "node-to-node mesh", "up", clock(max(n.joinedAt, p.joinedAt)), "Established"] }
-            return [p.underlay.description, "node-to-node mesh", "start", clock(p.downSince ?? now()), "Active Socket: Connection refused"]
+            // Until the hold timer runs out, bird still counts a stopped peer's session as up.
+            if let down = bgpSessionDown(on: n, with: p) {
+                return [p.underlay.description, "node-to-node mesh", "start", clock(down), "Active BGP Error: Hold timer expired"]
+            }
+            return [p.underlay.description, "node-to-node mesh", "up", clock(max(n.joinedAt, p.joinedAt)), "Established"]
         }
         var out = "Calico process is running.\n\nIPv4 BGP status\n"
         if rows.isEmpty {

@@ -24,44 +24,83 @@ extension ContainerProcess {
 
     /// busybox wget (`-q`, `-O-`, `-T N`) and curl (`-s`, `-f`, `-H`) against a server in the pod.
     func httpClient(_ cmd: String, _ args: [String]) -> (Int, String) {
-        guard let url = args.last(where: { !$0.hasPrefix("-") && ($0.contains("/") || $0.contains(":") || $0.contains(".")) }) ?? args.last(where: { !$0.hasPrefix("-") }) else {
+        guard let url = Self.parseURL(args) else {
             return cmd == "wget" ? (1, "BusyBox v1.36.1 (2023-05-18 22:34:17 UTC) multi-call binary.\n\nUsage: wget [-cqS] [--spider] [-O FILE] [-o LOGFILE] [--header STR] [-T SEC] URL...") : (2, "curl: try 'curl --help' or 'curl --manual' for more information")
         }
+        if let local = localAddress(url.host) {
+            var none: TCPConversation? = nil
+            return Self.respond(podListener(url.port), cmd, args, url, ip: local, clientIP: "127.0.0.1", conn: &none)
+        }
+        // Across the pod network: the request walks the datapath, the reply walks back.
+        guard let dst = resolveHost(url.host)?.address else {
+            return cmd == "wget" ? (1, "wget: bad address '\(url.host)'") : (6, "curl: (6) Could not resolve host: \(url.host)")
+        }
+        guard let net = netns?.network, let src = netns?.sandbox?.ip.flatMap({ IPv4Address(parsing: $0) }) else { return (1, "network unavailable") }
+        return Self.fetch(net, from: src, to: dst, cmd, args, url)
+    }
+
+    /// An HTTP URL taken apart: host, port (80 by default), the host:port as written, path.
+    public struct URLParts { public let host: String; public let port: Int; public let hostPort: String; public let path: String }
+
+    public static func parseURL(_ args: [String]) -> URLParts? {
+        guard let url = args.last(where: { !$0.hasPrefix("-") && ($0.contains("/") || $0.contains(":") || $0.contains(".")) }) ?? args.last(where: { !$0.hasPrefix("-") }) else { return nil }
         var rest = Substring(url)
         if rest.hasPrefix("http://") { rest = rest.dropFirst(7) }
         let hostPort = rest.prefix { $0 != "/" }
         let path = rest.dropFirst(hostPort.count).isEmpty ? "/" : String(rest.dropFirst(hostPort.count))
         let hp = hostPort.split(separator: ":", maxSplits: 1)
-        let host = String(hp.first ?? "")
-        let port = hp.count == 2 ? Int(hp[1]) ?? 80 : 80
-        let ip: String
-        let server: ContainerProcess?
-        var clientIP = "127.0.0.1"
-        var conn: TCPConversation?   // its segments walk the datapath (Conversation.swift)
-        if let local = localAddress(host) {
-            ip = local
-            server = podListener(port)
-        } else {
-            // Across the pod network: the request walks the datapath, the reply walks back.
-            guard let dst = resolveHost(host)?.address else {
-                return cmd == "wget" ? (1, "wget: bad address '\(host)'") : (6, "curl: (6) Could not resolve host: \(host)")
-            }
-            guard let net = netns?.network, let src = netns?.sandbox?.ip.flatMap({ IPv4Address(parsing: $0) }) else { return (1, "network unavailable") }
-            ip = dst.description
-            clientIP = src.description
-            conn = TCPConversation(net: net, client: src, server: dst, port: port)
-            let there = conn!.syn(within: Self.connectTimeout(cmd, args))
-            if !there.delivered {
-                if there.icmp == "host unreachable" { return cmd == "wget" ? (1, "wget: can't connect to remote host (\(ip)): Host is unreachable") : (7, "curl: (7) Failed to connect to \(host) port \(port) after 3 ms: Couldn't connect to server") }
-                return cmd == "wget" ? (1, "Connecting to \(hostPort) (\(ip):\(port))\nwget: download timed out") : (28, "curl: (28) Failed to connect to \(host) port \(port) after 130000 ms: Timeout was reached")
-            }
-            let target = net.worker(at: dst)
-            server = target.flatMap { w in w.slots.lazy.compactMap { $0.current?.process }.first { !$0.exited && $0.listening.contains(port) } }
-            if server != nil {
-                let back = conn!.synAck()
-                if !back.delivered { return cmd == "wget" ? (1, "wget: download timed out") : (28, "curl: (28) Operation timed out") }
-            } else { conn!.refuse() }
+        return URLParts(host: String(hp.first ?? ""), port: hp.count == 2 ? Int(hp[1]) ?? 80 : 80, hostPort: String(hostPort), path: path)
+    }
+
+    /// wget or curl from `src` (a pod's address, or a node's own) to a server across the
+    /// network: the TCP handshake walks the datapath; a pod listening on the port answers,
+    /// else the node's own services (sshd, the kubelet), else a reset.
+    public static func fetch(_ net: PodNetwork, from src: IPv4Address, to dst: IPv4Address, _ cmd: String, _ args: [String], _ url: URLParts) -> (Int, String) {
+        let (host, port, hostPort) = (url.host, url.port, url.hostPort)
+        let ip = dst.description
+        var conn: TCPConversation? = TCPConversation(net: net, client: src, server: dst, port: port)   // its segments walk the datapath (Conversation.swift)
+        let there = conn!.syn(within: Self.connectTimeout(cmd, args))
+        if !there.delivered {
+            if there.icmp == "host unreachable" { return cmd == "wget" ? (1, "wget: can't connect to remote host (\(ip)): Host is unreachable") : (7, "curl: (7) Failed to connect to \(host) port \(port) after 3 ms: Couldn't connect to server") }
+            return cmd == "wget" ? (1, "Connecting to \(hostPort) (\(ip):\(port))\nwget: download timed out") : (28, "curl: (28) Failed to connect to \(host) port \(port) after 130000 ms: Timeout was reached")
         }
+        let target = net.worker(at: dst)
+        let server = target.flatMap { w in w.slots.lazy.compactMap { $0.current?.process }.first { !$0.exited && $0.listening.contains(port) } }
+        if server != nil || (target == nil && net.hostService(at: dst, port: port) != nil) {
+            let back = conn!.synAck()
+            if !back.delivered { return cmd == "wget" ? (1, "wget: download timed out") : (28, "curl: (28) Operation timed out") }
+        } else { conn!.refuse() }
+        if server == nil, target == nil, let service = net.hostService(at: dst, port: port) {
+            return hostServiceReply(service, cmd, args, url, ip: ip, conn: &conn)
+        }
+        return respond(server, cmd, args, url, ip: ip, clientIP: src.description, conn: &conn)
+    }
+
+    /// A node's own service answers an HTTP request: the kubelet serves HTTPS only (Go's
+    /// TLS server answers plain HTTP with a 400), sshd sends its banner.
+    static func hostServiceReply(_ service: PodNetwork.HostService, _ cmd: String, _ args: [String], _ url: URLParts, ip: String, conn: inout TCPConversation?) -> (Int, String) {
+        let quiet = args.contains { $0 == "-q" || $0.hasPrefix("-q") || $0 == "-s" || $0.hasPrefix("-s") }
+        let connecting = quiet ? "" : "Connecting to \(url.hostPort) (\(ip):\(url.port))\n"
+        let request = TCPConversation.httpRequest(tool: cmd, hostPort: url.hostPort, path: url.path)
+        switch service {
+        case .kubelet:
+            // net/http server.go: "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n"
+            let body = "Client sent an HTTP request to an HTTPS server."
+            conn?.http(request: request, responseHead: "HTTP/1.0 400 Bad Request\r\n\r\n", responseBytes: 28 + body.utf8.count + 1, serverCloses: true)
+            if cmd == "wget" { return (1, connecting + "wget: server returned error: HTTP/1.0 400 Bad Request") }
+            if args.contains("-f") { return (22, quiet ? "" : "curl: (22) The requested URL returned error: 400") }
+            return (0, body)
+        case .sshd:
+            let banner = PodNetwork.sshBanner
+            conn?.http(request: request, responseHead: banner + "\r\n", responseBytes: banner.utf8.count + 2, serverCloses: true)
+            if cmd == "wget" { return (1, connecting + "wget: server returned error: \(banner)") }
+            return (1, "curl: (1) Received HTTP/0.9 when not allowed")
+        }
+    }
+
+    /// The answer of `server` (nil: nobody listens, the connection was refused).
+    static func respond(_ server: ContainerProcess?, _ cmd: String, _ args: [String], _ url: URLParts, ip: String, clientIP: String, conn: inout TCPConversation?) -> (Int, String) {
+        let (host, port, hostPort, path) = (url.host, url.port, url.hostPort, url.path)
         guard let server else {
             return cmd == "wget" ? (1, "Connecting to \(hostPort) (\(ip):\(port))\nwget: can't connect to remote host (\(ip)): Connection refused")
                 : (7, "curl: (7) Failed to connect to \(host) port \(port) after 0 ms: Couldn't connect to server")
@@ -70,9 +109,9 @@ extension ContainerProcess {
         let query = path.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
         let msg = query.split(separator: "&").first { $0.hasPrefix("msg=") }.map { String($0.dropFirst(4)) } ?? ""
         let body = route.body.replacingOccurrences("$HOSTNAME", server.hostname).replacingOccurrences("{client}", clientIP)
-            .replacingOccurrences("{msg}", msg).replacingOccurrences("{now}", Self.stamp(clock.now))
+            .replacingOccurrences("{msg}", msg).replacingOccurrences("{now}", Self.stamp(server.clock.now))
         let agent = cmd == "wget" ? "Wget" : "curl/8.5.0"
-        httpOnTheWire(&conn, cmd, String(hostPort), path, route.status, body, server)
+        server.httpOnTheWire(&conn, cmd, hostPort, path, route.status, body)
         // Bodies are kept without their final newline; the bytes sent include it.
         server.accessLog(from: clientIP, path: path, status: route.status, bytes: body.utf8.count + (body.isEmpty ? 0 : 1), agent: agent)
         let quiet = args.contains { $0 == "-q" || $0.hasPrefix("-q") || $0 == "-s" || $0.hasPrefix("-s") }

@@ -64,6 +64,14 @@ public struct Trace {
     public var reason: String?
     /// The destination namespace's pod, when delivered.
     public var destination: (node: String, pod: String, namespace: String)?
+    /// The node whose own stack (its host network namespace) took the packet, when the
+    /// destination was one of the node's addresses.
+    public var host: String?
+    /// Where the packet arrived: `pod/b on node2`, or `node2 (its own stack)`.
+    public var deliveredTo: String {
+        if let host { return "\(host) (its own network stack)" }
+        return destination.map { "pod/\($0.pod) on \($0.node)" } ?? ""
+    }
     /// An ICMP error the sender gets back (fragmentation needed, unreachable).
     public var icmp: String?
     /// The node whose kernel sends that ICMP error (TTL exceeded in its routing, ARP
@@ -80,7 +88,7 @@ public struct Trace {
         var widths = rows[0].map(\.count)
         for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
         var lines = rows.map { r in r.enumerated().map { $0.offset == r.count - 1 ? $0.element : $0.element + String(repeating: " ", count: widths[$0.offset] - $0.element.count + 2) }.joined() }
-        lines.append(delivered ? "delivered to \(destination.map { "pod/\($0.pod) on \($0.node)" } ?? "")"
+        lines.append(delivered ? "delivered to \(deliveredTo)"
                                : "dropped at \(droppedAt ?? "?"): \(reason ?? "")")
         return lines.joined(separator: "\n")
     }
@@ -100,14 +108,16 @@ extension PodNetwork {
                      ttl: Int = 64, df: Bool = true, detail: PacketDetail? = nil) -> Trace {
         var t = Trace()
         t.recording = record
-        guard let (fromNode, nic) = podNIC(at: src) else {
-            t.droppedAt = "source"; t.reason = "no pod has the address \(src)"
-            return t
-        }
         var p = Packet(src: src, dst: dst, proto: proto, sport: sport, dport: dport, flags: flags ?? (proto == "TCP" ? "SYN" : proto == "ICMP" ? "echo-request" : ""), size: size)
         p.ttl = ttl
         p.df = df
         p.detail = detail
+        guard let (fromNode, nic) = podNIC(at: src) else {
+            // A node's own address: the node's stack sends it (ssh NODE ping/curl, replies).
+            if let n = hostOwning(src) { return walkFromHost(n, p, record: record) }
+            t.droppedAt = "source"; t.reason = "no pod has the address \(src)"
+            return t
+        }
         let capturing = !wire.captures.isEmpty
         if capturing { wire.depart(&p, &t, mss: nic.mtu - 40) }
         defer { if capturing { wire.arrived(t) } }
@@ -137,12 +147,22 @@ extension PodNetwork {
             // the cni0 bridge switches the frame between the two veths — no routing, no TTL
             // decrement; br_netfilter still shows bridged IPv4 to iptables' hooks. Without
             // an answer to its ARP request the pod never sends the packet.
-            if nic.weave, fromNode.pods[dst.value] == nil, let peer = owner(of: dst), peer !== fromNode, peer.pods[dst.value] != nil {
+            if nic.weave, fromNode.pods[dst.value] == nil, let peer = owner(of: dst), peer !== fromNode, peer.pods[dst.value] != nil || peer.bridgeAddress == dst {
                 // Weave: one L2 network over all nodes; the frame goes to the peer by fastdp.
-                weaveSend(&p, from: fromNode, to: peer, nic: nic, trace: &t)
+                weaveSend(&p, from: fromNode, to: peer, veth: nic.veth, trace: &t)
                 return t
             }
             let bridge = nic.weave ? "weave" : "cni0"
+            if fromNode.host.owns(dst) {
+                // The bridge's own address (the pods' gateway): the frame goes up into the
+                // host's stack — bridged in, delivered locally, not routed (TTL unchanged).
+                tap(fromNode, nic.veth, .incoming, p, t)
+                tap(fromNode, bridge, .incoming, p, t)
+                t.hop(node, bridge, "bridge: \(dst) is the bridge's own address → up into the host", p.headers)
+                t.hop(node, "PREROUTING", "raw, mangle, nat: no rules (accept)", p.headers)
+                deliverToHost(&p, at: fromNode, dev: bridge, trace: &t)
+                return t
+            }
             guard let dest = fromNode.pods[dst.value] else {
                 t.hop(node, bridge, "bridge: no port has \(dst) (ARP unanswered)", p.headers)
                 t.droppedAt = "pod/\(nic.pod) eth0"; t.reason = "no host \(dst) on the pod's subnet (ARP unanswered)"; t.icmp = "host unreachable"
@@ -171,6 +191,11 @@ extension PodNetwork {
         let node = n.name
         guard depth < 8 else { t.droppedAt = node; t.reason = "routing loop"; return }
         t.hop(node, local ? "OUTPUT" : "PREROUTING", local ? "raw, mangle, nat, filter: no rules (accept)" : "raw, mangle, nat: no rules (accept)", p.headers)
+        // Addressed to this node itself (any of its addresses): INPUT, its own stack.
+        if !local, p.outer.isEmpty, n.host.owns(p.dst) {
+            deliverToHost(&p, at: n, dev: n.host.device(owning: p.dst)?.name ?? "eth0", trace: &t)
+            return
+        }
         // Tunnelled traffic for this host: INPUT, then flannel.1 decapsulates.
         if !local, let o = p.outer.last, n.host.owns(o.dst) {
             t.hop(node, "INPUT", "mangle, filter: no rules (accept)", p.headers)
@@ -217,6 +242,22 @@ extension PodNetwork {
             return
         }
         switch r.dev {
+        case "weave":
+            // The node's own packet onto its weave bridge (weave expose): to a local pod's
+            // veth, or through the datapath to the peer that has the address.
+            if let dest = n.pods[p.dst.value] {
+                tap(n, "weave", .outgoing, p, t)
+                t.hop(node, "weave", "bridge: to \(dest.veth) (FDB)", p.headers)
+                tap(n, dest.veth, .outgoing, p, t)
+                t.hop(node, "pod/\(dest.pod) eth0", "deliver", p.headers)
+                t.delivered = true
+                t.destination = (node, dest.pod, dest.namespace)
+                t.finalTTL = p.ttl
+            } else if let peer = owner(of: p.dst), peer !== n, peer.pods[p.dst.value] != nil || peer.bridgeAddress == p.dst {
+                weaveSend(&p, from: n, to: peer, veth: nil, trace: &t, bridged: false)
+            } else {
+                t.droppedAt = "\(node) weave"; t.reason = "no host \(p.dst) on the weave network (ARP unanswered)"; t.icmp = "host unreachable"; t.icmpNode = node
+            }
         case "cni0":
             // The bridge forwards to the veth whose pod owns the address.
             guard let dest = n.pods[p.dst.value] else {
@@ -272,9 +313,19 @@ extension PodNetwork {
             } else if let via = r.via, r.dst.prefixLength > 0 {
                 // host-gw: the pod packet itself goes to the peer node's address.
                 transmit(&p, from: n, to: via, trace: &t, depth: depth)
+            } else if r.via == nil, r.dst.prefixLength > 0, r.dst.contains(p.dst), self.node(withUnderlay: p.dst) != nil {
+                // Another node on the link (the node network's on-link route): straight to it.
+                transmit(&p, from: n, to: p.dst, trace: &t, depth: depth)
             } else if clusterCIDR.contains(p.dst), plugin == .flannel, backend == .hostGW, let e = current.entry(for: p.dst) {
                 t.droppedAt = "\(node) routing"
                 t.reason = "no route to \(e.cidr) via \(e.underlay): \(e.node) is in another L2 segment, and host-gw can only route to on-link peers (flanneld could not add the route)"
+            } else if plugin == .calico, let b = ipam.block(of: p.dst), let peer = nodes[b.node], calicoMode.runsBird,
+                      peer.downSince != nil, bgpSessionDown(on: n, with: peer) != nil {
+                // The packet takes the default route to the underlay's gateway, which knows no pod addresses.
+                t.hop(node, "eth0", "transmit", p.headers)
+                tap(n, "eth0", .outgoing, p, t)
+                t.droppedAt = "\(node) eth0"
+                t.reason = "no route to \(b.cidr): bird withdrew it when its BGP session with \(peer.name) (\(peer.underlay)) ended (hold timer expired; \(peer.name) is down), so the packet took the default route and the gateway has no route to pod addresses"
             } else if plugin == .calico, let b = ipam.block(of: p.dst), let peer = nodes[b.node] {
                 t.droppedAt = "\(node) routing"
                 t.reason = "no route to \(b.cidr) via \(peer.underlay): \(peer.name) is in another subnet and the pool does not encapsulate (bird could not install a BGP route via a gateway that is not on-link; use ipip or vxlan, Always or CrossSubnet)"
@@ -284,6 +335,52 @@ extension PodNetwork {
         default:
             t.droppedAt = "\(node) \(r.dev)"; t.reason = "no path through \(r.dev)"
         }
+    }
+
+    /// The node whose host namespace has the address (not loopback): its underlay address,
+    /// a bridge's or a tunnel device's.
+    func hostOwning(_ ip: IPv4Address) -> NodeNet? {
+        if let n = node(withUnderlay: ip) { return n }
+        guard ip.value >> 24 != 127 else { return nil }
+        if let n = owner(of: ip), n.host.owns(ip) { return n }
+        return nodes.values.first { $0.host.owns(ip) }
+    }
+
+    /// A packet the node's own stack sends (`ssh NODE ping|curl`, or a reply from the
+    /// node): to itself over loopback, else OUTPUT, routing and out (`forward`, local).
+    func walkFromHost(_ n: NodeNet, _ packet: Packet, record: Bool) -> Trace {
+        var t = Trace()
+        t.recording = record
+        var p = packet
+        let capturing = !wire.captures.isEmpty
+        if capturing { wire.depart(&p, &t, mss: 1460) }
+        defer { if capturing { wire.arrived(t) } }
+        let node = n.name
+        guard n.up else { t.droppedAt = node; t.reason = "the node is down"; return t }
+        if n.host.owns(p.dst) || p.dst.value >> 24 == 127 {
+            t.hop(node, "host lo", "local delivery", p.headers)
+            t.delivered = true; t.host = node; t.finalTTL = p.ttl
+            return t
+        }
+        if t.recording, let r = n.host.route(to: p.dst) {
+            t.hop(node, "host", "send (route: \(r.text.trimmingSpace))", p.headers)
+        } else {
+            t.hopCount += 1
+        }
+        forward(&p, at: n, trace: &t, depth: 0, local: true)
+        return t
+    }
+
+    /// The packet is for the node itself: the kernel's local table matches the address,
+    /// INPUT lets it in, and the node's stack takes it.
+    func deliverToHost(_ p: inout Packet, at n: NodeNet, dev: String, trace t: inout Trace) {
+        let node = n.name
+        t.hop(node, "routing", "local \(p.dst) dev \(dev) table local proto kernel scope host src \(p.dst)", p.headers)
+        t.hop(node, "INPUT", "mangle, filter: no rules (accept)", p.headers)
+        t.hop(node, "host", "deliver to \(node)'s own stack", p.headers)
+        t.delivered = true
+        t.host = node
+        t.finalTTL = p.ttl
     }
 
     /// Out of eth0 onto the underlay, to the node that owns `to` on the same L2 segment.

@@ -11,7 +11,7 @@ public final class NetDevice {
     public let kind: Kind
     public var mtu: Int
     public let mac: String
-    public var addrs: [CIDR]
+    public internal(set) var addrs: [CIDR]
     public let index: Int
     /// The bridge a veth is enslaved to.
     public var master: String?
@@ -108,6 +108,7 @@ public final class NetNamespace {
         let d = NetDevice(name: name, kind: kind, mtu: mtu, mac: mac, addrs: addrs, index: nextIndex)
         nextIndex += 1
         ownDevices.append(d)
+        ownedAddresses += addrs.map(\.address.value)
         return d
     }
 
@@ -130,7 +131,12 @@ public final class NetNamespace {
         return best
     }
 
-    public func owns(_ ip: IPv4Address) -> Bool { ownDevices.contains { d in d.addrs.contains { $0.address == ip } } }
+    /// Every address of the namespace's own devices (a device's addresses are set when it
+    /// is made), checked on every hop of every packet.
+    private var ownedAddresses: [UInt32] = []
+    public func owns(_ ip: IPv4Address) -> Bool { ownedAddresses.contains(ip.value) }
+    /// The device that has the address.
+    func device(owning ip: IPv4Address) -> NetDevice? { ownDevices.first { d in d.addrs.contains { $0.address == ip } } }
 
     /// `ip addr` (iproute2 layout).
     public var ipAddr: String {

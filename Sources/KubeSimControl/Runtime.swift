@@ -552,7 +552,10 @@ public final class ContainerProcess {
             var conn = TCPConversation(net: net, client: src, server: dst, port: port)
             let t = conn.syn()
             guard t.delivered else { return (1, "nc: \(rest[0]) (\(dst):\(port)): Connection timed out") }
-            let open = net.worker(at: dst)?.slots.contains { $0.current?.process.map { !$0.exited && $0.listening.contains(port) } ?? false } ?? false
+            let target = net.worker(at: dst)
+            // A pod listening on the port, or a node's own service (sshd, the kubelet).
+            let open = target?.slots.contains { $0.current?.process.map { !$0.exited && $0.listening.contains(port) } ?? false }
+                ?? (net.hostService(at: dst, port: port) != nil)
             if open { _ = conn.synAck(); conn.connectAndClose() } else { conn.refuse() }
             return open ? (0, verbose ? "\(rest[0]) (\(dst):\(port)) open" : "") : (1, "nc: \(rest[0]) (\(dst):\(port)): Connection refused")
         case "ping":

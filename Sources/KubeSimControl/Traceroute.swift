@@ -146,13 +146,14 @@ extension ContainerProcess {
 
     /// The request and response of an HTTP exchange with a pod on the connection the
     /// client opened, segment by segment.
-    func httpOnTheWire(_ conn: inout TCPConversation?, _ cmd: String, _ hostPort: String, _ path: String, _ status: Int, _ body: String, _ server: ContainerProcess) {
+    /// (`self` is the server.)
+    func httpOnTheWire(_ conn: inout TCPConversation?, _ cmd: String, _ hostPort: String, _ path: String, _ status: Int, _ body: String) {
         guard conn != nil else { return }
         let d = Self.date(clock.now).split(separator: " ")   // Thu Jan  1 00:00:05 UTC 2026
         let day = d[2].count == 1 ? "0" + d[2] : String(d[2])
         let date = "\(d[0]), \(day) \(d[1]) \(d[5]) \(d[3]) GMT"
         let response = TCPConversation.httpResponse(status: status, reason: Self.reason(status), bodyBytes: body.utf8.count + (body.isEmpty ? 0 : 1),
-                                                    nginx: server.imageBox.spec.repository.hasSuffix("/nginx"), date: date, close: cmd == "wget")
+                                                    nginx: imageBox.spec.repository.hasSuffix("/nginx"), date: date, close: cmd == "wget")
         conn!.http(request: TCPConversation.httpRequest(tool: cmd, hostPort: hostPort, path: path), responseHead: response.head,
                    responseBytes: response.bytes, serverCloses: cmd == "wget")
     }

@@ -132,13 +132,19 @@ extension PodNetwork {
 
     /// A frame on the weave bridge for a pod on another peer: WEAVE-NPC in FORWARD (bridged),
     /// out through vethwe-bridge into the datapath, fastdp VXLAN (and ESP), onto eth0.
-    func weaveSend(_ p: inout Packet, from n: NodeNet, to peer: NodeNet, nic: PodNIC, trace t: inout Trace) {
+    /// `veth`: the sending pod's host end; nil when the node's own stack sends the packet
+    /// (it has already been through OUTPUT and POSTROUTING, not bridged).
+    func weaveSend(_ p: inout Packet, from n: NodeNet, to peer: NodeNet, veth: String?, trace t: inout Trace, bridged: Bool = true) {
         let node = n.name
-        tap(n, nic.veth, .incoming, p, t)
-        tap(n, "weave", .incoming, p, t, promiscuousOnly: true)
-        t.hop(node, "PREROUTING", "raw, mangle, nat: no rules (accept), bridged", p.headers)
-        t.hop(node, "FORWARD", "filter: WEAVE-NPC: no policy applies (accept), bridged", p.headers)
-        t.hop(node, "POSTROUTING", "nat: no rules (accept), bridged", p.headers)
+        if let veth {
+            tap(n, veth, .incoming, p, t)
+            tap(n, "weave", .incoming, p, t, promiscuousOnly: true)
+        }
+        if bridged {
+            t.hop(node, "PREROUTING", "raw, mangle, nat: no rules (accept), bridged", p.headers)
+            t.hop(node, "FORWARD", "filter: WEAVE-NPC: no policy applies (accept), bridged", p.headers)
+            t.hop(node, "POSTROUTING", "nat: no rules (accept), bridged", p.headers)
+        }
         t.hop(node, "weave", "bridge: \(p.dst) is not on this node → vethwe-bridge", p.headers)
         tap(n, "vethwe-bridge", .outgoing, p, t)
         tap(n, "vethwe-datapath", .incoming, p, t)
@@ -164,6 +170,13 @@ extension PodNetwork {
         tap(n, "vethwe-datapath", .outgoing, p, t)
         tap(n, "vethwe-bridge", .incoming, p, t)
         guard let dest = n.pods[p.dst.value] else {
+            if n.bridgeAddress == p.dst {
+                // The bridge's own address (weave expose): up into the node's stack.
+                t.hop(node, "weave", "bridge: \(p.dst) is the bridge's own address → up into the host", p.headers)
+                t.hop(node, "PREROUTING", "raw, mangle, nat: no rules (accept)", p.headers)
+                deliverToHost(&p, at: n, dev: "weave", trace: &t)
+                return
+            }
             t.droppedAt = "\(node) weave"; t.reason = "no pod has \(p.dst) on \(node)"; return
         }
         t.hop(node, "FORWARD", "filter: WEAVE-NPC: no policy applies (accept), bridged", p.headers)

@@ -1,0 +1,116 @@
+import KubeSimCore
+
+// A node's own stack as an endpoint: what listens on a node's addresses (sshd, the
+// kubelet's API), and the tools a learner runs there (`ssh NODE ping|curl`). The
+// networking model's third rule — agents on a node reach that node's pods by pod IP —
+// is this: the node's packets leave through OUTPUT and its routing table, with the
+// source address the kernel picks (cni0's gateway address, flannel.1's, eth0's), and
+// arrive with it unchanged.
+
+extension PodNetwork {
+    /// What a node's host network namespace listens on (0.0.0.0).
+    public enum HostService: Sendable { case sshd, kubelet }
+
+    /// Debian 12's OpenSSH identification string, the first line sshd sends.
+    public static let sshBanner = "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"
+
+    /// The service behind one of a node's own addresses and a port: sshd on 22, the
+    /// kubelet's HTTPS API on 10250; nil for any other port (the kernel resets).
+    func hostService(at ip: IPv4Address, port: Int) -> HostService? {
+        guard hostOwning(ip) != nil else { return nil }
+        switch port {
+        case 22: return .sshd
+        case 10250: return .kubelet
+        default: return nil
+        }
+    }
+
+    /// The name a node resolves (its /etc/hosts lists every node, as kubeadm and Vagrant
+    /// set-ups write it; the cluster DNS is for pods), or an address.
+    func hostResolve(_ host: String) -> IPv4Address? {
+        if let ip = IPv4Address(parsing: host) { return ip }
+        if host == "localhost" { return IPv4Address(127, 0, 0, 1) }
+        return nodes[host]?.underlay
+    }
+
+    /// The source address the node's kernel picks for a packet to `dst` (its own address
+    /// when `dst` is one of them); nil for an unknown node or no route.
+    public func hostSource(_ node: String, toward dst: IPv4Address) -> IPv4Address? {
+        guard let n = nodes[node] else { return nil }
+        if n.host.owns(dst) { return dst }
+        return sourceAddress(on: n, toward: dst)
+    }
+
+    /// `ssh NODE ping|curl …`: nil when `argv` is not one of these tools.
+    public func hostTool(_ node: String, _ argv: [String]) -> (status: Int, output: String)? {
+        guard let n = nodes[node], let cmd = argv.first else { return nil }
+        let args = Array(argv.dropFirst())
+        switch cmd {
+        case "ping": return hostPing(n, args)
+        case "curl":
+            guard let url = ContainerProcess.parseURL(args) else { return (2, "curl: try 'curl --help' or 'curl --manual' for more information") }
+            guard let dst = hostResolve(url.host) else { return (6, "curl: (6) Could not resolve host: \(url.host)") }
+            if n.host.owns(dst) || dst.value >> 24 == 127 {
+                // The node's own services over loopback.
+                var none: TCPConversation? = nil
+                if let service = hostService(at: n.underlay, port: url.port) {
+                    return ContainerProcess.hostServiceReply(service, "curl", args, url, ip: dst.description, conn: &none)
+                }
+                return (7, "curl: (7) Failed to connect to \(url.host) port \(url.port) after 0 ms: Couldn't connect to server")
+            }
+            guard let src = sourceAddress(on: n, toward: dst) else { return (7, "curl: (7) Failed to connect to \(url.host) port \(url.port) after 0 ms: Couldn't connect to server") }
+            return ContainerProcess.fetch(self, from: src, to: dst, "curl", args, url)
+        default: return nil
+        }
+    }
+
+    /// iputils ping, as a node has it: `-c N` echo requests (a count is needed: without
+    /// one ping runs until interrupted), `-s SIZE`.
+    func hostPing(_ n: NodeNet, _ args: [String]) -> (status: Int, output: String) {
+        guard let host = args.last(where: { !$0.hasPrefix("-") && Int($0) == nil }) else {
+            return (2, "ping: usage error: Destination address required")
+        }
+        guard let i = args.firstIndex(of: "-c"), i + 1 < args.count, let count = Int(args[i + 1]), count >= 1 else {
+            return (2, "ping: without -c, ping runs until interrupted; give a count, as in ping -c 3 \(host)")
+        }
+        var size = 56
+        if let j = args.firstIndex(of: "-s"), j + 1 < args.count, let s = Int(args[j + 1]) { size = s }
+        guard let dst = hostResolve(host) else { return (2, "ping: \(host): Name or service not known") }
+        let src = (n.host.owns(dst) || dst.value >> 24 == 127) ? dst : (sourceAddress(on: n, toward: dst) ?? n.underlay)
+        var out = ["PING \(host) (\(dst)) \(size)(\(size + 28)) bytes of data."]
+        var received = 0, errors = 0
+        var rtts: [Int] = []
+        let (id, t0) = (wire.nextPID(), wire.departure)   // one echo a second
+        for seq in 1...min(count, 1000) {
+            wire.resume(at: t0 + Int64(seq - 1) * 1_000_000_000)
+            let t = walk(from: src, to: dst, proto: "ICMP", dport: 0, size: size + 28, detail: .echo(id: id, seq: seq))
+            guard t.delivered else {
+                if let icmp = t.icmp, icmp == "host unreachable" {
+                    errors += 1
+                    out.append("From \(t.icmpNode.flatMap { nodes[$0] }.flatMap { sourceAddress(on: $0, toward: src) } ?? src) icmp_seq=\(seq) Destination Host Unreachable")
+                }
+                continue
+            }
+            let back = walk(from: dst, to: src, proto: "ICMP", dport: 0, size: size + 28, flags: "echo-reply", detail: .echo(id: id, seq: seq))
+            guard back.delivered else { continue }
+            received += 1
+            // Simulated latency: 12 µs per hop of the round trip, as the pods' ping.
+            let micros = (t.hopCount + back.hopCount) * 12
+            rtts.append(micros)
+            out.append("\(size + 8) bytes from \(dst): icmp_seq=\(seq) ttl=\(back.finalTTL) time=\(Self.millis(micros)) ms")
+        }
+        let sent = min(count, 1000)
+        out.append("")
+        out.append("--- \(host) ping statistics ---")
+        let elapsed = sent == 1 ? 0 : (sent - 1) * 1000 + sent
+        out.append("\(sent) packets transmitted, \(received) received, \(errors > 0 ? "+\(errors) errors, " : "")\((sent - received) * 100 / sent)% packet loss, time \(elapsed)ms")
+        if let lo = rtts.min(), let hi = rtts.max() {
+            let avg = rtts.reduce(0, +) / rtts.count
+            let mdev = rtts.map { abs($0 - avg) }.reduce(0, +) / rtts.count
+            out.append("rtt min/avg/max/mdev = \(Self.millis(lo))/\(Self.millis(avg))/\(Self.millis(hi))/\(Self.millis(mdev)) ms")
+        }
+        return (received > 0 ? 0 : 1, out.joined(separator: "\n"))
+    }
+
+    static func millis(_ micros: Int) -> String { "\(micros / 1000).\(String(micros % 1000 + 1000).dropFirst())" }
+}

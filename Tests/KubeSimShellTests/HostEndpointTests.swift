@@ -1,0 +1,146 @@
+import Testing
+import KubeScript
+import KubeSimShell
+
+/// A node's own stack as an endpoint (HostTools.swift, Datapath.swift): the networking
+/// model's third rule — agents on a node reach pods by pod IP — with the source address
+/// the node's kernel picks, and pods reaching the nodes' own addresses (the gateway,
+/// tunnel addresses, the node network) where sshd and the kubelet listen.
+@Suite("pod network: nodes as endpoints")
+struct HostEndpointTests {
+    /// Pod a (busybox) on node1, pod b (nginx) on node2.
+    static let pods = """
+    apply <<EOF
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: a}
+    spec: {nodeName: node1, containers: [{name: c, image: "busybox:1.36", command: [sleep, "3600"]}]}
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: b}
+    spec: {nodeName: node2, containers: [{name: web, image: "nginx:1.25"}]}
+    EOF
+    settle
+
+    """
+
+    @Test func aNodeReachesPodsByPodIPFromTheAddressItsKernelPicks() {
+        let r = runScript("cluster nodes=2\n" + Self.pods + """
+        ssh node1 ping -c 2 10.244.1.2
+        ssh node1 curl -s 10.244.1.2/from-node1
+        ssh node2 curl -s 10.244.1.2/from-node2
+        logs b --tail 2
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        // iputils ping; the reply crosses node2's routing once (ttl 63).
+        #expect(r.out.contains("""
+        PING 10.244.1.2 (10.244.1.2) 56(84) bytes of data.
+        64 bytes from 10.244.1.2: icmp_seq=1 ttl=63 time=0.384 ms
+        64 bytes from 10.244.1.2: icmp_seq=2 ttl=63 time=0.384 ms
+
+        --- 10.244.1.2 ping statistics ---
+        2 packets transmitted, 2 received, 0% packet loss, time 1002ms
+        rtt min/avg/max/mdev = 0.384/0.384/0.384/0.000 ms
+        """))
+        // node1 sends through flannel.1, so from flannel.1's address; node2 through cni0, from its gateway address.
+        #expect(r.out.contains("10.244.0.0 - - [01/Jan/2026:00:00:02 +0000] \"GET /from-node1 HTTP/1.1\" 404 19 \"-\" \"curl/8.5.0\" \"-\"\n"))
+        #expect(r.out.contains("10.244.1.1 - - [01/Jan/2026:00:00:02 +0000] \"GET /from-node2 HTTP/1.1\" 404 19 \"-\" \"curl/8.5.0\" \"-\"\n"))
+    }
+
+    @Test func traceFromANodeGoesThroughOutputNotForward() {
+        let r = runScript("cluster nodes=2\n" + Self.pods + """
+        let t = (trace from node/node1 to pod/b:80)
+        assert t.delivered
+        assert t.path == ["node1 host", "node1 OUTPUT", "node1 routing", "node1 POSTROUTING", "node1 flannel.1", "node1 eth0", "node2 eth0", "node2 PREROUTING", "node2 INPUT", "node2 flannel.1", "node2 PREROUTING", "node2 routing", "node2 FORWARD", "node2 POSTROUTING", "node2 cni0", "node2 pod/b eth0"]
+        trace from node/node1 to pod/b:80
+        expect error "Error from server (NotFound): nodes \\"nod1\\" not found — did you mean 'node1'?" { trace from node/nod1 to pod/b }
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains("1    node1  host         send (route: 10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink)  10.244.0.0:40000 > 10.244.1.2:80 TCP SYN ttl=64 len=60\n"))
+        #expect(r.out.contains("2    node1  OUTPUT       raw, mangle, nat, filter: no rules (accept)                      10.244.0.0:40000 > 10.244.1.2:80 TCP SYN ttl=64 len=60\n"))
+    }
+
+    @Test func podsReachTheNodesOwnAddresses() {
+        let r = runScript("cluster nodes=2\n" + Self.pods + """
+        exec a -- ping -c 1 10.244.0.1
+        trace from pod/a to 10.244.1.1 --proto icmp
+        let n = (trace from pod/a to node/node2:22)
+        assert n.delivered and n.droppedAt == nil
+        exec a -- nc -zv 192.168.56.12 22
+        expect error "nc: 192.168.56.12 (192.168.56.12:81): Connection refused" { exec a -- nc -zv 192.168.56.12 81 }
+        expect error "wget: server returned error: HTTP/1.0 400 Bad Request" { exec a -- wget -qO- 192.168.56.12:10250 }
+        expect error "wget: server returned error: HTTP/1.0 400 Bad Request" { exec a -- wget -qO- 10.244.1.1:10250/healthz }
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains("64 bytes from 10.244.0.1: seq=0 ttl=64 time=0.156 ms"))
+        // The bridge's own address: into node1's stack without routing (TTL 64 kept).
+        #expect(r.out.contains("""
+        13   node2  PREROUTING    raw, mangle, nat: no rules (accept)                                           10.244.0.2 > 10.244.1.1 ICMP echo-request ttl=63 len=84
+        14   node2  routing       local 10.244.1.1 dev cni0 table local proto kernel scope host src 10.244.1.1  10.244.0.2 > 10.244.1.1 ICMP echo-request ttl=63 len=84
+        15   node2  INPUT         mangle, filter: no rules (accept)                                             10.244.0.2 > 10.244.1.1 ICMP echo-request ttl=63 len=84
+        16   node2  host          deliver to node2's own stack                                                  10.244.0.2 > 10.244.1.1 ICMP echo-request ttl=63 len=84
+        delivered to node2 (its own network stack)
+        """))
+        #expect(r.out.contains("192.168.56.12 (192.168.56.12:22) open"))
+    }
+
+    @Test func curlOnANodeAgainstTheKubeletAndSshd() {
+        let r = runScript("cluster nodes=2\n" + Self.pods + """
+        ssh node1 curl -s 192.168.56.12:10250/pods
+        expect error "curl: (1) Received HTTP/0.9 when not allowed" { ssh node1 curl 192.168.56.12:22 }
+        expect error "curl: (7) Failed to connect to 192.168.56.12 port 8080 after 0 ms: Couldn't connect to server" { ssh node1 curl 192.168.56.12:8080 }
+        expect error "curl: (6) Could not resolve host: web" { ssh node1 curl web }
+        ssh node1 curl -s node2:10250
+        expect error "ping: without -c, ping runs until interrupted; give a count, as in ping -c 3 10.244.1.2" { ssh node1 ping 10.244.1.2 }
+        expect error "ping: nowhere: Name or service not known" { ssh node1 ping -c 1 nowhere }
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.components(separatedBy: "Client sent an HTTP request to an HTTPS server.").count == 3)
+    }
+
+    /// node2's kernel reports the unanswered ARP from the address of the interface its
+    /// reply leaves by (flannel.1, back to node1's flannel.1 address).
+    @Test func anAddressNobodyHasOnANodesBridgeIsUnreachable() {
+        let r = runScript("cluster nodes=2\n" + Self.pods + """
+        ssh node1 ping -c 1 10.244.1.77
+        """)
+        #expect(r.outcome != .success)
+        #expect(r.err.contains("""
+        PING 10.244.1.77 (10.244.1.77) 56(84) bytes of data.
+        From 10.244.1.0 icmp_seq=1 Destination Host Unreachable
+
+        --- 10.244.1.77 ping statistics ---
+        1 packets transmitted, 0 received, +1 errors, 100% packet loss, time 0ms
+        """), "\(r.err)")
+    }
+
+    /// Each plugin's choice of source address for the node's own packets.
+    @Test func sourceAddressPerPlugin() {
+        for (options, source, ttl) in [("cni=calico", "192.168.56.11", 63), ("cni=calico calico-mode=ipip", "10.244.197.0", 63),
+                                       ("cni=calico calico-mode=vxlan", "10.244.197.0", 63), ("flannel-backend=host-gw", "192.168.56.11", 63),
+                                       ("cni=weave", "10.32.0.1", 64)] {
+            let r = runScript("cluster nodes=2 \(options)\n" + Self.pods + """
+            let ip = pod("b").ip
+            ssh node1 ping -c 1 $ip
+            ssh node1 curl -s $ip/x
+            logs b --tail 1
+            """)
+            #expect(r.outcome == .success, "\(options): \(r.err)")
+            #expect(r.out.contains(" ttl=\(ttl) time="), "\(options): \(r.out)")
+            #expect(r.out.contains("\(source) - - [01/Jan/2026:00:00:02 +0000] \"GET /x HTTP/1.1\" 404 19"), "\(options): \(r.out)")
+        }
+    }
+
+    @Test func weavePodsReachAnotherPeersBridgeAddress() {
+        let r = runScript("cluster nodes=2 cni=weave\n" + Self.pods + """
+        let t = (trace from pod/a to node/node2 --proto icmp)
+        assert t.delivered
+        let far = (trace from pod/a to 10.40.0.0 --proto icmp)
+        # One L2 network: bridged on node1, fastdp to node2, up from node2's weave bridge.
+        assert far.delivered and far.path.contains("node1 vxlan-6784") and not far.path.contains("node1 routing")
+        assert far.path[far.path.count - 1] == "node2 host"
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+    }
+}
