@@ -19,7 +19,7 @@ extension ClusterBindings {
                                flags: [namespaceFlag, containerFlag, FlagSpec("stdin", short: "i", help: "accepted for kubectl compatibility"),
                                        FlagSpec("tty", short: "t", help: "accepted for kubectl compatibility")],
                                handler: { inv, ctx in try execCommand(inv, ctx) }, completer: resourceCompleter))
-        r.register(CommandSpec("ssh", summary: "a shell on a node: crictl ps|pods|images, journalctl -u kubelet, ip addr|link|route|neigh, bridge fdb, tcpdump -i IFACE [-n] [-c N] [EXPR] (stop tcpdump prints it)", usage: "ssh NODE COMMAND…",
+        r.register(CommandSpec("ssh", summary: "a shell on a node: crictl ps|pods|images, journalctl -u kubelet, ip addr|link|route|neigh, bridge fdb, tcpdump -i IFACE [-n] [-c N] [EXPR] (stop tcpdump prints it), ping -c N HOST, curl [-s] URL (from the node's own stack), cat /etc/cni/net.d/*, calicoctl, weave status", usage: "ssh NODE COMMAND…",
                                passesUnknownFlags: true, handler: { inv, ctx in try ssh(inv, ctx) }))
         r.register(CommandSpec("top", summary: "simulated resource usage", usage: "top pods|nodes", flags: [namespaceFlag],
                                handler: { inv, ctx in try top(inv, ctx) }))
@@ -30,7 +30,7 @@ extension ClusterBindings {
                                             handler: { inv, ctx in try defineImage(inv, ctx) }),
                                ]))
         let nodeCompleter: @Sendable (Int, [String]) -> [String] = { _, _ in [] }
-        r.register(CommandSpec("trace", summary: "walk a packet through the pod network, hop by hop", usage: "trace from pod/A to pod/B[:PORT] [--proto tcp|udp|icmp] [--size N] [--step]",
+        r.register(CommandSpec("trace", summary: "walk a packet through the pod network, hop by hop", usage: "trace from pod/A|node/N to pod/B|node/N|ADDRESS[:PORT] [--proto tcp|udp|icmp] [--size N] [--step]",
                                flags: [namespaceFlag, FlagSpec("proto", value: "PROTO", help: "tcp (default), udp or icmp"), FlagSpec("size", value: "N", help: "IP packet size in bytes"),
                                        FlagSpec("step", help: "walk the hops one at a time with next [N], back [N] and show (simulation mode)")],
                                handler: { inv, ctx in try trace(inv, ctx) }, completer: resourceCompleter))
