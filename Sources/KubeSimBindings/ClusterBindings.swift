@@ -50,7 +50,7 @@ public enum ClusterBindings {
 
         r.register(globalFlag: FlagSpec("as", value: "USER", help: "act as this user (or system:serviceaccount:NS:NAME) for RBAC"))
         r.register(CommandSpec("cluster", summary: "create a cluster (cluster nodes=3 seed=42) or show the current one",
-                               usage: "cluster [nodes=N] [seed=N] [cpu=Q] [memory=Q] [scoring=LeastAllocated|MostAllocated] [etcd=1|3|5] [images=REF,…] [node-monitor-grace-period=D] [pod-cidr=CIDR] [segments=N] [cni=flannel|calico|weave] [flannel-backend=vxlan|host-gw] [calico-mode=bgp|ipip|ipip-crosssubnet|vxlan|vxlan-crosssubnet] [weave-encryption=on|off]   or   cluster {  one setting per line  }",
+                               usage: "cluster [nodes=N] [seed=N] [cpu=Q] [memory=Q] [scoring=LeastAllocated|MostAllocated] [etcd=1|3|5] [images=REF,…] [node-monitor-grace-period=D] [pod-cidr=CIDR] [node-network=CIDR] [segments=N] [cni=flannel|calico|weave] [flannel-backend=vxlan|host-gw] [calico-mode=bgp|ipip|ipip-crosssubnet|vxlan|vxlan-crosssubnet] [weave-encryption=on|off]   or   cluster {  one setting per line  }",
                                acceptsBlock: true) { inv, ctx in
             try clusterCommand(inv, ctx)
         })
@@ -349,6 +349,9 @@ public enum ClusterBindings {
             case "segments":
                 guard let n = Int(parts[1]), (1...8).contains(n) else { throw inv.error("cluster: segments must be 1 to 8") }
                 o.segments = n
+            case "node-network":
+                guard let c = CIDR(parsing: parts[1]), (8...28).contains(c.prefixLength) else { throw inv.error("cluster: node-network must be a CIDR of /8 to /28, such as 10.0.0.0/24") }
+                o.nodeNetwork = CIDR(address: c.network, prefixLength: c.prefixLength)
             case "pod-cidr":
                 guard let c = CIDR(parsing: parts[1]), c.prefixLength <= 22 else { throw inv.error("cluster: pod-cidr must be a CIDR of /22 or wider, such as 10.244.0.0/16") }
                 o.podCIDR = c
@@ -356,8 +359,20 @@ public enum ClusterBindings {
                 guard let d = SimDuration(parsing: parts[1]), d > .zero else { throw inv.error("cluster: node-monitor-grace-period must be a duration such as 40s") }
                 o.nodeMonitorGracePeriod = d
             default:
-                let s = Suggest.nearest(parts[0], in: ["nodes", "seed", "cpu", "memory", "scoring", "etcd", "images", "node-monitor-grace-period", "pod-cidr", "cni", "flannel-backend", "calico-mode", "weave-encryption", "segments"])
+                let s = Suggest.nearest(parts[0], in: ["nodes", "seed", "cpu", "memory", "scoring", "etcd", "images", "node-monitor-grace-period", "pod-cidr", "node-network", "cni", "flannel-backend", "calico-mode", "weave-encryption", "segments"])
                 throw inv.error("cluster: unknown setting '\(parts[0])'" + (s.map { " — did you mean '\($0)'?" } ?? ""))
+            }
+        }
+        if let n = o.nodeNetwork {
+            // Node N is at .(10+N) of its segment's subnet, below the broadcast address.
+            let room = (1 << (32 - n.prefixLength)) - 12
+            guard o.nodes <= room else {
+                throw inv.error("cluster: node-network \(n) has room for \(max(0, room)) nodes, not \(o.nodes); choose a bigger one")
+            }
+            let pods = o.podCIDR ?? CIDR(parsing: o.cni == .weave ? "10.32.0.0/12" : (o.nodes > 256 ? "10.128.0.0/9" : "10.244.0.0/16"))!
+            let last = CIDR(address: IPv4Address(n.network.value &+ UInt32(o.segments) &* (UInt32(1) << UInt32(32 - n.prefixLength)) &- 1), prefixLength: 32)
+            guard !pods.contains(n.network), !pods.contains(last.address), !n.contains(pods.network) else {
+                throw inv.error("cluster: node-network \(n) overlaps the pod network \(pods)")
             }
         }
         let c = Cluster(o)

@@ -62,6 +62,10 @@ public final class Cluster {
         public var weaveEncrypted = false
         /// The cluster (pod) CIDR; nil: 10.244.0.0/16, or 10.128.0.0/9 beyond 256 nodes.
         public var podCIDR: CIDR?
+        /// The node network (`cluster node-network=10.0.0.0/24`): the control-plane host at
+        /// .10, node N at .(10+N), the gateway at .1; with segments, segment S is the S-th
+        /// subnet of that size. nil: 192.168.56.0/24 (a /16 past 244 nodes).
+        public var nodeNetwork: CIDR?
         /// The node lifecycle controller's --node-monitor-grace-period (upstream 50 s).
         public var nodeMonitorGracePeriod = SimDuration.seconds(50)
         /// Images every node's runtime already holds (a pre-baked node image).
@@ -151,11 +155,17 @@ public final class Cluster {
         // The API server publishes its own address behind that Service (the lease endpoint
         // reconciler, pkg/controlplane/reconcilers): the control-plane host 192.168.56.10.
         var apiSlice = EndpointSlice(metadata: ObjectMeta(name: "kubernetes", namespace: "default", labels: [EndpointSlice.serviceNameLabel: "kubernetes"]))
-        apiSlice.endpoints = [Endpoint(addresses: [Self.controlPlaneAddress], ready: true, serving: true, terminating: false)]
+        let controlPlane = IPv4Address((options.nodeNetwork?.network ?? IPv4Address(192, 168, 56, 0)).value + 10).description
+        apiSlice.endpoints = [Endpoint(addresses: [controlPlane], ready: true, serving: true, terminating: false)]
         apiSlice.ports = [EndpointPort(name: "https", port: 6443)]
         _ = try? api.create(.endpointSlice(apiSlice), user: "system:apiserver")
         preloadedImages = options.preloadedImages
-        underlayPrefix = options.nodes + 10 <= 254 ? 24 : 16
+        if let n = options.nodeNetwork {
+            nodeNetwork = n.network
+            underlayPrefix = n.prefixLength
+        } else {
+            underlayPrefix = options.nodes + 10 <= 254 ? 24 : 16
+        }
         for i in 1...max(1, options.nodes) {
             let name = i == 1 && options.nodes == 1 ? "node1" : "node\(i)"
             addNode(name, index: i, cpu: options.cpu, memory: options.memory)
@@ -172,6 +182,8 @@ public final class Cluster {
         IPv4Address(IPv4Address(192, 168, 56, 0).value + UInt32(10 + index))
     }
     var underlayPrefix = 24
+    /// The first segment's network address (`node-network`).
+    var nodeNetwork = IPv4Address(192, 168, 56, 0)
     var segments = 1
 
     /// Adds a node to a running cluster (`add node`): a new machine whose kubelet registers.
@@ -189,7 +201,9 @@ public final class Cluster {
         k.network = network
         // Nodes take turns over the segments: node1 in segment 1, node2 in 2, …
         let segment = (index - 1) % segments + 1
-        let underlay = segments > 1 ? IPv4Address(192, 168, UInt8(55 + segment), UInt8(10 + index)) : Self.underlayAddress(index)
+        // Segment S: the S-th subnet of the node network's size, counted from its first.
+        let subnet = nodeNetwork.value &+ UInt32(segment - 1) &* (UInt32(1) << UInt32(32 - underlayPrefix))
+        let underlay = IPv4Address(subnet &+ UInt32(10 + index))
         network.addNode(name, underlay: underlay, prefix: underlayPrefix, segment: segment)
         kubeletRouter.kubelets[name] = k
         for ref in preloadedImages { if let i = catalogue.lookup(ref) { k.runtime.images[i.reference] = i } }

@@ -21,7 +21,10 @@ extension ContainerProcess {
         case "/etc/resolv.conf":
             // pkg/kubelet/network/dns: ClusterFirst → the cluster's resolver and search list.
             if pod.spec.dnsPolicy == "Default" {
-                return "nameserver 192.168.56.1\n"
+                // The node's own resolv.conf: the node network's gateway.
+                let gateway = netns?.network.flatMap { net in netns?.sandbox?.ip.flatMap { IPv4Address(parsing: $0) }.flatMap { net.pod(at: $0)?.node } }
+                    .flatMap { n in n.host.routes.first { $0.dst.prefixLength == 0 }?.via }
+                return "nameserver \(gateway ?? IPv4Address(192, 168, 56, 1))\n"
             }
             return "search \(ClusterDNS.searchList(namespace: podNamespace).joined(separator: " "))\nnameserver \(ClusterDNS.serviceIP)\noptions ndots:5\n"
         case "/etc/hosts":

@@ -293,6 +293,11 @@ public final class ContainerProcess {
                 guard n.isFinite, n >= 0, n < 3.0e9 else { return .some(nil) }
                 return .some(SimDuration(nanoseconds: Int64(n * 1e9)))
             }
+            // busybox sleep (FEATURE_FANCY_SLEEP): a number with s, m, h or d.
+            if let unit = t.last, let scale = ["s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0][String(unit)], let n = Double(t.dropLast()) {
+                guard n.isFinite, n >= 0, n * scale < 3.0e9 else { return .some(nil) }
+                return .some(SimDuration(nanoseconds: Int64(n * scale * 1e9)))
+            }
             if let d = SimDuration(parsing: t) { return .some(d) }
             return nil
         case "tail" where argv.contains("-f"): return .some(nil)

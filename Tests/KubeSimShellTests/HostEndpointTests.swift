@@ -143,4 +143,36 @@ struct HostEndpointTests {
         """)
         #expect(r.outcome == .success, "\(r.err)")
     }
+
+    /// `cluster node-network=CIDR`: the control plane at .10, node N at .(10+N), the gateway
+    /// at .1 (the nameserver of dnsPolicy Default pods); segments are the next subnets.
+    @Test func theNodeNetworkIsConfigurable() {
+        let r = runScript("""
+        cluster nodes=3 node-network=10.0.0.0/24
+        apply <<EOF
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: a}
+        spec: {nodeName: node1, dnsPolicy: Default, containers: [{name: c, image: "busybox:1.36", command: [sleep, "1d"]}]}
+        EOF
+        settle
+        assert node("node2").ip == "10.0.0.12"
+        assert endpointslice("kubernetes").addresses == ["10.0.0.10"]
+        ssh node2 ip route
+        exec a -- cat /etc/resolv.conf
+        ssh node1 ping -c 1 node3
+        expect error "cluster: node-network 10.0.0.0/28 has room for 4 nodes, not 5; choose a bigger one" { cluster nodes=5 node-network=10.0.0.0/28 }
+        expect error "cluster: node-network 10.244.7.0/24 overlaps the pod network 10.244.0.0/16" { cluster nodes=2 node-network=10.244.7.0/24 }
+        expect error "cluster: node-network must be a CIDR of /8 to /28" { cluster node-network=10.0.0.0/30 }
+        cluster nodes=3 node-network=10.1.0.0/24 segments=2
+        assert node("node2").ip == "10.1.1.12" and node("node3").ip == "10.1.0.13"
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains("""
+        default via 10.0.0.1 dev eth0 
+        10.0.0.0/24 dev eth0 proto kernel scope link src 10.0.0.12 
+        """))
+        #expect(r.out.contains("nameserver 10.0.0.1\n"))
+        #expect(r.out.contains("64 bytes from 10.0.0.13: icmp_seq=1 ttl=64"))
+    }
 }

@@ -443,4 +443,18 @@ struct KubeletTests {
         #expect(r.out.contains("fallback\n"))
         #expect(r.out.contains("status=1\n"))
     }
+
+    /// busybox sleep takes s, m, h and d suffixes (FEATURE_FANCY_SLEEP).
+    @Test func sleepTakesUnitSuffixes() {
+        let r = runScript("""
+        cluster nodes=1
+        run day --image=busybox:1.36 -- sleep 1d
+        run short --image=busybox:1.36 --restart=Never -- sleep 1.5m
+        tick 80s
+        assert pod("short").phase == "Running"
+        tick 20s
+        assert pod("short").phase == "Succeeded" and pod("day").phase == "Running" and pod("day").restarts == 0
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+    }
 }
