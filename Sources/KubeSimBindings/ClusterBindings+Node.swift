@@ -161,7 +161,8 @@ extension ClusterBindings {
         guard s.current?.process.map({ !$0.exited }) ?? false else {
             throw CommandFailure("error: unable to upgrade connection: container not found (\"\(s.spec.name)\")")
         }
-        let (status, out) = w.exec(s, argv)
+        // While the command waits (sleep, ping's interval, a timeout) the cluster runs on.
+        let (status, out) = w.exec(s, argv, advance: { d in c.tick(d, interrupted: ctx.isInterrupted) })
         if status != 0 {
             throw CommandFailure(out + (out.isEmpty ? "" : "\n") + "command terminated with exit code \(status)")
         }
@@ -285,7 +286,7 @@ extension ClusterBindings {
             throw CommandFailure("calicoctl: simulated: calicoctl node status, calicoctl ipam show --show-blocks")
         case "ping", "curl":
             // The node's own stack (HostTools.swift): its routes, its source address.
-            guard let r = c.network.hostTool(node, argv) else { throw CommandFailure("ssh: \(node): no network") }
+            guard let r = c.network.hostTool(node, argv, advance: { d in c.tick(d, interrupted: ctx.isInterrupted) }) else { throw CommandFailure("ssh: \(node): no network") }
             if r.status != 0 { throw CommandFailure(r.output) }
             return CommandResult(output: r.output)
         default:

@@ -36,7 +36,7 @@ extension ContainerProcess {
             return cmd == "wget" ? (1, "wget: bad address '\(url.host)'") : (6, "curl: (6) Could not resolve host: \(url.host)")
         }
         guard let net = netns?.network, let src = netns?.sandbox?.ip.flatMap({ IPv4Address(parsing: $0) }) else { return (1, "network unavailable") }
-        return Self.fetch(net, from: src, to: dst, cmd, args, url)
+        return Self.fetch(net, from: src, to: dst, cmd, args, url, advance: advance)
     }
 
     /// An HTTP URL taken apart: host, port (80 by default), the host:port as written, path.
@@ -55,12 +55,16 @@ extension ContainerProcess {
     /// wget or curl from `src` (a pod's address, or a node's own) to a server across the
     /// network: the TCP handshake walks the datapath; a pod listening on the port answers,
     /// else the node's own services (sshd, the kubelet), else a reset.
-    public static func fetch(_ net: PodNetwork, from src: IPv4Address, to dst: IPv4Address, _ cmd: String, _ args: [String], _ url: URLParts) -> (Int, String) {
+    /// `advance` lets the wait of a connection nobody answers pass (the timeout; ARP's 3 s).
+    public static func fetch(_ net: PodNetwork, from src: IPv4Address, to dst: IPv4Address, _ cmd: String, _ args: [String], _ url: URLParts,
+                             advance: ((SimDuration) -> Void)? = nil) -> (Int, String) {
         let (host, port, hostPort) = (url.host, url.port, url.hostPort)
         let ip = dst.description
         var conn: TCPConversation? = TCPConversation(net: net, client: src, server: dst, port: port)   // its segments walk the datapath (Conversation.swift)
-        let there = conn!.syn(within: Self.connectTimeout(cmd, args))
+        let timeout = Self.connectTimeout(cmd, args)
+        let there = conn!.syn(within: timeout)
         if !there.delivered {
+            advance?(.seconds(Int64(there.icmp == "host unreachable" ? 3 : timeout)))
             if there.icmp == "host unreachable" { return cmd == "wget" ? (1, "wget: can't connect to remote host (\(ip)): Host is unreachable") : (7, "curl: (7) Failed to connect to \(host) port \(port) after 3 ms: Couldn't connect to server") }
             return cmd == "wget" ? (1, "Connecting to \(hostPort) (\(ip):\(port))\nwget: download timed out") : (28, "curl: (28) Failed to connect to \(host) port \(port) after 130000 ms: Timeout was reached")
         }
@@ -141,6 +145,7 @@ extension ContainerProcess {
         if let net = netns?.network, let src = netns?.sandbox?.ip.flatMap({ IPv4Address(parsing: $0) }) {
             let (id, t0) = (net.wire.nextPID(), net.wire.departure)   // one echo a second
             for seq in 0..<count {
+                if seq > 0 { advance?(.seconds(1)) }   // one echo a second
                 net.wire.resume(at: t0 + Int64(seq) * 1_000_000_000)
                 let t = net.walk(from: src, to: dst, proto: "ICMP", dport: 0, size: size + 28, detail: .echo(id: id, seq: seq))
                 guard t.delivered else {

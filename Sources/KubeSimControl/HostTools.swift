@@ -42,11 +42,12 @@ extension PodNetwork {
     }
 
     /// `ssh NODE ping|curl …`: nil when `argv` is not one of these tools.
-    public func hostTool(_ node: String, _ argv: [String]) -> (status: Int, output: String)? {
+    /// `advance` lets simulated time pass while the tool waits (ping's interval, timeouts).
+    public func hostTool(_ node: String, _ argv: [String], advance: ((SimDuration) -> Void)? = nil) -> (status: Int, output: String)? {
         guard let n = nodes[node], let cmd = argv.first else { return nil }
         let args = Array(argv.dropFirst())
         switch cmd {
-        case "ping": return hostPing(n, args)
+        case "ping": return hostPing(n, args, advance: advance)
         case "curl":
             guard let url = ContainerProcess.parseURL(args) else { return (2, "curl: try 'curl --help' or 'curl --manual' for more information") }
             guard let dst = hostResolve(url.host) else { return (6, "curl: (6) Could not resolve host: \(url.host)") }
@@ -59,14 +60,14 @@ extension PodNetwork {
                 return (7, "curl: (7) Failed to connect to \(url.host) port \(url.port) after 0 ms: Couldn't connect to server")
             }
             guard let src = sourceAddress(on: n, toward: dst) else { return (7, "curl: (7) Failed to connect to \(url.host) port \(url.port) after 0 ms: Couldn't connect to server") }
-            return ContainerProcess.fetch(self, from: src, to: dst, "curl", args, url)
+            return ContainerProcess.fetch(self, from: src, to: dst, "curl", args, url, advance: advance)
         default: return nil
         }
     }
 
     /// iputils ping, as a node has it: `-c N` echo requests (a count is needed: without
     /// one ping runs until interrupted), `-s SIZE`.
-    func hostPing(_ n: NodeNet, _ args: [String]) -> (status: Int, output: String) {
+    func hostPing(_ n: NodeNet, _ args: [String], advance: ((SimDuration) -> Void)? = nil) -> (status: Int, output: String) {
         guard let host = args.last(where: { !$0.hasPrefix("-") && Int($0) == nil }) else {
             return (2, "ping: usage error: Destination address required")
         }
@@ -82,6 +83,7 @@ extension PodNetwork {
         var rtts: [Int] = []
         let (id, t0) = (wire.nextPID(), wire.departure)   // one echo a second
         for seq in 1...min(count, 1000) {
+            if seq > 1 { advance?(.seconds(1)) }   // one echo a second
             wire.resume(at: t0 + Int64(seq - 1) * 1_000_000_000)
             let t = walk(from: src, to: dst, proto: "ICMP", dport: 0, size: size + 28, detail: .echo(id: id, seq: seq))
             guard t.delivered else {

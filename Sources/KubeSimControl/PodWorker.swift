@@ -484,14 +484,16 @@ public final class PodWorker {
     }
 
     /// Runs a command in a container (`kubectl exec`, exec probes): status and output.
-    public func exec(_ slot: ContainerSlot, _ argv: [String]) -> (Int, String) {
+    /// `advance`: lets simulated time pass while the command waits (ContainerProcess.advance).
+    public func exec(_ slot: ContainerSlot, _ argv: [String], advance: ((SimDuration) -> Void)? = nil) -> (Int, String) {
         guard let p = slot.current?.process, !p.exited else { return (1, "error: unable to upgrade connection: container not found (\"\(slot.spec.name)\")") }
         let shell = ContainerProcess(image: p.imageBox, code: [], env: (p.envShared, p.envOwn), hostname: pod.spec.hostname ?? pod.metadata.name, clock: clock, root: p.root, mounts: p.mounts)
         shell.slot = slot
         shell.netns = self
+        shell.advance = advance
         var argv = argv
         if ["sh", "/bin/sh", "bash", "/bin/bash"].contains(argv.first ?? ""), argv.count >= 3, argv[1] == "-c" {
-            // A script: run it to the end without sleeping.
+            // A script: run it to the end (its sleeps let time pass when `advance` is given).
             let code = ShellCompiler.compile(argv[2])
             var out: [String] = []
             var status = 0

@@ -124,6 +124,10 @@ public final class ContainerRuntime {
 /// A running program in a container: steps its instructions on the simulated clock.
 public final class ContainerProcess {
     public let startedAt: Int64
+    /// For a command a user runs (`exec`): lets simulated time pass while it waits (a
+    /// `sleep`, ping's one-second interval, a connect timeout), the cluster running on.
+    /// nil for the container's own program and probes, which never block the clock.
+    public var advance: ((SimDuration) -> Void)?
     public var listening: [Int] = []
     public var routes: [String: AppBehaviour.Route]
     /// The log: chunks of lines written at one time (a run of startup lines is one
@@ -497,6 +501,9 @@ public final class ContainerProcess {
             let code = args.first.flatMap { Int($0) } ?? status
             finish(code, nil)
             return (code, "")
+        case "sleep" where advance != nil:
+            if case .some(.some(let d)) = blocking(argv) { advance?(d) }
+            return (0, "")
         case "sleep", "tail", "yes", "kill", "trap", "set", "export", "cd", "mkdir", "chmod", "sync", "wait", "ulimit":
             if cmd == "export" { for a in args { let kv = a.split(separator: "=", maxSplits: 1); if kv.count == 2 { setVar(String(kv[0]), String(kv[1])) } } }
             return (0, "")
@@ -545,7 +552,8 @@ public final class ContainerProcess {
         case "wget", "curl":
             return httpClient(cmd, args)
         case "nc" where args.contains(where: { $0.hasPrefix("-z") }):
-            let rest = args.filter { !$0.hasPrefix("-") }
+            // Operands: the words that are neither options nor -w's seconds.
+            let rest = args.enumerated().filter { i, a in !a.hasPrefix("-") && (i == 0 || args[i - 1] != "-w") }.map(\.element)
             guard rest.count >= 2, let port = Int(rest[1]) else { return (1, "BusyBox v1.36.1 (2023-05-18 22:34:17 UTC) multi-call binary.\n\nUsage: nc [OPTIONS] HOST PORT  - connect") }
             let verbose = args.contains { $0.hasPrefix("-") && $0.contains("v") }
             if let ip = localAddress(rest[0]) {
@@ -555,8 +563,13 @@ public final class ContainerProcess {
             guard let dst = resolveHost(rest[0])?.address else { return (1, "nc: bad address '\(rest[0])'") }
             guard let net = netns?.network, let src = netns?.sandbox?.ip.flatMap({ IPv4Address(parsing: $0) }) else { return (1, "network unavailable") }
             var conn = TCPConversation(net: net, client: src, server: dst, port: port)
-            let t = conn.syn()
-            guard t.delivered else { return (1, "nc: \(rest[0]) (\(dst):\(port)): Connection timed out") }
+            // -w SECS bounds the wait; without it, the kernel's connect timeout (127 s).
+            let wait = args.firstIndex(of: "-w").flatMap { $0 + 1 < args.count ? Int(args[$0 + 1]) : nil } ?? 127
+            let t = conn.syn(within: wait)
+            guard t.delivered else {
+                advance?(.seconds(Int64(wait)))
+                return (1, "nc: \(rest[0]) (\(dst):\(port)): Connection timed out")
+            }
             let target = net.worker(at: dst)
             // A pod listening on the port, or a node's own service (sshd, the kubelet).
             let open = target?.slots.contains { $0.current?.process.map { !$0.exited && $0.listening.contains(port) } ?? false }

@@ -111,6 +111,7 @@ extension ContainerProcess {
                 }
                 guard let a = answer, a.back.delivered || a.from == src else {
                     line += "  *"
+                    advance?(.seconds(Int64(wait)))   // the probe's wait (-w) passes
                     net.wire.resume(at: t1 + Int64(wait) * 1_000_000_000)
                     continue
                 }

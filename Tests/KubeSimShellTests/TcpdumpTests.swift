@@ -218,8 +218,9 @@ struct TcpdumpTests {
         help stop
         """)
         #expect(r.outcome == .success, "\(r.err)")
-        // The pings' two seconds passed while nobody listened: the capture's clock is the cluster's.
-        #expect(r.out.contains("00:00:10.000132 IP 10.244.0.2.40000 > 10.244.2.2.80: Flags [S], seq "))
+        // ping -c 3 takes two seconds of cluster time (one echo a second): the capture
+        // starts at 12 s; the capture's clock is the cluster's.
+        #expect(r.out.contains("00:00:12.000132 IP 10.244.0.2.40000 > 10.244.2.2.80: Flags [S], seq "))
         #expect(r.out.contains("usage: stop tcpdump [NODE]"))
         #expect(r.out.contains("1 packet captured\n1 packet received by filter\n0 packets dropped by kernel"))
     }
