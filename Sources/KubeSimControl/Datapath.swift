@@ -173,10 +173,7 @@ extension PodNetwork {
             t.hop(node, "PREROUTING", "raw, mangle, nat: no rules (accept), bridged", p.headers)
             t.hop(node, "FORWARD", nic.weave ? "filter: WEAVE-NPC: no policy applies (accept), bridged" : "filter: no rules (accept), bridged", p.headers)
             t.hop(node, "POSTROUTING", "nat: no rules (accept), bridged", p.headers)
-            t.hop(node, bridge, "bridge: to \(dest.veth) (FDB)", p.headers)
-            tap(fromNode, dest.veth, .outgoing, p, t)
-            t.hop(node, "pod/\(dest.pod) eth0", "deliver", p.headers)
-            t.delivered = true; t.destination = (node, dest.pod, dest.namespace); t.finalTTL = p.ttl
+            deliver(p, to: dest, at: fromNode, bridge: bridge, trace: &t)
             return t
         }
         tap(fromNode, nic.veth, .incoming, p, t)
@@ -233,12 +230,7 @@ extension PodNetwork {
             guard let dest = n.pods[p.dst.value] else {
                 t.droppedAt = "\(node) \(r.dev)"; t.reason = "no pod behind \(r.dev)"; return
             }
-            tap(n, dest.veth, .outgoing, p, t)
-            t.hop(node, dest.veth, "veth: into pod/\(dest.pod)", p.headers)
-            t.hop(node, "pod/\(dest.pod) eth0", "deliver", p.headers)
-            t.delivered = true
-            t.destination = (node, dest.pod, dest.namespace)
-            t.finalTTL = p.ttl
+            deliver(p, to: dest, at: n, bridge: nil, trace: &t)
             return
         }
         switch r.dev {
@@ -247,12 +239,7 @@ extension PodNetwork {
             // veth, or through the datapath to the peer that has the address.
             if let dest = n.pods[p.dst.value] {
                 tap(n, "weave", .outgoing, p, t)
-                t.hop(node, "weave", "bridge: to \(dest.veth) (FDB)", p.headers)
-                tap(n, dest.veth, .outgoing, p, t)
-                t.hop(node, "pod/\(dest.pod) eth0", "deliver", p.headers)
-                t.delivered = true
-                t.destination = (node, dest.pod, dest.namespace)
-                t.finalTTL = p.ttl
+                deliver(p, to: dest, at: n, bridge: "weave", trace: &t)
             } else if let peer = owner(of: p.dst), peer !== n, peer.pods[p.dst.value] != nil || peer.bridgeAddress == p.dst {
                 weaveSend(&p, from: n, to: peer, veth: nil, trace: &t, bridged: false)
             } else {
@@ -264,12 +251,7 @@ extension PodNetwork {
                 t.droppedAt = "\(node) cni0"; t.reason = "no host \(p.dst) on cni0 (ARP unanswered)"; t.icmp = "host unreachable"; t.icmpNode = node; return
             }
             tap(n, "cni0", .outgoing, p, t)
-            t.hop(node, "cni0", "bridge: to \(dest.veth) (FDB)", p.headers)
-            tap(n, dest.veth, .outgoing, p, t)
-            t.hop(node, "pod/\(dest.pod) eth0", "deliver", p.headers)
-            t.delivered = true
-            t.destination = (node, dest.pod, dest.namespace)
-            t.finalTTL = p.ttl
+            deliver(p, to: dest, at: n, bridge: "cni0", trace: &t)
         case "flannel.1":
             // The neighbour entry (peer VTEP MAC) and the FDB entry (its underlay address).
             guard let via = r.via, let remote = n.host.remote(), let peer = remote.table.entry(for: via),
@@ -335,6 +317,23 @@ extension PodNetwork {
         default:
             t.droppedAt = "\(node) \(r.dev)"; t.reason = "no path through \(r.dev)"
         }
+    }
+
+    /// The last hops into a pod: the bridge switches the frame to the pod's veth (or,
+    /// with no bridge, Calico's /32 route sends it down the veth), and the pod's eth0
+    /// receives it, addresses unchanged.
+    func deliver(_ p: Packet, to dest: PodNIC, at n: NodeNet, bridge: String?, trace t: inout Trace) {
+        if let bridge {
+            t.hop(n.name, bridge, "bridge: to \(dest.veth) (FDB)", p.headers)
+            tap(n, dest.veth, .outgoing, p, t)
+        } else {
+            tap(n, dest.veth, .outgoing, p, t)
+            t.hop(n.name, dest.veth, "veth: into pod/\(dest.pod)", p.headers)
+        }
+        t.hop(n.name, "pod/\(dest.pod) eth0", "deliver", p.headers)
+        t.delivered = true
+        t.destination = (n.name, dest.pod, dest.namespace)
+        t.finalTTL = p.ttl
     }
 
     /// The node whose host namespace has the address (not loopback): its underlay address,

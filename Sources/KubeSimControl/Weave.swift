@@ -180,12 +180,7 @@ extension PodNetwork {
             t.droppedAt = "\(node) weave"; t.reason = "no pod has \(p.dst) on \(node)"; return
         }
         t.hop(node, "FORWARD", "filter: WEAVE-NPC: no policy applies (accept), bridged", p.headers)
-        t.hop(node, "weave", "bridge: to \(dest.veth) (FDB)", p.headers)
-        tap(n, dest.veth, .outgoing, p, t)
-        t.hop(node, "pod/\(dest.pod) eth0", "deliver", p.headers)
-        t.delivered = true
-        t.destination = (node, dest.pod, dest.namespace)
-        t.finalTTL = p.ttl
+        deliver(p, to: dest, at: n, bridge: "weave", trace: &t)
     }
 
     /// Peer name as weave prints it: the router's MAC and its nickname (the hostname).

@@ -12,26 +12,7 @@ struct CalicoTests {
     /// Pod a on node1, b on node2, c on node3. Each node's first block comes from a start
     /// point hashed from its hostname: node1 10.244.197.0/26, node2 10.244.11.64/26,
     /// node3 10.244.158.128/26.
-    static let pods = """
-    apply <<EOF
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: a}
-    spec: {nodeName: node1, containers: [{name: c, image: "busybox:1.36", command: [sleep, "3600"]}]}
-    ---
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: b}
-    spec: {nodeName: node2, containers: [{name: web, image: "nginx:1.25"}]}
-    ---
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: c}
-    spec: {nodeName: node3, containers: [{name: web, image: "nginx:1.25"}]}
-    EOF
-    settle
-
-    """
+    static let pods = placePods([("a", "node1"), ("b", "node2"), ("c", "node3")]) + "\n"
 
     @Test func bgpWithoutEncapsulation() {
         let r = run("cluster nodes=3 cni=calico\n" + Self.pods + """

@@ -9,21 +9,7 @@ import KubeSimShell
 @Suite("pod network: nodes as endpoints")
 struct HostEndpointTests {
     /// Pod a (busybox) on node1, pod b (nginx) on node2.
-    static let pods = """
-    apply <<EOF
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: a}
-    spec: {nodeName: node1, containers: [{name: c, image: "busybox:1.36", command: [sleep, "3600"]}]}
-    ---
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: b}
-    spec: {nodeName: node2, containers: [{name: web, image: "nginx:1.25"}]}
-    EOF
-    settle
-
-    """
+    static let pods = placePods([("a", "node1"), ("b", "node2")]) + "\n"
 
     @Test func aNodeReachesPodsByPodIPFromTheAddressItsKernelPicks() {
         let r = runScript("cluster nodes=2\n" + Self.pods + """

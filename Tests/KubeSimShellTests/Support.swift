@@ -91,3 +91,14 @@ func runScript(_ script: String) -> ScriptRun {
     let o = s.run(script, name: "t.kscript")
     return (o, out, err)
 }
+
+/// KubeScript that applies pods pinned to nodes and settles: the first is the client (`a`
+/// style: busybox sleeping, container `c`), the others nginx servers (container `web`).
+/// The network tests share it, so their veth names, addresses and timings agree.
+func placePods(_ pods: [(name: String, node: String)]) -> String {
+    let docs = pods.enumerated().map { i, p in
+        let container = i == 0 ? "{name: c, image: \"busybox:1.36\", command: [sleep, \"3600\"]}" : "{name: web, image: \"nginx:1.25\"}"
+        return "apiVersion: v1\nkind: Pod\nmetadata: {name: \(p.name)}\nspec: {nodeName: \(p.node), containers: [\(container)]}\n"
+    }
+    return "apply <<EOF\n" + docs.joined(separator: "---\n") + "EOF\nsettle\n"
+}

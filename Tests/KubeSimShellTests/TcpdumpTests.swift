@@ -8,24 +8,7 @@ import KubeSimShell
 @Suite("tcpdump on nodes")
 struct TcpdumpTests {
     /// Pods a and b on node1, c on node3; the clock at exactly 10 s, so timestamps are fixed.
-    static let pods = """
-    apply <<EOF
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: a}
-    spec: {nodeName: node1, containers: [{name: c, image: "busybox:1.36", command: [sleep, "3600"]}]}
-    ---
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: b}
-    spec: {nodeName: node1, containers: [{name: web, image: "nginx:1.25"}]}
-    ---
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: c}
-    spec: {nodeName: node3, containers: [{name: web, image: "nginx:1.25"}]}
-    EOF
-    settle
+    static let pods = placePods([("a", "node1"), ("b", "node1"), ("c", "node3")]) + """
     tick ${10s - now()}
 
     """

@@ -9,22 +9,7 @@ import KubeSimShell
 @Suite("trace --step")
 struct TraceStepTests {
     /// Two flannel VXLAN nodes, pod a on node1 and pod b (nginx) on node2.
-    static let cluster = """
-    cluster nodes=2
-    apply <<EOF
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: a}
-    spec: {nodeName: node1, containers: [{name: c, image: "busybox:1.36", command: [sleep, "3600"]}]}
-    ---
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: b}
-    spec: {nodeName: node2, containers: [{name: web, image: "nginx:1.25"}]}
-    EOF
-    settle
-
-    """
+    static let cluster = "cluster nodes=2\n" + placePods([("a", "node1"), ("b", "node2")]) + "\n"
 
     @Test func stepsHopByHopThroughACrossNodeVXLANTrace() {
         let r = runScript(Self.cluster + """

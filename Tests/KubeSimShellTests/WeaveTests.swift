@@ -8,26 +8,7 @@ import KubeSimShell
 struct WeaveTests {
     func run(_ script: String) -> ScriptRun { runScript(script) }
 
-    static let pods = """
-    apply <<EOF
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: a}
-    spec: {nodeName: node1, containers: [{name: c, image: "busybox:1.36", command: [sleep, "3600"]}]}
-    ---
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: b}
-    spec: {nodeName: node2, containers: [{name: web, image: "nginx:1.25"}]}
-    ---
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: c}
-    spec: {nodeName: node1, containers: [{name: web, image: "nginx:1.25"}]}
-    EOF
-    settle
-
-    """
+    static let pods = placePods([("a", "node1"), ("b", "node2"), ("c", "node1")]) + "\n"
 
     @Test func oneL2NetworkWithSpaceSplitAmongPeers() {
         let r = run("cluster nodes=3 cni=weave\n" + Self.pods + """
