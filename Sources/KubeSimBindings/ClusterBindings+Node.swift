@@ -545,10 +545,13 @@ final class TraceValue: ScriptObject, @unchecked Sendable {
     init(_ t: Trace) { self.t = t }
     var typeName: String { "trace" }
     var description: String { t.delivered ? "trace(delivered, \(t.hops.count) hops)" : "trace(dropped at \(t.droppedAt ?? "?"))" }
-    var memberNames: [String] { ["delivered", "hops", "droppedAt", "reason", "path"] }
+    var memberNames: [String] { ["delivered", "hops", "droppedAt", "reason", "path", "destination", "masqueradedAs"] }
     func member(_ name: String) -> Value? {
         switch name {
         case "delivered": return .bool(t.delivered)
+        case "destination": return t.delivered ? .string(t.deliveredTo) : .nil
+        // "192.168.56.11:40000" when a node masqueraded the packet (it left the pod network).
+        case "masqueradedAs": return t.masqueradedAs.map { .string("\($0.ip):\($0.port)") } ?? .nil
         case "hops": return .int(t.hops.count)
         case "droppedAt": return t.droppedAt.map { .string($0) } ?? .nil
         case "reason": return t.reason.map { .string($0) } ?? .nil

@@ -152,7 +152,8 @@ extension ContainerProcess {
                     if let icmp = t.icmp, seq == 0 { out.append("From \(src) icmp_seq=\(seq) \(icmp)") }
                     continue
                 }
-                let back = net.walk(from: dst, to: src, proto: "ICMP", dport: 0, size: size + 28, flags: "echo-reply", detail: .echo(id: id, seq: seq))
+                // To the address the echo request arrived from (the node's, when masqueraded).
+                let back = net.walk(from: dst, to: t.masqueradedAs?.ip ?? src, proto: "ICMP", dport: 0, size: size + 28, flags: "echo-reply", detail: .echo(id: id, seq: seq))
                 guard back.delivered else { continue }
                 ttl = back.finalTTL
                 received += 1

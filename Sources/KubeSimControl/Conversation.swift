@@ -54,6 +54,8 @@ public struct TCPConversation {
     /// The last timestamp each side sent (the other echoes it).
     var clientTS: UInt32 = 0
     var serverTS: UInt32 = 0
+    /// The client's address and port as the server sees them (after masquerade), once known.
+    var serverSees: (ip: IPv4Address, port: Int)?
 
     public init(net: PodNetwork, client: IPv4Address, server: IPv4Address, port: Int) {
         self.net = net
@@ -75,7 +77,9 @@ public struct TCPConversation {
     @discardableResult
     private mutating func segment(fromClient: Bool, _ kind: Kind, payload: Int = 0, firstLine: String? = nil) -> Trace {
         let d = PacketDetail()
-        let (src, dst, sport, dport) = fromClient ? (client, server, clientPort, serverPort) : (server, client, serverPort, clientPort)
+        // The server answers the address it sees: the node's, when the client's node masqueraded it.
+        let seen = serverSees ?? (client, clientPort)
+        let (src, dst, sport, dport) = fromClient ? (client, server, clientPort, serverPort) : (server, seen.ip, serverPort, seen.port)
         let ts = Wire.tsval(src, dst, at: net.wire.departure)
         let echoed = fromClient ? serverTS : clientTS
         if fromClient { clientTS = ts } else { serverTS = ts }
@@ -103,6 +107,7 @@ public struct TCPConversation {
             d.options = .timestamps(tsval: ts, tsecr: echoed)
         }
         let t = net.walk(from: src, to: dst, proto: "TCP", dport: dport, size: 20 + header + payload, sport: sport, flags: flags, record: false, detail: d)
+        if fromClient, let m = t.masqueradedAs { serverSees = m }
         let advance = UInt32(payload) + (kind == .syn || kind == .synAck || kind == .fin ? 1 : 0)
         if fromClient { clientNext &+= advance } else { serverNext &+= advance }
         return t

@@ -67,6 +67,9 @@ public struct Trace {
     /// The node whose own stack (its host network namespace) took the packet, when the
     /// destination was one of the node's addresses.
     public var host: String?
+    /// The address and port a node's masquerade gave the packet on its way out of the pod
+    /// network: where the other end sends its replies.
+    public var masqueradedAs: (ip: IPv4Address, port: Int)?
     /// Where the packet arrived: `pod/b on node2`, or `node2 (its own stack)`.
     public var deliveredTo: String {
         if let host { return "\(host) (its own network stack)" }
@@ -187,7 +190,14 @@ extension PodNetwork {
     func forward(_ p: inout Packet, at n: NodeNet, trace t: inout Trace, depth: Int, local: Bool = false) {
         let node = n.name
         guard depth < 8 else { t.droppedAt = node; t.reason = "routing loop"; return }
-        t.hop(node, local ? "OUTPUT" : "PREROUTING", local ? "raw, mangle, nat, filter: no rules (accept)" : "raw, mangle, nat: no rules (accept)", p.headers)
+        if !local, p.outer.isEmpty, !n.masquerades.isEmpty, let original = n.unmasquerade(p) {
+            // A reply to a connection this node masqueraded: conntrack puts the pod back.
+            p.dst = original.ip
+            p.dport = original.port
+            t.hop(node, "PREROUTING", "raw, mangle, nat: conntrack: a reply to a masqueraded connection → to \(original.ip)\(p.proto == "ICMP" ? "" : ":\(original.port)")", p.headers)
+        } else {
+            t.hop(node, local ? "OUTPUT" : "PREROUTING", local ? "raw, mangle, nat, filter: no rules (accept)" : "raw, mangle, nat: no rules (accept)", p.headers)
+        }
         // Addressed to this node itself (any of its addresses): INPUT, its own stack.
         if !local, p.outer.isEmpty, n.host.owns(p.dst) {
             deliverToHost(&p, at: n, dev: n.host.device(owning: p.dst)?.name ?? "eth0", trace: &t)
@@ -224,7 +234,15 @@ extension PodNetwork {
                 t.hop(node, "FORWARD", "filter: no rules (accept)", p.headers)
             }
         }
-        t.hop(node, "POSTROUTING", "nat: no rules (accept)", p.headers)
+        if !local, p.outer.isEmpty, r.dev == "eth0", clusterCIDR.contains(p.src), !clusterCIDR.contains(p.dst), p.dst.value >> 28 != 14 {
+            // Leaving the pod network: the plugin's masquerade rule gives the packet the
+            // node's address, and conntrack remembers the pod for the replies.
+            let (ip, port) = n.masquerade(&p)
+            t.masqueradedAs = (ip, port)
+            t.hop(node, "POSTROUTING", "nat: \(masqueradeChain): MASQUERADE to \(ip)\(p.proto == "ICMP" ? "" : ":\(port)") (leaving the pod network)", p.headers)
+        } else {
+            t.hop(node, "POSTROUTING", "nat: no rules (accept)", p.headers)
+        }
         if n.calico && r.dev.hasPrefix("cali") {
             // Calico: the /32 route to the pod's host-side veth; no bridge.
             guard let dest = n.pods[p.dst.value] else {
@@ -334,6 +352,16 @@ extension PodNetwork {
         t.delivered = true
         t.destination = (n.name, dest.pod, dest.namespace)
         t.finalTTL = p.ttl
+    }
+
+    /// The rule that masquerades pods' traffic leaving the pod network, as each plugin
+    /// names it: flannel's --ip-masq chain, Calico's natOutgoing, Weave's WEAVE chain.
+    var masqueradeChain: String {
+        switch plugin {
+        case .flannel: return "FLANNEL-POSTRTG"
+        case .calico: return "cali-POSTROUTING → cali-nat-outgoing"
+        case .weave: return "WEAVE"
+        }
     }
 
     /// The node whose host namespace has the address (not loopback): its underlay address,

@@ -93,7 +93,7 @@ extension PodNetwork {
                 }
                 continue
             }
-            let back = walk(from: dst, to: src, proto: "ICMP", dport: 0, size: size + 28, flags: "echo-reply", detail: .echo(id: id, seq: seq))
+            let back = walk(from: dst, to: t.masqueradedAs?.ip ?? src, proto: "ICMP", dport: 0, size: size + 28, flags: "echo-reply", detail: .echo(id: id, seq: seq))
             guard back.delivered else { continue }
             received += 1
             // Simulated latency: 12 µs per hop of the round trip, as the pods' ping.

@@ -282,6 +282,30 @@ public final class NodeNet {
     public var joinedAt: Int64 = 0
     public var downSince: Int64?
     var calico = false
+    /// conntrack's masqueraded connections: the translated side (protocol, node port, the
+    /// remote end) → the pod's address and port; and the pod's side → the translation.
+    var masquerades: [String: (ip: IPv4Address, port: Int)] = [:]
+    var masqueradeOf: [String: Int] = [:]
+    /// Linux keeps the source port when it is free (ICMP: the echo id, kept as the port).
+    func masquerade(_ p: inout Packet) -> (IPv4Address, Int) {
+        let out = "\(p.proto) \(p.src):\(p.sport) \(p.dst):\(p.dport)"
+        let port = masqueradeOf[out] ?? p.sport
+        masqueradeOf[out] = port
+        masquerades[Self.natKey(p.proto, port: port, remote: p.dst, remotePort: p.dport)] = (p.src, p.sport)
+        // ICMP errors about the connection (RELATED) find the pod too.
+        masquerades[Self.natKey("ICMP", port: 0, remote: p.dst, remotePort: 0)] = (p.src, p.sport)
+        p.src = underlay
+        p.sport = port
+        return (underlay, port)
+    }
+    /// The pod a reply belongs to, when it answers a masqueraded connection.
+    func unmasquerade(_ p: Packet) -> (ip: IPv4Address, port: Int)? {
+        guard p.dst == underlay else { return nil }
+        return masquerades[Self.natKey(p.proto, port: p.dport, remote: p.src, remotePort: p.sport)]
+    }
+    static func natKey(_ proto: String, port: Int, remote: IPv4Address, remotePort: Int) -> String {
+        proto == "ICMP" ? "ICMP \(remote)" : "\(proto) \(port) \(remote):\(remotePort)"
+    }
     /// Weave: the weave bridge's address (`weave expose`) and the peer's short ID.
     var weave = false
     public var bridgeAddress: IPv4Address?

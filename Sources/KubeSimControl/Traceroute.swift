@@ -85,9 +85,10 @@ extension ContainerProcess {
                 // The answer: who sent it, its walk back, and what it says.
                 var answer: (from: IPv4Address, back: Trace, mark: String, extra: Int)?
                 if sent.delivered {
+                    let replyTo = sent.masqueradedAs?.ip ?? src
                     let reply = icmp
-                        ? net.walk(from: dst, to: src, proto: "ICMP", dport: 0, size: packlen, flags: "echo-reply", record: false, detail: .echo(id: ident, seq: seq))
-                        : net.walk(from: dst, to: src, proto: "ICMP", dport: 0, size: 28 + min(packlen, 548), flags: "port-unreachable", record: false,
+                        ? net.walk(from: dst, to: replyTo, proto: "ICMP", dport: 0, size: packlen, flags: "echo-reply", record: false, detail: .echo(id: ident, seq: seq))
+                        : net.walk(from: dst, to: replyTo, proto: "ICMP", dport: 0, size: 28 + min(packlen, 548), flags: "port-unreachable", record: false,
                                    detail: .error(quoting: probeCopy))
                     answer = (dst, reply, reply.finalTTL <= 1 ? " !" : "", 0)
                     gotThere = true

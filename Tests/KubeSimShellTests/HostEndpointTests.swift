@@ -198,3 +198,49 @@ struct ExecTimeTests {
         #expect(r.out.contains("done"))
     }
 }
+
+/// Leaving the pod network, a pod's packets are masqueraded to the node's address by the
+/// plugin's rule (flannel --ip-masq, Calico natOutgoing, Weave); conntrack puts the pod back
+/// in the replies. Pod to pod stays unNATed.
+@Suite("pod network: masquerade out of the pod network")
+struct MasqueradeTests {
+    @Test func eachPluginMasqueradesPodTrafficToNodes() {
+        for (options, chain) in [("", "FLANNEL-POSTRTG"), ("cni=calico", "cali-POSTROUTING → cali-nat-outgoing"), ("cni=weave", "WEAVE")] {
+            let r = runScript("cluster nodes=2 \(options)\n" + placePods([("a", "node1"), ("b", "node2")]) + """
+            let out = (trace from pod/a to node/node2:10250)
+            assert out.delivered and out.destination == "node2 (its own network stack)"
+            assert out.masqueradedAs == "192.168.56.11:40000"
+            let inside = (trace from pod/a to pod/b:80)
+            assert inside.masqueradedAs == nil
+            trace from pod/a to node/node2:10250
+            ssh node2 tcpdump -i eth0 -n icmp
+            exec a -- ping -c 1 192.168.56.12
+            stop tcpdump
+            exec a -- nc -zv 192.168.56.12 22
+            """)
+            #expect(r.outcome == .success, "\(options): \(r.err)")
+            #expect(r.out.contains("  nat: \(chain): MASQUERADE to 192.168.56.11:40000 (leaving the pod network)  "), "\(options): \(r.out)")
+            #expect(r.out.contains("192.168.56.11:40000 > 192.168.56.12:10250 TCP SYN ttl=63 len=60\ndelivered to node2 (its own network stack)"), "\(options)")
+            // node2 sees node1's address; the reply comes back to the pod through conntrack.
+            #expect(r.out.contains(" IP 192.168.56.11 > 192.168.56.12: ICMP echo request, id "), "\(options)")
+            #expect(r.out.contains(" IP 192.168.56.12 > 192.168.56.11: ICMP echo reply, id "), "\(options)")
+            #expect(r.out.contains("64 bytes from 192.168.56.12: seq=0 ttl="), "\(options)")
+            #expect(r.out.contains("192.168.56.12 (192.168.56.12:22) open"), "\(options)")
+        }
+    }
+
+    /// The kubelet's answer reaches node1 addressed to node1 and leaves cni0 addressed to the pod.
+    @Test func theReplyIsDeNATedAtTheNodeThatMasqueraded() {
+        let r = runScript("cluster nodes=2\n" + placePods([("a", "node1"), ("b", "node2")]) + """
+        ssh node1 tcpdump -i any -n port 10250
+        expect error "400 Bad Request" { exec a -- wget -qO- 192.168.56.12:10250 }
+        stop tcpdump
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        let lines = r.out.split(separator: "\n").map(String.init)
+        // The SYN-ACK, on node1's eth0 and then on cni0 and the pod's veth.
+        let synAcks = lines.filter { $0.contains("Flags [S.]") }
+        #expect(synAcks.contains { $0.contains(" eth0  In  IP 192.168.56.12.10250 > 192.168.56.11.") }, "\(synAcks)")
+        #expect(synAcks.contains { $0.contains(" cni0  Out IP 192.168.56.12.10250 > 10.244.0.2.") }, "\(synAcks)")
+    }
+}
