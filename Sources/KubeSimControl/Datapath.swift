@@ -237,9 +237,9 @@ extension PodNetwork {
         if !local, p.outer.isEmpty, r.dev == "eth0", clusterCIDR.contains(p.src), !clusterCIDR.contains(p.dst), p.dst.value >> 28 != 14 {
             // Leaving the pod network: the plugin's masquerade rule gives the packet the
             // node's address, and conntrack remembers the pod for the replies.
-            let (ip, port) = n.masquerade(&p)
+            let (ip, port) = n.masquerade(&p, randomFully: plugin != .weave)
             t.masqueradedAs = (ip, port)
-            t.hop(node, "POSTROUTING", "nat: \(masqueradeChain): MASQUERADE to \(ip)\(p.proto == "ICMP" ? "" : ":\(port)") (leaving the pod network)", p.headers)
+            t.hop(node, "POSTROUTING", "nat: \(masqueradeChain): MASQUERADE\(plugin != .weave ? " --random-fully" : "") to \(ip)\(p.proto == "ICMP" ? "" : ":\(port)") (leaving the pod network)", p.headers)
         } else {
             t.hop(node, "POSTROUTING", "nat: no rules (accept)", p.headers)
         }
@@ -355,7 +355,9 @@ extension PodNetwork {
     }
 
     /// The rule that masquerades pods' traffic leaving the pod network, as each plugin
-    /// names it: flannel's --ip-masq chain, Calico's natOutgoing, Weave's WEAVE chain.
+    /// names it: flannel's --ip-masq chain (flannel pkg/ip/iptables: `-s POD_NET !
+    /// -d 224.0.0.0/4 -j MASQUERADE --random-fully`), Calico's natOutgoing
+    /// (cali-nat-outgoing, --random-fully), Weave's WEAVE chain (plain MASQUERADE).
     var masqueradeChain: String {
         switch plugin {
         case .flannel: return "FLANNEL-POSTRTG"

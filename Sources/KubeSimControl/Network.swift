@@ -286,10 +286,13 @@ public final class NodeNet {
     /// remote end) → the pod's address and port; and the pod's side → the translation.
     var masquerades: [String: (ip: IPv4Address, port: Int)] = [:]
     var masqueradeOf: [String: Int] = [:]
-    /// Linux keeps the source port when it is free (ICMP: the echo id, kept as the port).
-    func masquerade(_ p: inout Packet) -> (IPv4Address, Int) {
+    /// Linux keeps the source port when it is free (ICMP: the echo id, kept as the port);
+    /// with `--random-fully` (flannel's and Calico's rules) it draws one from 1024–65535.
+    func masquerade(_ p: inout Packet, randomFully: Bool) -> (IPv4Address, Int) {
         let out = "\(p.proto) \(p.src):\(p.sport) \(p.dst):\(p.dport)"
-        let port = masqueradeOf[out] ?? p.sport
+        let drawn = randomFully && p.proto != "ICMP"
+            ? 1024 + Int(Wire.mix(p.src.value, UInt32(p.sport), p.dst.value, UInt32(p.dport), 9) % 64512) : p.sport
+        let port = masqueradeOf[out] ?? drawn
         masqueradeOf[out] = port
         masquerades[Self.natKey(p.proto, port: port, remote: p.dst, remotePort: p.dport)] = (p.src, p.sport)
         // ICMP errors about the connection (RELATED) find the pod too.
