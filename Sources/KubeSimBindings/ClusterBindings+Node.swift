@@ -173,6 +173,31 @@ extension ClusterBindings {
         var words = inv.positionals
         for f in inv.flags { words.append(f.value.map { v -> String in "--" + f.name + "=" + v } ?? "--" + f.name) }
         words += inv.rest ?? []
+        // The remote shell's redirections to /dev/null (`> /dev/null`, `2>/dev/null`).
+        var discard = false
+        var kept: [String] = []
+        var i = 0
+        while i < words.count {
+            let w = words[i]
+            if [">", "1>", "2>", "&>"].contains(w), i + 1 < words.count {
+                guard words[i + 1] == "/dev/null" else { throw CommandFailure("ssh: output can go to /dev/null only (files on the node are not simulated): \(w) \(words[i + 1])") }
+                if w != "2>" { discard = true }
+                i += 2
+                continue
+            }
+            if let r = [">", "1>", "2>", "&>"].first(where: { w == $0 + "/dev/null" }) {
+                if r != "2>" { discard = true }
+                i += 1
+                continue
+            }
+            kept.append(w)
+            i += 1
+        }
+        let result = try sshRun(kept, inv, ctx)
+        return discard ? CommandResult(output: "", value: result.value) : result
+    }
+
+    static func sshRun(_ words: [String], _ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
         guard let node = words.first else { throw inv.error("ssh: expected a node name") }
         let c = cluster(ctx)
         guard let k = c.kubelets[node] else {

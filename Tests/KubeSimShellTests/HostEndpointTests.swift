@@ -81,6 +81,9 @@ struct HostEndpointTests {
         ssh node1 curl -s node2:10250
         expect error "ping: without -c, ping runs until interrupted; give a count, as in ping -c 3 10.244.1.2" { ssh node1 ping 10.244.1.2 }
         expect error "ping: nowhere: Name or service not known" { ssh node1 ping -c 1 nowhere }
+        let quiet = (ssh node1 curl -s 192.168.56.12:10250 > /dev/null)
+        assert quiet.output == ""
+        expect error "ssh: output can go to /dev/null only (files on the node are not simulated): > /tmp/out" { ssh node1 curl -s node2:10250 > /tmp/out }
         """)
         #expect(r.outcome == .success, "\(r.err)")
         #expect(r.out.components(separatedBy: "Client sent an HTTP request to an HTTPS server.").count == 3)
