@@ -55,6 +55,7 @@ extension ClusterBindings {
                 default: throw inv.error("add node: unknown setting '\(kv[0])' (cpu, memory, label)")
                 }
             }
+            guard c.nodeNetworkHasRoom else { throw CommandFailure("error: the node network \(c.nodeNetworkDescription) has no address left for another node") }
             _ = c.joinNode(name, cpu: cpu, memory: memory, labels: labels)
             return CommandResult(output: "node/\(name) joined")
         }))
@@ -173,12 +174,13 @@ extension ClusterBindings {
         var words = inv.positionals
         for f in inv.flags { words.append(f.value.map { v -> String in "--" + f.name + "=" + v } ?? "--" + f.name) }
         words += inv.rest ?? []
-        // The remote shell's redirections to /dev/null (`> /dev/null`, `2>/dev/null`).
+        // The remote shell's redirections to /dev/null (`> /dev/null`, `2>/dev/null`, `2>&1`).
         var discard = false
         var kept: [String] = []
         var i = 0
         while i < words.count {
             let w = words[i]
+            if w == "2>&1" { i += 1; continue }   // one stream here already
             if [">", "1>", "2>", "&>"].contains(w), i + 1 < words.count {
                 guard words[i + 1] == "/dev/null" else { throw CommandFailure("ssh: output can go to /dev/null only (files on the node are not simulated): \(w) \(words[i + 1])") }
                 if w != "2>" { discard = true }
@@ -193,8 +195,14 @@ extension ClusterBindings {
             kept.append(w)
             i += 1
         }
-        let result = try sshRun(kept, inv, ctx)
-        return discard ? CommandResult(output: "", value: result.value) : result
+        do {
+            let result = try sshRun(kept, inv, ctx)
+            return discard ? CommandResult(output: "", value: result.value) : result
+        } catch let failure as CommandFailure where discard {
+            // Its output went to /dev/null; only the failure itself remains.
+            _ = failure
+            throw CommandFailure("ssh: \(kept.dropFirst().first ?? "the command") failed (its output went to /dev/null)")
+        }
     }
 
     static func sshRun(_ words: [String], _ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {

@@ -73,7 +73,9 @@ extension ClusterBindings {
             throw CommandFailure("next: the walk is over (\(at); \(s.verdict)); back [N] steps back, trace … --step starts a new one")
         }
         var blocks: [String] = []
-        for _ in 0..<n where !s.done {
+        var left = n
+        while left > 0 && !s.done {
+            left -= 1
             s.index += 1
             blocks.append(s.stepBlock(s.index))
         }

@@ -369,10 +369,14 @@ public enum ClusterBindings {
             guard o.nodes <= room else {
                 throw inv.error("cluster: node-network \(n) has room for \(max(0, room)) nodes, not \(o.nodes); choose a bigger one")
             }
+            // Every segment's subnet must stay clear of the pod and Service networks.
             let pods = o.podCIDR ?? CIDR(parsing: o.cni == .weave ? "10.32.0.0/12" : (o.nodes > 256 ? "10.128.0.0/9" : "10.244.0.0/16"))!
-            let last = CIDR(address: IPv4Address(n.network.value &+ UInt32(o.segments) &* (UInt32(1) << UInt32(32 - n.prefixLength)) &- 1), prefixLength: 32)
-            guard !pods.contains(n.network), !pods.contains(last.address), !n.contains(pods.network) else {
-                throw inv.error("cluster: node-network \(n) overlaps the pod network \(pods)")
+            let first = UInt64(n.network.value)
+            let last = first + UInt64(o.segments) * (UInt64(1) << UInt64(32 - n.prefixLength)) - 1
+            guard last <= UInt64(UInt32.max) else { throw inv.error("cluster: node-network \(n) has no room for \(o.segments) segments") }
+            for (other, what) in [(pods, "the pod network"), (CIDR(parsing: "10.96.0.0/12")!, "the Service network")] {
+                let otherFirst = UInt64(other.network.value), otherLast = otherFirst + (UInt64(1) << UInt64(32 - other.prefixLength)) - 1
+                guard last < otherFirst || otherLast < first else { throw inv.error("cluster: node-network \(n) overlaps \(what) \(other)") }
             }
         }
         let c = Cluster(o)

@@ -186,6 +186,11 @@ public final class Cluster {
     var nodeNetwork = IPv4Address(192, 168, 56, 0)
     var segments = 1
 
+    /// Whether the node network has an address for one more node (node N is at
+    /// .(10+N), below the subnet's broadcast address).
+    public var nodeNetworkHasRoom: Bool { nodeCount + 1 + 10 <= (1 << (32 - underlayPrefix)) - 2 }
+    public var nodeNetworkDescription: String { "\(nodeNetwork)/\(underlayPrefix)" }
+
     /// Adds a node to a running cluster (`add node`): a new machine whose kubelet registers.
     public func joinNode(_ name: String, cpu: Quantity, memory: Quantity, labels: [String: String]) -> Kubelet {
         nodeCount += 1

@@ -65,8 +65,8 @@ extension ContainerProcess {
         let there = conn!.syn(within: timeout)
         if !there.delivered {
             advance?(.seconds(Int64(there.icmp == "host unreachable" ? 3 : timeout)))
-            if there.icmp == "host unreachable" { return cmd == "wget" ? (1, "wget: can't connect to remote host (\(ip)): Host is unreachable") : (7, "curl: (7) Failed to connect to \(host) port \(port) after 3 ms: Couldn't connect to server") }
-            return cmd == "wget" ? (1, "Connecting to \(hostPort) (\(ip):\(port))\nwget: download timed out") : (28, "curl: (28) Failed to connect to \(host) port \(port) after 130000 ms: Timeout was reached")
+            if there.icmp == "host unreachable" { return cmd == "wget" ? (1, "wget: can't connect to remote host (\(ip)): Host is unreachable") : (7, "curl: (7) Failed to connect to \(host) port \(port) after 3000 ms: Couldn't connect to server") }
+            return cmd == "wget" ? (1, "Connecting to \(hostPort) (\(ip):\(port))\nwget: download timed out") : (28, "curl: (28) Failed to connect to \(host) port \(port) after \(timeout * 1000) ms: Timeout was reached")
         }
         let target = net.worker(at: dst)
         let server = target.flatMap { w in w.slots.lazy.compactMap { $0.current?.process }.first { !$0.exited && $0.listening.contains(port) } }
@@ -136,7 +136,11 @@ extension ContainerProcess {
         }
         var count = 4, size = 56
         if let i = args.firstIndex(of: "-c"), i + 1 < args.count, let n = Int(args[i + 1]) { count = min(max(n, 1), 1000) }
-        if let i = args.firstIndex(of: "-s"), i + 1 < args.count, let n = Int(args[i + 1]) { size = n }
+        if let i = args.firstIndex(of: "-s"), i + 1 < args.count {
+            // busybox reads the size as a 16-bit number, and an IP datagram holds 65507 data bytes.
+            guard let n = Int(args[i + 1]), (0...65507).contains(n) else { return (1, "ping: invalid number '\(args[i + 1])'") }
+            size = n
+        }
         guard let dst = resolveHost(host)?.address else { return (1, "ping: bad address '\(host)'") }
         var out = ["PING \(host) (\(dst)): \(size) data bytes"]
         var received = 0
@@ -146,6 +150,7 @@ extension ContainerProcess {
             let (id, t0) = (net.wire.nextPID(), net.wire.departure)   // one echo a second
             for seq in 0..<count {
                 if seq > 0 { advance?(.seconds(1)) }   // one echo a second
+                if killedWithContainer { break }
                 net.wire.resume(at: t0 + Int64(seq) * 1_000_000_000)
                 let t = net.walk(from: src, to: dst, proto: "ICMP", dport: 0, size: size + 28, detail: .echo(id: id, seq: seq))
                 guard t.delivered else {

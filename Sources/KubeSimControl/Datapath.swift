@@ -316,6 +316,9 @@ extension PodNetwork {
             } else if r.via == nil, r.dst.prefixLength > 0, r.dst.contains(p.dst), self.node(withUnderlay: p.dst) != nil {
                 // Another node on the link (the node network's on-link route): straight to it.
                 transmit(&p, from: n, to: p.dst, trace: &t, depth: depth)
+            } else if r.dst.prefixLength == 0, self.node(withUnderlay: p.dst) != nil {
+                // A node in another subnet: through the gateway, the router between the segments.
+                transmit(&p, from: n, to: p.dst, trace: &t, depth: depth)
             } else if clusterCIDR.contains(p.dst), plugin == .flannel, backend == .hostGW, let e = current.entry(for: p.dst) {
                 t.droppedAt = "\(node) routing"
                 t.reason = "no route to \(e.cidr) via \(e.underlay): \(e.node) is in another L2 segment, and host-gw can only route to on-link peers (flanneld could not add the route)"
@@ -422,7 +425,12 @@ extension PodNetwork {
         if peer.segment != n.segment {
             // Another L2 segment: only routed underlay traffic (VXLAN's outer packets) gets
             // there, through the segments' router.
-            guard !p.outer.isEmpty else { t.droppedAt = "underlay"; t.reason = "\(to) is in another L2 segment"; return }
+            guard !p.outer.isEmpty || p.dst == to else { t.droppedAt = "underlay"; t.reason = "\(to) is in another L2 segment"; return }
+            if p.outer.isEmpty {
+                // The router forwards the node-network packet itself: one more routed hop.
+                p.ttl -= 1
+                if p.ttl <= 0 { t.droppedAt = "underlay router"; t.reason = "TTL exceeded"; t.icmp = "time exceeded in-transit"; return }
+            }
             t.hop(n.name, "underlay router", "segment \(n.segment) → segment \(peer.segment)", p.headers)
         }
         guard peer.up else { t.droppedAt = "\(peer.name) eth0"; t.reason = "\(peer.name) is down: nothing receives the frame"; return }

@@ -68,21 +68,43 @@ extension PodNetwork {
     /// iputils ping, as a node has it: `-c N` echo requests (a count is needed: without
     /// one ping runs until interrupted), `-s SIZE`.
     func hostPing(_ n: NodeNet, _ args: [String], advance: ((SimDuration) -> Void)? = nil) -> (status: Int, output: String) {
-        guard let host = args.last(where: { !$0.hasPrefix("-") && Int($0) == nil }) else {
-            return (2, "ping: usage error: Destination address required")
+        // Options with their values attached (-c3) or apart (-c 3); the rest is the host.
+        var options: [Character: String] = [:]
+        var operands: [String] = []
+        var i = 0
+        while i < args.count {
+            let a = args[i]
+            if a.hasPrefix("-"), a.count >= 2, let letter = a.dropFirst().first, "csiWw".contains(letter) {
+                if a.count > 2 { options[letter] = String(a.dropFirst(2)) } else if i + 1 < args.count { options[letter] = args[i + 1]; i += 1 } else {
+                    return (2, "ping: option requires an argument -- '\(letter)'")
+                }
+            } else if !a.hasPrefix("-") {
+                operands.append(a)
+            }
+            i += 1
         }
-        guard let i = args.firstIndex(of: "-c"), i + 1 < args.count, let count = Int(args[i + 1]), count >= 1 else {
+        guard let host = operands.last else { return (2, "ping: usage error: Destination address required") }
+        guard let c = options["c"] else {
             return (2, "ping: without -c, ping runs until interrupted; give a count, as in ping -c 3 \(host)")
         }
+        guard let count = Int(c), (1...100_000).contains(count) else {
+            return (2, "ping: invalid argument: '\(c)': out of range: 1 <= value <= 100000")
+        }
         var size = 56
-        if let j = args.firstIndex(of: "-s"), j + 1 < args.count, let s = Int(args[j + 1]) { size = s }
+        if let s = options["s"] {
+            guard let n = Int(s), n >= 0 else { return (2, "ping: invalid argument: '\(s)'") }
+            guard n <= 65507 else { return (2, "ping: packet size \(n) is too large. Maximum is 65507") }
+            size = n
+        }
         guard let dst = hostResolve(host) else { return (2, "ping: \(host): Name or service not known") }
+        // A name is shown with its address: `from node2 (192.168.56.12)`.
+        let from = IPv4Address(parsing: host) == nil ? "\(host) (\(dst))" : dst.description
         let src = (n.host.owns(dst) || dst.value >> 24 == 127) ? dst : (sourceAddress(on: n, toward: dst) ?? n.underlay)
         var out = ["PING \(host) (\(dst)) \(size)(\(size + 28)) bytes of data."]
         var received = 0, errors = 0
         var rtts: [Int] = []
         let (id, t0) = (wire.nextPID(), wire.departure)   // one echo a second
-        for seq in 1...min(count, 1000) {
+        for seq in 1...count {
             if seq > 1 { advance?(.seconds(1)) }   // one echo a second
             wire.resume(at: t0 + Int64(seq - 1) * 1_000_000_000)
             let t = walk(from: src, to: dst, proto: "ICMP", dport: 0, size: size + 28, detail: .echo(id: id, seq: seq))
@@ -90,6 +112,10 @@ extension PodNetwork {
                 if let icmp = t.icmp, icmp == "host unreachable" {
                     errors += 1
                     out.append("From \(t.icmpNode.flatMap { nodes[$0] }.flatMap { sourceAddress(on: $0, toward: src) } ?? src) icmp_seq=\(seq) Destination Host Unreachable")
+                } else if t.droppedAt == "\(self.node(withUnderlay: dst)?.name ?? "") eth0", self.node(withUnderlay: dst).map({ !$0.up }) ?? false {
+                    // A machine that is off on the link: the node's own ARP goes unanswered.
+                    errors += 1
+                    out.append("From \(src) icmp_seq=\(seq) Destination Host Unreachable")
                 }
                 continue
             }
@@ -99,16 +125,19 @@ extension PodNetwork {
             // Simulated latency: 12 µs per hop of the round trip, as the pods' ping.
             let micros = (t.hopCount + back.hopCount) * 12
             rtts.append(micros)
-            out.append("\(size + 8) bytes from \(dst): icmp_seq=\(seq) ttl=\(back.finalTTL) time=\(Self.millis(micros)) ms")
+            out.append("\(size + 8) bytes from \(from): icmp_seq=\(seq) ttl=\(back.finalTTL) time=\(Self.millis(micros)) ms")
         }
-        let sent = min(count, 1000)
+        let sent = count
         out.append("")
         out.append("--- \(host) ping statistics ---")
         let elapsed = sent == 1 ? 0 : (sent - 1) * 1000 + sent
         out.append("\(sent) packets transmitted, \(received) received, \(errors > 0 ? "+\(errors) errors, " : "")\((sent - received) * 100 / sent)% packet loss, time \(elapsed)ms")
         if let lo = rtts.min(), let hi = rtts.max() {
             let avg = rtts.reduce(0, +) / rtts.count
-            let mdev = rtts.map { abs($0 - avg) }.reduce(0, +) / rtts.count
+            // iputils: mdev is the standard deviation, sqrt(mean(t²) − mean(t)²).
+            let mean = Double(rtts.reduce(0, +)) / Double(rtts.count)
+            let meanSquare = Double(rtts.reduce(0) { $0 + $1 * $1 }) / Double(rtts.count)
+            let mdev = Int((max(0, meanSquare - mean * mean)).squareRoot().rounded())
             out.append("rtt min/avg/max/mdev = \(Self.millis(lo))/\(Self.millis(avg))/\(Self.millis(hi))/\(Self.millis(mdev)) ms")
         }
         return (received > 0 ? 0 : 1, out.joined(separator: "\n"))

@@ -286,29 +286,49 @@ public final class NodeNet {
     /// remote end) → the pod's address and port; and the pod's side → the translation.
     var masquerades: [String: (ip: IPv4Address, port: Int)] = [:]
     var masqueradeOf: [String: Int] = [:]
-    /// Linux keeps the source port when it is free (ICMP: the echo id, kept as the port);
-    /// with `--random-fully` (flannel's and Calico's rules) it draws one from 1024–65535.
+    /// Linux keeps the source port when it is free (ICMP echo: the id); with
+    /// `--random-fully` (flannel's and Calico's rules) it draws one from 1024–65535. A port
+    /// another connection to the same remote end already holds is not reused: the next
+    /// free one is taken (nf_nat's unique tuple).
     func masquerade(_ p: inout Packet, randomFully: Bool) -> (IPv4Address, Int) {
-        let out = "\(p.proto) \(p.src):\(p.sport) \(p.dst):\(p.dport)"
-        let drawn = randomFully && p.proto != "ICMP"
-            ? 1024 + Int(Wire.mix(p.src.value, UInt32(p.sport), p.dst.value, UInt32(p.dport), 9) % 64512) : p.sport
-        let port = masqueradeOf[out] ?? drawn
-        masqueradeOf[out] = port
-        masquerades[Self.natKey(p.proto, port: port, remote: p.dst, remotePort: p.dport)] = (p.src, p.sport)
-        // ICMP errors about the connection (RELATED) find the pod too.
-        masquerades[Self.natKey("ICMP", port: 0, remote: p.dst, remotePort: 0)] = (p.src, p.sport)
+        let echo = p.proto == "ICMP"
+        let original = (ip: p.src, port: echo ? Self.echoID(p) : p.sport)
+        let out = "\(p.proto) \(p.src):\(original.port) \(p.dst):\(p.dport)"
+        var port: Int
+        if let known = masqueradeOf[out] {
+            port = known
+        } else {
+            port = randomFully && !echo ? 1024 + Int(Wire.mix(p.src.value, UInt32(p.sport), p.dst.value, UInt32(p.dport), 9) % 64512) : original.port
+            while let holder = masquerades[Self.natKey(p.proto, port: port, remote: p.dst, remotePort: p.dport)], holder != original {
+                port = port >= 65535 ? 1024 : port + 1
+            }
+            masqueradeOf[out] = port
+        }
+        masquerades[Self.natKey(p.proto, port: port, remote: p.dst, remotePort: p.dport)] = original
+        // ICMP errors about the connection (RELATED) find the pod by what they quote.
+        if !echo { masquerades[Self.relatedKey(p.proto, remote: p.dst, remotePort: p.dport)] = (p.src, p.sport) }
         p.src = underlay
-        p.sport = port
+        if !echo { p.sport = port }
         return (underlay, port)
     }
-    /// The pod a reply belongs to, when it answers a masqueraded connection.
+
+    /// The pod a reply belongs to, when it answers a masqueraded connection: a TCP or UDP
+    /// segment to the translated port, an echo reply with the translated id, or an ICMP
+    /// error quoting a masqueraded datagram. Requests from elsewhere are never rewritten.
     func unmasquerade(_ p: Packet) -> (ip: IPv4Address, port: Int)? {
         guard p.dst == underlay else { return nil }
-        return masquerades[Self.natKey(p.proto, port: p.dport, remote: p.src, remotePort: p.sport)]
+        guard p.proto == "ICMP" else { return masquerades[Self.natKey(p.proto, port: p.dport, remote: p.src, remotePort: p.sport)] }
+        if p.flags == "echo-reply" { return masquerades[Self.natKey("ICMP", port: Self.echoID(p), remote: p.src, remotePort: 0)] }
+        if p.flags != "echo-request", let q = p.detail?.quoted { return masquerades[Self.relatedKey(q.proto, remote: q.dst, remotePort: q.dport)] }
+        return nil
     }
+
+    /// An echo's identifier: the one ping chose, else (a bare `trace`) the source port.
+    static func echoID(_ p: Packet) -> Int { p.detail.map { $0.icmpID != 0 ? $0.icmpID : p.sport } ?? p.sport }
     static func natKey(_ proto: String, port: Int, remote: IPv4Address, remotePort: Int) -> String {
-        proto == "ICMP" ? "ICMP \(remote)" : "\(proto) \(port) \(remote):\(remotePort)"
+        proto == "ICMP" ? "ICMP \(port) \(remote)" : "\(proto) \(port) \(remote):\(remotePort)"
     }
+    static func relatedKey(_ proto: String, remote: IPv4Address, remotePort: Int) -> String { "RELATED \(proto) \(remote):\(remotePort)" }
     /// Weave: the weave bridge's address (`weave expose`) and the peer's short ID.
     var weave = false
     public var bridgeAddress: IPv4Address?

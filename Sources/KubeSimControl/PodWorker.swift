@@ -490,7 +490,15 @@ public final class PodWorker {
         let shell = ContainerProcess(image: p.imageBox, code: [], env: (p.envShared, p.envOwn), hostname: pod.spec.hostname ?? pod.metadata.name, clock: clock, root: p.root, mounts: p.mounts)
         shell.slot = slot
         shell.netns = self
-        shell.advance = advance
+        // The container ending while the command waits kills it (runc kills an exec'd
+        // process with its container's init): exit code 137, as kubectl reports it.
+        let container = p
+        shell.advance = advance.map { advance in
+            { [weak shell, weak slot] d in
+                advance(d)
+                if slot?.current?.process !== container || container.exited { shell?.killedWithContainer = true }
+            }
+        }
         var argv = argv
         if ["sh", "/bin/sh", "bash", "/bin/bash"].contains(argv.first ?? ""), argv.count >= 3, argv[1] == "-c" {
             // A script: run it to the end (its sleeps let time pass when `advance` is given).
@@ -499,7 +507,7 @@ public final class PodWorker {
             var status = 0
             var pc = 0, steps = 0
             var loops: [Int: Int] = [:]
-            while pc < code.count && steps < 10_000 && !shell.exited {
+            while pc < code.count && steps < 10_000 && !shell.exited && !shell.killedWithContainer {
                 steps += 1
                 let ins = code[pc]; pc += 1
                 switch ins {
@@ -518,10 +526,12 @@ public final class PodWorker {
                 default: break
                 }
             }
+            if shell.killedWithContainer { return (137, out.joined(separator: "\n")) }
             return (shell.exited ? shell.status : status, out.joined(separator: "\n"))
         }
         if argv.first == "sh" || argv.first == "/bin/sh" { argv = ["true"] }
         let r = shell.run(argv, words: [])
+        if shell.killedWithContainer { return (137, r.1) }
         if r.0 == 127, let cmd = argv.first {
             return (126, "OCI runtime exec failed: exec failed: unable to start container process: exec: \"\(cmd)\": executable file not found in $PATH: unknown")
         }

@@ -128,6 +128,8 @@ public final class ContainerProcess {
     /// `sleep`, ping's one-second interval, a connect timeout), the cluster running on.
     /// nil for the container's own program and probes, which never block the clock.
     public var advance: ((SimDuration) -> Void)?
+    /// An exec'd command whose container ended while it waited: the runtime killed it.
+    var killedWithContainer = false
     public var listening: [Int] = []
     public var routes: [String: AppBehaviour.Route]
     /// The log: chunks of lines written at one time (a run of startup lines is one
@@ -564,7 +566,8 @@ public final class ContainerProcess {
             guard let net = netns?.network, let src = netns?.sandbox?.ip.flatMap({ IPv4Address(parsing: $0) }) else { return (1, "network unavailable") }
             var conn = TCPConversation(net: net, client: src, server: dst, port: port)
             // -w SECS bounds the wait; without it, the kernel's connect timeout (127 s).
-            let wait = args.firstIndex(of: "-w").flatMap { $0 + 1 < args.count ? Int(args[$0 + 1]) : nil } ?? 127
+            // (Longer than the kernel's own connect timeout, 127 s, ends with the kernel's.)
+            let wait = min(127, max(1, args.firstIndex(of: "-w").flatMap { $0 + 1 < args.count ? Int(args[$0 + 1]) : nil } ?? 127))
             let t = conn.syn(within: wait)
             guard t.delivered else {
                 advance?(.seconds(Int64(wait)))

@@ -136,12 +136,14 @@ extension ContainerProcess {
 
     /// How long a client waits for its connection: wget's `-T SEC`, curl's
     /// `--connect-timeout SEC` or `-m SEC`; else until the kernel gives up (127 s).
+    /// (A wait longer than the kernel's own connect timeout ends with the kernel's.)
     static func connectTimeout(_ cmd: String, _ args: [String]) -> Int {
         let flags = cmd == "wget" ? ["-T"] : ["--connect-timeout", "-m", "--max-time"]
+        func seconds(_ n: Double) -> Int { n.isFinite && n > 0 ? Int(min(n, 127).rounded(.up)) : 127 }
         for (i, a) in args.enumerated() {
-            if flags.contains(a), i + 1 < args.count, let n = Double(args[i + 1]) { return Int(n.rounded(.up)) }
-            if cmd == "wget", a.hasPrefix("-T"), let n = Int(a.dropFirst(2)) { return n }
-            if let eq = a.firstIndex(of: "="), flags.contains(String(a[..<eq])), let n = Double(a[a.index(after: eq)...]) { return Int(n.rounded(.up)) }
+            if flags.contains(a), i + 1 < args.count, let n = Double(args[i + 1]) { return seconds(n) }
+            if cmd == "wget", a.hasPrefix("-T"), let n = Double(a.dropFirst(2)) { return seconds(n) }
+            if let eq = a.firstIndex(of: "="), flags.contains(String(a[..<eq])), let n = Double(a[a.index(after: eq)...]) { return seconds(n) }
         }
         return 127
     }

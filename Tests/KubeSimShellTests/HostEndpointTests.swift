@@ -163,7 +163,7 @@ struct HostEndpointTests {
         10.0.0.0/24 dev eth0 proto kernel scope link src 10.0.0.12 
         """))
         #expect(r.out.contains("nameserver 10.0.0.1\n"))
-        #expect(r.out.contains("64 bytes from 10.0.0.13: icmp_seq=1 ttl=64"))
+        #expect(r.out.contains("64 bytes from node3 (10.0.0.13): icmp_seq=1 ttl=64"))
     }
 }
 
@@ -250,5 +250,93 @@ struct MasqueradeTests {
         let synAcks = lines.filter { $0.contains("Flags [S.]") }
         #expect(synAcks.contains { $0.contains(" eth0  In  IP 192.168.56.12.10250 > 192.168.56.11.") }, "\(synAcks)")
         #expect(synAcks.contains { $0.contains(" cni0  Out IP 192.168.56.12.10250 > 10.244.0.2.") }, "\(synAcks)")
+    }
+}
+
+/// Edge cases a review found: conntrack keys, clashing translations, huge numbers,
+/// commands outliving their container, nodes in other subnets.
+@Suite("pod network: edges")
+struct NetworkEdgeTests {
+    @Test func conntrackRewritesOnlyRepliesOfItsOwnConnections() {
+        let r = runScript("cluster nodes=2\n" + placePods([("a", "node1"), ("b", "node1")]) + """
+        exec a -- ping -c 1 192.168.56.12
+        # node2's own echo request to node1 is no reply: node1 answers it itself.
+        let t = (trace from node/node2 to node/node1 --proto icmp)
+        assert t.destination == "node1 (its own network stack)"
+        expect error "Connection timed out" { exec b -- nc -z -w 2 192.168.56.99 80 }
+        assert (trace from node/node2 to node/node1 --proto icmp).destination == "node1 (its own network stack)"
+        ssh node1 ping -c 1 node2
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains("64 bytes from node2 (192.168.56.12): icmp_seq=1 ttl=64 time="))
+    }
+
+    @Test func twoPodsWithTheSameTupleGetDifferentPorts() {
+        let r = runScript("cluster nodes=2 cni=weave\n" + placePods([("a", "node1"), ("b", "node1")]) + """
+        let one = (trace from pod/a to node/node2:22)
+        let two = (trace from pod/b to node/node2:22)
+        assert one.masqueradedAs == "192.168.56.11:40000" and two.masqueradedAs == "192.168.56.11:40001"
+        # The first one's translation holds.
+        assert (trace from pod/a to node/node2:22).masqueradedAs == "192.168.56.11:40000"
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+    }
+
+    @Test func hugeNumbersAreErrorsNotCrashesOrHangs() {
+        let r = runScript("cluster nodes=2\n" + placePods([("a", "node1"), ("b", "node2")]) + """
+        expect error "ping: packet size 9223372036854775807 is too large. Maximum is 65507" { ssh node1 ping -c 1 -s 9223372036854775807 node2 }
+        expect error "ping: invalid number '70000'" { exec a -- ping -c 1 -s 70000 192.168.56.12 }
+        let t0 = now()
+        expect error "Connection timed out" { exec a -- nc -z -w 99999999999 10.244.1.77 80 }
+        assert now() - t0 == 127s
+        expect error "Timeout was reached" { exec a -- curl --connect-timeout 1e300 http://192.168.56.99 }
+        trace from pod/a to pod/b:80 --step
+        let end = (next 1000000000000000)
+        assert end.done
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+    }
+
+    @Test func anExecEndsWithItsContainer() {
+        let r = runScript("""
+        cluster nodes=1
+        run short --image=busybox:1.36 --restart=Never -- sleep 15
+        settle --timeout 5s
+        expect error "command terminated with exit code 137" { exec short -- sh -c "sleep 30; echo still running" }
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(!r.out.contains("still running"))
+    }
+
+    @Test func nodesReachNodesInOtherSubnetsThroughTheRouter() {
+        let r = runScript("""
+        cluster nodes=3 segments=2
+        ssh node1 ping -c2 node2
+        let t = (trace from node/node1 to node/node2:22)
+        assert t.delivered and t.path.contains("node1 underlay router")
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains("64 bytes from node2 (192.168.57.12): icmp_seq=2 ttl=63"))
+    }
+
+    @Test func nodeNetworkBoundsAndOverlaps() {
+        let r = runScript("""
+        expect error "cluster: node-network 10.243.0.0/16 overlaps the pod network 10.244.0.0/16" { cluster nodes=3 node-network=10.243.0.0/16 segments=3 }
+        expect error "cluster: node-network 10.96.0.0/24 overlaps the Service network 10.96.0.0/12" { cluster node-network=10.96.0.0/24 }
+        cluster nodes=4 node-network=10.0.0.0/28
+        expect error "error: the node network 10.0.0.0/28 has no address left for another node" { add node node5 }
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+    }
+
+    @Test func sshRedirections() {
+        let r = runScript("""
+        cluster nodes=2
+        let q = (ssh node1 ping -c 1 node2 > /dev/null 2>&1)
+        assert q.output == ""
+        fail node node2
+        expect error "ssh: ping failed (its output went to /dev/null)" { ssh node1 ping -c 1 node2 > /dev/null }
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
     }
 }
