@@ -190,7 +190,7 @@ extension PodNetwork {
     func forward(_ p: inout Packet, at n: NodeNet, trace t: inout Trace, depth: Int, local: Bool = false) {
         let node = n.name
         guard depth < 8 else { t.droppedAt = node; t.reason = "routing loop"; return }
-        if !local, p.outer.isEmpty, !n.masquerades.isEmpty, let original = n.unmasquerade(p) {
+        if !local, p.outer.isEmpty, !n.masquerades.isEmpty, let original = n.unmasquerade(p, now: now()) {
             // A reply to a connection this node masqueraded: conntrack puts the pod back.
             p.dst = original.ip
             p.dport = original.port
@@ -230,6 +230,10 @@ extension PodNetwork {
                 // Felix's filter chains: where NetworkPolicy will be enforced (from-workload
                 // and to-workload dispatch); with no policy every workload accepts.
                 t.hop(node, "FORWARD", "filter: cali-FORWARD → cali-from-wl-dispatch, cali-to-wl-dispatch: no policy applies (accept)", p.headers)
+            } else if n.weave, p.outer.isEmpty, clusterCIDR.contains(p.src) {
+                // weave-npc: a pod's packet routed out of the weave bridge passes its egress
+                // chain (`-A FORWARD -i weave -j WEAVE-NPC-EGRESS`), then `-i weave ! -o weave -j ACCEPT`.
+                t.hop(node, "FORWARD", "filter: WEAVE-NPC-EGRESS: no policy applies (accept)", p.headers)
             } else {
                 t.hop(node, "FORWARD", "filter: no rules (accept)", p.headers)
             }
@@ -237,7 +241,7 @@ extension PodNetwork {
         if !local, p.outer.isEmpty, r.dev == "eth0", clusterCIDR.contains(p.src), !clusterCIDR.contains(p.dst), p.dst.value >> 28 != 14 {
             // Leaving the pod network: the plugin's masquerade rule gives the packet the
             // node's address, and conntrack remembers the pod for the replies.
-            let (ip, port) = n.masquerade(&p, randomFully: plugin != .weave)
+            let (ip, port) = n.masquerade(&p, randomFully: plugin != .weave, now: now())
             t.masqueradedAs = (ip, port)
             t.hop(node, "POSTROUTING", "nat: \(masqueradeChain): MASQUERADE\(plugin != .weave ? " --random-fully" : "") to \(ip)\(p.proto == "ICMP" ? "" : ":\(port)") (leaving the pod network)", p.headers)
         } else {

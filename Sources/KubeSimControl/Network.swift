@@ -284,43 +284,59 @@ public final class NodeNet {
     var calico = false
     /// conntrack's masqueraded connections: the translated side (protocol, node port, the
     /// remote end) → the pod's address and port; and the pod's side → the translation.
-    var masquerades: [String: (ip: IPv4Address, port: Int)] = [:]
-    var masqueradeOf: [String: Int] = [:]
+    var masquerades: [String: (ip: IPv4Address, port: Int, expires: Int64)] = [:]
+    var masqueradeOf: [String: (port: Int, expires: Int64)] = [:]
+    /// How long conntrack keeps an idle translation (nf_conntrack's defaults: ICMP and
+    /// unreplied UDP 30 s; TCP 120 s, the SYN_SENT and TIME_WAIT timeouts, for the
+    /// short connections tools make). Every packet of the connection renews it.
+    static func conntrackTimeout(_ proto: String) -> Int64 { (proto == "TCP" ? 120 : 30) * 1_000_000_000 }
+
     /// Linux keeps the source port when it is free (ICMP echo: the id); with
     /// `--random-fully` (flannel's and Calico's rules) it draws one from 1024–65535. A port
-    /// another connection to the same remote end already holds is not reused: the next
-    /// free one is taken (nf_nat's unique tuple).
-    func masquerade(_ p: inout Packet, randomFully: Bool) -> (IPv4Address, Int) {
+    /// another live connection to the same remote end holds is not reused: the next free
+    /// one is taken (nf_nat's unique tuple).
+    func masquerade(_ p: inout Packet, randomFully: Bool, now: Int64) -> (IPv4Address, Int) {
         let echo = p.proto == "ICMP"
         let original = (ip: p.src, port: echo ? Self.echoID(p) : p.sport)
         let out = "\(p.proto) \(p.src):\(original.port) \(p.dst):\(p.dport)"
+        let expires = now + Self.conntrackTimeout(p.proto)
         var port: Int
-        if let known = masqueradeOf[out] {
-            port = known
+        if let known = masqueradeOf[out], known.expires > now {
+            port = known.port
         } else {
             port = randomFully && !echo ? 1024 + Int(Wire.mix(p.src.value, UInt32(p.sport), p.dst.value, UInt32(p.dport), 9) % 64512) : original.port
-            while let holder = masquerades[Self.natKey(p.proto, port: port, remote: p.dst, remotePort: p.dport)], holder != original {
+            while let holder = masquerades[Self.natKey(p.proto, port: port, remote: p.dst, remotePort: p.dport)], holder.expires > now,
+                  holder.ip != original.ip || holder.port != original.port {
                 port = port >= 65535 ? 1024 : port + 1
             }
-            masqueradeOf[out] = port
         }
-        masquerades[Self.natKey(p.proto, port: port, remote: p.dst, remotePort: p.dport)] = original
+        masqueradeOf[out] = (port, expires)
+        masquerades[Self.natKey(p.proto, port: port, remote: p.dst, remotePort: p.dport)] = (original.ip, original.port, expires)
         // ICMP errors about the connection (RELATED) find the pod by what they quote.
-        if !echo { masquerades[Self.relatedKey(p.proto, remote: p.dst, remotePort: p.dport)] = (p.src, p.sport) }
+        if !echo { masquerades[Self.relatedKey(p.proto, remote: p.dst, remotePort: p.dport)] = (p.src, p.sport, expires) }
         p.src = underlay
         if !echo { p.sport = port }
         return (underlay, port)
     }
 
-    /// The pod a reply belongs to, when it answers a masqueraded connection: a TCP or UDP
-    /// segment to the translated port, an echo reply with the translated id, or an ICMP
-    /// error quoting a masqueraded datagram. Requests from elsewhere are never rewritten.
-    func unmasquerade(_ p: Packet) -> (ip: IPv4Address, port: Int)? {
+    /// The pod a reply belongs to, when it answers a live masqueraded connection: a TCP
+    /// or UDP segment to the translated port, an echo reply with the translated id, or an
+    /// ICMP error quoting a masqueraded datagram. Requests from elsewhere are never rewritten.
+    func unmasquerade(_ p: Packet, now: Int64) -> (ip: IPv4Address, port: Int)? {
         guard p.dst == underlay else { return nil }
-        guard p.proto == "ICMP" else { return masquerades[Self.natKey(p.proto, port: p.dport, remote: p.src, remotePort: p.sport)] }
-        if p.flags == "echo-reply" { return masquerades[Self.natKey("ICMP", port: Self.echoID(p), remote: p.src, remotePort: 0)] }
-        if p.flags != "echo-request", let q = p.detail?.quoted { return masquerades[Self.relatedKey(q.proto, remote: q.dst, remotePort: q.dport)] }
-        return nil
+        let key: String
+        if p.proto != "ICMP" {
+            key = Self.natKey(p.proto, port: p.dport, remote: p.src, remotePort: p.sport)
+        } else if p.flags == "echo-reply" {
+            key = Self.natKey("ICMP", port: Self.echoID(p), remote: p.src, remotePort: 0)
+        } else if p.flags != "echo-request", let q = p.detail?.quoted {
+            key = Self.relatedKey(q.proto, remote: q.dst, remotePort: q.dport)
+        } else {
+            return nil
+        }
+        guard let e = masquerades[key], e.expires > now else { return nil }
+        masquerades[key]?.expires = now + Self.conntrackTimeout(p.proto)
+        return (e.ip, e.port)
     }
 
     /// An echo's identifier: the one ping chose, else (a bare `trace`) the source port.
