@@ -22,6 +22,16 @@ func peakRSSMiB() -> Double {
     return Double(usage.ru_maxrss) / 1024
 }
 
+/// A cluster of `nodes` for the network benches: the CNI plugin and Calico mode by name.
+func networkOptions(nodes: Int, plugin: String?, mode: String?) -> Cluster.Options {
+    var o = Cluster.Options()
+    o.nodes = nodes
+    o.preloadedImages = ["nginx:1.25"]
+    if let p = plugin.flatMap(PodNetwork.Plugin.init(rawValue:)) { o.cni = p }
+    if let m = mode.flatMap(CalicoMode.init(parsing:)) { o.calicoMode = m }
+    return o
+}
+
 func deployment(_ name: String, replicas: Int) -> Deployment {
     var c = Container(name: "app", image: "nginx:1.25")
     c.resources.requests = ["cpu": Quantity(milli: 10), "memory": Quantity(parsing: "16Mi")!]
@@ -127,12 +137,8 @@ case "datapath":
     // Issue 5: pod-to-pod traversals across nodes (flannel vxlan), trace rendering off.
     let nodes = args.count > 2 ? Int(args[2])! : 1000
     let count = args.count > 3 ? Int(args[3])! : 2_000_000
-    var o = Cluster.Options()
-    o.nodes = nodes
-    o.preloadedImages = ["nginx:1.25"]
     // `datapath NODES COUNT calico [bgp|ipip|vxlan|…]`: the same with Calico.
-    if args.count > 4, let plugin = PodNetwork.Plugin(rawValue: args[4]) { o.cni = plugin }
-    if args.count > 5, let mode = CalicoMode(parsing: args[5]) { o.calicoMode = mode }
+    let o = networkOptions(nodes: nodes, plugin: args.count > 4 ? args[4] : nil, mode: args.count > 5 ? args[5] : nil)
     let tp = wallSeconds()
     let c = Cluster(o)
     let tq = wallSeconds()
@@ -161,11 +167,7 @@ case "routes":
     // node routes to every other node's block; then every node's whole table, as `ip route`
     // lists it, is materialised (not rendered to text).
     let nodes = args.count > 2 ? Int(args[2])! : 5000
-    var o = Cluster.Options()
-    o.nodes = nodes
-    o.preloadedImages = ["nginx:1.25"]
-    if args.count > 3, let plugin = PodNetwork.Plugin(rawValue: args[3]) { o.cni = plugin }
-    if args.count > 4, let mode = CalicoMode(parsing: args[4]) { o.calicoMode = mode }
+    let o = networkOptions(nodes: nodes, plugin: args.count > 3 ? args[3] : nil, mode: args.count > 4 ? args[4] : nil)
     let t0 = wallSeconds()
     let c = Cluster(o)
     let t1 = wallSeconds()
