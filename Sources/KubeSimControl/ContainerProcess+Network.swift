@@ -175,6 +175,9 @@ extension ContainerProcess {
         return (received > 0 ? 0 : 1, out.joined(separator: "\n"))
     }
 
+    /// The kubelet prober's User-Agent (the nodes run v1.30).
+    public static let probeAgent = "kube-probe/1.30"
+
     static func reason(_ status: Int) -> String {
         [200: "OK", 301: "Moved Permanently", 302: "Found", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable"][status] ?? ""
     }

@@ -180,9 +180,12 @@ public struct TCPConversation {
 
     /// The request busybox wget (1.36) or curl (8.5) sends.
     public static func httpRequest(tool: String, hostPort: String, path: String) -> String {
-        tool == "wget"
-            ? "GET \(path) HTTP/1.1\r\nHost: \(hostPort)\r\nUser-Agent: Wget\r\nConnection: close\r\n\r\n"
-            : "GET \(path) HTTP/1.1\r\nHost: \(hostPort)\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n"
+        switch tool {
+        case "wget": return "GET \(path) HTTP/1.1\r\nHost: \(hostPort)\r\nUser-Agent: Wget\r\nConnection: close\r\n\r\n"
+        // The kubelet's prober (pkg/probe/http/request.go): kube-probe/<major.minor>, Accept */*, Connection: close.
+        case ContainerProcess.probeAgent: return "GET \(path) HTTP/1.1\r\nHost: \(hostPort)\r\nUser-Agent: \(ContainerProcess.probeAgent)\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+        default: return "GET \(path) HTTP/1.1\r\nHost: \(hostPort)\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n"
+        }
     }
 
     /// The response's status line and its size on the wire: the headers a server sends

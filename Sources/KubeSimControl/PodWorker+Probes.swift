@@ -73,6 +73,16 @@ extension PodWorker {
         }
     }
 
+    /// The kubelet's connection to the pod for a probe: from the address its node's kernel
+    /// picks toward the pod, the SYN walked through the datapath (`reached`: it arrived).
+    func probeConnection(to port: Int, timeout: Int) -> (tcp: TCPConversation, source: IPv4Address, reached: Bool)? {
+        guard let net = network, let podIP = sandbox?.ip.flatMap({ IPv4Address(parsing: $0) }),
+              let source = net.hostSource(kubelet.nodeName, toward: podIP) else { return nil }
+        var tcp = TCPConversation(net: net, client: source, server: podIP, port: port)
+        let t = tcp.syn(within: max(1, timeout))
+        return (tcp, source, t.delivered)
+    }
+
     func evaluate(_ probe: Probe, _ slot: ContainerSlot, _ process: ContainerProcess) -> (Bool, String) {
         let ip = sandbox?.ip ?? ""
         func port(_ p: String) -> Int { Int(p) ?? slot.spec.ports.first { $0.name == p }?.containerPort ?? 0 }
@@ -80,15 +90,38 @@ extension PodWorker {
         case let .httpGet(path, p, scheme):
             let n = port(p)
             let url = "\(scheme.lowercased())://\(ip):\(n)\(path)"
-            guard process.listening.contains(n), podListens(n) else {
+            let listening = process.listening.contains(n) && podListens(n)
+            // The kubelet connects from its node to the pod's IP (the networking model's
+            // third rule): the handshake walks the datapath, tcpdump on cni0 sees it.
+            let conn = probeConnection(to: n, timeout: probe.timeoutSeconds)
+            if conn?.reached == false { return (false, "Get \"\(url)\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)") }
+            var tcp = conn?.tcp
+            guard listening else {
+                tcp?.refuse()
                 return (false, "Get \"\(url)\": dial tcp \(ip):\(n): connect: connection refused")
             }
             let r = process.routes.isEmpty ? AppBehaviour.Route(status: 200, body: "") : (process.routes[path] ?? process.app.respond(path))
+            if let source = conn?.source {
+                _ = tcp?.synAck()
+                let body = r.body.replacingOccurrences("$HOSTNAME", process.hostname).replacingOccurrences("{client}", source.description)
+                process.httpOnTheWire(&tcp, ContainerProcess.probeAgent, "\(ip):\(n)", path, r.status, body)
+                // nginx logs the kubelet's probes like any request.
+                process.accessLog(from: source.description, path: path, status: r.status, bytes: body.utf8.count + (body.isEmpty ? 0 : 1), agent: ContainerProcess.probeAgent)
+            }
             if (200..<400).contains(r.status) { return (true, "") }
             return (false, "HTTP probe failed with statuscode: \(r.status)")
         case .tcpSocket(let p):
             let n = port(p)
-            return podListens(n) ? (true, "") : (false, "dial tcp \(ip):\(n): connect: connection refused")
+            let conn = probeConnection(to: n, timeout: probe.timeoutSeconds)
+            if conn?.reached == false { return (false, "dial tcp \(ip):\(n): i/o timeout") }
+            var tcp = conn?.tcp
+            guard podListens(n) else {
+                tcp?.refuse()
+                return (false, "dial tcp \(ip):\(n): connect: connection refused")
+            }
+            _ = tcp?.synAck()
+            tcp?.connectAndClose()
+            return (true, "")
         case .exec(let argv):
             let (status, out) = exec(slot, argv)
             return (status == 0, out.isEmpty ? "command \(argv.map { "\"\($0)\"" }.joined(separator: " ")) exited with \(status)" : out)

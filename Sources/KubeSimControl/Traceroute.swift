@@ -157,8 +157,8 @@ extension ContainerProcess {
         let day = d[2].count == 1 ? "0" + d[2] : String(d[2])
         let date = "\(d[0]), \(day) \(d[1]) \(d[5]) \(d[3]) GMT"
         let response = TCPConversation.httpResponse(status: status, reason: Self.reason(status), bodyBytes: body.utf8.count + (body.isEmpty ? 0 : 1),
-                                                    nginx: imageBox.spec.repository.hasSuffix("/nginx"), date: date, close: cmd == "wget")
+                                                    nginx: imageBox.spec.repository.hasSuffix("/nginx"), date: date, close: cmd != "curl")
         conn!.http(request: TCPConversation.httpRequest(tool: cmd, hostPort: hostPort, path: path), responseHead: response.head,
-                   responseBytes: response.bytes, serverCloses: cmd == "wget")
+                   responseBytes: response.bytes, serverCloses: cmd != "curl")
     }
 }

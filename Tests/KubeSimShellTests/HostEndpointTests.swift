@@ -346,3 +346,37 @@ struct NetworkEdgeTests {
         #expect(r.outcome == .success, "\(r.err)")
     }
 }
+
+/// The kubelet probes pods over the pod network from its node (the model's third rule):
+/// the handshake and request cross cni0, and nginx logs them as kube-probe.
+@Suite("probes cross the pod network")
+struct ProbeTrafficTests {
+    @Test func httpAndTcpProbesComeFromTheNode() {
+        let r = runScript("""
+        cluster nodes=1
+        apply <<EOF
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web}
+        spec:
+          containers:
+          - name: nginx
+            image: nginx:1.25
+            readinessProbe: {httpGet: {path: /, port: 80}, periodSeconds: 10}
+            livenessProbe: {tcpSocket: {port: 80}, periodSeconds: 10}
+        EOF
+        tick 12s
+        ssh node1 tcpdump -i cni0 -n port 80
+        tick 11s
+        stop tcpdump
+        logs web --tail 1
+        assert pod("web").ready
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains(" IP 10.244.0.1."), "\(r.out)")
+        #expect(r.out.contains(" > 10.244.0.2.80: Flags [P.], seq 1:101, ack 1, win 502, options [nop,nop,TS val "))
+        #expect(r.out.contains("length 100: HTTP: GET / HTTP/1.1"))
+        #expect(r.out.contains("10.244.0.1 - - [01/Jan/2026:00:00:2"))
+        #expect(r.out.contains("\"GET / HTTP/1.1\" 200 615 \"-\" \"kube-probe/1.30\" \"-\""))
+    }
+}
