@@ -30,8 +30,9 @@ extension ClusterBindings {
                                             handler: { inv, ctx in try defineImage(inv, ctx) }),
                                ]))
         let nodeCompleter: @Sendable (Int, [String]) -> [String] = { _, _ in [] }
-        r.register(CommandSpec("trace", summary: "walk a packet through the pod network, hop by hop", usage: "trace from pod/A|node/N to pod/B|node/N|ADDRESS[:PORT] [--proto tcp|udp|icmp] [--size N] [--step]",
+        r.register(CommandSpec("trace", summary: "walk a packet through the pod network, hop by hop", usage: "trace from pod/A|node/N to pod/B|node/N|ADDRESS[:PORT] [--proto tcp|udp|icmp] [--size N] [--reply] [--step]",
                                flags: [namespaceFlag, FlagSpec("proto", value: "PROTO", help: "tcp (default), udp or icmp"), FlagSpec("size", value: "N", help: "IP packet size in bytes"),
+                                       FlagSpec("reply", help: "walk the answer back too (SYN-ACK or RST, echo reply, port unreachable), through conntrack"),
                                        FlagSpec("step", help: "walk the hops one at a time with next [N], back [N] and show (simulation mode)")],
                                handler: { inv, ctx in try trace(inv, ctx) }, completer: resourceCompleter))
         r.register(CommandSpec("add", summary: "a new machine joins the cluster (its kubelet registers the Node)", usage: "add node NAME [cpu=Q] [memory=Q] [label=k=v]…",
@@ -366,12 +367,40 @@ extension ClusterBindings {
         }
         let proto = (inv.flag("proto") ?? "tcp").uppercased()
         guard ["TCP", "UDP", "ICMP"].contains(proto) else { throw inv.error("trace: --proto must be tcp, udp or icmp") }
-        let size = Int(inv.flag("size") ?? "") ?? (proto == "ICMP" ? 84 : 60)
+        var size = proto == "ICMP" ? 84 : 60
+        if let s = inv.flag("size") {
+            guard let n = Int(s), (28...65535).contains(n) else { throw inv.error("trace: --size must be an IP packet size from 28 to 65535 bytes, found '\(s)'") }
+            size = n
+        }
         let t = c.network.walk(from: src, to: dst, proto: proto, dport: port, size: size)
         if inv.has("step") {   // ClusterBindings+Step.swift
             return startStepping(t, from: srcName, src: src, to: dstName, dst: dst, proto: proto, port: port, size: size, ctx)
         }
-        return CommandResult(output: t.table, value: .object(TraceValue(t)))
+        guard inv.has("reply") else { return CommandResult(output: t.table, value: .object(TraceValue(t))) }
+        // The answer's walk back: from the address the packet reached, to the address the
+        // far end saw (the node's, when masqueraded; conntrack turns it back into the pod's).
+        guard t.delivered else {
+            return CommandResult(output: t.table + "\nreply: none (the packet did not arrive)", value: .object(TraceValue(t)))
+        }
+        let seen = t.masqueradedAs ?? (src, 40000)
+        let listening = c.network.listens(at: dst, port: port)
+        let back: Trace
+        let what: String
+        switch proto {
+        case "ICMP":
+            what = "echo reply"
+            back = c.network.walk(from: dst, to: seen.ip, proto: "ICMP", dport: 0, size: size, flags: "echo-reply")
+        case "TCP":
+            what = listening ? "SYN-ACK" : "RST-ACK: nothing listens on port \(port)"
+            back = c.network.walk(from: dst, to: seen.ip, proto: "TCP", dport: seen.port, size: listening ? 60 : 40, sport: port, flags: listening ? "SYN-ACK" : "RST-ACK")
+        default:
+            what = listening ? "a datagram back" : "ICMP port unreachable: nothing listens on port \(port)"
+            back = listening
+                ? c.network.walk(from: dst, to: seen.ip, proto: "UDP", dport: seen.port, size: size, sport: port, flags: "")
+                : c.network.walk(from: dst, to: seen.ip, proto: "ICMP", dport: 0, size: 56, flags: "port-unreachable")
+        }
+        return CommandResult(output: t.table + "\nreply (\(what)):\n" + back.table,
+                             value: .object(TraceValue(t, reply: back)))
     }
 
     /// crictl's CREATED column: "2 minutes ago", "About a minute ago", "Less than a second ago".
@@ -575,12 +604,15 @@ extension ClusterBindings {
 /// A trace as scripts see it: `.delivered`, `.hops`, `.droppedAt`, `.reason`.
 final class TraceValue: ScriptObject, @unchecked Sendable {
     let t: Trace
-    init(_ t: Trace) { self.t = t }
+    /// The answer's walk back (`trace … --reply`).
+    let reply: Trace?
+    init(_ t: Trace, reply: Trace? = nil) { self.t = t; self.reply = reply }
     var typeName: String { "trace" }
     var description: String { t.delivered ? "trace(delivered, \(t.hops.count) hops)" : "trace(dropped at \(t.droppedAt ?? "?"))" }
-    var memberNames: [String] { ["delivered", "hops", "droppedAt", "reason", "path", "destination", "masqueradedAs"] }
+    var memberNames: [String] { ["delivered", "hops", "droppedAt", "reason", "path", "destination", "masqueradedAs"] + (reply == nil ? [] : ["reply"]) }
     func member(_ name: String) -> Value? {
         switch name {
+        case "reply": return reply.map { .object(TraceValue($0)) } ?? .nil
         case "delivered": return .bool(t.delivered)
         case "destination": return t.delivered ? .string(t.deliveredTo) : .nil
         // "192.168.56.11:40000" when a node masqueraded the packet (it left the pod network).

@@ -41,6 +41,13 @@ extension PodNetwork {
         return sourceAddress(on: n, toward: dst)
     }
 
+    /// Whether something listens on the address and port: a pod's process, or one of a
+    /// node's own services.
+    public func listens(at ip: IPv4Address, port: Int) -> Bool {
+        if let w = worker(at: ip) { return w.podListens(port) }
+        return hostService(at: ip, port: port) != nil
+    }
+
     /// `ssh NODE ping|curl …`: nil when `argv` is not one of these tools.
     /// `advance` lets simulated time pass while the tool waits (ping's interval, timeouts).
     public func hostTool(_ node: String, _ argv: [String], advance: ((SimDuration) -> Void)? = nil) -> (status: Int, output: String)? {

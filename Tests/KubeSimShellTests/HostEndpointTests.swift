@@ -380,3 +380,32 @@ struct ProbeTrafficTests {
         #expect(r.out.contains("\"GET / HTTP/1.1\" 200 615 \"-\" \"kube-probe/1.30\" \"-\""))
     }
 }
+
+/// `trace … --reply`: the answer's walk back, through conntrack when the request was masqueraded.
+@Suite("trace --reply")
+struct TraceReplyTests {
+    @Test func theAnswerWalksBack() {
+        let r = runScript("cluster nodes=2\n" + placePods([("a", "node1"), ("b", "node2")]) + """
+        let kubelet = (trace from pod/a to node/node2:10250 --reply)
+        assert kubelet.reply.delivered and kubelet.reply.destination == "pod/a on node1"
+        assert kubelet.reply.path.contains("node1 PREROUTING")
+        let refused = (trace from pod/a to pod/b:81 --reply)
+        assert refused.reply.delivered and refused.reply.hops == 18
+        let echo = (trace from pod/b to pod/a --proto icmp --reply)
+        assert echo.reply.destination == "pod/b on node2"
+        let udp = (trace from pod/a to pod/b:53 --proto udp --reply)
+        assert udp.reply.delivered
+        trace from pod/a to pod/b:81 --reply
+        trace from pod/a to node/node2:10250 --reply
+        trace from pod/a to pod/b:53 --proto udp --reply
+        let lost = (trace from pod/a to 10.244.1.77 --reply)
+        assert lost.reply == nil
+        expect error "trace: --size must be an IP packet size from 28 to 65535 bytes, found '-5'" { trace from pod/a to pod/b --size -5 }
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains("reply (RST-ACK: nothing listens on port 81):\nHOP  NODE   WHERE"))
+        #expect(r.out.contains("reply (SYN-ACK):\n"))
+        #expect(r.out.contains("raw, mangle, nat: conntrack: a reply to a masqueraded connection → to 10.244.0.2:40000"))
+        #expect(r.out.contains("reply (ICMP port unreachable: nothing listens on port 53):\n"))
+    }
+}
