@@ -9,6 +9,7 @@ import KubeSimManifest
 extension ClusterBindings {
     static func registerNodeCommands(_ r: CommandRegistry) {
         let resourceCompleter = resourceNameCompleter(r)
+        let link = link(r)
         let containerFlag = FlagSpec("container", short: "c", value: "NAME", help: "the container (default: the first)")
         r.register(CommandSpec("logs", summary: "a container's log", usage: "logs POD [-c C] [--previous] [-f] [--timestamps] [--tail=N]",
                                flags: [namespaceFlag, containerFlag, FlagSpec("previous", short: "p", help: "the previous (crashed) instance"),
@@ -20,7 +21,26 @@ extension ClusterBindings {
                                        FlagSpec("tty", short: "t", help: "accepted for kubectl compatibility")],
                                handler: { inv, ctx in try execCommand(inv, ctx) }, completer: resourceCompleter))
         r.register(CommandSpec("ssh", summary: "a shell on a node: crictl ps|pods|images, journalctl -u kubelet, ip addr|link|route|neigh, bridge fdb, tcpdump -i IFACE [-n] [-c N] [EXPR] (stop tcpdump prints it), ping -c N HOST, curl [-s] URL (from the node's own stack), cat /etc/cni/net.d/*, calicoctl, weave status", usage: "ssh NODE COMMAND…",
-                               passesUnknownFlags: true, handler: { inv, ctx in try ssh(inv, ctx) }))
+                               passesUnknownFlags: true, handler: { inv, ctx in try ssh(inv, ctx) }, completer: { index, words in
+                                   // ssh NODE TOOL SUBCOMMAND: the nodes, the tools a node has, their sub-commands.
+                                   switch index {
+                                   case 0: return (link.context?.state[stateKey] as? Cluster)?.network.nodes.keys.sorted() ?? []
+                                   case 1: return ["bridge", "calicoctl", "cat", "crictl", "curl", "ip", "journalctl", "ls", "ping", "tcpdump", "weave"]
+                                   case 2:
+                                       switch words[1] {
+                                       case "ip": return ["addr", "link", "neigh", "route"]
+                                       case "crictl": return ["images", "pods", "ps"]
+                                       case "calicoctl": return ["ipam", "node"]
+                                       case "weave": return ["status"]
+                                       case "bridge": return ["fdb"]
+                                       case "journalctl": return ["-u"]
+                                       case "tcpdump": return ["-i"]
+                                       case "cat", "ls": return ["/etc/cni/net.d/"]
+                                       default: return []
+                                       }
+                                   default: return []
+                                   }
+                               }))
         r.register(CommandSpec("top", summary: "simulated resource usage", usage: "top pods|nodes", flags: [namespaceFlag],
                                handler: { inv, ctx in try top(inv, ctx) }))
         r.register(CommandSpec("image", summary: "the registry's images", usage: "image define NAME:TAG [listen PORT] [ready-after D] [crash-after D] …",
@@ -29,7 +49,12 @@ extension ClusterBindings {
                                             usage: "image define NAME:TAG [listen PORT]… [ready-after D] [crash-after D] [exit-code N] [exit-after D] [leak Q/min] [memory Q] [cpu Q] [size Q] [path P STATUS BODY]… [log LINE]… [shutdown D] [ignore-sigterm] [runs-command]",
                                             handler: { inv, ctx in try defineImage(inv, ctx) }),
                                ]))
-        let nodeCompleter: @Sendable (Int, [String]) -> [String] = { _, _ in [] }
+        // `fail node NAME`, `fail etcd etcd-N`: the kinds, then the current names.
+        let nodeCompleter: @Sendable (Int, [String]) -> [String] = { index, words in
+            if index == 0 { return ["etcd", "node"] }
+            guard index == 1, let c = link.context?.state[stateKey] as? Cluster else { return [] }
+            return words.first == "etcd" ? c.etcd.members.map(\.name) : c.network.nodes.keys.sorted()
+        }
         r.register(CommandSpec("trace", summary: "walk a packet through the pod network, hop by hop", usage: "trace from pod/A|node/N to pod/B|node/N|ADDRESS[:PORT] [--proto tcp|udp|icmp] [--size N] [--reply] [--step]",
                                flags: [namespaceFlag, FlagSpec("proto", value: "PROTO", help: "tcp (default), udp or icmp"), FlagSpec("size", value: "N", help: "IP packet size in bytes"),
                                        FlagSpec("reply", help: "walk the answer back too (SYN-ACK or RST, echo reply, port unreachable), through conntrack"),

@@ -51,4 +51,16 @@ struct ClusterCompletionTests {
         #expect(c.candidates(forLinePrefix: "get nodes no") == ["node1", "node2"])
         #expect(c.candidates(forLinePrefix: "describe deployment w") == ["web"])
     }
+
+    @Test func sshAndFaultsCompleteNodesAndTools() {
+        let s = SessionFactory.make(output: { _ in }, diagnostics: { _ in })
+        let c = Completer(registry: s.registry, names: { [] })
+        _ = s.run("cluster nodes=2\n", name: "x")
+        #expect(c.candidates(forLinePrefix: "ssh no") == ["node1", "node2"])
+        #expect(c.candidates(forLinePrefix: "ssh node1 c") == ["calicoctl", "cat", "crictl", "curl"])
+        #expect(c.candidates(forLinePrefix: "ssh node1 ip r") == ["route"])
+        #expect(c.candidates(forLinePrefix: "fail ") == ["etcd", "node"])
+        #expect(c.candidates(forLinePrefix: "fail node n") == ["node1", "node2"])
+        #expect(c.candidates(forLinePrefix: "trace from pod/a to pod/b --re") == ["--reply"])
+    }
 }
