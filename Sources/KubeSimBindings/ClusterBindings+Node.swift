@@ -88,9 +88,9 @@ extension ClusterBindings {
         r.register(CommandSpec("fail", summary: "a fault: a node stops (kubelet and containers), or an etcd member", usage: "fail node NAME | fail etcd etcd-N",
                                handler: { inv, ctx in try nodeFault(inv, ctx, "fail") }, completer: nodeCompleter))
         r.register(CommandSpec("partition", summary: "a fault: a node's kubelet is cut off from the API server", usage: "partition node NAME",
-                               handler: { inv, ctx in try nodeFault(inv, ctx, "partition") }))
+                               handler: { inv, ctx in try nodeFault(inv, ctx, "partition") }, completer: { i, w in i == 0 ? ["node"] : nodeCompleter(i, w) }))
         r.register(CommandSpec("recover", summary: "a node comes back (kubelet restarts or reconnects), or an etcd member", usage: "recover node NAME | recover etcd etcd-N",
-                               handler: { inv, ctx in try nodeFault(inv, ctx, "recover") }))
+                               handler: { inv, ctx in try nodeFault(inv, ctx, "recover") }, completer: nodeCompleter))
         r.register(CommandSpec("kill", summary: "a fault: SIGKILL a pod's containers, or one container", usage: "kill pod NAME | kill container POD/CONTAINER",
                                flags: [namespaceFlag], handler: { inv, ctx in try kill(inv, ctx) }, completer: resourceCompleter))
         r.register(CommandSpec("crash", summary: "a fault: a running app exits with an error", usage: "crash pod NAME [-c C] [--exit-code=N]",

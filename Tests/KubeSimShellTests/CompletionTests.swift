@@ -61,6 +61,8 @@ struct ClusterCompletionTests {
         #expect(c.candidates(forLinePrefix: "ssh node1 ip r") == ["route"])
         #expect(c.candidates(forLinePrefix: "fail ") == ["etcd", "node"])
         #expect(c.candidates(forLinePrefix: "fail node n") == ["node1", "node2"])
+        #expect(c.candidates(forLinePrefix: "partition ") == ["node"])
+        #expect(c.candidates(forLinePrefix: "recover node node") == ["node1", "node2"])
         #expect(c.candidates(forLinePrefix: "trace from pod/a to pod/b --re") == ["--reply"])
     }
 }
