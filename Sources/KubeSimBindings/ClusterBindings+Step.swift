@@ -233,6 +233,12 @@ struct HopHeaders {
         if let a = previous.ttl, let b = ttl, a != b {
             notes.append("ttl \(a) → \(b) (routed: each router hop decrements it)")
         }
+        // Address translation: the first words are `SRC > DST`.
+        let was = previous.inner.split(separator: " "), now = inner.split(separator: " ")
+        if was.count > 2, now.count > 2 {
+            if was[0] != now[0] { notes.append("source \(was[0]) → \(now[0]) (source NAT: the reply comes back to the new address)") }
+            if was[2] != now[2] { notes.append("destination \(was[2]) → \(now[2]) (destination NAT or conntrack undoing a translation)") }
+        }
         if notes.isEmpty && previous.inner != inner { notes.append("inner headers changed") }
         return notes.isEmpty ? "none: the headers are as at the hop before" : notes.joined(separator: "; ")
     }

@@ -242,6 +242,17 @@ struct TraceStepTests {
         """))
     }
 
+    @Test func showNamesAnAddressTranslation() {
+        let r = runScript(Self.cluster + """
+        trace from pod/a to node/node2:22 --step
+        next 5
+        show
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains("  changed   source 10.244.0.2:40000 → 192.168.56.11:"), "\(r.out)")
+        #expect(r.out.contains("(source NAT: the reply comes back to the new address)"))
+    }
+
     @Test func withoutASessionEachCommandSaysHowToStartOne() {
         for verb in ["next", "back", "show"] {
             let r = runScript(verb + "\n")
