@@ -353,81 +353,6 @@ extension ClusterBindings {
         }
     }
 
-    /// `trace from pod/a to pod/b:8080 [--proto tcp|udp|icmp] [--size N]`: the packet's
-    /// walk through the datapath, one row per hop; the value has .delivered, .hops,
-    /// .droppedAt and .reason. Either end may be a node (`node/node1`: its own stack, the
-    /// source address its kernel picks) or, as the destination, an address.
-    static func trace(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
-        let w = inv.positionals
-        guard w.count == 4, w[0] == "from", w[2] == "to" else { throw inv.error("trace: expected 'from pod/A to pod/B[:PORT]', a node (node/NAME) or an address") }
-        let c = cluster(ctx)
-        var target = w[3]
-        var port = 80
-        if let colon = target.lastIndex(of: ":"), let p = Int(target[target.index(after: colon)...]) { port = p; target = String(target[..<colon]) }
-        let dst: IPv4Address
-        var dstName = target
-        if let ip = IPv4Address(parsing: target) { dst = ip } else if target.hasPrefix("node/") || target.hasPrefix("nodes/") {
-            let name = try resolveNodeName(String(target.drop { $0 != "/" }.dropFirst()), inv, c)
-            guard let ip = c.network.node(name)?.underlay else { throw CommandFailure("error: node \(name) has no network") }
-            dst = ip
-            dstName = "node/\(name)"
-        } else {
-            let p = try resolvePod(target, inv, c)
-            guard let ip = p.status.podIP.flatMap({ IPv4Address(parsing: $0) }) else { throw CommandFailure("error: pod \(p.metadata.name) has no IP yet") }
-            dst = ip
-            dstName = "pod/\(p.metadata.name)"
-        }
-        let src: IPv4Address
-        let srcName: String
-        if w[1].hasPrefix("node/") || w[1].hasPrefix("nodes/") {
-            let name = try resolveNodeName(String(w[1].drop { $0 != "/" }.dropFirst()), inv, c)
-            guard let ip = c.network.hostSource(name, toward: dst) else { throw CommandFailure("error: node \(name) has no route to \(dst)") }
-            src = ip
-            srcName = "node/\(name)"
-        } else {
-            let srcPod = try resolvePod(w[1], inv, c)
-            guard let ip = srcPod.status.podIP.flatMap({ IPv4Address(parsing: $0) }) else { throw CommandFailure("error: pod \(srcPod.metadata.name) has no IP yet") }
-            src = ip
-            srcName = "pod/\(srcPod.metadata.name)"
-        }
-        let proto = (inv.flag("proto") ?? "tcp").uppercased()
-        guard ["TCP", "UDP", "ICMP"].contains(proto) else { throw inv.error("trace: --proto must be tcp, udp or icmp") }
-        var size = proto == "ICMP" ? 84 : 60
-        if let s = inv.flag("size") {
-            guard let n = Int(s), (28...65535).contains(n) else { throw inv.error("trace: --size must be an IP packet size from 28 to 65535 bytes, found '\(s)'") }
-            size = n
-        }
-        let t = c.network.walk(from: src, to: dst, proto: proto, dport: port, size: size)
-        if inv.has("step") {   // ClusterBindings+Step.swift
-            return startStepping(t, from: srcName, src: src, to: dstName, dst: dst, proto: proto, port: port, size: size, ctx)
-        }
-        guard inv.has("reply") else { return CommandResult(output: t.table, value: .object(TraceValue(t))) }
-        // The answer's walk back: from the address the packet reached, to the address the
-        // far end saw (the node's, when masqueraded; conntrack turns it back into the pod's).
-        guard t.delivered else {
-            return CommandResult(output: t.table + "\nreply: none (the packet did not arrive)", value: .object(TraceValue(t)))
-        }
-        let seen = t.masqueradedAs ?? (src, 40000)
-        let listening = c.network.listens(at: dst, port: port)
-        let back: Trace
-        let what: String
-        switch proto {
-        case "ICMP":
-            what = "echo reply"
-            back = c.network.walk(from: dst, to: seen.ip, proto: "ICMP", dport: 0, size: size, flags: "echo-reply")
-        case "TCP":
-            what = listening ? "SYN-ACK" : "RST-ACK: nothing listens on port \(port)"
-            back = c.network.walk(from: dst, to: seen.ip, proto: "TCP", dport: seen.port, size: listening ? 60 : 40, sport: port, flags: listening ? "SYN-ACK" : "RST-ACK")
-        default:
-            what = listening ? "a datagram back" : "ICMP port unreachable: nothing listens on port \(port)"
-            back = listening
-                ? c.network.walk(from: dst, to: seen.ip, proto: "UDP", dport: seen.port, size: size, sport: port, flags: "")
-                : c.network.walk(from: dst, to: seen.ip, proto: "ICMP", dport: 0, size: 56, flags: "port-unreachable")
-        }
-        return CommandResult(output: t.table + "\nreply (\(what)):\n" + back.table,
-                             value: .object(TraceValue(t, reply: back)))
-    }
-
     /// crictl's CREATED column: "2 minutes ago", "About a minute ago", "Less than a second ago".
     static func crictlAge(_ ns: Int64) -> String {
         let s = ns / 1_000_000_000
@@ -624,30 +549,4 @@ extension ClusterBindings {
         guard w.crash(container: inv.flag("container"), code: code) else { throw CommandFailure("error: pod \(p.metadata.name) has no running containers") }
         return CommandResult(output: "pod/\(p.metadata.name) crashed (exit code \(code))")
     }
-}
-
-/// A trace as scripts see it: `.delivered`, `.hops`, `.droppedAt`, `.reason`.
-final class TraceValue: ScriptObject, @unchecked Sendable {
-    let t: Trace
-    /// The answer's walk back (`trace … --reply`).
-    let reply: Trace?
-    init(_ t: Trace, reply: Trace? = nil) { self.t = t; self.reply = reply }
-    var typeName: String { "trace" }
-    var description: String { t.delivered ? "trace(delivered, \(t.hops.count) hops)" : "trace(dropped at \(t.droppedAt ?? "?"))" }
-    var memberNames: [String] { ["delivered", "hops", "droppedAt", "reason", "path", "destination", "masqueradedAs"] + (reply == nil ? [] : ["reply"]) }
-    func member(_ name: String) -> Value? {
-        switch name {
-        case "reply": return reply.map { .object(TraceValue($0)) } ?? .nil
-        case "delivered": return .bool(t.delivered)
-        case "destination": return t.delivered ? .string(t.deliveredTo) : .nil
-        // "192.168.56.11:40000" when a node masqueraded the packet (it left the pod network).
-        case "masqueradedAs": return t.masqueradedAs.map { .string("\($0.ip):\($0.port)") } ?? .nil
-        case "hops": return .int(t.hops.count)
-        case "droppedAt": return t.droppedAt.map { .string($0) } ?? .nil
-        case "reason": return t.reason.map { .string($0) } ?? .nil
-        case "path": return .list(t.hops.map { .string("\($0.node) \($0.at)") })
-        default: return nil
-        }
-    }
-    func isEqual(to other: any ScriptObject) -> Bool { other === self }
 }
