@@ -22,32 +22,21 @@ extension PodWorker {
         var argv = argv
         if ["sh", "/bin/sh", "bash", "/bin/bash"].contains(argv.first ?? ""), argv.count >= 3, argv[1] == "-c" {
             // A script: run it to the end (its sleeps let time pass when `advance` is given).
-            let code = ShellCompiler.compile(argv[2])
+            shell.code = ShellCompiler.compile(argv[2])
             var out: [String] = []
-            var status = 0
-            var pc = 0, steps = 0
-            var loops: [Int: Int] = [:]
-            while pc < code.count && steps < 10_000 && !shell.exited && !shell.killedWithContainer {
+            var steps = 0
+            while shell.pc < shell.code.count && steps < 10_000 && !shell.exited && !shell.killedWithContainer {
                 steps += 1
-                let ins = code[pc]; pc += 1
-                switch ins {
-                case .jump(let t): pc = t
-                case .jumpIfFail(let t): if status != 0 { pc = t }
-                case .jumpIfOK(let t): if status == 0 { pc = t }
-                case .forInit(let slot): loops[slot] = 0
-                case let .forNext(slot, variable, items, end):
-                    let k = loops[slot] ?? 0
-                    if k < items.count { shell.setVar(variable, shell.expand(items[k])); loops[slot] = k + 1 } else { pc = end }
-                case .run(let words):
+                let ins = shell.code[shell.pc]
+                shell.pc += 1
+                if shell.branch(ins) { continue }
+                if case .run(let words) = ins {
                     let r = shell.run(words.map(shell.expand), words: words)
-                    status = r.0
-                    shell.status = status
+                    shell.status = r.0
                     if !r.1.isEmpty { out.append(r.1) }
-                default: break
                 }
             }
-            if shell.killedWithContainer { return (137, out.joined(separator: "\n")) }
-            return (shell.exited ? shell.status : status, out.joined(separator: "\n"))
+            return (shell.killedWithContainer ? 137 : shell.status, out.joined(separator: "\n"))
         }
         if argv.first == "sh" || argv.first == "/bin/sh" { argv = ["true"] }
         let r = shell.run(argv, words: [])

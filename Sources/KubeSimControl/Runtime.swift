@@ -236,6 +236,23 @@ public final class ContainerProcess {
         onExit(code, message)
     }
 
+    /// The shell's control flow — jumps and `for` loops — on this process's pc, status and
+    /// loop counters; false for any other instruction. (The container's program and an
+    /// exec'd script share it.)
+    func branch(_ ins: Instr) -> Bool {
+        switch ins {
+        case .jump(let t): pc = t
+        case .jumpIfFail(let t): if status != 0 { pc = t }
+        case .jumpIfOK(let t): if status == 0 { pc = t }
+        case .forInit(let slot): loops[slot] = 0
+        case let .forNext(slot, variable, items, end):
+            let k = loops[slot] ?? 0
+            if k < items.count { setVar(variable, expand(items[k])); loops[slot] = k + 1 } else { pc = end }
+        default: return false
+        }
+        return true
+    }
+
     /// Runs instructions until the program sleeps, serves forever or ends.
     func step() {
         var budget = 2000
@@ -249,14 +266,8 @@ public final class ContainerProcess {
             }
             let ins = code[pc]
             pc += 1
+            if branch(ins) { continue }
             switch ins {
-            case .jump(let t): pc = t
-            case .jumpIfFail(let t): if status != 0 { pc = t }
-            case .jumpIfOK(let t): if status == 0 { pc = t }
-            case .forInit(let slot): loops[slot] = 0
-            case let .forNext(slot, variable, items, end):
-                let k = loops[slot] ?? 0
-                if k < items.count { setVar(variable, expand(items[k])); loops[slot] = k + 1 } else { pc = end }
             case .listen(let ports):
                 if let clash = ports.first(where: portInUse) { finish(1, bindError(clash)); return }
                 for p in ports where !listening.contains(p) { listening.append(p) }
@@ -277,6 +288,7 @@ public final class ContainerProcess {
                 status = s
                 if !out.isEmpty { log(out) }
                 if exited { return }
+            case .jump, .jumpIfFail, .jumpIfOK, .forInit, .forNext: break   // branch(_:)
             }
         }
     }
