@@ -83,7 +83,7 @@ extension ContainerProcess {
     /// A node's own service answers an HTTP request: the kubelet serves HTTPS only (Go's
     /// TLS server answers plain HTTP with a 400), sshd sends its banner.
     static func hostServiceReply(_ service: PodNetwork.HostService, _ cmd: String, _ args: [String], _ url: URLParts, ip: String, conn: inout TCPConversation?) -> (Int, String) {
-        let quiet = args.contains { $0 == "-q" || $0.hasPrefix("-q") || $0 == "-s" || $0.hasPrefix("-s") }
+        let quiet = Self.quiet(args)
         let connecting = quiet ? "" : "Connecting to \(url.hostPort) (\(ip):\(url.port))\n"
         let request = TCPConversation.httpRequest(tool: cmd, hostPort: url.hostPort, path: url.path)
         switch service {
@@ -118,7 +118,7 @@ extension ContainerProcess {
         server.httpOnTheWire(&conn, cmd, hostPort, path, route.status, body)
         // Bodies are kept without their final newline; the bytes sent include it.
         server.accessLog(from: clientIP, path: path, status: route.status, bytes: body.utf8.count + (body.isEmpty ? 0 : 1), agent: agent)
-        let quiet = args.contains { $0 == "-q" || $0.hasPrefix("-q") || $0 == "-s" || $0.hasPrefix("-s") }
+        let quiet = Self.quiet(args)
         if cmd == "wget" {
             if !(200..<400).contains(route.status) {
                 return (1, (quiet ? "" : "Connecting to \(hostPort) (\(ip):\(port))\n") + "wget: server returned error: HTTP/1.1 \(route.status) \(Self.reason(route.status))")
@@ -174,6 +174,9 @@ extension ContainerProcess {
         if received > 0 { out.append("round-trip min/avg/max = \(rtt)/\(rtt)/\(rtt) ms") }
         return (received > 0 ? 0 : 1, out.joined(separator: "\n"))
     }
+
+    /// wget's -q or curl's -s (alone or among other letters).
+    static func quiet(_ args: [String]) -> Bool { args.contains { $0.hasPrefix("-q") || $0.hasPrefix("-s") } }
 
     /// The kubelet prober's User-Agent (the nodes run v1.30).
     public static let probeAgent = "kube-probe/1.30"

@@ -585,10 +585,8 @@ public final class ContainerProcess {
                 advance?(.seconds(Int64(wait)))
                 return (1, "nc: \(rest[0]) (\(dst):\(port)): Connection timed out")
             }
-            let target = net.worker(at: dst)
             // A pod listening on the port, or a node's own service (sshd, the kubelet).
-            let open = target?.slots.contains { $0.current?.process.map { !$0.exited && $0.listening.contains(port) } ?? false }
-                ?? (net.hostService(at: dst, port: port) != nil)
+            let open = net.listens(at: dst, port: port)
             if open { _ = conn.synAck(); conn.connectAndClose() } else { conn.refuse() }
             return open ? (0, verbose ? "\(rest[0]) (\(dst):\(port)) open" : "") : (1, "nc: \(rest[0]) (\(dst):\(port)): Connection refused")
         case "ping":
