@@ -30,7 +30,15 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
         ),
         .target(name: "KubeSimAPI", dependencies: ["KubeSimCore"]),
-        .target(name: "KubeSimControl", dependencies: ["KubeSimAPI"]),
+        // The node's kernel as data: netfilter, ipsets, conntrack (no cluster types).
+        .target(
+            name: "KubeSimNet",
+            dependencies: ["KubeSimCore"],
+            // Rule evaluation touches class-held rule arrays per packet (counters); the
+            // simulator is single-threaded.
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
+        ),
+        .target(name: "KubeSimControl", dependencies: ["KubeSimAPI", "KubeSimNet"]),
         .target(name: "KubeSimCluster", dependencies: ["KubeSimControl"]),
         // Manifests: YAML/JSON ↔ typed objects (Yams for the YAML syntax).
         .target(name: "KubeSimManifest", dependencies: ["KubeSimAPI", .product(name: "Yams", package: "Yams")]),
@@ -45,10 +53,11 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "kubesim", dependencies: ["KubeSimShell"]),
-        .executableTarget(name: "kubesim-bench", dependencies: ["KubeSimCluster"]),
+        .executableTarget(name: "kubesim-bench", dependencies: ["KubeSimCluster", "KubeSimNet"]),
         .testTarget(name: "KubeSimCoreTests", dependencies: ["KubeSimCore"]),
         .testTarget(name: "KubeScriptTests", dependencies: ["KubeScript"]),
         .testTarget(name: "KubeSimControlTests", dependencies: ["KubeSimCluster"]),
+        .testTarget(name: "KubeSimNetTests", dependencies: ["KubeSimNet"]),
         .testTarget(name: "KubeSimShellTests", dependencies: ["KubeSimShell", "kubesim"]),
     ]
 )

@@ -1,0 +1,143 @@
+import KubeSimCore
+
+/// The five netfilter hooks of the IPv4 stack.
+public enum NFHook: Int, Sendable, CaseIterable {
+    case prerouting, input, forward, output, postrouting
+    public var name: String {
+        switch self {
+        case .prerouting: "PREROUTING"; case .input: "INPUT"; case .forward: "FORWARD"
+        case .output: "OUTPUT"; case .postrouting: "POSTROUTING"
+        }
+    }
+}
+
+/// The iptables tables, with the priority each registers at a hook
+/// (include/uapi/linux/netfilter_ipv4.h: NF_IP_PRI_RAW −300, MANGLE −150, NAT_DST −100,
+/// FILTER 0, NAT_SRC 100) and the built-in chains each has.
+public enum NFTableName: String, Sendable, CaseIterable {
+    case raw, mangle, nat, filter
+
+    public var builtinChains: [NFHook] {
+        switch self {
+        case .raw: [.prerouting, .output]
+        case .mangle: [.prerouting, .input, .forward, .output, .postrouting]
+        case .nat: [.prerouting, .input, .output, .postrouting]
+        case .filter: [.input, .forward, .output]
+        }
+    }
+
+    public func priority(at hook: NFHook) -> Int {
+        switch self {
+        case .raw: -300
+        case .mangle: -150
+        case .nat: (hook == .prerouting || hook == .output) ? -100 : 100
+        case .filter: 0
+        }
+    }
+}
+
+/// A chain: built-in (with a policy and its counters) or user-defined.
+public final class Chain {
+    public let name: String
+    public var rules: [Rule] = []
+    /// ACCEPT or DROP for a built-in chain; nil for a user chain.
+    public var policy: Target?
+    public var policyPackets: UInt64 = 0
+    public var policyBytes: UInt64 = 0
+    init(name: String, policy: Target?) { self.name = name; self.policy = policy }
+    public var builtin: Bool { policy != nil }
+}
+
+/// One iptables table of a namespace: its chains by name.
+public final class NFTable {
+    public let name: NFTableName
+    public private(set) var chains: [String: Chain] = [:]
+    init(_ name: NFTableName) {
+        self.name = name
+        for h in name.builtinChains { chains[h.name] = Chain(name: h.name, policy: .accept) }
+    }
+    public func chain(_ n: String) -> Chain? { chains[n] }
+
+    /// Built-in chains in hook order, then user chains by name (the order iptables-save lists them).
+    public var orderedChains: [Chain] {
+        name.builtinChains.compactMap { chains[$0.name] } + chains.values.filter { !$0.builtin }.sorted { $0.name < $1.name }
+    }
+
+    @discardableResult
+    public func newChain(_ n: String) -> Chain {
+        if let c = chains[n] { return c }
+        let c = Chain(name: n, policy: nil)
+        chains[n] = c
+        return c
+    }
+    func deleteChain(_ n: String) { chains.removeValue(forKey: n) }
+    /// `-E OLD NEW`: the chain and every jump to it take the new name.
+    func renameChain(_ old: String, to new: String) {
+        guard let c = chains.removeValue(forKey: old) else { return }
+        let renamed = Chain(name: new, policy: nil)
+        renamed.rules = c.rules
+        chains[new] = renamed
+        for ch in chains.values {
+            for k in ch.rules.indices {
+                if ch.rules[k].target == .jump(old) { ch.rules[k].target = .jump(new) }
+                if ch.rules[k].target == .goto(old) { ch.rules[k].target = .goto(new) }
+            }
+        }
+    }
+    /// A command wrote to the table (iptables-nft creates a table on first write).
+    public var touched = false
+
+    /// How many rules jump or go to a chain (`iptables -L`'s "N references").
+    public func references(to n: String) -> Int {
+        var k = 0
+        for c in chains.values { for r in c.rules { if r.target == .jump(n) || r.target == .goto(n) { k += 1 } } }
+        return k
+    }
+
+    /// Whether the table holds anything beyond empty built-in chains with ACCEPT policies.
+    public var isPristine: Bool { chains.values.allSatisfy { $0.builtin && $0.rules.isEmpty && $0.policy == .accept } }
+}
+
+/// What decided a packet's fate in one table at a hook: the rule (chain and 1-based
+/// number) or the base chain's policy, with the rule's `iptables -S` text.
+public struct RuleDecision: Sendable {
+    public let table: NFTableName
+    public let chain: String
+    /// nil: the base chain's policy decided.
+    public let rule: Int?
+    public let ruleText: String
+    /// The verdict or action the rule or policy took ("ACCEPT", "DNAT to 10.244.1.3:80", …).
+    public let action: String
+    /// The chains the packet passed through, base chain first (jumps).
+    public let path: [String]
+}
+
+/// The verdict of one hook.
+public enum NFVerdict: Sendable, Equatable {
+    case accept
+    case drop
+    /// REJECT: the packet is dropped and the kernel answers with `with` (icmp-port-unreachable, tcp-reset …).
+    case reject(String)
+}
+
+/// The outcome of one hook pass: verdict, the rules evaluated, what each table decided,
+/// and what conntrack did.
+public struct HookResult: Sendable {
+    public var verdict: NFVerdict = .accept
+    public var rulesEvaluated = 0
+    public var decisions: [RuleDecision] = []
+    /// conntrack at this hook: "new", "established", "reply", "related", "invalid", "untracked".
+    public var conntrack: String?
+    /// Address translations done here ("DNAT 10.96.0.10:53 → 10.244.1.3:53", "de-SNAT → 10.244.0.2:40000").
+    public var translations: [String] = []
+}
+
+/// The per-packet connection-tracking state carried from hook to hook inside one namespace.
+public struct CTPass {
+    public var entry: ConntrackEntry?
+    public var reply = false
+    /// The entry is new (unconfirmed): the nat table is consulted.
+    public var isNew = false
+    public var untracked = false
+    public init() {}
+}
