@@ -20,12 +20,12 @@ extension ClusterBindings {
                                flags: [namespaceFlag, containerFlag, FlagSpec("stdin", short: "i", help: "accepted for kubectl compatibility"),
                                        FlagSpec("tty", short: "t", help: "accepted for kubectl compatibility")],
                                handler: { inv, ctx in try execCommand(inv, ctx) }, completer: resourceCompleter))
-        r.register(CommandSpec("ssh", summary: "a shell on a node: crictl ps|pods|images, journalctl -u kubelet, ip addr|link|route|neigh, bridge fdb, tcpdump -i IFACE [-n] [-c N] [EXPR] (stop tcpdump prints it), ping -c N HOST, curl [-s] URL (from the node's own stack), cat /etc/cni/net.d/*, calicoctl, weave status", usage: "ssh NODE COMMAND…",
+        r.register(CommandSpec("ssh", summary: "a shell on a node: crictl ps|pods|images, journalctl -u kubelet, ip addr|link|route|neigh, bridge fdb, iptables …, iptables-save, conntrack -L|-D|-F|-C, ipset, dmesg, tcpdump -i IFACE [-n] [-c N] [EXPR] (stop tcpdump prints it), ping -c N HOST, curl [-s] URL (from the node's own stack), cat /etc/cni/net.d/*, calicoctl, weave status", usage: "ssh NODE COMMAND…",
                                passesUnknownFlags: true, handler: { inv, ctx in try ssh(inv, ctx) }, completer: { index, words in
                                    // ssh NODE TOOL SUBCOMMAND: the nodes, the tools a node has, their sub-commands.
                                    switch index {
                                    case 0: return (link.context?.state[stateKey] as? Cluster)?.network.nodes.keys.sorted() ?? []
-                                   case 1: return ["bridge", "calicoctl", "cat", "crictl", "curl", "ip", "journalctl", "ls", "ping", "tcpdump", "weave"]
+                                   case 1: return (["bridge", "calicoctl", "cat", "crictl", "curl", "ip", "journalctl", "ls", "ping", "tcpdump", "weave"] + NodeTool.all.map(\.name)).sorted()
                                    case 2:
                                        switch words[1] {
                                        case "ip": return ["addr", "link", "neigh", "route"]
@@ -36,7 +36,7 @@ extension ClusterBindings {
                                        case "journalctl": return ["-u"]
                                        case "tcpdump": return ["-i"]
                                        case "cat", "ls": return ["/etc/cni/net.d/"]
-                                       default: return []
+                                       default: return NodeTool.named(words[1])?.subcommands ?? []
                                        }
                                    default: return []
                                    }
@@ -349,6 +349,7 @@ extension ClusterBindings {
             if r.status != 0 { throw CommandFailure(r.output) }
             return CommandResult(output: r.output)
         default:
+            if let tool = NodeTool.named(cmd), let net = c.network.node(node) { return try tool.run(net, argv, c) }
             throw CommandFailure("bash: \(cmd): command not found")
         }
     }

@@ -130,6 +130,7 @@ public final class Cluster {
         network.weaveEncrypted = options.weaveEncrypted
         let simClock = clock
         network.now = { simClock.now }
+        network.random = { UInt32(truncatingIfNeeded: next() >> 32) }
         segments = max(1, options.segments)
         nodeIPAMController = NodeIPAMController(api: api, nodes: nodeInformer, clusterCIDR: podCIDR)
         // flanneld on each node: programs the VXLAN routes from the Nodes' podCIDRs.

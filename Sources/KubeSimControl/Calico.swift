@@ -190,6 +190,7 @@ extension PodNetwork {
         nic.calico = true
         n.pods[ip.value] = nic
         n.nextHostIndex += 1
+        felixWorkload(n, nic)
     }
 
     /// Whether traffic from `a` to `b` is encapsulated (Always, or CrossSubnet between

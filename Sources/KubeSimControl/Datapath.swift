@@ -1,4 +1,5 @@
 import KubeSimCore
+import KubeSimNet
 
 /// A packet as the datapath sees it: L3/L4 headers and a stack of encapsulations.
 public struct Packet {
@@ -47,6 +48,8 @@ public struct Hop {
     public let at: String
     public let action: String
     public let headers: String
+    /// At a netfilter hook: what each table did (the deciding rules, conntrack, NAT).
+    public var netfilter: HookResult? = nil
 }
 
 /// Where a packet went: every hop, and whether (and why not) it arrived.
@@ -55,10 +58,17 @@ public struct Trace {
     public var recording = true
     public var hops: [Hop] = []
     public var hopCount = 0
-    mutating func hop(_ node: @autoclosure () -> String, _ at: @autoclosure () -> String, _ action: @autoclosure () -> String, _ headers: @autoclosure () -> String) {
+    mutating func hop(_ node: @autoclosure () -> String, _ at: @autoclosure () -> String, _ action: @autoclosure () -> String, _ headers: @autoclosure () -> String,
+                      netfilter: @autoclosure () -> HookResult? = nil) {
         hopCount += 1
-        if recording { hops.append(Hop(node: node(), at: at(), action: action(), headers: headers())) }
+        if recording { hops.append(Hop(node: node(), at: at(), action: action(), headers: headers(), netfilter: netfilter())) }
     }
+    /// Rules evaluated across every hook of the walk.
+    public var rulesEvaluated = 0
+    /// The rule (or policy) that dropped or rejected the packet.
+    public var decidedBy: RuleDecision?
+    /// A REJECT's answer (icmp-port-unreachable, tcp-reset …).
+    public var rejected: String?
     public var delivered = false
     public var droppedAt: String?
     public var reason: String?
@@ -101,8 +111,9 @@ extension PodNetwork {
     /// Walks a packet from a pod through the datapath the CNI plugin and flanneld
     /// programmed: pod eth0 → veth → host netfilter hooks → routing (longest prefix) →
     /// cni0 bridge or flannel.1 (VXLAN encapsulation, MTU) → underlay → peer node →
-    /// decapsulation → bridge → veth → pod. The netfilter chains are empty until
-    /// kube-proxy and network policy fill them; they are traversed and shown.
+    /// decapsulation → bridge → veth → pod. At every hook the node's netfilter tables run
+    /// (the plugin's rules, a learner's, kube-proxy's) with conntrack; their verdicts and
+    /// rewrites decide the packet's fate.
     ///
     /// `ttl`, `df` and `detail` are the sender's (traceroute sets the TTL; tcpdump prints
     /// the detail). While a capture listens, every device the packet crosses shows it to
@@ -156,14 +167,15 @@ extension PodNetwork {
                 return t
             }
             let bridge = nic.weave ? "weave" : "cni0"
+            var ct = CTPass()
             if fromNode.host.owns(dst) {
                 // The bridge's own address (the pods' gateway): the frame goes up into the
                 // host's stack — bridged in, delivered locally, not routed (TTL unchanged).
                 tap(fromNode, nic.veth, .incoming, p, t)
                 tap(fromNode, bridge, .incoming, p, t)
                 t.hop(node, bridge, "bridge: \(dst) is the bridge's own address → up into the host", p.headers)
-                t.hop(node, "PREROUTING", "raw, mangle, nat: no rules (accept)", p.headers)
-                deliverToHost(&p, at: fromNode, dev: bridge, trace: &t)
+                guard netfilter(.prerouting, &p, &ct, at: fromNode, in: bridge, physIn: nic.veth, trace: &t) else { return t }
+                deliverToHost(&p, &ct, at: fromNode, dev: bridge, trace: &t)
                 return t
             }
             guard let dest = fromNode.pods[dst.value] else {
@@ -173,52 +185,66 @@ extension PodNetwork {
             }
             tap(fromNode, nic.veth, .incoming, p, t)
             tap(fromNode, bridge, .incoming, p, t, promiscuousOnly: true)
-            t.hop(node, "PREROUTING", "raw, mangle, nat: no rules (accept), bridged", p.headers)
-            t.hop(node, "FORWARD", nic.weave ? "filter: WEAVE-NPC: no policy applies (accept), bridged" : "filter: no rules (accept), bridged", p.headers)
-            t.hop(node, "POSTROUTING", "nat: no rules (accept), bridged", p.headers)
+            guard bridgedHooks(&p, &ct, at: fromNode, bridge: bridge, from: nic.veth, to: dest.veth, trace: &t) else { return t }
             deliver(p, to: dest, at: fromNode, bridge: bridge, trace: &t)
             return t
         }
         tap(fromNode, nic.veth, .incoming, p, t)
         if !nic.calico { tap(fromNode, nic.weave ? "weave" : "cni0", .incoming, p, t) }
-        forward(&p, at: fromNode, trace: &t, depth: 0)
+        forward(&p, at: fromNode, trace: &t, depth: 0, inDev: nic.calico ? nic.veth : (nic.weave ? "weave" : "cni0"), physIn: nic.calico ? nil : nic.veth)
         return t
     }
 
-    /// The host namespace of `n` handles a packet (routed, bridged or tunnelled); `local`:
-    /// the host itself sends it (an ICMP error), through OUTPUT, without a TTL decrement.
-    func forward(_ p: inout Packet, at n: NodeNet, trace t: inout Trace, depth: Int, local: Bool = false) {
+    /// A frame the bridge switches between two of its ports: br_netfilter passes bridged
+    /// IPv4 through PREROUTING, FORWARD and POSTROUTING with the bridge as the device and
+    /// the ports as physdev (kubeadm requires net.bridge.bridge-nf-call-iptables=1).
+    func bridgedHooks(_ p: inout Packet, _ ct: inout CTPass, at n: NodeNet, bridge: String, from inPort: String, to outPort: String, trace t: inout Trace) -> Bool {
+        netfilter(.prerouting, &p, &ct, at: n, in: bridge, physIn: inPort, trace: &t, bridged: true)
+            && netfilter(.forward, &p, &ct, at: n, in: bridge, out: bridge, physIn: inPort, physOut: outPort, trace: &t, bridged: true)
+            && netfilter(.postrouting, &p, &ct, at: n, out: bridge, physIn: inPort, physOut: outPort, trace: &t, bridged: true)
+    }
+
+    /// The host namespace of `n` handles a packet (routed, bridged or tunnelled) that came
+    /// in by `inDev`; `local`: the host itself sends it (an ICMP error, a node's tool),
+    /// through OUTPUT, without a TTL decrement.
+    func forward(_ p: inout Packet, at n: NodeNet, trace t: inout Trace, depth: Int, local: Bool = false, inDev: String = "eth0", physIn: String? = nil) {
         let node = n.name
         guard depth < 8 else { t.droppedAt = node; t.reason = "routing loop"; return }
-        if !local, p.outer.isEmpty, !n.masquerades.isEmpty, let original = n.unmasquerade(p, now: now()) {
-            // A reply to a connection this node masqueraded: conntrack puts the pod back.
-            p.dst = original.ip
-            p.dport = original.port
-            t.hop(node, "PREROUTING", "raw, mangle, nat: conntrack: a reply to a masqueraded connection → to \(original.ip)\(p.proto == "ICMP" ? "" : ":\(original.port)")", p.headers)
-        } else {
-            t.hop(node, local ? "OUTPUT" : "PREROUTING", local ? "raw, mangle, nat, filter: no rules (accept)" : "raw, mangle, nat: no rules (accept)", p.headers)
+        var ct = CTPass()
+        if !local {
+            if p.outer.isEmpty {
+                guard netfilter(.prerouting, &p, &ct, at: n, in: inDev, physIn: physIn, trace: &t) else { return }
+            } else {
+                guard netfilterOuter(.prerouting, &p, &ct, at: n, in: inDev, trace: &t) else { return }
+            }
         }
         // Addressed to this node itself (any of its addresses): INPUT, its own stack.
         if !local, p.outer.isEmpty, n.host.owns(p.dst) {
-            deliverToHost(&p, at: n, dev: n.host.device(owning: p.dst)?.name ?? "eth0", trace: &t)
+            deliverToHost(&p, &ct, at: n, dev: n.host.device(owning: p.dst)?.name ?? "eth0", trace: &t)
             return
         }
-        // Tunnelled traffic for this host: INPUT, then flannel.1 decapsulates.
+        // Tunnelled traffic for this host: INPUT, then the tunnel device decapsulates.
         if !local, let o = p.outer.last, n.host.owns(o.dst) {
-            t.hop(node, "INPUT", "mangle, filter: no rules (accept)", p.headers)
+            guard netfilterOuter(.input, &p, &ct, at: n, in: inDev, trace: &t) else { return }
             p.outer.removeLast()
             tap(n, o.dev, .incoming, p, t)
             t.hop(node, o.dev, o.ipip ? "decapsulate IPIP" : (o.esp ? "ESP: decrypt, then decapsulate VXLAN (VNI \(o.vni), UDP \(o.port))" : "decapsulate VXLAN (VNI \(o.vni), UDP \(o.port))"), p.headers)
             if o.weave { weaveReceive(&p, at: n, trace: &t); return }
-            forward(&p, at: n, trace: &t, depth: depth + 1)
+            forward(&p, at: n, trace: &t, depth: depth + 1, inDev: o.dev)
             return
         }
-        guard let r = n.host.route(to: p.outer.last?.dst ?? p.dst) else {
+        guard var r = n.host.route(to: p.outer.last?.dst ?? p.dst) else {
             t.droppedAt = "\(node) routing"; t.reason = "no route to host"; return
         }
         if p.outer.isEmpty && !local {
             p.ttl -= 1
             if p.ttl <= 0 { t.droppedAt = "\(node) routing"; t.reason = "TTL exceeded"; t.icmp = "time exceeded in-transit"; t.icmpNode = node; return }
+        }
+        if local {
+            // The node's own packet: routed first, then OUTPUT (re-routed if a rule DNATs it).
+            let dst = p.dst
+            guard netfilter(.output, &p, &ct, at: n, out: r.dev, trace: &t) else { return }
+            if p.dst != dst { guard let again = n.host.route(to: p.dst) else { t.droppedAt = "\(node) routing"; t.reason = "no route to host"; return }; r = again }
         }
         t.hop(node, "routing", r.text.trimmingSpace, p.headers)
         if r.blackhole {
@@ -226,27 +252,9 @@ extension PodNetwork {
             return
         }
         if !local {
-            if n.calico {
-                // Felix's filter chains: where NetworkPolicy will be enforced (from-workload
-                // and to-workload dispatch); with no policy every workload accepts.
-                t.hop(node, "FORWARD", "filter: cali-FORWARD → cali-from-wl-dispatch, cali-to-wl-dispatch: no policy applies (accept)", p.headers)
-            } else if n.weave, p.outer.isEmpty, clusterCIDR.contains(p.src) {
-                // weave-npc: a pod's packet routed out of the weave bridge passes its egress
-                // chain (`-A FORWARD -i weave -j WEAVE-NPC-EGRESS`), then `-i weave ! -o weave -j ACCEPT`.
-                t.hop(node, "FORWARD", "filter: WEAVE-NPC-EGRESS: no policy applies (accept)", p.headers)
-            } else {
-                t.hop(node, "FORWARD", "filter: no rules (accept)", p.headers)
-            }
+            guard netfilter(.forward, &p, &ct, at: n, in: inDev, out: r.dev, physIn: physIn, trace: &t) else { return }
         }
-        if !local, p.outer.isEmpty, r.dev == "eth0", clusterCIDR.contains(p.src), !clusterCIDR.contains(p.dst), p.dst.value >> 28 != 14 {
-            // Leaving the pod network: the plugin's masquerade rule gives the packet the
-            // node's address, and conntrack remembers the pod for the replies.
-            let (ip, port) = n.masquerade(&p, randomFully: plugin != .weave, now: now())
-            t.masqueradedAs = (ip, port)
-            t.hop(node, "POSTROUTING", "nat: \(masqueradeChain): MASQUERADE\(plugin != .weave ? " --random-fully" : "") to \(ip)\(p.proto == "ICMP" ? "" : ":\(port)") (leaving the pod network)", p.headers)
-        } else {
-            t.hop(node, "POSTROUTING", "nat: no rules (accept)", p.headers)
-        }
+        guard netfilter(.postrouting, &p, &ct, at: n, out: r.dev, trace: &t) else { return }
         if n.calico && r.dev.hasPrefix("cali") {
             // Calico: the /32 route to the pod's host-side veth; no bridge.
             guard let dest = n.pods[p.dst.value] else {
@@ -288,6 +296,7 @@ extension PodNetwork {
             tap(n, "flannel.1", .outgoing, p, t)
             p.outer.append(Packet.VXLAN(src: n.underlay, dst: peer.underlay, sport: 30000 + Int((p.src.value ^ p.dst.value) % 30000), vni: PodNetwork.vni))
             t.hop(node, "flannel.1", "encapsulate VXLAN VNI \(PodNetwork.vni): \(peer.mac) is at \(peer.underlay)", p.headers)
+            guard tunnelOut(&p, at: n, trace: &t) else { return }
             transmit(&p, from: n, to: peer.underlay, trace: &t, depth: depth)
         case "tunl0", "vxlan.calico":
             // Calico's tunnels: IPIP to the peer's underlay address, or VXLAN (VNI 4096,
@@ -310,6 +319,7 @@ extension PodNetwork {
                                             vni: CalicoMode.vni, port: CalicoMode.vxlanPort, calico: true))
                 t.hop(node, "vxlan.calico", "encapsulate VXLAN VNI \(CalicoMode.vni): \(via) is at \(peer.underlay)", p.headers)
             }
+            guard tunnelOut(&p, at: n, trace: &t) else { return }
             transmit(&p, from: n, to: peer.underlay, trace: &t, depth: depth)
         case "eth0":
             if let o = p.outer.last {
@@ -344,6 +354,13 @@ extension PodNetwork {
         }
     }
 
+    /// The tunnel's outer packet leaves through the node's own OUTPUT and POSTROUTING
+    /// (the kernel's VXLAN/IPIP transmit path is a local send).
+    func tunnelOut(_ p: inout Packet, at n: NodeNet, trace t: inout Trace) -> Bool {
+        var ct = CTPass()
+        return netfilterOuter(.output, &p, &ct, at: n, out: "eth0", trace: &t) && netfilterOuter(.postrouting, &p, &ct, at: n, out: "eth0", trace: &t)
+    }
+
     /// The last hops into a pod: the bridge switches the frame to the pod's veth (or,
     /// with no bridge, Calico's /32 route sends it down the veth), and the pod's eth0
     /// receives it, addresses unchanged.
@@ -359,18 +376,6 @@ extension PodNetwork {
         t.delivered = true
         t.destination = (n.name, dest.pod, dest.namespace)
         t.finalTTL = p.ttl
-    }
-
-    /// The rule that masquerades pods' traffic leaving the pod network, as each plugin
-    /// names it: flannel's --ip-masq chain (flannel pkg/ip/iptables: `-s POD_NET !
-    /// -d 224.0.0.0/4 -j MASQUERADE --random-fully`), Calico's natOutgoing
-    /// (cali-nat-outgoing, --random-fully), Weave's WEAVE chain (plain MASQUERADE).
-    var masqueradeChain: String {
-        switch plugin {
-        case .flannel: return "FLANNEL-POSTRTG"
-        case .calico: return "cali-POSTROUTING → cali-nat-outgoing"
-        case .weave: return "WEAVE"
-        }
     }
 
     /// The node whose host namespace has the address (not loopback): its underlay address,
@@ -409,10 +414,10 @@ extension PodNetwork {
 
     /// The packet is for the node itself: the kernel's local table matches the address,
     /// INPUT lets it in, and the node's stack takes it.
-    func deliverToHost(_ p: inout Packet, at n: NodeNet, dev: String, trace t: inout Trace) {
+    func deliverToHost(_ p: inout Packet, _ ct: inout CTPass, at n: NodeNet, dev: String, trace t: inout Trace) {
         let node = n.name
         t.hop(node, "routing", "local \(p.dst) dev \(dev) table local proto kernel scope host src \(p.dst)", p.headers)
-        t.hop(node, "INPUT", "mangle, filter: no rules (accept)", p.headers)
+        guard netfilter(.input, &p, &ct, at: n, in: dev, trace: &t) else { return }
         t.hop(node, "host", "deliver to \(node)'s own stack", p.headers)
         t.delivered = true
         t.host = node

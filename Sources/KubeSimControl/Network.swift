@@ -1,5 +1,6 @@
 import KubeSimCore
 import KubeSimAPI
+import KubeSimNet
 
 // The pod network as state on each node — devices, addresses, routes, neighbours and
 // FDB entries — programmed by the CNI plugin (flannel, VXLAN backend: cni0 bridge,
@@ -282,69 +283,9 @@ public final class NodeNet {
     public var joinedAt: Int64 = 0
     public var downSince: Int64?
     var calico = false
-    /// conntrack's masqueraded connections: the translated side (protocol, node port, the
-    /// remote end) → the pod's address and port; and the pod's side → the translation.
-    var masquerades: [String: (ip: IPv4Address, port: Int, expires: Int64)] = [:]
-    var masqueradeOf: [String: (port: Int, expires: Int64)] = [:]
-    /// How long conntrack keeps an idle translation (nf_conntrack's defaults: ICMP and
-    /// unreplied UDP 30 s; TCP 120 s, the SYN_SENT and TIME_WAIT timeouts, for the
-    /// short connections tools make). Every packet of the connection renews it.
-    static func conntrackTimeout(_ proto: String) -> Int64 { (proto == "TCP" ? 120 : 30) * 1_000_000_000 }
-
-    /// Linux keeps the source port when it is free (ICMP echo: the id); with
-    /// `--random-fully` (flannel's and Calico's rules) it draws one from 1024–65535. A port
-    /// another live connection to the same remote end holds is not reused: the next free
-    /// one is taken (nf_nat's unique tuple).
-    func masquerade(_ p: inout Packet, randomFully: Bool, now: Int64) -> (IPv4Address, Int) {
-        let echo = p.proto == "ICMP"
-        let original = (ip: p.src, port: echo ? Self.echoID(p) : p.sport)
-        let out = "\(p.proto) \(p.src):\(original.port) \(p.dst):\(p.dport)"
-        let expires = now + Self.conntrackTimeout(p.proto)
-        var port: Int
-        if let known = masqueradeOf[out], known.expires > now {
-            port = known.port
-        } else {
-            port = randomFully && !echo ? 1024 + Int(Wire.mix(p.src.value, UInt32(p.sport), p.dst.value, UInt32(p.dport), 9) % 64512) : original.port
-            while let holder = masquerades[Self.natKey(p.proto, port: port, remote: p.dst, remotePort: p.dport)], holder.expires > now,
-                  holder.ip != original.ip || holder.port != original.port {
-                port = port >= 65535 ? 1024 : port + 1
-            }
-        }
-        masqueradeOf[out] = (port, expires)
-        masquerades[Self.natKey(p.proto, port: port, remote: p.dst, remotePort: p.dport)] = (original.ip, original.port, expires)
-        // ICMP errors about the connection (RELATED) find the pod by what they quote.
-        if !echo { masquerades[Self.relatedKey(p.proto, remote: p.dst, remotePort: p.dport)] = (p.src, p.sport, expires) }
-        p.src = underlay
-        if !echo { p.sport = port }
-        return (underlay, port)
-    }
-
-    /// The pod a reply belongs to, when it answers a live masqueraded connection: a TCP
-    /// or UDP segment to the translated port, an echo reply with the translated id, or an
-    /// ICMP error quoting a masqueraded datagram. Requests from elsewhere are never rewritten.
-    func unmasquerade(_ p: Packet, now: Int64) -> (ip: IPv4Address, port: Int)? {
-        guard p.dst == underlay else { return nil }
-        let key: String
-        if p.proto != "ICMP" {
-            key = Self.natKey(p.proto, port: p.dport, remote: p.src, remotePort: p.sport)
-        } else if p.flags == "echo-reply" {
-            key = Self.natKey("ICMP", port: Self.echoID(p), remote: p.src, remotePort: 0)
-        } else if p.flags != "echo-request", let q = p.detail?.quoted {
-            key = Self.relatedKey(q.proto, remote: q.dst, remotePort: q.dport)
-        } else {
-            return nil
-        }
-        guard let e = masquerades[key], e.expires > now else { return nil }
-        masquerades[key]?.expires = now + Self.conntrackTimeout(p.proto)
-        return (e.ip, e.port)
-    }
-
-    /// An echo's identifier: the one ping chose, else (a bare `trace`) the source port.
-    static func echoID(_ p: Packet) -> Int { p.detail.map { $0.icmpID != 0 ? $0.icmpID : p.sport } ?? p.sport }
-    static func natKey(_ proto: String, port: Int, remote: IPv4Address, remotePort: Int) -> String {
-        proto == "ICMP" ? "ICMP \(port) \(remote)" : "\(proto) \(port) \(remote):\(remotePort)"
-    }
-    static func relatedKey(_ proto: String, remote: IPv4Address, remotePort: Int) -> String { "RELATED \(proto) \(remote):\(remotePort)" }
+    /// The node's netfilter: iptables tables, ipsets and conntrack, written by the CNI
+    /// plugin's agent (and kube-proxy, and a learner's `iptables`), walked by packets.
+    public let netfilter = Netfilter()
     /// Weave: the weave bridge's address (`weave expose`) and the peer's short ID.
     var weave = false
     public var bridgeAddress: IPv4Address?
@@ -402,6 +343,8 @@ public final class PodNetwork {
     public var weaveEncrypted = false
     /// The simulated clock's time, for BGP session ages.
     public var now: () -> Int64 = { 0 }
+    /// The cluster's seeded source (netfilter's `-m statistic --mode random`).
+    public var random: () -> UInt32 = { 0 }
     public var mtu: Int {
         if plugin == .calico { return calicoMode.mtu }
         if plugin == .weave { return Self.weaveMTU }
@@ -424,8 +367,9 @@ public final class PodNetwork {
         nodes[name] = n
         underlayIndex[underlay.value] = name
         calicoSnapshot = nil
-        if plugin == .calico { calicoJoin(n) }
-        if plugin == .weave { weaveJoin(n) }
+        attachKernel(n)
+        if plugin == .calico { calicoJoin(n); felixStaticRules(n) }
+        if plugin == .weave { weaveJoin(n); weaveRules(n) }
     }
 
     /// The remote table as flanneld on an up-to-date node has it (rebuilt after changes).
@@ -453,6 +397,7 @@ public final class PodNetwork {
         n.host.backend = backend
         n.host.segment = n.segment
         currentTable = nil
+        flannelRules(n, lease: cidr)
     }
 
     /// A node whose flanneld cannot follow the API keeps the table it had.
@@ -487,7 +432,11 @@ public final class PodNetwork {
     /// CNI DEL: the veth pair and the pod's namespace go.
     public func cniDel(node: String, ip: IPv4Address) {
         workers.removeValue(forKey: ip.value)
-        nodes[node]?.pods.removeValue(forKey: ip.value)
+        let nic = nodes[node]?.pods.removeValue(forKey: ip.value)
+        if let nic, let n = nodes[node] {
+            if nic.calico { felixRemoveWorkload(n, veth: nic.veth) }
+            if nic.weave { weaveNPCRemove(n, namespace: nic.namespace, ip: ip) }
+        }
         if plugin == .calico { ipam.release(ip) }
         if plugin == .weave { weaveIPAM.release(ip) }
     }

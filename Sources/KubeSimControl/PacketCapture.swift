@@ -28,7 +28,7 @@ public final class PacketDetail {
     public var icmpID = 0
     public var icmpSeq = 0
     /// The datagram an ICMP error quotes (its protocol, destination and port).
-    public var quoted: (proto: String, dst: IPv4Address, dport: Int)?
+    public var quoted: (proto: String, src: IPv4Address, sport: Int, dst: IPv4Address, dport: Int)?
     /// Next-hop MTU of a fragmentation-needed error.
     public var mtu = 0
 
@@ -45,7 +45,7 @@ public final class PacketDetail {
     /// An ICMP error about `p`.
     public static func error(quoting p: Packet, mtu: Int = 0) -> PacketDetail {
         let d = PacketDetail()
-        d.quoted = (p.proto, p.dst, p.dport)
+        d.quoted = (p.proto, p.src, p.proto == "ICMP" ? PodNetwork.echoID(p) : p.sport, p.dst, p.dport)
         d.mtu = mtu
         return d
     }

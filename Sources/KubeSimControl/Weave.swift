@@ -1,4 +1,5 @@
 import KubeSimCore
+import KubeSimNet
 
 // Weave Net as a pod network: one flat L2 network (IPALLOC_RANGE, 10.32.0.0/12 by
 // default) spanning every node. Each node's weave router joins a mesh of peers (TCP 6783);
@@ -123,6 +124,7 @@ extension PodNetwork {
         nic.gateway = gw
         n.pods[ip.value] = nic
         n.nextHostIndex += 1
+        weaveNPCAdd(n, namespace: namespace, ip: ip)
     }
 
     public func weaveAllocate(node: String) -> IPv4Address? { weaveIPAM.allocate(node) }
@@ -140,10 +142,9 @@ extension PodNetwork {
             tap(n, veth, .incoming, p, t)
             tap(n, "weave", .incoming, p, t, promiscuousOnly: true)
         }
-        if bridged {
-            t.hop(node, "PREROUTING", "raw, mangle, nat: no rules (accept), bridged", p.headers)
-            t.hop(node, "FORWARD", "filter: WEAVE-NPC: no policy applies (accept), bridged", p.headers)
-            t.hop(node, "POSTROUTING", "nat: no rules (accept), bridged", p.headers)
+        if bridged, let veth {
+            var ct = CTPass()
+            guard bridgedHooks(&p, &ct, at: n, bridge: "weave", from: veth, to: "vethwe-bridge", trace: &t) else { return }
         }
         t.hop(node, "weave", "bridge: \(p.dst) is not on this node → vethwe-bridge", p.headers)
         tap(n, "vethwe-bridge", .outgoing, p, t)
@@ -159,6 +160,7 @@ extension PodNetwork {
         tap(n, "vxlan-6784", .outgoing, p, t)
         t.hop(node, "vxlan-6784", "encapsulate VXLAN VNI \(weaveVNI(n, peer)) (peers \(n.shortID)→\(peer.shortID)) to \(peer.underlay)"
               + (weaveEncrypted ? ", then ESP (IPsec, weave encryption)" : ""), p.headers)
+        guard tunnelOut(&p, at: n, trace: &t) else { return }
         transmit(&p, from: n, to: peer.underlay, trace: &t, depth: 0)
     }
 
@@ -173,13 +175,16 @@ extension PodNetwork {
             if n.bridgeAddress == p.dst {
                 // The bridge's own address (weave expose): up into the node's stack.
                 t.hop(node, "weave", "bridge: \(p.dst) is the bridge's own address → up into the host", p.headers)
-                t.hop(node, "PREROUTING", "raw, mangle, nat: no rules (accept)", p.headers)
-                deliverToHost(&p, at: n, dev: "weave", trace: &t)
+                var ct = CTPass()
+                guard netfilter(.prerouting, &p, &ct, at: n, in: "weave", physIn: "vethwe-bridge", trace: &t) else { return }
+                deliverToHost(&p, &ct, at: n, dev: "weave", trace: &t)
                 return
             }
             t.droppedAt = "\(node) weave"; t.reason = "no pod has \(p.dst) on \(node)"; return
         }
-        t.hop(node, "FORWARD", "filter: WEAVE-NPC: no policy applies (accept), bridged", p.headers)
+        // Into the weave bridge by vethwe-bridge, switched to the pod's veth (bridged hooks).
+        var ct = CTPass()
+        guard bridgedHooks(&p, &ct, at: n, bridge: "weave", from: "vethwe-bridge", to: dest.veth, trace: &t) else { return }
         deliver(p, to: dest, at: n, bridge: "weave", trace: &t)
     }
 

@@ -14,7 +14,7 @@ public struct FlowTuple: Hashable, Sendable {
     }
     /// The tuple the other direction's packets carry (an echo reply keeps the identifier).
     public var inverted: FlowTuple {
-        proto == .icmp ? FlowTuple(proto: .icmp, src: dst, dst: src, sport: sport, dport: 0)
+        proto == .icmp || proto == .ipip || proto == .esp ? FlowTuple(proto: proto, src: dst, dst: src, sport: sport, dport: 0)
                        : FlowTuple(proto: proto, src: dst, dst: src, sport: dport, dport: sport)
     }
 }
@@ -70,7 +70,7 @@ public final class Conntrack {
     public init() {}
 
     /// nf_conntrack's defaults (seconds): ICMP 30, UDP 30 unreplied / 120 once a stream.
-    static let icmpTimeout: Int64 = 30, udpTimeout: Int64 = 30, udpStreamTimeout: Int64 = 120
+    static let icmpTimeout: Int64 = 30, udpTimeout: Int64 = 30, udpStreamTimeout: Int64 = 120, genericTimeout: Int64 = 600
     static let second: Int64 = 1_000_000_000
 
     public var count: Int { entries(now: .max).count }
@@ -160,8 +160,11 @@ public final class Conntrack {
         case .udp:
             if !reply && e.seenReply { e.assured = true }
             e.expires = now + (e.assured ? Self.udpStreamTimeout : Self.udpTimeout) * Self.second
-        default:
+        case .icmp:
             e.expires = now + Self.icmpTimeout * Self.second
+        default:
+            // nf_conntrack_proto_generic.c: 600 s.
+            e.expires = now + Self.genericTimeout * Self.second
         }
     }
 
@@ -176,7 +179,9 @@ extension Conntrack {
     /// [ASSURED], mark and use.
     public func line(_ e: ConntrackEntry, now: Int64) -> String {
         let p = e.original.proto
-        var s = p.name.padding(8) + " \(p.rawValue) \(Self.secondsLeft(e, now: now)) "
+        // Protocols without a conntrack helper of their own print as "unknown".
+        let name = [.tcp, .udp, .icmp, .sctp].contains(p) ? p.name : "unknown"
+        var s = name.padding(8) + " \(p.rawValue) \(Self.secondsLeft(e, now: now)) "
         if let st = e.tcpState { s += st.rawValue + " " }
         s += Self.tupleText(e.original, icmpType: e.icmpType)
         if !e.seenReply { s += " [UNREPLIED]" }
@@ -187,6 +192,7 @@ extension Conntrack {
 
     static func tupleText(_ t: FlowTuple, icmpType: Int) -> String {
         if t.proto == .icmp { return "src=\(t.src) dst=\(t.dst) type=\(icmpType) code=0 id=\(t.sport)" }
+        if t.proto == .ipip || t.proto == .esp { return "src=\(t.src) dst=\(t.dst)" }
         return "src=\(t.src) dst=\(t.dst) sport=\(t.sport) dport=\(t.dport)"
     }
 }

@@ -135,6 +135,7 @@ public enum IptablesView {
                 }
                 s += (r.src?.negated == true ? "!" : " ") + pad(address(r.src, numeric), 19) + " "
                 s += (r.dst?.negated == true ? "!" : " ") + pad(address(r.dst, numeric), 19) + " "
+                if case .goto = r.target { s += "[goto] " }
                 for m in r.matches { s += m.listText }
                 if let t = r.target { s += t.listText }
                 lines.append(s)
@@ -246,7 +247,7 @@ extension Match {
             return " multiport \(which) \(neg ? "!" : "")" + ports.map { $0.low == $0.high ? "\($0.low)" : "\($0.low):\($0.high)" }.joined(separator: ",")
         case .comment(let c): return " /* \(c) */"
         case .random(let t, let neg): return " statistic mode random\(neg ? " !" : "") probability \(probabilityText(t))"
-        case .nth(let e, let p, let neg): return " statistic mode nth\(neg ? " !" : "") every \(e) packet \(p)"
+        case .nth(let e, let p, let neg): return " statistic mode nth\(neg ? " !" : "") every \(e)" + (p != 0 ? " packet \(p)" : "")
         case .mark(let v, let m, let neg): return " mark match \(neg ? "! " : "")" + (m == 0xffff_ffff ? hex(v) : "\(hex(v))/\(hex(m))")
         case .addrtype(let s, let sn, let d, let dn, let li, let lo):
             var out = " ADDRTYPE match"
@@ -297,6 +298,7 @@ extension Target {
             return " MARK xset \(hex(v))/\(hex(m))"
         case .redirect(let p): return p.map { " redir ports " + ports($0) } ?? ""
         case .log(let prefix, let level): return " LOG flags 0 level \(level)" + (prefix.isEmpty ? "" : " prefix \"\(prefix)\"")
+        case .nflog(let g): return " nflog-group \(g)"
         case .notrack: return " NOTRACK"
         }
     }

@@ -151,9 +151,6 @@ public enum Iptables {
                 guard ["tcp", "udp", "icmp", "multiport", "comment", "statistic", "mark", "addrtype", "conntrack", "state", "set", "recent", "physdev"].contains(v) else {
                     throw Failure(status: 2, text: prog + "Couldn't load match `\(v)':No such file or directory\n\n" + tryHelp)
                 }
-                if (v == "tcp" || v == "udp"), p.rule.proto?.name != v {
-                    throw parameter("need -p \(v) for -m \(v)")
-                }
                 currentMatch = v
                 p.rule.matches.append(try emptyMatch(v))
                 p.hasRuleSpec = true
@@ -169,6 +166,8 @@ public enum Iptables {
                         targetOptions.append((a, takesValue ? try value(a) : nil))
                     } else if try applyMatchOption(a, neg, &p.rule, currentMatch, value) {
                         // consumed
+                    } else if let pn = p.rule.proto?.name, pn != currentMatch, try applyMatchOption(a, neg, &p.rule, pn, value) {
+                        // the protocol's implicit match, loaded where its first option appears
                     } else {
                         throw parameter("unknown option \"\(a)\"")
                     }
@@ -179,6 +178,20 @@ public enum Iptables {
             i += 1
         }
         guard let cmd = p.command else { throw parameter("no command specified") }
+        // `-m tcp`/`-m udp` need the protocol somewhere on the line (kube-proxy writes `-m tcp -p tcp`).
+        for m in p.rule.matches {
+            if case .tcp = m, p.rule.proto != .tcp { throw parameter("need -p tcp for -m tcp") }
+            if case .udp = m, p.rule.proto != .udp { throw parameter("need -p udp for -m udp") }
+            // libxt_statistic: the kernel's nth counter starts at every − packet (so `--packet P`
+            // matches the (P+1)th packet); ours counts up to the packet number, so it starts at every − 1.
+            if case .nth(let every, _, _) = m { p.rule.nthCount = max(0, every - 1) }
+        }
+        // xshared.c do_parse: DROP as a target or a policy in the nat table.
+        var dropPolicy = false
+        if case .policy(_, "DROP") = cmd { dropPolicy = true }
+        if p.table == .nat, targetName == "DROP" || dropPolicy {
+            throw parameter("\nThe \"nat\" table is not intended for filtering, the use of DROP is therefore inhibited.\n\n")
+        }
         if let t = targetName { p.rule.target = try makeTarget(t, targetOptions, p.table, nf, cmd) }
         if case .goto(let c) = p.rule.target, nf.table(p.table).chain(c) == nil {
             throw parameter("Chain '\(c)' does not exist")
@@ -419,6 +432,7 @@ public enum Iptables {
         case "MARK": ["--set-xmark", "--set-mark", "--or-mark", "--and-mark", "--xor-mark"].contains(opt)
         case "LOG": ["--log-prefix", "--log-level", "--log-tcp-sequence", "--log-ip-options"].contains(opt)
         case "CT": opt == "--notrack"
+        case "NFLOG": opt == "--nflog-group" || opt == "--nflog-prefix"
         default: false
         }
     }
@@ -431,9 +445,7 @@ public enum Iptables {
         }
         switch name {
         case "ACCEPT": return .accept
-        case "DROP":
-            if table == .nat { throw parameter("\nThe \"nat\" table is not intended for filtering, the use of DROP is therefore inhibited.\n") }
-            return .drop
+        case "DROP": return .drop
         case "RETURN": return .return
         case "REJECT":
             let w = opt("--reject-with") ?? "icmp-port-unreachable"
@@ -460,7 +472,7 @@ public enum Iptables {
             return .redirect(ports: try opt("--to-ports").map(rangeDash))
         case "MARK":
             if let v = opt("--set-xmark") { let (a, b) = try parseMark(v); return .mark(value: a, mask: b) }
-            if let v = opt("--set-mark") { let (a, b) = try parseMark(v); return .mark(value: a, mask: b) }
+            if let v = opt("--set-mark") { let (a, b) = try parseMark(v); return .mark(value: a, mask: b | a) }
             if let v = opt("--or-mark") { let (a, _) = try parseMark(v); return .mark(value: a, mask: a) }
             if let v = opt("--and-mark") { let (a, _) = try parseMark(v); return .mark(value: 0, mask: ~a) }
             if let v = opt("--xor-mark") { let (a, _) = try parseMark(v); return .mark(value: a, mask: 0) }
@@ -472,6 +484,10 @@ public enum Iptables {
             let lv = opt("--log-level").map { Int($0) ?? levels[$0] ?? -1 } ?? 4
             guard (0...7).contains(lv) else { throw parameter("log-level `\(opt("--log-level") ?? "")' unknown") }
             return .log(prefix: prefix, level: lv)
+        case "NFLOG":
+            let g = opt("--nflog-group") ?? "0"
+            guard let n = Int(g), (0...65535).contains(n) else { throw parameter("NFLOG: bad group value \"\(g)\"") }
+            return .nflog(group: n)
         case "NOTRACK", "CT":
             guard table == .raw else { throw Failure(status: 4, text: prog + "RULE_APPEND failed (Invalid argument): rule in chain \(chainOf(cmd))") }
             return .notrack

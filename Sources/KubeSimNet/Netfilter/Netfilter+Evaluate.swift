@@ -13,6 +13,8 @@ public final class Netfilter {
     var recent: [String: [UInt32: [Int64]]] = [:]
     /// The namespace's own addresses (`-m addrtype --dst-type LOCAL`).
     public var isLocal: (IPv4Address) -> Bool = { _ in false }
+    /// An address of one device (`--limit-iface-in|out`).
+    public var isLocalOn: (IPv4Address, String) -> Bool = { _, _ in false }
     /// The seeded source (`-m statistic --mode random`): 32 random bits.
     public var random: () -> UInt32 = { 0 }
     /// The address MASQUERADE gives a packet leaving by a device toward a destination.
@@ -25,7 +27,6 @@ public final class Netfilter {
     public var uptime: (Int64) -> Double = { Double($0) / 1e9 }
     /// Scratch for chain jumps (single-threaded; a traversal never nests).
     private var frames: [(Chain, Int)] = []
-    private var path: [String] = []
 
     public init() {}
 
@@ -83,7 +84,7 @@ public final class Netfilter {
             }
             return
         }
-        let tuple = FlowTuple(proto: p.proto, src: p.src, dst: p.dst, sport: p.sport, dport: p.proto == .icmp ? 0 : p.dport)
+        let tuple = FlowTuple(proto: p.proto, src: p.src, dst: p.dst, sport: p.hasPorts || p.proto == .icmp ? p.sport : 0, dport: p.hasPorts ? p.dport : 0)
         if let (e, reply) = conntrack.lookup(tuple, now: now) {
             conntrack.update(e, reply: reply, flags: p.tcpFlags, now: now)
             ct.entry = e; ct.reply = reply
@@ -156,12 +157,14 @@ public final class Netfilter {
         if base.rules.isEmpty {
             base.policyPackets &+= 1; base.policyBytes &+= UInt64(p.length)
             if base.policy == .drop { res.verdict = .drop; if record { res.decisions.append(policyDecision(table, base, [base.name])) } }
+            else if record { res.emptyTables.append(table.name) }
             return
         }
         frames.removeAll(keepingCapacity: true)
-        if record { path = [base.name] }
         var chain = base
         var i = 0
+        /// The last RETURN taken (chain, rule), named when the policy then decides.
+        var returned: (String, Int)?
         while true {
             let n = chain.rules.count
             var hit = -1
@@ -181,9 +184,9 @@ public final class Netfilter {
             case .jump(let name), .goto(let name):
                 guard let next = table.chains[name] else { i = hit + 1; continue }
                 if case .jump = target { frames.append((chain, hit + 1)) }
-                if record { path.append(name) }
                 chain = next; i = 0
             case .return:
+                if record { returned = (chain.name, hit + 1) }
                 if let (c, k) = frames.popLast() { chain = c; i = k; continue }
                 i = Int.max   // RETURN from the base chain: the policy
                 break
@@ -197,11 +200,15 @@ public final class Netfilter {
             case .notrack:
                 ct.untracked = true
                 i = hit + 1
+            case .nflog:
+                i = hit + 1
             default:
                 let action = apply(target, table.name, hook, &p, &ct, &res, now: now, record: record)
                 if record {
+                    // The call stack at the decision: the base chain, the chains jumped into, this one.
                     res.decisions.append(RuleDecision(table: table.name, chain: chain.name, rule: hit + 1,
-                                                      ruleText: "-A \(chain.name)" + chain.rules[hit].specText, action: action, path: path))
+                                                      ruleText: "-A \(chain.name)" + chain.rules[hit].specText, action: action,
+                                                      path: frames.map { $0.0.name } + [chain.name]))
                 }
                 return
             }
@@ -209,7 +216,11 @@ public final class Netfilter {
         }
         base.policyPackets &+= 1; base.policyBytes &+= UInt64(p.length)
         if base.policy == .drop { res.verdict = .drop }
-        if record { res.decisions.append(policyDecision(table, base, path)) }
+        if record {
+            var d = policyDecision(table, base, [base.name])
+            if let (c, k) = returned { d.returned = "\(c) rule \(k): RETURN" }
+            res.decisions.append(d)
+        }
     }
 
     func policyDecision(_ table: NFTable, _ base: Chain, _ path: [String]) -> RuleDecision {
@@ -338,9 +349,10 @@ extension Rule {
                 if (nthCount == packet) == neg { return false }
             case .mark(let v, let m, let neg):
                 if ((p.mark & m) == v) == neg { return false }
-            case .addrtype(let s, let sn, let d, let dn, _, _):
-                if let s, (Self.addressType(p.src, nf) == s) == sn { return false }
-                if let d, (Self.addressType(p.dst, nf) == d) == dn { return false }
+            case .addrtype(let s, let sn, let d, let dn, let li, let lo):
+                let dev: String? = li ? p.inDev : (lo ? p.outDev : nil)
+                if let s, (Self.addressType(p.src, nf, on: dev) == s) == sn { return false }
+                if let d, (Self.addressType(p.dst, nf, on: dev) == d) == dn { return false }
             case .conntrack(let states, let neg), .state(let states, let neg):
                 if states.contains(p.ctState) == neg { return false }
             case .set(let sm):
@@ -362,9 +374,10 @@ extension Rule {
         return true
     }
 
-    static func addressType(_ ip: IPv4Address, _ nf: Netfilter) -> AddressType {
+    static func addressType(_ ip: IPv4Address, _ nf: Netfilter, on dev: String?) -> AddressType {
         if ip.value >> 28 == 14 { return .multicast }
         if ip.value == 0xffff_ffff { return .broadcast }
+        if let dev { return nf.isLocalOn(ip, dev) ? .local : .unicast }
         return nf.isLocal(ip) ? .local : .unicast
     }
 }

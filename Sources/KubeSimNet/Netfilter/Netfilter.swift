@@ -110,6 +110,8 @@ public struct RuleDecision: Sendable {
     public let action: String
     /// The chains the packet passed through, base chain first (jumps).
     public let path: [String]
+    /// When the policy decided after a user chain returned: that RETURN ("FLANNEL-POSTRTG rule 2: RETURN").
+    public var returned: String?
 }
 
 /// The verdict of one hook.
@@ -126,6 +128,8 @@ public struct HookResult: Sendable {
     public var verdict: NFVerdict = .accept
     public var rulesEvaluated = 0
     public var decisions: [RuleDecision] = []
+    /// Tables whose base chain for the hook is empty with an ACCEPT policy (nothing to decide).
+    public var emptyTables: [NFTableName] = []
     /// conntrack at this hook: "new", "established", "reply", "related", "invalid", "untracked".
     public var conntrack: String?
     /// Address translations done here ("DNAT 10.96.0.10:53 → 10.244.1.3:53", "de-SNAT → 10.244.0.2:40000").
@@ -140,4 +144,34 @@ public struct CTPass {
     public var isNew = false
     public var untracked = false
     public init() {}
+}
+
+extension HookResult {
+    /// One line for a trace hop: conntrack's finding, then each table in priority order —
+    /// the rule that decided (chain path, number, action) or its policy; empty chains together.
+    public func summary(_ hook: NFHook) -> String {
+        var parts: [String] = []
+        if let c = conntrack { parts.append("conntrack: \(c)") }
+        let order = NFTableName.allCases.sorted { $0.priority(at: hook) < $1.priority(at: hook) }
+        var empty: [String] = []
+        for t in order {
+            if emptyTables.contains(t) { empty.append(t.rawValue); continue }
+            if !empty.isEmpty, decisions.contains(where: { $0.table == t }) { parts.append(empty.joined(separator: ", ") + ": empty (ACCEPT)"); empty = [] }
+            for d in decisions where d.table == t {
+                if let r = d.rule {
+                    parts.append("\(t.rawValue): \(d.path.joined(separator: " → ")) rule \(r): \(d.action)")
+                } else if let ret = d.returned {
+                    parts.append("\(t.rawValue): \(d.path.first ?? d.chain) → \(ret), policy \(d.action)")
+                } else {
+                    parts.append("\(t.rawValue): \(d.path.joined(separator: " → ")): policy \(d.action)")
+                }
+            }
+        }
+        if !empty.isEmpty { parts.append(empty.joined(separator: ", ") + ": empty (ACCEPT)") }
+        if parts.isEmpty { parts.append("not tracked") }
+        return parts.joined(separator: "; ")
+    }
+
+    /// The rule that decided the verdict (the last decision), if a rule did.
+    public var decidingRule: RuleDecision? { decisions.last }
 }

@@ -3,6 +3,8 @@ import KubeSimCore
 /// IP protocol numbers as the kernel and iptables know them (`-p tcp` is 6).
 public enum IPProto: UInt8, Sendable {
     case icmp = 1, tcp = 6, udp = 17, sctp = 132
+    /// IP in IP (Calico's tunl0) and IPsec ESP (Weave's encryption): no ports.
+    case ipip = 4, esp = 50
 
     public init?(name: String) {
         switch name.lowercased() {
@@ -10,12 +12,14 @@ public enum IPProto: UInt8, Sendable {
         case "udp", "17": self = .udp
         case "icmp", "1": self = .icmp
         case "sctp", "132": self = .sctp
+        case "ipencap", "4": self = .ipip
+        case "esp", "50": self = .esp
         default: return nil
         }
     }
     /// The name iptables and conntrack print.
     public var name: String {
-        switch self { case .icmp: "icmp"; case .tcp: "tcp"; case .udp: "udp"; case .sctp: "sctp" }
+        switch self { case .icmp: "icmp"; case .tcp: "tcp"; case .udp: "udp"; case .sctp: "sctp"; case .ipip: "ipencap"; case .esp: "esp" }
     }
 }
 
@@ -90,4 +94,6 @@ public struct NFPacket: Sendable {
 
     /// An ICMP error (destination unreachable, time exceeded) rather than an echo.
     public var isICMPError: Bool { proto == .icmp && (icmpType == 3 || icmpType == 11 || icmpType == 12) }
+    /// Whether the protocol has ports (conntrack keys the rest by addresses alone).
+    public var hasPorts: Bool { proto == .tcp || proto == .udp || proto == .sctp }
 }

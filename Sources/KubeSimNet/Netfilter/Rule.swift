@@ -113,12 +113,14 @@ public enum Target: Sendable, Equatable {
     case mark(value: UInt32, mask: UInt32)
     case redirect(ports: PortRange?)
     case log(prefix: String, level: Int)
+    /// `-j NFLOG --nflog-group N`: a copy to a userspace listener (weave-npc's blocked-connection log).
+    case nflog(group: Int)
     case notrack
 
     /// Whether the verdict ends the packet's walk through the table.
     var terminal: Bool {
         switch self {
-        case .mark, .log, .notrack: false
+        case .mark, .log, .nflog, .notrack: false
         default: true
         }
     }
@@ -261,9 +263,9 @@ extension Match {
         return order.filter { s.contains($0) }.map(\.name).joined(separator: ",")
     }
 
-    /// `--tcp-flags` names in libxt_tcp's order (FIN,SYN,RST,PSH,ACK,URG; ALL and NONE).
+    /// `--tcp-flags` names in libxt_tcp's order (FIN,SYN,RST,PSH,ACK,URG; NONE). libxt_tcp
+    /// print_tcpf names each bit, so ALL prints as FIN,SYN,RST,PSH,ACK,URG.
     static func flagNames(_ f: TCPFlags) -> String {
-        if f == TCPFlags.all { return "ALL" }
         if f.isEmpty { return "NONE" }
         let names: [(TCPFlags, String)] = [(.fin, "FIN"), (.syn, "SYN"), (.rst, "RST"), (.psh, "PSH"), (.ack, "ACK"), (.urg, "URG")]
         return names.filter { f.contains($0.0) }.map(\.1).joined(separator: ",")
@@ -292,6 +294,7 @@ extension Target {
             return " -j REDIRECT" + (ports.map { " --to-ports " + ($0.low == $0.high ? "\($0.low)" : "\($0.low)-\($0.high)") } ?? "")
         case .log(let prefix, let level):
             return " -j LOG" + (prefix.isEmpty ? "" : " --log-prefix " + saveString(prefix)) + (level == 4 ? "" : " --log-level \(level)")
+        case .nflog(let g): return " -j NFLOG --nflog-group \(g)"
         case .notrack: return " -j CT --notrack"
         }
     }
@@ -302,7 +305,7 @@ extension Target {
         case .accept: "ACCEPT"; case .drop: "DROP"; case .return: "RETURN"
         case .jump(let c), .goto(let c): c
         case .reject: "REJECT"; case .dnat: "DNAT"; case .snat: "SNAT"; case .masquerade: "MASQUERADE"
-        case .mark: "MARK"; case .redirect: "REDIRECT"; case .log: "LOG"; case .notrack: "CT"
+        case .mark: "MARK"; case .redirect: "REDIRECT"; case .log: "LOG"; case .nflog: "NFLOG"; case .notrack: "CT"
         }
     }
 }

@@ -1,0 +1,9 @@
+import KubeScript
+import KubeSimControl
+
+extension NodeTool {
+    /// `dmesg`: the kernel's log — the lines `-j LOG` rules write.
+    static let dmesg = NodeTool(name: "dmesg", subcommands: []) { node, _, _ in
+        CommandResult(output: node.netfilter.dmesg.joined(separator: "\n"))
+    }
+}
