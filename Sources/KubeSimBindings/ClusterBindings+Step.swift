@@ -2,6 +2,7 @@ import KubeScript
 import KubeSimCore
 import KubeSimCluster
 import KubeSimControl
+import KubeSimNet
 
 /// `trace … --step`: Packet Tracer's simulation mode. The trace is the one `trace`
 /// computes (the same datapath walk, recorded once); stepping only moves a cursor over
@@ -170,6 +171,15 @@ final class TraceStepper: @unchecked Sendable {
             lines.append(row("hooks", HopStage.hooks.map { $0 == hook ? "[\($0)]" : $0 }.joined(separator: " ")))
         }
         lines.append(row("action", h.action))
+        if let nf = h.netfilter {
+            // What the node's tables did, from the hook's own record (the rules as iptables -S prints them).
+            if let c = nf.conntrack { lines.append(row("conntrack", c)) }
+            for d in nf.decisions {
+                lines.append(row("rule", "\(d.table.rawValue) \(d.path.joined(separator: " → "))\(d.rule.map { " #\($0)" } ?? "")  \(d.ruleText)  → \(d.action)"))
+            }
+            for t in nf.translations { lines.append(row("nat", t)) }
+            lines.append(row("evaluated", "\(nf.rulesEvaluated) rule\(nf.rulesEvaluated == 1 ? "" : "s")"))
+        }
         for l in headers.labelled { lines.append(row(l.label, l.text)) }
         let previous = index > 0 ? HopHeaders(trace.hops[index - 1].headers) : nil
         lines.append(row("changed", headers.changes(since: previous)))
@@ -326,9 +336,14 @@ final class HopValue: ScriptObject, @unchecked Sendable {
     init(_ hop: Hop, number: Int) { self.hop = hop; self.number = number }
     var typeName: String { "hop" }
     var description: String { "hop(\(number): \(hop.node) \(hop.at) — \(hop.action))" }
-    var memberNames: [String] { ["number", "node", "at", "action", "headers", "outer", "inner", "stage"] }
+    var memberNames: [String] { ["number", "node", "at", "action", "headers", "outer", "inner", "stage", "rule", "rules", "conntrack", "rulesEvaluated"] }
     func member(_ name: String) -> Value? {
         switch name {
+        // At a netfilter hook: the rule that decided (its -S text), every table's decision, conntrack's finding.
+        case "rule": return hop.netfilter?.decidingRule.map { .string($0.ruleText) } ?? .nil
+        case "rules": return .list((hop.netfilter?.decisions ?? []).map { .string("\($0.table.rawValue): \($0.ruleText)") })
+        case "conntrack": return hop.netfilter?.conntrack.map { .string($0) } ?? .nil
+        case "rulesEvaluated": return .int(hop.netfilter?.rulesEvaluated ?? 0)
         case "number": return .int(number)
         case "node": return .string(hop.node)
         case "at": return .string(hop.at)

@@ -90,15 +90,20 @@ final class TraceValue: ScriptObject, @unchecked Sendable {
     init(_ t: Trace, reply: Trace? = nil) { self.t = t; self.reply = reply }
     var typeName: String { "trace" }
     var description: String { t.delivered ? "trace(delivered, \(t.hops.count) hops)" : "trace(dropped at \(t.droppedAt ?? "?"))" }
-    var memberNames: [String] { ["delivered", "hops", "droppedAt", "reason", "path", "destination", "masqueradedAs"] + (reply == nil ? [] : ["reply"]) }
+    var memberNames: [String] { ["delivered", "hops", "droppedAt", "reason", "path", "destination", "masqueradedAs", "rulesEvaluated", "verdict", "decidedBy"] + (reply == nil ? [] : ["reply"]) }
     func member(_ name: String) -> Value? {
         switch name {
+        case "rulesEvaluated": return .int(t.rulesEvaluated)
+        // "delivered", "dropped" or "rejected" (and with what), and the rule that did it.
+        case "verdict": return .string(t.delivered ? "delivered" : (t.rejected.map { "rejected (\($0))" } ?? "dropped"))
+        case "decidedBy": return t.decidedBy.map { .string($0.ruleText) } ?? .nil
         case "reply": return reply.map { .object(TraceValue($0)) } ?? .nil
         case "delivered": return .bool(t.delivered)
         case "destination": return t.delivered ? .string(t.deliveredTo) : .nil
         // "192.168.56.11:40000" when a node masqueraded the packet (it left the pod network).
         case "masqueradedAs": return t.masqueradedAs.map { .string("\($0.ip):\($0.port)") } ?? .nil
-        case "hops": return .int(t.hops.count)
+        // The hops as values (`t.hops[4].rule`, `.stage`, `.conntrack`); `t.hops.count` is their number.
+        case "hops": return .list(t.hops.enumerated().map { .object(HopValue($0.element, number: $0.offset + 1)) })
         case "droppedAt": return t.droppedAt.map { .string($0) } ?? .nil
         case "reason": return t.reason.map { .string($0) } ?? .nil
         case "path": return .list(t.hops.map { .string("\($0.node) \($0.at)") })

@@ -390,7 +390,7 @@ struct TraceReplyTests {
         assert kubelet.reply.delivered and kubelet.reply.destination == "pod/a on node1"
         assert kubelet.reply.path.contains("node1 PREROUTING")
         let refused = (trace from pod/a to pod/b:81 --reply)
-        assert refused.reply.delivered and refused.reply.hops == 18
+        assert refused.reply.delivered and refused.reply.hops.count == 18
         let echo = (trace from pod/b to pod/a --proto icmp --reply)
         assert echo.reply.destination == "pod/b on node2"
         let udp = (trace from pod/a to pod/b:53 --proto udp --reply)

@@ -148,7 +148,7 @@ struct TraceStepTests {
         trace from pod/a to pod/b:80
         let t = (trace from pod/a to pod/b:80)
         let s = (trace from pod/a to pod/b:80 --step)
-        assert s.index == 1 and s.count == t.hops and s.count == 18 and not s.done
+        assert s.index == 1 and s.count == t.hops.count and s.count == 18 and not s.done
         assert s.trace.path == t.path and s.delivered == t.delivered
         assert s.node == "node1" and s.at == "pod/a eth0" and s.stage == "pod namespace" and s.outer == nil
         # Walk to the end one hop at a time, collecting where each hop was.
