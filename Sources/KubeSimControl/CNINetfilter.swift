@@ -42,7 +42,7 @@ extension PodNetwork {
         // get_random_u32; ours must be reproducible).
         nf.drawPort = { t in 1024 + Int(Wire.mix(t.src.value, UInt32(truncatingIfNeeded: t.sport), t.dst.value, UInt32(truncatingIfNeeded: t.dport), 9) % 64512) }
         nf.random = { [unowned self] in self.random() }
-        nf.uptime = { [unowned n] now in Double(now - n.joinedAt) / 1e9 }
+        nf.uptime = { [unowned n] now in now - n.joinedAt }
     }
 
     // MARK: - flannel

@@ -9,11 +9,22 @@ import KubeSimCore
 import KubeSimAPI
 import KubeSimControl
 import KubeSimCluster
+import KubeSimNet
 
 func wallSeconds() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// Resident memory now (/proc/self/statm's second field, pages of 4 KiB).
+func currentRSSBytes() -> Int {
+    guard let f = fopen("/proc/self/statm", "r") else { return 0 }
+    defer { fclose(f) }
+    var line = [CChar](repeating: 0, count: 256)
+    guard fgets(&line, 256, f) != nil else { return 0 }
+    let parts = String(cString: line).split(separator: " ")
+    return parts.count > 1 ? (Int(parts[1]) ?? 0) * 4096 : 0
 }
 
 func peakRSSMiB() -> Double {
@@ -183,8 +194,58 @@ case "routes":
     let t3 = wallSeconds()
     print("routes (\(o.cni.rawValue)\(o.cni == .calico ? " " + o.calicoMode.encapsulation.rawValue + (o.calicoMode.crossSubnet ? " cross-subnet" : "") : "")): \(nodes) nodes; cluster with its network in \(format1(t1 - t0)) s, a pod on every node in \(format1(t2 - t1)) s")
     print("  every node's table: \(total) routes (\(total / nodes) per node) in \(format1(t3 - t2)) s; peak RSS \(format1(peakRSSMiB())) MiB")
+case "netfilter-rules":
+    // Issue 10: a chain of N rules none of which matches, walked by P packets (the FORWARD
+    // hook of one node's netfilter); and the memory a rule takes.
+    let n = args.count > 2 ? Int(args[2])! : 10_000
+    let packets = args.count > 3 ? Int(args[3])! : 2_000
+    let nf = Netfilter()
+    let before = currentRSSBytes()
+    for k in 0..<n {
+        // Typical rules: a source prefix, a protocol and port, a comment, a verdict.
+        let a = k & 0xff, b = (k >> 8) & 0xff
+        let r = Iptables.run(["-A", "FORWARD", "-s", "172.16.\(b).\(a)/32", "-p", "tcp", "--dport", "\(1000 + k % 5000)", "-m", "comment", "--comment", "rule \(k)", "-j", "DROP"], on: nf)
+        precondition(r.status == 0, r.output)
+    }
+    let after = currentRSSBytes()
+    var p = NFPacket(src: IPv4Address(10, 244, 0, 2), dst: IPv4Address(10, 244, 1, 2), proto: .tcp, sport: 40000, dport: 80)
+    p.inDev = "cni0"; p.outDev = "flannel.1"
+    let t0 = wallSeconds()
+    var evaluated = 0
+    for _ in 0..<packets {
+        var q = p
+        var ct = CTPass()
+        evaluated += nf.run(.forward, &q, ct: &ct, now: 0, record: false).rulesEvaluated
+    }
+    let t1 = wallSeconds()
+    print("netfilter-rules: \(n) non-matching rules × \(packets) packets = \(evaluated) rule evaluations in \(format1(t1 - t0)) s → \(Int(Double(evaluated) / (t1 - t0))) per second")
+    print("  memory: \((after - before) / n) bytes per rule (RSS grew \((after - before) >> 20) MiB for \(n) rules)")
+case "conntrack":
+    // Issue 10: a table of N entries; lookups of live tuples.
+    let n = args.count > 2 ? Int(args[2])! : 1_000_000
+    let lookups = args.count > 3 ? Int(args[3])! : 5_000_000
+    let ct = Conntrack()
+    let before = currentRSSBytes()
+    var tuples: [FlowTuple] = []
+    tuples.reserveCapacity(n)
+    for k in 0..<n {
+        let t = FlowTuple(proto: .tcp, src: IPv4Address(UInt32(0x0af4_0000) &+ UInt32(k >> 10)), dst: IPv4Address(10, 96, 0, 10), sport: 1024 + (k & 1023), dport: 80)
+        let e = ct.make(t)
+        e.expires = Int64.max
+        ct.confirm(e)
+        tuples.append(t)
+    }
+    let after = currentRSSBytes()
+    var rng = SeededRandom(seed: 7)
+    let picks = (0..<4096).map { _ in tuples[rng.nextInt(below: n)] }
+    let t0 = wallSeconds()
+    var found = 0
+    for i in 0..<lookups { if ct.lookup(picks[i & 4095], now: 0) != nil { found += 1 } }
+    let t1 = wallSeconds()
+    print("conntrack: \(n) entries; \(lookups) lookups in \(format1(t1 - t0)) s → \(Int((t1 - t0) / Double(lookups) * 1e9)) ns per lookup (found \(found))")
+    print("  memory: \((after - before) / n) bytes per entry (both directions indexed; the bench's own tuple list included)")
 default:
-    print("usage: kubesim-bench control-plane [NODES] [REPLICAS] [PER-DEPLOYMENT] | scheduler [NODES] [PODS] | node-failure [NODES] | datapath [NODES] [COUNT] [flannel|calico|weave] [MODE] | routes [NODES] [flannel|calico|weave] [MODE]")
+    print("usage: kubesim-bench control-plane [NODES] [REPLICAS] [PER-DEPLOYMENT] | scheduler [NODES] [PODS] | node-failure [NODES] | datapath [NODES] [COUNT] [flannel|calico|weave] [MODE] | routes [NODES] [flannel|calico|weave] [MODE] | netfilter-rules [RULES] [PACKETS] | conntrack [ENTRIES] [LOOKUPS] | netfilter-rules [RULES] [PACKETS] | conntrack [ENTRIES] [LOOKUPS]")
     exit(2)
 }
 

@@ -73,7 +73,8 @@ public final class Conntrack {
     static let icmpTimeout: Int64 = 30, udpTimeout: Int64 = 30, udpStreamTimeout: Int64 = 120, genericTimeout: Int64 = 600
     static let second: Int64 = 1_000_000_000
 
-    public var count: Int { entries(now: .max).count }
+    /// Entries in the table (expired ones are dropped on lookup and listing).
+    public var count: Int { entries(now: .min).count }
 
     /// The live entry a tuple belongs to, and whether the tuple is its reply direction.
     @inline(__always)
@@ -135,6 +136,11 @@ public final class Conntrack {
     /// and the timeout renewed (nf_conntrack_proto_tcp.c tcp_packet, simplified to the
     /// segments the simulator sends; udp_packet; icmp_packet).
     public func update(_ e: ConntrackEntry, reply: Bool, flags: TCPFlags, now: Int64) {
+        if reply && !e.seenReply && flags.contains(.rst) && e.original.proto == .tcp {
+            e.tcpState = .close
+            e.expires = now   // the only reply is a reset: the entry dies (nf_ct_kill_acct)
+            return
+        }
         if reply { e.seenReply = true }
         switch e.original.proto {
         case .tcp:
@@ -156,7 +162,8 @@ public final class Conntrack {
                 }
             }
             e.tcpState = s
-            e.expires = now + s.timeout * Self.second
+            // Unanswered, a connection is kept at most nf_conntrack_tcp_timeout_unacknowledged (300 s).
+            e.expires = now + (e.seenReply ? s.timeout : min(s.timeout, 300)) * Self.second
         case .udp:
             if !reply && e.seenReply { e.assured = true }
             e.expires = now + (e.assured ? Self.udpStreamTimeout : Self.udpTimeout) * Self.second

@@ -65,7 +65,10 @@ extension Iptables {
             }
         case .newChain(let n):
             guard n.utf8.count <= 28 else { throw parameter("chain name `\(n)' too long (must be under 29 chars)") }
-            guard !n.hasPrefix("-"), !n.contains(" "), !["ACCEPT", "DROP", "RETURN", "QUEUE"].contains(n) else { throw parameter("chain name not allowed to start with `-'") }
+            if let c = n.first, c == "-" || c == "!" { throw parameter("chain name not allowed to start with `\(c)'\n") }
+            let targets = ["ACCEPT", "DROP", "RETURN", "QUEUE", "REJECT", "DNAT", "SNAT", "MASQUERADE", "REDIRECT", "MARK", "LOG", "NFLOG", "CT", "NOTRACK"]
+            guard !targets.contains(n) else { throw parameter("chain name may not clash with target name\n") }
+            guard !n.contains(where: \.isWhitespace) else { throw parameter("Invalid chain name `\(n)'") }
             guard table.chain(n) == nil else { throw operation("Chain already exists") }
             table.newChain(n)
             table.touched = true
@@ -244,7 +247,8 @@ extension Match {
             guard let type else { return " icmp any" }
             return " \(neg ? "!" : "")icmptype \(type)" + (code.map { " code \($0)" } ?? "")
         case .multiport(let which, let ports, let neg):
-            return " multiport \(which) \(neg ? "!" : "")" + ports.map { $0.low == $0.high ? "\($0.low)" : "\($0.low):\($0.high)" }.joined(separator: ",")
+            // libxt_multiport __multiport_print_v1: " multiport dports " then " !" when inverted.
+            return " multiport \(which) \(neg ? " !" : "")" + ports.map { $0.low == $0.high ? "\($0.low)" : "\($0.low):\($0.high)" }.joined(separator: ",")
         case .comment(let c): return " /* \(c) */"
         case .random(let t, let neg): return " statistic mode random\(neg ? " !" : "") probability \(probabilityText(t))"
         case .nth(let e, let p, let neg): return " statistic mode nth\(neg ? " !" : "") every \(e)" + (p != 0 ? " packet \(p)" : "")
@@ -266,11 +270,12 @@ extension Match {
             if let h = r.hitcount { s += " hit_count: \(h)" }
             return s + " name: \(r.name) side: \(r.source ? "source" : "dest") mask: 255.255.255.255"
         case .physdev(let p):
+            // libxt_physdev physdev_print: is-in, in, is-out, out, is-bridged.
             var out = " PHYSDEV match"
-            if let i = p.physIn { out += "\(i.negated ? " !" : "") --physdev-in \(i.name)" }
-            if let o = p.physOut { out += "\(o.negated ? " !" : "") --physdev-out \(o.name)" }
             if let b = p.isIn { out += "\(b ? "" : " !") --physdev-is-in" }
+            if let i = p.physIn { out += "\(i.negated ? " !" : "") --physdev-in \(i.name)" }
             if let b = p.isOut { out += "\(b ? "" : " !") --physdev-is-out" }
+            if let o = p.physOut { out += "\(o.negated ? " !" : "") --physdev-out \(o.name)" }
             if let b = p.isBridged { out += "\(b ? "" : " !") --physdev-is-bridged" }
             return out
         }

@@ -75,12 +75,19 @@ public enum Iptables {
             if i + 1 < args.count, let n = Int(args[i + 1]) { i += 1; return n }
             return nil
         }
+        /// A rule number after -I/-D/-R: 1 or more (xshared.c parse_rulenumber).
+        func ruleNumber() throws -> Int? {
+            guard let n = optionalNumber() else { return nil }
+            guard n >= 1 else { throw parameter("Invalid rule number `\(args[i])'") }
+            return n
+        }
         func optionalName() -> String? {
             if i + 1 < args.count, !args[i + 1].hasPrefix("-") { i += 1; return args[i] }
             return nil
         }
         func setCommand(_ c: Command, _ opt: String) throws {
-            if p.command != nil { throw parameter("Can't use \(opt) with \(commandFlag(p.command!))") }
+            // xshared.c add_command.
+            if p.command != nil { throw parameter("Cannot use \(commandFlag(c)) with \(commandFlag(p.command!))") }
             p.command = c
         }
 
@@ -100,13 +107,13 @@ public enum Iptables {
             case "-C", "--check": try setCommand(.check(try value(a)), a)
             case "-I", "--insert":
                 let c = try value(a)
-                try setCommand(.insert(c, optionalNumber() ?? 1), a)
+                try setCommand(.insert(c, try ruleNumber() ?? 1), a)
             case "-D", "--delete":
                 let c = try value(a)
-                if let n = optionalNumber() { try setCommand(.deleteNum(c, n), a) } else { try setCommand(.delete(c), a) }
+                if let n = try ruleNumber() { try setCommand(.deleteNum(c, n), a) } else { try setCommand(.delete(c), a) }
             case "-R", "--replace":
                 let c = try value(a)
-                guard let n = optionalNumber() else { throw parameter("-R requires a rule number") }
+                guard let n = try ruleNumber() else { throw parameter("-R requires a rule number") }
                 try setCommand(.replace(c, n), a)
             case "-L", "--list": try setCommand(.list(optionalName()), a)
             case "-S", "--list-rules":
@@ -441,7 +448,7 @@ public enum Iptables {
         func opt(_ o: String) -> String? { opts.last { $0.0 == o }?.1 }
         func has(_ o: String) -> Bool { opts.contains { $0.0 == o } }
         func natOnly() throws {
-            if table != .nat { throw Failure(status: 4, text: prog + "RULE_APPEND failed (Invalid argument): rule in chain \(chainOf(cmd))") }
+            if table != .nat { throw ruleRefused(cmd) }
         }
         switch name {
         case "ACCEPT": return .accept
@@ -489,7 +496,7 @@ public enum Iptables {
             guard let n = Int(g), (0...65535).contains(n) else { throw parameter("NFLOG: bad group value \"\(g)\"") }
             return .nflog(group: n)
         case "NOTRACK", "CT":
-            guard table == .raw else { throw Failure(status: 4, text: prog + "RULE_APPEND failed (Invalid argument): rule in chain \(chainOf(cmd))") }
+            guard table == .raw else { throw ruleRefused(cmd) }
             return .notrack
         default:
             guard nf.table(table).chain(name) != nil else { throw parameter("Chain '\(name)' does not exist") }
@@ -498,6 +505,14 @@ public enum Iptables {
             }
             return .jump(name)
         }
+    }
+
+    /// The kernel refused the rule at commit (a target in a table it is not valid in): nft.c
+    /// mnl_append_error's " %s failed (%s): %s" after the program prefix, exit 4.
+    static func ruleRefused(_ c: Command) -> Failure {
+        let op: String
+        switch c { case .insert: op = "RULE_INSERT"; case .replace: op = "RULE_REPLACE"; default: op = "RULE_APPEND" }
+        return Failure(status: 4, text: prog + " \(op) failed (Invalid argument): rule in chain \(chainOf(c))")
     }
 
     static func chainOf(_ c: Command) -> String {

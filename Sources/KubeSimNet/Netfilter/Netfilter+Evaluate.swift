@@ -23,8 +23,8 @@ public final class Netfilter {
     public var deviceAddress: (_ dev: String) -> IPv4Address? = { _ in nil }
     /// The port `--random-fully` draws for a connection (a deterministic mix of its tuple).
     public var drawPort: (FlowTuple) -> Int = { 1024 + ($0.sport &* 7919) % 64512 }
-    /// The kernel's uptime clock for `-j LOG` lines (simulated seconds since boot).
-    public var uptime: (Int64) -> Double = { Double($0) / 1e9 }
+    /// The kernel's uptime clock for `-j LOG` lines (simulated ns since boot).
+    public var uptime: (Int64) -> Int64 = { $0 }
     /// Scratch for chain jumps (single-threaded; a traversal never nests).
     private var frames: [(Chain, Int)] = []
 
@@ -42,6 +42,8 @@ public final class Netfilter {
     /// table and for the rest from its conntrack entry, confirmation at the last hook.
     public func run(_ hook: NFHook, _ p: inout NFPacket, ct: inout CTPass, now: Int64, record: Bool) -> HookResult {
         var res = HookResult()
+        if let m = ct.mark { p.mark = m }
+        defer { ct.mark = p.mark }
         func pass(_ t: NFTable) -> Bool {
             traverse(t, hook, &p, &ct, &res, now: now, record: record)
             return res.verdict == .accept
@@ -89,7 +91,10 @@ public final class Netfilter {
             conntrack.update(e, reply: reply, flags: p.tcpFlags, now: now)
             ct.entry = e; ct.reply = reply
             p.ctState = (reply || e.seenReply) ? .established : .new
-            p.mark = e.mark != 0 ? e.mark : p.mark
+            // A reset as the connection's only reply ends it at once (tcp_packet: "If only
+            // reply is a RST, we can consider ourselves not to have an established
+            // connection"); this packet is still translated.
+            if e.expires <= now { conntrack.remove(e) }
             if record { res.conntrack = reply ? "reply of \(Self.flowText(e.original))" : (e.seenReply ? "established" : "new (unreplied, known)") }
             return
         }
@@ -110,7 +115,6 @@ public final class Netfilter {
     /// The first packet left the last hook: its entry is confirmed (now in the table).
     func confirm(_ ct: inout CTPass, _ p: NFPacket, now: Int64) {
         guard ct.isNew, let e = ct.entry else { return }
-        e.mark = p.mark
         conntrack.update(e, reply: false, flags: p.tcpFlags, now: now)
         conntrack.confirm(e)
         ct.isNew = false
@@ -191,8 +195,7 @@ public final class Netfilter {
                 i = Int.max   // RETURN from the base chain: the policy
                 break
             case .mark(let v, let m):
-                p.mark = (p.mark & ~m) ^ v
-                if let e = ct.entry, ct.isNew { e.mark = p.mark }
+                p.mark = (p.mark & ~m) ^ v   // the packet's mark; the connection's needs CONNMARK
                 i = hit + 1
             case .log(let prefix, let level):
                 log(prefix, level: level, p, now: now)
@@ -296,7 +299,7 @@ public final class Netfilter {
     /// `-j LOG`: a kernel log line as nf_log_syslog formats it.
     func log(_ prefix: String, level: Int, _ p: NFPacket, now: Int64) {
         let t = uptime(now)
-        let whole = Int(t), micros = Int((t - Double(whole)) * 1e6)
+        let whole = Int(t / 1_000_000_000), micros = Int(t % 1_000_000_000 / 1000)
         var s = "[\(String(repeating: " ", count: max(0, 5 - String(whole).count)))\(whole).\(String(micros + 1_000_000).dropFirst())] \(prefix)IN=\(p.inDev) OUT=\(p.outDev) "
         s += "SRC=\(p.src) DST=\(p.dst) LEN=\(p.length) TOS=0x00 PREC=0x00 TTL=64 ID=0 DF PROTO=\(p.proto.name.uppercased())"
         if p.proto == .icmp { s += " TYPE=\(p.icmpType) CODE=\(p.icmpCode) ID=\(p.sport) SEQ=0" }
@@ -364,7 +367,8 @@ extension Rule {
             case .recent(let r):
                 if nf.recentMatch(r, p, now: now) == r.negated { return false }
             case .physdev(let pd):
-                if let b = pd.isBridged, (p.physIn != nil) != b { return false }
+                // xt_physdev: bridged means it leaves by a bridge port too.
+                if let b = pd.isBridged, (p.physOut != nil) != b { return false }
                 if let i = pd.physIn, !i.matches(p.physIn ?? "") { return false }
                 if let o = pd.physOut, !o.matches(p.physOut ?? "") { return false }
                 if let b = pd.isIn, (p.physIn != nil) != b { return false }
@@ -399,7 +403,7 @@ extension Netfilter {
             guard var hits = list[key] else { return false }
             if let s = r.seconds { hits = hits.filter { now - $0 <= Int64(s) * 1_000_000_000 } }
             let hit = hits.count >= (r.hitcount ?? 1) && !hits.isEmpty
-            if r.command == .update, list[key] != nil { list[key]!.append(now) }
+            if r.command == .update, hit { list[key]!.append(now) }   // xt_recent: refreshed only on a match
             return hit
         }
     }

@@ -143,6 +143,9 @@ public struct CTPass {
     /// The entry is new (unconfirmed): the nat table is consulted.
     public var isNew = false
     public var untracked = false
+    /// The packet's netfilter mark, carried from hook to hook inside the namespace
+    /// (kube-proxy marks in PREROUTING and masquerades by the mark in POSTROUTING).
+    public var mark: UInt32?
     public init() {}
 }
 

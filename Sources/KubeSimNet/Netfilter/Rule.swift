@@ -245,11 +245,12 @@ extension Match {
             if let h = r.hitcount { out += " --hitcount \(h)" }
             return out + " --name \(r.name) --mask 255.255.255.255 " + (r.source ? "--rsource" : "--rdest")
         case .physdev(let p):
+            // libxt_physdev physdev_save: is-in, in, is-out, out, is-bridged.
             var out = " -m physdev"
-            if let i = p.physIn { out += neg(i.negated) + " --physdev-in \(i.name)" }
-            if let o = p.physOut { out += neg(o.negated) + " --physdev-out \(o.name)" }
             if let b = p.isIn { out += neg(!b) + " --physdev-is-in" }
+            if let i = p.physIn { out += neg(i.negated) + " --physdev-in \(i.name)" }
             if let b = p.isOut { out += neg(!b) + " --physdev-is-out" }
+            if let o = p.physOut { out += neg(o.negated) + " --physdev-out \(o.name)" }
             if let b = p.isBridged { out += neg(!b) + " --physdev-is-bridged" }
             return out
         }
