@@ -26,7 +26,9 @@ public final class Netfilter {
     /// The kernel's uptime clock for `-j LOG` lines (simulated ns since boot).
     public var uptime: (Int64) -> Int64 = { $0 }
     /// Scratch for chain jumps (single-threaded; a traversal never nests).
-    private var frames: [(Chain, Int)] = []
+    /// A jump's return point: the calling chain and the rule after the jump.
+    struct Frame { let chain: Chain; let next: Int }
+    private var frames: [Frame] = []
 
     public init() {}
 
@@ -157,7 +159,7 @@ public final class Netfilter {
     /// Walks one table's base chain for the hook: rules in order, jump/goto/RETURN, the
     /// policy at the end; counters incremented on every match.
     func traverse(_ table: NFTable, _ hook: NFHook, _ p: inout NFPacket, _ ct: inout CTPass, _ res: inout HookResult, now: Int64, record: Bool) {
-        guard let base = table.chains[hook.name] else { return }
+        guard let base = table.base(hook) else { return }
         if base.rules.isEmpty {
             base.policyPackets &+= 1; base.policyBytes &+= UInt64(p.length)
             if base.policy == .drop { res.verdict = .drop; if record { res.decisions.append(policyDecision(table, base, [base.name])) } }
@@ -178,7 +180,7 @@ public final class Netfilter {
                 i += 1
             }
             if hit < 0 {
-                if let (c, k) = frames.popLast() { chain = c; i = k; continue }
+                if let f = frames.popLast() { chain = f.chain; i = f.next; continue }
                 break   // fell off the base chain: the policy
             }
             chain.rules[hit].packets &+= 1
@@ -187,11 +189,11 @@ public final class Netfilter {
             switch target {
             case .jump(let name), .goto(let name):
                 guard let next = table.chains[name] else { i = hit + 1; continue }
-                if case .jump = target { frames.append((chain, hit + 1)) }
+                if case .jump = target { frames.append(Frame(chain: chain, next: hit + 1)) }
                 chain = next; i = 0
             case .return:
                 if record { returned = (chain.name, hit + 1) }
-                if let (c, k) = frames.popLast() { chain = c; i = k; continue }
+                if let f = frames.popLast() { chain = f.chain; i = f.next; continue }
                 i = Int.max   // RETURN from the base chain: the policy
                 break
             case .mark(let v, let m):
@@ -211,7 +213,7 @@ public final class Netfilter {
                     // The call stack at the decision: the base chain, the chains jumped into, this one.
                     res.decisions.append(RuleDecision(table: table.name, chain: chain.name, rule: hit + 1,
                                                       ruleText: "-A \(chain.name)" + chain.rules[hit].specText, action: action,
-                                                      path: frames.map { $0.0.name } + [chain.name]))
+                                                      path: frames.map(\.chain.name) + [chain.name]))
                 }
                 return
             }

@@ -52,10 +52,18 @@ public final class Chain {
 public final class NFTable {
     public let name: NFTableName
     public private(set) var chains: [String: Chain] = [:]
+    /// The built-in chains by hook (the walk's lookup, no string hashing per packet).
+    private var builtin: [Chain?] = Array(repeating: nil, count: NFHook.allCases.count)
     init(_ name: NFTableName) {
         self.name = name
-        for h in name.builtinChains { chains[h.name] = Chain(name: h.name, policy: .accept) }
+        for h in name.builtinChains {
+            let c = Chain(name: h.name, policy: .accept)
+            chains[h.name] = c
+            builtin[h.rawValue] = c
+        }
     }
+    /// The table's base chain at a hook, if it registers there.
+    @inline(__always) func base(_ hook: NFHook) -> Chain? { builtin[hook.rawValue] }
     public func chain(_ n: String) -> Chain? { chains[n] }
 
     /// Built-in chains in hook order, then user chains by name (the order iptables-save lists them).

@@ -33,6 +33,17 @@ public struct TCPFlags: OptionSet, Sendable, Hashable {
 
     /// The flags of a segment named as the datapath names them ("SYN", "SYN-ACK", "PSH-ACK", "RST-ACK").
     public init(words: String) {
+        // The datapath's usual segments, without splitting a string per hook.
+        switch words {
+        case "SYN": self = .syn; return
+        case "SYN-ACK": self = [.syn, .ack]; return
+        case "ACK": self = .ack; return
+        case "PSH-ACK": self = [.psh, .ack]; return
+        case "FIN-ACK": self = [.fin, .ack]; return
+        case "RST-ACK": self = [.rst, .ack]; return
+        case "RST": self = .rst; return
+        default: break
+        }
         var f: TCPFlags = []
         for w in words.split(separator: "-") {
             switch w {
