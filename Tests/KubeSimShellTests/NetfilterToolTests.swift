@@ -1,0 +1,116 @@
+import Testing
+import KubeScript
+import KubeSimShell
+
+/// The node's netfilter through the tools a learner types (`ssh NODE iptables …`,
+/// `iptables-save`, `conntrack`, `ipset`, `dmesg`), and packets obeying what they change.
+@Suite("netfilter on nodes: tools and packets")
+struct NetfilterToolTests {
+    static let pods = placePods([("a", "node1"), ("b", "node2")]) + "\n"
+
+    @Test func flannelsRulesAsIptablesSavePrintsThem() {
+        let r = runScript("cluster nodes=2\n" + Self.pods + "ssh node2 iptables-save -t nat\n")
+        #expect(r.outcome == .success, "\(r.err)")
+        // flannel pkg/trafficmngr/iptables/iptables.go masqRules for lease 10.244.1.0/24.
+        #expect(r.out.contains("""
+        *nat
+        :PREROUTING ACCEPT [0:0]
+        :INPUT ACCEPT [0:0]
+        :OUTPUT ACCEPT [0:0]
+        :POSTROUTING ACCEPT [0:0]
+        :FLANNEL-POSTRTG - [0:0]
+        -A POSTROUTING -m comment --comment "flanneld masq" -j FLANNEL-POSTRTG
+        -A FLANNEL-POSTRTG -m mark --mark 0x4000/0x4000 -m comment --comment "flanneld masq" -j RETURN
+        -A FLANNEL-POSTRTG -s 10.244.1.0/24 -d 10.244.0.0/16 -m comment --comment "flanneld masq" -j RETURN
+        -A FLANNEL-POSTRTG -s 10.244.0.0/16 -d 10.244.1.0/24 -m comment --comment "flanneld masq" -j RETURN
+        -A FLANNEL-POSTRTG ! -s 10.244.0.0/16 -d 10.244.1.0/24 -m comment --comment "flanneld masq" -j RETURN
+        -A FLANNEL-POSTRTG -s 10.244.0.0/16 ! -d 224.0.0.0/4 -m comment --comment "flanneld masq" -j MASQUERADE --random-fully
+        -A FLANNEL-POSTRTG ! -s 10.244.0.0/16 -d 10.244.0.0/16 -m comment --comment "flanneld masq" -j MASQUERADE --random-fully
+        COMMIT
+        """), "\(r.out)")
+        #expect(!r.out.contains("*filter"), "-t nat prints the nat table only")
+    }
+
+    @Test func aHandInsertedDropStopsWgetAndCountsThePackets() {
+        let r = runScript("cluster nodes=2\n" + Self.pods + """
+        ssh node1 iptables -I FORWARD -s 10.244.0.2 -j DROP
+        expect error "wget: download timed out" { exec a -- wget -qO- -T 3 http://10.244.1.2/ }
+        ssh node1 iptables -L FORWARD -n -v -x
+        let t = (trace from pod/a to pod/b:80)
+        assert t.droppedAt == "node1 FORWARD" and t.decidedBy == "-A FORWARD -s 10.244.0.2/32 -j DROP"
+        ssh node1 iptables -D FORWARD -s 10.244.0.2 -j DROP
+        exec a -- wget -qO- -T 3 http://10.244.1.2/ > /dev/null
+        ssh node1 iptables -S FORWARD
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        // The SYN and its retransmission a second later (the next is due at 3 s, when wget -T 3 gives up), 60 bytes each.
+        #expect(r.out.contains("""
+        Chain FORWARD (policy ACCEPT 0 packets, 0 bytes)
+            pkts      bytes target     prot opt in     out     source               destination         
+               2      120 DROP       all  --  *      *       10.244.0.2           0.0.0.0/0           
+        """), "\(r.out)")
+        #expect(r.out.contains("-P FORWARD ACCEPT\n-A FORWARD -m comment --comment \"flanneld forward\" -j FLANNEL-FWD"), "after -D only flannel's jump is left")
+    }
+
+    @Test func conntrackShowsAMasqueradedConnectionBothWays() {
+        let r = runScript("cluster nodes=2\n" + Self.pods + """
+        expect error "400 Bad Request" { exec a -- wget -qO- 192.168.56.12:10250 }
+        ssh node1 conntrack -L -p tcp --dport 10250
+        ssh node1 conntrack -D -p tcp --dport 10250
+        assert (ssh node1 conntrack -C -p tcp --dport 10250) == "0"
+        expect error "0 flow entries have been deleted" { ssh node1 conntrack -D -p tcp --dport 10250 }
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        let line = r.out.split(separator: "\n").first { $0.hasPrefix("tcp      6 120 TIME_WAIT src=10.244.0.2 dst=192.168.56.12 ") }
+        #expect(line != nil, "\(r.out)")
+        // The reply tuple is addressed to node1's own address: the masquerade, undone for the replies.
+        #expect(line?.contains(" dport=10250 src=192.168.56.12 dst=192.168.56.11 sport=10250 dport=") == true)
+        #expect(line?.hasSuffix(" [ASSURED] mark=0 use=1") == true)
+        #expect(r.out.contains("conntrack v1.4.7 (conntrack-tools): 1 flow entries have been shown."))
+        #expect(r.out.contains("conntrack v1.4.7 (conntrack-tools): 1 flow entries have been deleted."))
+    }
+
+    @Test func iptablesAnswersBadInputInItsOwnWordsAndChangesNothing() {
+        let r = runScript("cluster nodes=2\n" + Self.pods + """
+        expect error "iptables v1.8.9 (nf_tables): unknown option \\"--dprt\\"" { ssh node1 iptables -A FORWARD -p tcp --dprt 80 -j DROP }
+        expect error "iptables: No chain/target/match by that name." { ssh node1 iptables -A NOPE -j DROP }
+        expect error "iptables: Bad rule (does a matching rule exist in that chain?)." { ssh node1 iptables -D FORWARD -s 1.2.3.4 -j DROP }
+        expect error "iptables v1.8.9 (nf_tables):  CHAIN_USER_DEL failed (Device or resource busy): chain FLANNEL-FWD" { ssh node1 iptables -X FLANNEL-FWD }
+        expect error "Bad argument `oops'" { ssh node1 iptables -A FORWARD oops }
+        ssh node1 iptables -S FORWARD
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.hasSuffix("-P FORWARD ACCEPT\n-A FORWARD -m comment --comment \"flanneld forward\" -j FLANNEL-FWD\n"), "\(r.out)")
+    }
+
+    @Test func logRulesWriteTheKernelLog() {
+        let r = runScript("cluster nodes=2\n" + Self.pods + """
+        ssh node2 iptables -I FORWARD -p tcp --dport 80 -j LOG --log-prefix "to-web: "
+        trace from pod/a to pod/b:80
+        ssh node2 dmesg
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains("] to-web: IN=flannel.1 OUT=cni0 SRC=10.244.0.2 DST=10.244.1.2 LEN=60 "), "\(r.out)")
+        #expect(r.out.contains(" PROTO=TCP SPT=40000 DPT=80 "))
+    }
+
+    @Test func calicoAndWeaveProgramTheirChainsAndSets() {
+        let calico = runScript("cluster nodes=2 cni=calico\n" + Self.pods + """
+        ssh node1 ipset list cali40all-ipam-pools
+        ssh node1 iptables -t nat -S cali-nat-outgoing
+        let t = (trace from pod/a to pod/b:80)
+        assert t.delivered and t.hops[4].rule.contains("Policy explicitly accepted packet.")
+        """)
+        #expect(calico.outcome == .success, "\(calico.err)")
+        #expect(calico.out.contains("Name: cali40all-ipam-pools\nType: hash:net\nRevision: 7\n"))
+        #expect(calico.out.contains("Members:\n10.244.0.0/16"))
+        #expect(calico.out.contains("-m set --match-set cali40masq-ipam-pools src -m set ! --match-set cali40all-ipam-pools dst -j MASQUERADE --random-fully"))
+        let weave = runScript("cluster nodes=2 cni=weave\n" + Self.pods + """
+        let t = (trace from pod/a to pod/b:80)
+        assert t.delivered
+        ssh node2 iptables -t filter -S WEAVE-NPC-DEFAULT
+        """)
+        #expect(weave.outcome == .success, "\(weave.err)")
+        #expect(weave.out.contains("-m comment --comment \"DefaultAllow ingress isolation for namespace: default\" -j ACCEPT"), "\(weave.out)")
+    }
+}
