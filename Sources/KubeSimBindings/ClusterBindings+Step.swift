@@ -173,12 +173,12 @@ final class TraceStepper: @unchecked Sendable {
         lines.append(row("action", h.action))
         if let nf = h.netfilter {
             // What the node's tables did, from the hook's own record (the rules as iptables -S prints them).
-            if let c = nf.conntrack { lines.append(row("conntrack", c)) }
+            if let c = nf.conntrack { lines.append(row("tracking", c)) }
             for d in nf.decisions {
                 lines.append(row("rule", "\(d.table.rawValue) \(d.path.joined(separator: " → "))\(d.rule.map { " #\($0)" } ?? "")  \(d.ruleText)  → \(d.action)"))
             }
             for t in nf.translations { lines.append(row("nat", t)) }
-            lines.append(row("evaluated", "\(nf.rulesEvaluated) rule\(nf.rulesEvaluated == 1 ? "" : "s")"))
+            lines.append(row("rules", "\(nf.rulesEvaluated) evaluated"))
         }
         for l in headers.labelled { lines.append(row(l.label, l.text)) }
         let previous = index > 0 ? HopHeaders(trace.hops[index - 1].headers) : nil
@@ -272,7 +272,7 @@ struct HopStage {
             let what: String
             switch at {
             case "PREROUTING": what = "every packet entering \(h.node)'s network stack, before the routing decision (raw, mangle, nat; kube-proxy's Service DNAT goes in nat PREROUTING)"
-            case "INPUT": what = "after routing, for packets addressed to \(h.node) itself (mangle, filter)"
+            case "INPUT": what = "after routing, for packets addressed to \(h.node) itself (mangle, filter, then nat for source NAT)"
                 + (h.headers.hasPrefix("outer ") ? "; here the tunnel packet to the node's own address, before the tunnel device unwraps it" : "")
             case "FORWARD": what = "after routing, for packets \(h.node) forwards from one interface to another (filter; where NetworkPolicy is enforced)"
             case "OUTPUT": what = "packets \(h.node) itself sends, before they are routed out (raw, mangle, nat, filter)"

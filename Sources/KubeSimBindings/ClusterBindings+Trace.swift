@@ -75,7 +75,9 @@ extension ClusterBindings {
             what = listening ? "a datagram back" : "ICMP port unreachable: nothing listens on port \(port)"
             back = listening
                 ? c.network.walk(from: dst, to: seen.ip, proto: "UDP", dport: seen.port, size: size, sport: port, flags: "")
-                : c.network.walk(from: dst, to: seen.ip, proto: "ICMP", dport: 0, size: 56, flags: "port-unreachable")
+                : c.network.walk(from: dst, to: seen.ip, proto: "ICMP", dport: 0, size: 56, flags: "port-unreachable",
+                                 // The error quotes the datagram as it arrived (RELATED to its connection in conntrack).
+                                 detail: .error(quoting: "UDP", from: seen.ip, seen.port, to: dst, port))
         }
         return CommandResult(output: t.table + "\nreply (\(what)):\n" + back.table,
                              value: .object(TraceValue(t, reply: back)))

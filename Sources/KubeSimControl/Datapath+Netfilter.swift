@@ -20,7 +20,9 @@ extension Packet {
 
     /// The inner packet's headers as netfilter reads them.
     func netfilterView(inDev: String, outDev: String, physIn: String? = nil, physOut: String? = nil) -> NFPacket {
-        let proto: IPProto = proto == "TCP" ? .tcp : proto == "UDP" ? .udp : .icmp
+        // "TCP", "UDP", "ICMP" by the first letter (no string comparison per hook).
+        let first = proto.utf8.first
+        let proto: IPProto = first == UInt8(ascii: "T") ? .tcp : first == UInt8(ascii: "U") ? .udp : .icmp
         var n = NFPacket(src: src, dst: dst, proto: proto, sport: sport, dport: dport, length: size)
         n.inDev = inDev; n.outDev = outDev; n.physIn = physIn; n.physOut = physOut
         if proto == .tcp { n.tcpFlags = TCPFlags(words: flags) }

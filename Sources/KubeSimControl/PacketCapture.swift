@@ -50,6 +50,13 @@ public final class PacketDetail {
         return d
     }
 
+    /// An ICMP error about a datagram named by its addresses and ports.
+    public static func error(quoting proto: String, from src: IPv4Address, _ sport: Int, to dst: IPv4Address, _ dport: Int) -> PacketDetail {
+        let d = PacketDetail()
+        d.quoted = (proto, src, sport, dst, dport)
+        return d
+    }
+
     /// A UDP datagram's payload length.
     public static func udp(payload: Int) -> PacketDetail {
         let d = PacketDetail()

@@ -22,12 +22,12 @@ struct HostEndpointTests {
         // iputils ping; the reply crosses node2's routing once (ttl 63).
         #expect(r.out.contains("""
         PING 10.244.1.2 (10.244.1.2) 56(84) bytes of data.
-        64 bytes from 10.244.1.2: icmp_seq=1 ttl=63 time=0.384 ms
-        64 bytes from 10.244.1.2: icmp_seq=2 ttl=63 time=0.384 ms
+        64 bytes from 10.244.1.2: icmp_seq=1 ttl=63 time=0.432 ms
+        64 bytes from 10.244.1.2: icmp_seq=2 ttl=63 time=0.432 ms
 
         --- 10.244.1.2 ping statistics ---
         2 packets transmitted, 2 received, 0% packet loss, time 1002ms
-        rtt min/avg/max/mdev = 0.384/0.384/0.384/0.000 ms
+        rtt min/avg/max/mdev = 0.432/0.432/0.432/0.000 ms
         """))
         // node1 sends through flannel.1, so from flannel.1's address; node2 through cni0, from
         // its gateway address. The two echoes took a second of cluster time.
@@ -39,13 +39,18 @@ struct HostEndpointTests {
         let r = runScript("cluster nodes=2\n" + Self.pods + """
         let t = (trace from node/node1 to pod/b:80)
         assert t.delivered
-        assert t.path == ["node1 host", "node1 OUTPUT", "node1 routing", "node1 POSTROUTING", "node1 flannel.1", "node1 eth0", "node2 eth0", "node2 PREROUTING", "node2 INPUT", "node2 flannel.1", "node2 PREROUTING", "node2 routing", "node2 FORWARD", "node2 POSTROUTING", "node2 cni0", "node2 pod/b eth0"]
+        assert t.path == ["node1 host", "node1 OUTPUT", "node1 routing", "node1 POSTROUTING", "node1 flannel.1", "node1 OUTPUT", "node1 POSTROUTING", "node1 eth0", "node2 eth0", "node2 PREROUTING", "node2 INPUT", "node2 flannel.1", "node2 PREROUTING", "node2 routing", "node2 FORWARD", "node2 POSTROUTING", "node2 cni0", "node2 pod/b eth0"]
+        # The connection's first packet: OUTPUT runs raw, mangle, nat and filter (all empty on node1).
+        assert t.hops[1].at == "OUTPUT" and t.hops[1].conntrack == "new" and t.hops[1].action == "conntrack: new; raw, mangle, nat, filter: empty (ACCEPT)"
+        # The tunnel's outer packet is node1's own send as well: OUTPUT and POSTROUTING again.
+        assert t.hops[5].at == "OUTPUT" and t.hops[6].at == "POSTROUTING" and t.hops[6].outer.hasPrefix("192.168.56.11:") and t.hops[6].outer.contains(" > 192.168.56.12:8472 UDP VXLAN")
         trace from node/node1 to pod/b:80
         expect error "Error from server (NotFound): nodes \\"nod1\\" not found — did you mean 'node1'?" { trace from node/nod1 to pod/b }
         """)
         #expect(r.outcome == .success, "\(r.err)")
-        #expect(r.out.contains("1    node1  host         send (route: 10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink)  10.244.0.0:40000 > 10.244.1.2:80 TCP SYN ttl=64 len=60\n"))
-        #expect(r.out.contains("2    node1  OUTPUT       raw, mangle, nat, filter: no rules (accept)                      10.244.0.0:40000 > 10.244.1.2:80 TCP SYN ttl=64 len=60\n"))
+        #expect(r.out.contains("1    node1  host         send (route: 10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink)                10.244.0.0:40000 > 10.244.1.2:80 TCP SYN ttl=64 len=60\n"))
+        // The second walk of the same connection: conntrack knows it, so nat is not consulted again.
+        #expect(r.out.contains("2    node1  OUTPUT       conntrack: new (unreplied, known); raw, mangle, filter: empty (ACCEPT)         10.244.0.0:40000 > 10.244.1.2:80 TCP SYN ttl=64 len=60\n"))
     }
 
     @Test func podsReachTheNodesOwnAddresses() {
@@ -63,10 +68,10 @@ struct HostEndpointTests {
         #expect(r.out.contains("64 bytes from 10.244.0.1: seq=0 ttl=64 time=0.156 ms"))
         // The bridge's own address: into node1's stack without routing (TTL 64 kept).
         #expect(r.out.contains("""
-        13   node2  PREROUTING    raw, mangle, nat: no rules (accept)                                           10.244.0.2 > 10.244.1.1 ICMP echo-request ttl=63 len=84
-        14   node2  routing       local 10.244.1.1 dev cni0 table local proto kernel scope host src 10.244.1.1  10.244.0.2 > 10.244.1.1 ICMP echo-request ttl=63 len=84
-        15   node2  INPUT         mangle, filter: no rules (accept)                                             10.244.0.2 > 10.244.1.1 ICMP echo-request ttl=63 len=84
-        16   node2  host          deliver to node2's own stack                                                  10.244.0.2 > 10.244.1.1 ICMP echo-request ttl=63 len=84
+        15   node2  PREROUTING    conntrack: new; raw, mangle, nat: empty (ACCEPT)                                          10.244.0.2 > 10.244.1.1 ICMP echo-request ttl=63 len=84
+        16   node2  routing       local 10.244.1.1 dev cni0 table local proto kernel scope host src 10.244.1.1              10.244.0.2 > 10.244.1.1 ICMP echo-request ttl=63 len=84
+        17   node2  INPUT         mangle, filter, nat: empty (ACCEPT)                                                       10.244.0.2 > 10.244.1.1 ICMP echo-request ttl=63 len=84
+        18   node2  host          deliver to node2's own stack                                                              10.244.0.2 > 10.244.1.1 ICMP echo-request ttl=63 len=84
         delivered to node2 (its own network stack)
         """))
         #expect(r.out.contains("192.168.56.12 (192.168.56.12:22) open"))
@@ -209,15 +214,23 @@ struct ExecTimeTests {
 struct MasqueradeTests {
     @Test func eachPluginMasqueradesPodTrafficToNodes() {
         // flannel's and Calico's rules draw the port (--random-fully); Weave's keeps it.
-        for (options, rule, random) in [("", "FLANNEL-POSTRTG: MASQUERADE --random-fully", true), ("cni=calico", "cali-POSTROUTING → cali-nat-outgoing: MASQUERADE --random-fully", true),
-                                        ("cni=weave", "WEAVE: MASQUERADE", false)] {
+        for (options, chains, rule, random) in [
+            ("", "POSTROUTING → FLANNEL-POSTRTG rule 5", #"-A FLANNEL-POSTRTG -s 10.244.0.0/16 ! -d 224.0.0.0/4 -m comment --comment "flanneld masq" -j MASQUERADE --random-fully"#, true),
+            ("cni=calico", "POSTROUTING → cali-POSTROUTING → cali-nat-outgoing rule 1", #"-A cali-nat-outgoing -m comment --comment "cali:M9Hf2v_BhjosMpYM" -m set --match-set cali40masq-ipam-pools src -m set ! --match-set cali40all-ipam-pools dst -j MASQUERADE --random-fully"#, true),
+            ("cni=weave", "POSTROUTING → WEAVE rule 4", "-A WEAVE -s 10.32.0.0/12 ! -d 10.32.0.0/12 -j MASQUERADE", false),
+        ] {
             let r = runScript("cluster nodes=2 \(options)\n" + placePods([("a", "node1"), ("b", "node2")]) + """
             let out = (trace from pod/a to node/node2:10250)
             assert out.delivered and out.destination == "node2 (its own network stack)"
             assert out.masqueradedAs.hasPrefix("192.168.56.11:")
             print "masqueraded as " + out.masqueradedAs
+            # The connection's first packet meets the nat table: the plugin's rule decides.
+            assert out.hops[5].at == "POSTROUTING"
+            print "POSTROUTING: " + out.hops[5].action
+            print "decided by: " + out.hops[5].rule
             let inside = (trace from pod/a to pod/b:80)
-            assert inside.masqueradedAs == nil
+            # Pod to pod: no rule translates it, pod b sees pod a's own address.
+            assert inside.masqueradedAs == nil and inside.hops[inside.hops.count - 1].headers.hasPrefix(pod("a").ip + ":40000 > ")
             trace from pod/a to node/node2:10250
             ssh node2 tcpdump -i eth0 -n icmp
             exec a -- ping -c 1 192.168.56.12
@@ -227,7 +240,9 @@ struct MasqueradeTests {
             #expect(r.outcome == .success, "\(options): \(r.err)")
             let port = r.out.split(separator: "\n").first { $0.hasPrefix("masqueraded as 192.168.56.11:") }.flatMap { Int($0.split(separator: ":").last ?? "") } ?? 0
             #expect(random ? (1024...65535).contains(port) && port != 40000 : port == 40000, "\(options): port \(port)")
-            #expect(r.out.contains("  nat: \(rule) to 192.168.56.11:\(port) (leaving the pod network)  "), "\(options): \(r.out)")
+            #expect(r.out.contains("POSTROUTING: mangle: empty (ACCEPT); nat: \(chains): MASQUERADE to 192.168.56.11:\(port)\n"), "\(options): \(r.out)")
+            #expect(r.out.contains("decided by: \(rule)\n"), "\(options): \(r.out)")
+            // The printed walk is the connection's second packet: conntrack's entry gives it the same address and port.
             #expect(r.out.contains("192.168.56.11:\(port) > 192.168.56.12:10250 TCP SYN ttl=63 len=60\ndelivered to node2 (its own network stack)"), "\(options)")
             // node2 sees node1's address; the reply comes back to the pod through conntrack.
             #expect(r.out.contains(" IP 192.168.56.11 > 192.168.56.12: ICMP echo request, id "), "\(options)")
@@ -281,10 +296,15 @@ struct NetworkEdgeTests {
         # Idle for longer than conntrack's TCP timeout (120 s), both are forgotten: b keeps its port.
         tick 121s
         assert (trace from pod/b to node/node2:22).masqueradedAs == "192.168.56.11:40000"
-        # A pod's packet routed out of the weave bridge passes weave-npc's egress chain.
-        trace from pod/a to node/node2:22
+        # A pod's packet routed out of the weave bridge passes weave-npc's egress chain (the
+        # counters show it); b now holds port 40000, so a's new connection takes the next one.
+        ssh node1 iptables -Z
+        let last = (trace from pod/a to node/node2:22)
+        assert last.masqueradedAs == "192.168.56.11:40001"
+        assert last.hops[4].at == "FORWARD" and last.hops[4].rule == "-A FORWARD -i weave ! -o weave -j ACCEPT"
+        ssh node1 iptables -L WEAVE-NPC-EGRESS -v -n
         """)
-        #expect(r.out.contains("FORWARD          filter: WEAVE-NPC-EGRESS: no policy applies (accept)"), "\(r.out)")
+        #expect(r.out.contains("    1    60 WEAVE-NPC-EGRESS-DEFAULT  all  --  *      *       0.0.0.0/0            0.0.0.0/0            state NEW\n"), "\(r.out)")
         #expect(r.outcome == .success, "\(r.err)")
     }
 
@@ -389,8 +409,11 @@ struct TraceReplyTests {
         let kubelet = (trace from pod/a to node/node2:10250 --reply)
         assert kubelet.reply.delivered and kubelet.reply.destination == "pod/a on node1"
         assert kubelet.reply.path.contains("node1 PREROUTING")
+        # node1's conntrack recognises the answer to the masqueraded connection and puts the pod back.
+        assert kubelet.reply.hops[6].at == "PREROUTING" and kubelet.reply.hops[6].conntrack == "reply of tcp 10.244.0.2:40000 → 192.168.56.12:10250"
+        assert kubelet.reply.hops[5].headers.contains(" > 192.168.56.11:") and kubelet.reply.hops[6].headers == "192.168.56.12:10250 > 10.244.0.2:40000 TCP SYN-ACK ttl=64 len=60"
         let refused = (trace from pod/a to pod/b:81 --reply)
-        assert refused.reply.delivered and refused.reply.hops.count == 18
+        assert refused.reply.delivered and refused.reply.hops.count == 20
         let echo = (trace from pod/b to pod/a --proto icmp --reply)
         assert echo.reply.destination == "pod/b on node2"
         let udp = (trace from pod/a to pod/b:53 --proto udp --reply)
@@ -405,7 +428,7 @@ struct TraceReplyTests {
         #expect(r.outcome == .success, "\(r.err)")
         #expect(r.out.contains("reply (RST-ACK: nothing listens on port 81):\nHOP  NODE   WHERE"))
         #expect(r.out.contains("reply (SYN-ACK):\n"))
-        #expect(r.out.contains("raw, mangle, nat: conntrack: a reply to a masqueraded connection → to 10.244.0.2:40000"))
+        #expect(r.out.contains("node1  PREROUTING   conntrack: reply of tcp 10.244.0.2:40000 → 192.168.56.12:10250; raw, mangle: empty (ACCEPT)"))
         #expect(r.out.contains("reply (ICMP port unreachable: nothing listens on port 53):\n"))
     }
 }

@@ -113,4 +113,32 @@ struct NetfilterToolTests {
         #expect(weave.outcome == .success, "\(weave.err)")
         #expect(weave.out.contains("-m comment --comment \"DefaultAllow ingress isolation for namespace: default\" -j ACCEPT"), "\(weave.out)")
     }
+
+    /// conntrack's state is the packet's at every later hook: a reply is ESTABLISHED in
+    /// FORWARD too (the common stateful firewall: accept established, drop new).
+    @Test func theConnectionStateHoldsAtEveryHook() {
+        let r = runScript("cluster nodes=2\n" + Self.pods + """
+        ssh node1 iptables -I FORWARD -d 10.244.0.2 -m conntrack --ctstate NEW -j DROP
+        ssh node1 iptables -I FORWARD -d 10.244.0.2 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+        let t = (trace from pod/a to pod/b:80 --reply)
+        assert t.delivered and t.reply.delivered
+        exec a -- wget -qO- -T 2 http://10.244.1.2/ > /dev/null
+        ssh node1 iptables -S FORWARD -v
+        let back = (trace from pod/b to pod/a:80)
+        assert back.droppedAt == "node1 FORWARD" and back.decidedBy == "-A FORWARD -d 10.244.0.2/32 -m conntrack --ctstate NEW -j DROP"
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        // The trace's SYN-ACK and wget's server segments were accepted as ESTABLISHED; no reply met the NEW rule.
+        #expect(r.out.contains("-A FORWARD -d 10.244.0.2/32 -m conntrack --ctstate RELATED,ESTABLISHED -c 6 "), "\(r.out)")
+        #expect(r.out.contains("-A FORWARD -d 10.244.0.2/32 -m conntrack --ctstate NEW -c 0 0 -j DROP"), "\(r.out)")
+    }
+
+    /// The port-unreachable answer to a UDP probe quotes the datagram: conntrack relates it.
+    @Test func anICMPErrorIsRelatedToItsConnection() {
+        let r = runScript("cluster nodes=2\n" + Self.pods + """
+        let t = (trace from pod/a to pod/b:9999 --proto udp --reply)
+        assert t.reply.hops[2].conntrack.hasPrefix("related to udp 10.244.0.2:40000 → 10.244.1.2:9999")
+        """)
+        #expect(r.outcome == .success, "\(r.err)\n\(r.out)")
+    }
 }

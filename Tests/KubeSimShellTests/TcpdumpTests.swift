@@ -31,26 +31,26 @@ struct TcpdumpTests {
         listening on eth0, link-type EN10MB (Ethernet), snapshot length 262144 bytes
         """))
         #expect(r.out.contains("""
-        00:00:10.000096 IP 192.168.56.11.30512 > 192.168.56.13.8472: OTV, flags [I] (0x08), overlay 0, instance 1
+        00:00:10.000120 IP 192.168.56.11.30512 > 192.168.56.13.8472: OTV, flags [I] (0x08), overlay 0, instance 1
         IP 10.244.0.2.34210 > 10.244.2.2.80: Flags [S], seq 3215689559, win 64860, options [mss 1410,sackOK,TS val 1683210121 ecr 0,nop,wscale 7], length 0
-        00:00:10.000324 IP 192.168.56.13.30512 > 192.168.56.11.8472: OTV, flags [I] (0x08), overlay 0, instance 1
+        00:00:10.000372 IP 192.168.56.13.30512 > 192.168.56.11.8472: OTV, flags [I] (0x08), overlay 0, instance 1
         IP 10.244.2.2.80 > 10.244.0.2.34210: Flags [S.], seq 603825964, ack 3215689560, win 64308, options [mss 1410,sackOK,TS val 885099898 ecr 1683210121,nop,wscale 7], length 0
-        00:00:10.000528 IP 192.168.56.11.30512 > 192.168.56.13.8472: OTV, flags [I] (0x08), overlay 0, instance 1
+        00:00:10.000600 IP 192.168.56.11.30512 > 192.168.56.13.8472: OTV, flags [I] (0x08), overlay 0, instance 1
         IP 10.244.0.2.34210 > 10.244.2.2.80: Flags [.], ack 1, win 502, options [nop,nop,TS val 1683210121 ecr 885099898], length 0
-        00:00:10.000744 IP 192.168.56.11.30512 > 192.168.56.13.8472: OTV, flags [I] (0x08), overlay 0, instance 1
+        00:00:10.000840 IP 192.168.56.11.30512 > 192.168.56.13.8472: OTV, flags [I] (0x08), overlay 0, instance 1
         IP 10.244.0.2.34210 > 10.244.2.2.80: Flags [P.], seq 1:74, ack 1, win 502, options [nop,nop,TS val 1683210121 ecr 885099898], length 73: HTTP: GET / HTTP/1.1
-        00:00:10.000972 IP 192.168.56.13.30512 > 192.168.56.11.8472: OTV, flags [I] (0x08), overlay 0, instance 1
+        00:00:10.001092 IP 192.168.56.13.30512 > 192.168.56.11.8472: OTV, flags [I] (0x08), overlay 0, instance 1
         IP 10.244.2.2.80 > 10.244.0.2.34210: Flags [.], ack 74, win 509, options [nop,nop,TS val 885099898 ecr 1683210121], length 0
-        00:00:10.001188 IP 192.168.56.13.30512 > 192.168.56.11.8472: OTV, flags [I] (0x08), overlay 0, instance 1
+        00:00:10.001332 IP 192.168.56.13.30512 > 192.168.56.11.8472: OTV, flags [I] (0x08), overlay 0, instance 1
         IP 10.244.2.2.80 > 10.244.0.2.34210: Flags [P.], seq 1:849, ack 74, win 509, options [nop,nop,TS val 885099899 ecr 1683210121], length 848: HTTP: HTTP/1.1 200 OK
-        00:00:10.001404 IP 192.168.56.13.30512 > 192.168.56.11.8472: OTV, flags [I] (0x08), overlay 0, instance 1
+        00:00:10.001572 IP 192.168.56.13.30512 > 192.168.56.11.8472: OTV, flags [I] (0x08), overlay 0, instance 1
         IP 10.244.2.2.80 > 10.244.0.2.34210: Flags [F.], seq 849, ack 74, win 509, options [nop,nop,TS val 885099899 ecr 1683210121], length 0
-        00:00:10.001608 IP 192.168.56.11.30512 > 192.168.56.13.8472: OTV, flags [I] (0x08), overlay 0, instance 1
+        00:00:10.001800 IP 192.168.56.11.30512 > 192.168.56.13.8472: OTV, flags [I] (0x08), overlay 0, instance 1
         IP 10.244.0.2.34210 > 10.244.2.2.80: Flags [.], ack 850, win 502, options [nop,nop,TS val 1683210122 ecr 885099899], length 0
-        00:00:10.001824 IP 192.168.56.11.30512 > 192.168.56.13.8472: OTV, flags [I] (0x08), overlay 0, instance 1
+        00:00:10.002040 IP 192.168.56.11.30512 > 192.168.56.13.8472: OTV, flags [I] (0x08), overlay 0, instance 1
         IP 10.244.0.2.34210 > 10.244.2.2.80: Flags [F.], seq 74, ack 850, win 502, options [nop,nop,TS val 1683210122 ecr 885099899], length 0
-        00:00:10.002052 IP 192.168.56.13.30512 > 192.168.56.11.8472: OTV, flags [I] (0x08), overlay 0, instance 1
-        IP 10.244.2.2.80 > 10.244.0.2.34210: Flags [.], ack 75, win 509, options [nop,nop,TS val 885099899 ecr 1683210122], length 0
+        00:00:10.002292 IP 192.168.56.13.30512 > 192.168.56.11.8472: OTV, flags [I] (0x08), overlay 0, instance 1
+        IP 10.244.2.2.80 > 10.244.0.2.34210: Flags [.], ack 75, win 509, options [nop,nop,TS val 885099900 ecr 1683210122], length 0
         10 packets captured
         10 packets received by filter
         0 packets dropped by kernel
@@ -70,11 +70,11 @@ struct TcpdumpTests {
         listening on any, link-type LINUX_SLL2 (Linux cooked v2), snapshot length 262144 bytes
         """))
         #expect(r.out.contains("""
-        00:00:10.000108 eth0  In  IP 192.168.56.11.30512 > 192.168.56.13.8472: OTV, flags [I] (0x08), overlay 0, instance 1
+        00:00:10.000132 eth0  In  IP 192.168.56.11.30512 > 192.168.56.13.8472: OTV, flags [I] (0x08), overlay 0, instance 1
         IP 10.244.0.2.34210 > 10.244.2.2.80: Flags [S], seq 3215689559, win 64860, options [mss 1410,sackOK,TS val 1683210121 ecr 0,nop,wscale 7], length 0
-        00:00:10.000132 flannel.1 In  IP 10.244.0.2.34210 > 10.244.2.2.80: Flags [S], seq 3215689559, win 64860, options [mss 1410,sackOK,TS val 1683210121 ecr 0,nop,wscale 7], length 0
-        00:00:10.000192 cni0  Out IP 10.244.0.2.34210 > 10.244.2.2.80: Flags [S], seq 3215689559, win 64860, options [mss 1410,sackOK,TS val 1683210121 ecr 0,nop,wscale 7], length 0
-        00:00:10.000204 vethXXXXXXXX Out IP 10.244.0.2.34210 > 10.244.2.2.80: Flags [S], seq 3215689559, win 64860, options [mss 1410,sackOK,TS val 1683210121 ecr 0,nop,wscale 7], length 0
+        00:00:10.000156 flannel.1 In  IP 10.244.0.2.34210 > 10.244.2.2.80: Flags [S], seq 3215689559, win 64860, options [mss 1410,sackOK,TS val 1683210121 ecr 0,nop,wscale 7], length 0
+        00:00:10.000216 cni0  Out IP 10.244.0.2.34210 > 10.244.2.2.80: Flags [S], seq 3215689559, win 64860, options [mss 1410,sackOK,TS val 1683210121 ecr 0,nop,wscale 7], length 0
+        00:00:10.000228 vethXXXXXXXX Out IP 10.244.0.2.34210 > 10.244.2.2.80: Flags [S], seq 3215689559, win 64860, options [mss 1410,sackOK,TS val 1683210121 ecr 0,nop,wscale 7], length 0
         4 packets captured
         4 packets received by filter
         0 packets dropped by kernel
@@ -128,9 +128,9 @@ struct TcpdumpTests {
         #expect(r.out.contains("""
         ==> node1: tcpdump -i flannel.1 -n host 10.244.2.2 and (icmp or tcp) <==
         00:00:10.000072 IP 10.244.0.2 > 10.244.2.2: ICMP echo request, id 7, seq 0, length 64
-        00:00:10.000348 IP 10.244.2.2 > 10.244.0.2: ICMP echo reply, id 7, seq 0, length 64
+        00:00:10.000396 IP 10.244.2.2 > 10.244.0.2: ICMP echo reply, id 7, seq 0, length 64
         00:00:11.000072 IP 10.244.0.2 > 10.244.2.2: ICMP echo request, id 7, seq 1, length 64
-        00:00:11.000348 IP 10.244.2.2 > 10.244.0.2: ICMP echo reply, id 7, seq 1, length 64
+        00:00:11.000396 IP 10.244.2.2 > 10.244.0.2: ICMP echo reply, id 7, seq 1, length 64
         4 packets captured
         """))
     }
@@ -175,18 +175,18 @@ struct TcpdumpTests {
         #expect(r.outcome == .success, "\(r.err)")
         // Nothing listens on 8080: the kernel answers the SYN with a reset.
         #expect(r.out.contains("""
-        00:00:10.000192 IP 10.244.0.2.39016 > 10.244.2.2.8080: Flags [S], seq 258245358, win 64860, options [mss 1410,sackOK,TS val 1683210121 ecr 0,nop,wscale 7], length 0
-        00:00:10.000240 IP 10.244.2.2.8080 > 10.244.0.2.39016: Flags [R.], seq 0, ack 258245359, win 0, length 0
+        00:00:10.000216 IP 10.244.0.2.39016 > 10.244.2.2.8080: Flags [S], seq 258245358, win 64860, options [mss 1410,sackOK,TS val 1683210121 ecr 0,nop,wscale 7], length 0
+        00:00:10.000264 IP 10.244.2.2.8080 > 10.244.0.2.39016: Flags [R.], seq 0, ack 258245359, win 0, length 0
         2 packets captured
         """))
         // node3 is down: the SYN leaves node1 and is retransmitted after 1 and 3 seconds
         // (wget -T 4 gives up before the next one, at 7 s).
         #expect(r.out.contains("""
-        00:00:10.000528 IP 192.168.56.11.30512 > 192.168.56.13.8472: OTV, flags [I] (0x08), overlay 0, instance 1
+        00:00:10.000600 IP 192.168.56.11.30512 > 192.168.56.13.8472: OTV, flags [I] (0x08), overlay 0, instance 1
         IP 10.244.0.2.40288 > 10.244.2.2.80: Flags [S], seq 2529984045, win 64860, options [mss 1410,sackOK,TS val 1683210121 ecr 0,nop,wscale 7], length 0
-        00:00:11.000528 IP 192.168.56.11.30512 > 192.168.56.13.8472: OTV, flags [I] (0x08), overlay 0, instance 1
+        00:00:11.000600 IP 192.168.56.11.30512 > 192.168.56.13.8472: OTV, flags [I] (0x08), overlay 0, instance 1
         IP 10.244.0.2.40288 > 10.244.2.2.80: Flags [S], seq 2529984045, win 64860, options [mss 1410,sackOK,TS val 1683211121 ecr 0,nop,wscale 7], length 0
-        00:00:13.000528 IP 192.168.56.11.30512 > 192.168.56.13.8472: OTV, flags [I] (0x08), overlay 0, instance 1
+        00:00:13.000600 IP 192.168.56.11.30512 > 192.168.56.13.8472: OTV, flags [I] (0x08), overlay 0, instance 1
         IP 10.244.0.2.40288 > 10.244.2.2.80: Flags [S], seq 2529984045, win 64860, options [mss 1410,sackOK,TS val 1683213121 ecr 0,nop,wscale 7], length 0
         5 packets captured
         """))
@@ -203,7 +203,7 @@ struct TcpdumpTests {
         #expect(r.outcome == .success, "\(r.err)")
         // ping -c 3 takes two seconds of cluster time (one echo a second): the capture
         // starts at 12 s; the capture's clock is the cluster's.
-        #expect(r.out.contains("00:00:12.000132 IP 10.244.0.2.40000 > 10.244.2.2.80: Flags [S], seq "))
+        #expect(r.out.contains("00:00:12.000156 IP 10.244.0.2.40000 > 10.244.2.2.80: Flags [S], seq "))
         #expect(r.out.contains("usage: stop tcpdump [NODE]"))
         #expect(r.out.contains("1 packet captured\n1 packet received by filter\n0 packets dropped by kernel"))
     }

@@ -16,7 +16,7 @@ struct TraceStepTests {
         trace from pod/a to pod/b:80 --step
         next 6
         show
-        next 4
+        next 6
         show
         next 7
         show
@@ -28,31 +28,31 @@ struct TraceStepTests {
         #expect(lines.prefix(3) == ["cluster created: 2 nodes (node1…node2), seed 1", "pod/a created", "pod/b created"])
         let stepped = lines.dropFirst(3).joined(separator: "\n")
         let expected = """
-        Simulation: pod/a → pod/b:80 (10.244.0.2 → 10.244.1.2:80), TCP, 60 bytes, 18 hops
+        Simulation: pod/a → pod/b:80 (10.244.0.2 → 10.244.1.2:80), TCP, 60 bytes, 20 hops
         Step with next [N] and back [N]; show explains the current hop. Other commands run as usual.
-        hop 1/18  node1  pod/a eth0  (pod namespace)
+        hop 1/20  node1  pod/a eth0  (pod namespace)
           action  send (route: 10.244.0.0/16 via 10.244.0.1 dev eth0)
           packet  10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=64 len=60
-        hop 2/18  node1  veth67897060  (veth pair)
+        hop 2/20  node1  veth67897060  (veth pair)
           action  veth: into the host namespace
           packet  10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=64 len=60
-        hop 3/18  node1  PREROUTING  (netfilter hook)
-          action  raw, mangle, nat: no rules (accept)
+        hop 3/20  node1  PREROUTING  (netfilter hook)
+          action  conntrack: new; raw, mangle, nat: empty (ACCEPT)
           packet  10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=64 len=60
-        hop 4/18  node1  routing  (routing decision)
+        hop 4/20  node1  routing  (routing decision)
           action  10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink
           packet  10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60
-        hop 5/18  node1  FORWARD  (netfilter hook)
-          action  filter: no rules (accept)
+        hop 5/20  node1  FORWARD  (netfilter hook)
+          action  mangle: empty (ACCEPT); filter: FORWARD → FLANNEL-FWD rule 1: ACCEPT
           packet  10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60
-        hop 6/18  node1  POSTROUTING  (netfilter hook)
-          action  nat: no rules (accept)
+        hop 6/20  node1  POSTROUTING  (netfilter hook)
+          action  mangle: empty (ACCEPT); nat: POSTROUTING → FLANNEL-POSTRTG rule 2: RETURN, policy ACCEPT
           packet  10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60
-        hop 7/18  node1  flannel.1  (encapsulation)
+        hop 7/20  node1  flannel.1  (encapsulation)
           action  encapsulate VXLAN VNI 1: 22:ab:dc:0d:d3:00 is at 192.168.56.12
           outer   192.168.56.11:30256 > 192.168.56.12:8472 UDP VXLAN vni=1 len=110
           inner   10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60
-        hop 7 of 18 (pod/a → pod/b:80)
+        hop 7 of 20 (pod/a → pod/b:80)
           node      node1
           where     flannel.1
           stage     encapsulation: flannel.1, the VXLAN device, wraps the pod packet in an outer UDP/VXLAN packet addressed to the peer node's underlay address; the pod addresses inside stay unchanged (no NAT)
@@ -60,79 +60,88 @@ struct TraceStepTests {
           outer     192.168.56.11:30256 > 192.168.56.12:8472 UDP VXLAN vni=1 len=110
           inner     10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60
           changed   outer header added: VXLAN (outer IP, UDP, VXLAN header, inner Ethernet), +50 bytes; the pod packet inside is unchanged
-          previous  hop 6: node1 POSTROUTING — nat: no rules (accept)
-          next      hop 8: node1 eth0 — transmit
-        hop 8/18  node1  eth0  (underlay)
+          previous  hop 6: node1 POSTROUTING — mangle: empty (ACCEPT); nat: POSTROUTING → FLANNEL-POSTRTG rule 2: RETURN, policy ACCEPT
+          next      hop 8: node1 OUTPUT — outer: conntrack: new; raw, mangle, nat, filter: empty (ACCEPT)
+        hop 8/20  node1  OUTPUT  (netfilter hook)
+          action  outer: conntrack: new; raw, mangle, nat, filter: empty (ACCEPT)
+          outer   192.168.56.11:30256 > 192.168.56.12:8472 UDP VXLAN vni=1 len=110
+          inner   10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60
+        hop 9/20  node1  POSTROUTING  (netfilter hook)
+          action  outer: mangle: empty (ACCEPT); nat: POSTROUTING: policy ACCEPT
+          outer   192.168.56.11:30256 > 192.168.56.12:8472 UDP VXLAN vni=1 len=110
+          inner   10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60
+        hop 10/20  node1  eth0  (underlay)
           action  transmit
           outer   192.168.56.11:30256 > 192.168.56.12:8472 UDP VXLAN vni=1 len=110
           inner   10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60
-        hop 9/18  node2  eth0  (underlay)
+        hop 11/20  node2  eth0  (underlay)
           action  receive (L2 segment 1)
           outer   192.168.56.11:30256 > 192.168.56.12:8472 UDP VXLAN vni=1 len=110
           inner   10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60
-        hop 10/18  node2  PREROUTING  (netfilter hook)
-          action  raw, mangle, nat: no rules (accept)
+        hop 12/20  node2  PREROUTING  (netfilter hook)
+          action  outer: conntrack: new; raw, mangle, nat: empty (ACCEPT)
           outer   192.168.56.11:30256 > 192.168.56.12:8472 UDP VXLAN vni=1 len=110
           inner   10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60
-        hop 11/18  node2  INPUT  (netfilter hook)
-          action  mangle, filter: no rules (accept)
+        hop 13/20  node2  INPUT  (netfilter hook)
+          action  outer: mangle, filter, nat: empty (ACCEPT)
           outer   192.168.56.11:30256 > 192.168.56.12:8472 UDP VXLAN vni=1 len=110
           inner   10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60
-        hop 11 of 18 (pod/a → pod/b:80)
+        hop 13 of 20 (pod/a → pod/b:80)
           node      node2
           where     INPUT
-          stage     netfilter hook: INPUT — after routing, for packets addressed to node2 itself (mangle, filter); here the tunnel packet to the node's own address, before the tunnel device unwraps it
+          stage     netfilter hook: INPUT — after routing, for packets addressed to node2 itself (mangle, filter, then nat for source NAT); here the tunnel packet to the node's own address, before the tunnel device unwraps it
           hooks     PREROUTING [INPUT] FORWARD OUTPUT POSTROUTING
-          action    mangle, filter: no rules (accept)
+          action    outer: mangle, filter, nat: empty (ACCEPT)
+          rules     0 evaluated
           outer     192.168.56.11:30256 > 192.168.56.12:8472 UDP VXLAN vni=1 len=110
           inner     10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60
           changed   none: the headers are as at the hop before
-          previous  hop 10: node2 PREROUTING — raw, mangle, nat: no rules (accept)
-          next      hop 12: node2 flannel.1 — decapsulate VXLAN (VNI 1, UDP 8472)
-        hop 12/18  node2  flannel.1  (decapsulation)
+          previous  hop 12: node2 PREROUTING — outer: conntrack: new; raw, mangle, nat: empty (ACCEPT)
+          next      hop 14: node2 flannel.1 — decapsulate VXLAN (VNI 1, UDP 8472)
+        hop 14/20  node2  flannel.1  (decapsulation)
           action  decapsulate VXLAN (VNI 1, UDP 8472)
           packet  10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60
-        hop 13/18  node2  PREROUTING  (netfilter hook)
-          action  raw, mangle, nat: no rules (accept)
+        hop 15/20  node2  PREROUTING  (netfilter hook)
+          action  conntrack: new; raw, mangle, nat: empty (ACCEPT)
           packet  10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60
-        hop 14/18  node2  routing  (routing decision)
+        hop 16/20  node2  routing  (routing decision)
           action  10.244.1.0/24 dev cni0 proto kernel scope link src 10.244.1.1
           packet  10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=62 len=60
-        hop 15/18  node2  FORWARD  (netfilter hook)
-          action  filter: no rules (accept)
+        hop 17/20  node2  FORWARD  (netfilter hook)
+          action  mangle: empty (ACCEPT); filter: FORWARD → FLANNEL-FWD rule 1: ACCEPT
           packet  10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=62 len=60
-        hop 16/18  node2  POSTROUTING  (netfilter hook)
-          action  nat: no rules (accept)
+        hop 18/20  node2  POSTROUTING  (netfilter hook)
+          action  mangle: empty (ACCEPT); nat: POSTROUTING → FLANNEL-POSTRTG rule 3: RETURN, policy ACCEPT
           packet  10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=62 len=60
-        hop 17/18  node2  cni0  (bridge)
+        hop 19/20  node2  cni0  (bridge)
           action  bridge: to vethc04ae9f0 (FDB)
           packet  10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=62 len=60
-        hop 18/18  node2  pod/b eth0  (delivery)
+        hop 20/20  node2  pod/b eth0  (delivery)
           action  deliver
           packet  10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=62 len=60
         verdict: delivered to pod/b on node2
-        hop 18 of 18 (pod/a → pod/b:80)
+        hop 20 of 20 (pod/a → pod/b:80)
           node      node2
           where     pod/b eth0
           stage     delivery: the destination pod's eth0 receives the packet, source address unchanged; its TCP/UDP/ICMP stack takes it from here
           action    deliver
           packet    10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=62 len=60
           changed   none: the headers are as at the hop before
-          previous  hop 17: node2 cni0 — bridge: to vethc04ae9f0 (FDB)
+          previous  hop 19: node2 cni0 — bridge: to vethc04ae9f0 (FDB)
           next      none: this is the last hop
         verdict: delivered to pod/b on node2
-        hop 12/18  node2  flannel.1  (decapsulation)
+        hop 14/20  node2  flannel.1  (decapsulation)
           action  decapsulate VXLAN (VNI 1, UDP 8472)
           packet  10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60
-        hop 12 of 18 (pod/a → pod/b:80)
+        hop 14 of 20 (pod/a → pod/b:80)
           node      node2
           where     flannel.1
           stage     decapsulation: flannel.1 strips the outer header; the pod packet re-enters node2's stack as if it came in on flannel.1
           action    decapsulate VXLAN (VNI 1, UDP 8472)
           packet    10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60
           changed   outer header removed: the inner pod packet, unchanged by the tunnel, goes on
-          previous  hop 11: node2 INPUT — mangle, filter: no rules (accept)
-          next      hop 13: node2 PREROUTING — raw, mangle, nat: no rules (accept)
+          previous  hop 13: node2 INPUT — outer: mangle, filter, nat: empty (ACCEPT)
+          next      hop 15: node2 PREROUTING — conntrack: new; raw, mangle, nat: empty (ACCEPT)
         """
         #expect(stepped == expected + "\n")
         if stepped != expected + "\n" {
@@ -148,7 +157,7 @@ struct TraceStepTests {
         trace from pod/a to pod/b:80
         let t = (trace from pod/a to pod/b:80)
         let s = (trace from pod/a to pod/b:80 --step)
-        assert s.index == 1 and s.count == t.hops.count and s.count == 18 and not s.done
+        assert s.index == 1 and s.count == t.hops.count and s.count == 20 and not s.done
         assert s.trace.path == t.path and s.delivered == t.delivered
         assert s.node == "node1" and s.at == "pod/a eth0" and s.stage == "pod namespace" and s.outer == nil
         # Walk to the end one hop at a time, collecting where each hop was.
@@ -159,18 +168,21 @@ struct TraceStepTests {
             path = path + [h.node + " " + h.at]
         }
         assert path == t.path
-        assert h.index == 18 and h.done and h.verdict == "delivered to pod/b on node2"
-        assert h.hop.node == "node2" and h.hop.at == "pod/b eth0" and h.hop.action == "deliver" and h.hop.number == 18
-        assert h.hops.count == 18 and h.hops[6] == s.hops[6]
+        assert h.index == 20 and h.done and h.verdict == "delivered to pod/b on node2"
+        assert h.hop.node == "node2" and h.hop.at == "pod/b eth0" and h.hop.action == "deliver" and h.hop.number == 20
+        assert h.hops.count == 20 and h.hops[6] == s.hops[6]
         assert h.hops[6].stage == "encapsulation" and h.hops[6].outer == "192.168.56.11:30256 > 192.168.56.12:8472 UDP VXLAN vni=1 len=110"
         assert h.hops[6].inner == "10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60"
         assert h.hops[6].headers == "outer " + h.hops[6].outer + " | inner " + h.hops[6].inner
-        let back = (back 11)
+        let back = (back 13)
         assert back.index == 7 and back.at == "flannel.1" and back.action.contains("encapsulate VXLAN VNI 1")
         let shown = (show)
         assert shown.index == 7 and shown.output.contains("  hooks") == false
+        # Forget the three walks' connections, so this one meets the nodes as the first did.
+        ssh node1 conntrack -F
+        ssh node2 conntrack -F
         trace from pod/a to pod/b:80 --step
-        next 17
+        next 19
         """)
         #expect(r.outcome == .success, "\(r.err)")
         // The table `trace` prints and the hops stepping prints are the same rows:
@@ -196,7 +208,7 @@ struct TraceStepTests {
                 stepped[stepped.count - 1][3] += " | inner " + String(line.dropFirst(10))
             }
         }
-        #expect(table.count == 18)
+        #expect(table.count == 20)
         #expect(stepped == table)
         #expect(out.last(where: { !$0.isEmpty }) == "verdict: delivered to pod/b on node2")
     }
@@ -204,13 +216,13 @@ struct TraceStepTests {
     @Test func nextAndBackStopAtTheEnds() {
         let r = runScript(Self.cluster + """
         trace from pod/a to pod/b:80 --step
-        expect error "back: the walk starts here (already at hop 1/18, the first); next [N] steps forward" { back }
+        expect error "back: the walk starts here (already at hop 1/20, the first); next [N] steps forward" { back }
         let end = (next 100)
-        assert end.index == 18 and end.done
-        assert end.output.hasSuffix("hop 18/18  node2  pod/b eth0  (delivery)\\n  action  deliver\\n  packet  10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=62 len=60\\nverdict: delivered to pod/b on node2")
-        expect error "next: the walk is over (already at hop 18/18, the last; delivered to pod/b on node2); back [N] steps back, trace … --step starts a new one" { next }
+        assert end.index == 20 and end.done
+        assert end.output.hasSuffix("hop 20/20  node2  pod/b eth0  (delivery)\\n  action  deliver\\n  packet  10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=62 len=60\\nverdict: delivered to pod/b on node2")
+        expect error "next: the walk is over (already at hop 20/20, the last; delivered to pod/b on node2); back [N] steps back, trace … --step starts a new one" { next }
         let first = (back 100)
-        assert first.index == 1 and first.output.hasPrefix("hop 1/18  node1  pod/a eth0  (pod namespace)")
+        assert first.index == 1 and first.output.hasPrefix("hop 1/20  node1  pod/a eth0  (pod namespace)")
         expect error "next: expected a number of hops (1 or more), found '0'" { next 0 }
         expect error "back: expected at most one number, as in 'back 3'" { back 1 2 }
         expect error "show: takes no arguments" { show hop }

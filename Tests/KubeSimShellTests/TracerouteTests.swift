@@ -18,14 +18,14 @@ struct TracerouteTests {
         #expect(r.out.contains("""
         traceroute to 10.244.2.2 (10.244.2.2), 30 hops max, 46 byte packets
          1  10.244.0.1  0.124 ms  0.096 ms  0.092 ms
-         2  10.244.2.0  0.436 ms  0.336 ms  0.320 ms
-         3  10.244.2.2  0.561 ms  0.432 ms  0.411 ms
+         2  10.244.2.0  0.499 ms  0.384 ms  0.365 ms
+         3  10.244.2.2  0.624 ms  0.480 ms  0.456 ms
         """))
         // Without -n busybox prints "name (address)"; nothing has a reverse name here.
         #expect(r.out.contains("""
          1  10.244.0.1 (10.244.0.1)  0.124 ms  0.096 ms  0.092 ms
-         2  10.244.2.0 (10.244.2.0)  0.436 ms  0.336 ms  0.320 ms
-         3  10.244.2.2 (10.244.2.2)  0.561 ms  0.432 ms  0.411 ms
+         2  10.244.2.0 (10.244.2.0)  0.499 ms  0.384 ms  0.365 ms
+         3  10.244.2.2 (10.244.2.2)  0.624 ms  0.480 ms  0.456 ms
         """))
     }
 
@@ -54,7 +54,7 @@ struct TracerouteTests {
         """))
         // -I: ICMP echo probes; the destination answers with an echo reply.
         #expect(r.out.contains("""
-         3  10.244.2.2  0.561 ms  0.432 ms  0.411 ms
+         3  10.244.2.2  0.624 ms  0.480 ms  0.456 ms
         """))
     }
 
@@ -68,9 +68,9 @@ struct TracerouteTests {
         // TTL 1 ends in node1's routing (before flannel.1); TTL 2 in node3's.
         #expect(r.out.contains("""
         00:00:10.000168 IP 10.244.0.2.55138 > 10.244.2.2.33436: UDP, length 18
-        00:00:10.000348 IP 10.244.2.0 > 10.244.0.2: ICMP time exceeded in-transit, length 54
-        00:00:10.000504 IP 10.244.0.2.55138 > 10.244.2.2.33437: UDP, length 18
-        00:00:10.000780 IP 10.244.2.2 > 10.244.0.2: ICMP 10.244.2.2 udp port 33437 unreachable, length 54
+        00:00:10.000396 IP 10.244.2.0 > 10.244.0.2: ICMP time exceeded in-transit, length 54
+        00:00:10.000552 IP 10.244.0.2.55138 > 10.244.2.2.33437: UDP, length 18
+        00:00:10.000876 IP 10.244.2.2 > 10.244.0.2: ICMP 10.244.2.2 udp port 33437 unreachable, length 54
         4 packets captured
         """))
     }
@@ -87,7 +87,7 @@ struct TracerouteTests {
         #expect(r.out.contains("""
         traceroute to 10.244.2.99 (10.244.2.99), 30 hops max, 46 byte packets
          1  10.244.0.1  0.124 ms  0.096 ms  0.092 ms
-         2  10.244.2.0  0.436 ms  0.336 ms  0.320 ms
+         2  10.244.2.0  0.499 ms  0.384 ms  0.365 ms
          3  10.244.2.0  3000.
         """))
         #expect(r.out.contains(" ms !H  3000."))

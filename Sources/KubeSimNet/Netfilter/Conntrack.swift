@@ -12,6 +12,11 @@ public struct FlowTuple: Hashable, Sendable {
     public init(proto: IPProto, src: IPv4Address, dst: IPv4Address, sport: Int, dport: Int) {
         self.proto = proto; self.src = src; self.dst = dst; self.sport = sport; self.dport = dport
     }
+    /// Two words for the hasher (addresses; ports and protocol): one lookup per hook of every packet.
+    public func hash(into h: inout Hasher) {
+        h.combine(UInt64(src.value) << 32 | UInt64(dst.value))
+        h.combine(UInt64(truncatingIfNeeded: sport) << 32 | UInt64(truncatingIfNeeded: dport) << 8 | UInt64(proto.rawValue))
+    }
     /// The tuple the other direction's packets carry (an echo reply keeps the identifier).
     public var inverted: FlowTuple {
         proto == .icmp || proto == .ipip || proto == .esp ? FlowTuple(proto: proto, src: dst, dst: src, sport: sport, dport: 0)

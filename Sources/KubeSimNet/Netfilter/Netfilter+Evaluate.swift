@@ -43,9 +43,10 @@ public final class Netfilter {
     /// between raw and mangle (−200), NAT for a connection's first packet from the nat
     /// table and for the rest from its conntrack entry, confirmation at the last hook.
     public func run(_ hook: NFHook, _ p: inout NFPacket, ct: inout CTPass, now: Int64, record: Bool) -> HookResult {
-        var res = HookResult()
+        var res = HookResult(recording: record)
         if let m = ct.mark { p.mark = m }
-        defer { ct.mark = p.mark }
+        if let st = ct.state { p.ctState = st }
+        defer { ct.mark = p.mark; ct.state = p.ctState }
         func pass(_ t: NFTable) -> Bool {
             traverse(t, hook, &p, &ct, &res, now: now, record: record)
             return res.verdict == .accept

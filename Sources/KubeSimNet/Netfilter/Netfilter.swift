@@ -132,16 +132,40 @@ public enum NFVerdict: Sendable, Equatable {
 
 /// The outcome of one hook pass: verdict, the rules evaluated, what each table decided,
 /// and what conntrack did.
-public struct HookResult: Sendable {
+public struct HookResult: @unchecked Sendable {
     public var verdict: NFVerdict = .accept
     public var rulesEvaluated = 0
-    public var decisions: [RuleDecision] = []
+    /// What is written down for a trace (nil for bulk walks: the fate is the same).
+    public final class Record {
+        public var decisions: [RuleDecision] = []
+        public var emptyTables: [NFTableName] = []
+        public var conntrack: String?
+        public var translations: [String] = []
+    }
+    var record: Record?
+    init(recording: Bool) { record = recording ? Record() : nil }
+    public init() { record = Record() }
+
+    /// What each table decided (the rule, or the policy), in priority order.
+    public var decisions: [RuleDecision] {
+        get { record?.decisions ?? [] }
+        set { record?.decisions = newValue }
+    }
     /// Tables whose base chain for the hook is empty with an ACCEPT policy (nothing to decide).
-    public var emptyTables: [NFTableName] = []
-    /// conntrack at this hook: "new", "established", "reply", "related", "invalid", "untracked".
-    public var conntrack: String?
-    /// Address translations done here ("DNAT 10.96.0.10:53 → 10.244.1.3:53", "de-SNAT → 10.244.0.2:40000").
-    public var translations: [String] = []
+    public var emptyTables: [NFTableName] {
+        get { record?.emptyTables ?? [] }
+        set { record?.emptyTables = newValue }
+    }
+    /// conntrack at this hook: "new", "established", "reply of …", "related to …", "invalid", "untracked".
+    public var conntrack: String? {
+        get { record?.conntrack }
+        set { record?.conntrack = newValue }
+    }
+    /// Address translations done here ("DNAT 10.96.0.10:53 → 10.244.1.3:53", "MASQUERADE … → …").
+    public var translations: [String] {
+        get { record?.translations ?? [] }
+        set { record?.translations = newValue }
+    }
 }
 
 /// The per-packet connection-tracking state carried from hook to hook inside one namespace.
@@ -154,6 +178,8 @@ public struct CTPass {
     /// The packet's netfilter mark, carried from hook to hook inside the namespace
     /// (kube-proxy marks in PREROUTING and masquerades by the mark in POSTROUTING).
     public var mark: UInt32?
+    /// The state conntrack gave the packet at PREROUTING/OUTPUT, seen by the later hooks' rules.
+    public var state: CTState?
     public init() {}
 }
 
@@ -179,6 +205,8 @@ extension HookResult {
             }
         }
         if !empty.isEmpty { parts.append(empty.joined(separator: ", ") + ": empty (ACCEPT)") }
+        // A known connection's translation comes from its conntrack entry, not from a rule.
+        parts += translations.filter { $0.hasPrefix("conntrack:") }.map { "NAT from " + $0 }
         if parts.isEmpty { parts.append("not tracked") }
         return parts.joined(separator: "; ")
     }

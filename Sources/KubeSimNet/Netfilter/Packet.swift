@@ -33,16 +33,19 @@ public struct TCPFlags: OptionSet, Sendable, Hashable {
 
     /// The flags of a segment named as the datapath names them ("SYN", "SYN-ACK", "PSH-ACK", "RST-ACK").
     public init(words: String) {
-        // The datapath's usual segments, without splitting a string per hook.
-        switch words {
-        case "SYN": self = .syn; return
-        case "SYN-ACK": self = [.syn, .ack]; return
-        case "ACK": self = .ack; return
-        case "PSH-ACK": self = [.psh, .ack]; return
-        case "FIN-ACK": self = [.fin, .ack]; return
-        case "RST-ACK": self = [.rst, .ack]; return
-        case "RST": self = .rst; return
-        default: break
+        // The datapath's usual segments ("SYN", "SYN-ACK", "ACK", "PSH-ACK", "FIN-ACK",
+        // "RST-ACK", "RST") by first letter and length: no string splitting per hook.
+        let u = words.utf8
+        if let first = u.first, u.count == 3 || u.count == 7 {
+            let ack: TCPFlags = u.count == 7 ? .ack : []
+            switch first {
+            case UInt8(ascii: "S"): self = TCPFlags.syn.union(ack); return
+            case UInt8(ascii: "A") where u.count == 3: self = .ack; return
+            case UInt8(ascii: "P"): self = TCPFlags.psh.union(ack); return
+            case UInt8(ascii: "F"): self = TCPFlags.fin.union(ack); return
+            case UInt8(ascii: "R"): self = TCPFlags.rst.union(ack); return
+            default: break
+            }
         }
         var f: TCPFlags = []
         for w in words.split(separator: "-") {
