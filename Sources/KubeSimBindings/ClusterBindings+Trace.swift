@@ -61,23 +61,25 @@ extension ClusterBindings {
             return CommandResult(output: t.table + "\nreply: none (the packet did not arrive)", value: .object(TraceValue(t)))
         }
         let seen = t.masqueradedAs ?? (src, 40000)
-        let listening = c.network.listens(at: dst, port: port)
+        // The answer comes from where the packet arrived after every NAT (a DNAT's backend).
+        let (from, fromPort) = t.arrivedAt ?? (dst, port)
+        let listening = c.network.listens(at: from, port: fromPort)
         let back: Trace
         let what: String
         switch proto {
         case "ICMP":
             what = "echo reply"
-            back = c.network.walk(from: dst, to: seen.ip, proto: "ICMP", dport: 0, size: size, flags: "echo-reply")
+            back = c.network.walk(from: from, to: seen.ip, proto: "ICMP", dport: 0, size: size, flags: "echo-reply")
         case "TCP":
             what = listening ? "SYN-ACK" : "RST-ACK: nothing listens on port \(port)"
-            back = c.network.walk(from: dst, to: seen.ip, proto: "TCP", dport: seen.port, size: listening ? 60 : 40, sport: port, flags: listening ? "SYN-ACK" : "RST-ACK")
+            back = c.network.walk(from: from, to: seen.ip, proto: "TCP", dport: seen.port, size: listening ? 60 : 40, sport: fromPort, flags: listening ? "SYN-ACK" : "RST-ACK")
         default:
             what = listening ? "a datagram back" : "ICMP port unreachable: nothing listens on port \(port)"
             back = listening
-                ? c.network.walk(from: dst, to: seen.ip, proto: "UDP", dport: seen.port, size: size, sport: port, flags: "")
-                : c.network.walk(from: dst, to: seen.ip, proto: "ICMP", dport: 0, size: 56, flags: "port-unreachable",
+                ? c.network.walk(from: from, to: seen.ip, proto: "UDP", dport: seen.port, size: size, sport: fromPort, flags: "")
+                : c.network.walk(from: from, to: seen.ip, proto: "ICMP", dport: 0, size: 56, flags: "port-unreachable",
                                  // The error quotes the datagram as it arrived (RELATED to its connection in conntrack).
-                                 detail: .error(quoting: "UDP", from: seen.ip, seen.port, to: dst, port))
+                                 detail: .error(quoting: "UDP", from: seen.ip, seen.port, to: from, fromPort))
         }
         return CommandResult(output: t.table + "\nreply (\(what)):\n" + back.table,
                              value: .object(TraceValue(t, reply: back)))

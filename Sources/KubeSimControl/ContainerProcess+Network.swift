@@ -68,13 +68,15 @@ extension ContainerProcess {
             if there.icmp == "host unreachable" { return cmd == "wget" ? (1, "wget: can't connect to remote host (\(ip)): Host is unreachable") : (7, "curl: (7) Failed to connect to \(host) port \(port) after 3000 ms: Couldn't connect to server") }
             return cmd == "wget" ? (1, "Connecting to \(hostPort) (\(ip):\(port))\nwget: download timed out") : (28, "curl: (28) Failed to connect to \(host) port \(port) after \(timeout * 1000) ms: Timeout was reached")
         }
-        let target = net.worker(at: dst)
-        let server = target.flatMap { w in w.slots.lazy.compactMap { $0.current?.process }.first { !$0.exited && $0.listening.contains(port) } }
-        if server != nil || (target == nil && net.hostService(at: dst, port: port) != nil) {
+        // Who answers is decided by where the SYN arrived after every NAT, not by the address dialled.
+        let (at, atPort) = there.arrivedAt ?? (dst, port)
+        let target = net.worker(at: at)
+        let server = target.flatMap { w in w.slots.lazy.compactMap { $0.current?.process }.first { !$0.exited && $0.listening.contains(atPort) } }
+        if server != nil || (target == nil && net.hostService(at: at, port: atPort) != nil) {
             let back = conn!.synAck()
             if !back.delivered { return cmd == "wget" ? (1, "wget: download timed out") : (28, "curl: (28) Operation timed out") }
         } else { conn!.refuse() }
-        if server == nil, target == nil, let service = net.hostService(at: dst, port: port) {
+        if server == nil, target == nil, let service = net.hostService(at: at, port: atPort) {
             return hostServiceReply(service, cmd, args, url, ip: ip, conn: &conn)
         }
         return respond(server, cmd, args, url, ip: ip, clientIP: src.description, conn: &conn)

@@ -56,6 +56,9 @@ public struct TCPConversation {
     var serverTS: UInt32 = 0
     /// The client's address and port as the server sees them (after masquerade), once known.
     var serverSees: (ip: IPv4Address, port: Int)?
+    /// Where the client's packets arrive (after a DNAT, the backend's address): the server
+    /// answers from there, and the client's node translates it back.
+    var serverIs: (ip: IPv4Address, port: Int)?
 
     public init(net: PodNetwork, client: IPv4Address, server: IPv4Address, port: Int) {
         self.net = net
@@ -79,7 +82,8 @@ public struct TCPConversation {
         let d = PacketDetail()
         // The server answers the address it sees: the node's, when the client's node masqueraded it.
         let seen = serverSees ?? (client, clientPort)
-        let (src, dst, sport, dport) = fromClient ? (client, server, clientPort, serverPort) : (server, seen.ip, serverPort, seen.port)
+        let me = serverIs ?? (server, serverPort)
+        let (src, dst, sport, dport) = fromClient ? (client, server, clientPort, serverPort) : (me.ip, seen.ip, me.port, seen.port)
         let ts = Wire.tsval(src, dst, at: net.wire.departure)
         let echoed = fromClient ? serverTS : clientTS
         if fromClient { clientTS = ts } else { serverTS = ts }
@@ -108,6 +112,7 @@ public struct TCPConversation {
         }
         let t = net.walk(from: src, to: dst, proto: "TCP", dport: dport, size: 20 + header + payload, sport: sport, flags: flags, record: false, detail: d)
         if fromClient, let m = t.masqueradedAs { serverSees = m }
+        if fromClient, serverIs == nil, let a = t.arrivedAt { serverIs = a }
         let advance = UInt32(payload) + (kind == .syn || kind == .synAck || kind == .fin ? 1 : 0)
         if fromClient { clientNext &+= advance } else { serverNext &+= advance }
         return t

@@ -72,6 +72,9 @@ public struct Trace {
     public var delivered = false
     public var droppedAt: String?
     public var reason: String?
+    /// The address and port the packet carried when it arrived, after every NAT: whoever
+    /// has that address, listening on that port, answers — not whoever was dialled.
+    public var arrivedAt: (ip: IPv4Address, port: Int)?
     /// The destination namespace's pod, when delivered.
     public var destination: (node: String, pod: String, namespace: String)?
     /// The node whose own stack (its host network namespace) took the packet, when the
@@ -140,7 +143,7 @@ extension PodNetwork {
         // Inside the source pod: its own addresses are local (loopback).
         if dst == nic.ip || dst.value >> 24 == 127 {
             t.hop(node, "pod/\(nic.pod) lo", "local delivery", p.headers)
-            t.delivered = true; t.destination = (node, nic.pod, nic.namespace); t.finalTTL = p.ttl
+            t.delivered = true; t.destination = (node, nic.pod, nic.namespace); t.finalTTL = p.ttl; t.arrivedAt = (p.dst, p.dport)
             return t
         }
         // The pod's table (PodNIC.namespaceView): its /24 on eth0, the rest via the gateway.
@@ -375,6 +378,7 @@ extension PodNetwork {
         t.hop(n.name, "pod/\(dest.pod) eth0", "deliver", p.headers)
         t.delivered = true
         t.destination = (n.name, dest.pod, dest.namespace)
+        t.arrivedAt = (p.dst, p.dport)
         t.finalTTL = p.ttl
     }
 
@@ -400,7 +404,7 @@ extension PodNetwork {
         guard n.up else { t.droppedAt = node; t.reason = "the node is down"; return t }
         if n.host.owns(p.dst) || p.dst.value >> 24 == 127 {
             t.hop(node, "host lo", "local delivery", p.headers)
-            t.delivered = true; t.host = node; t.finalTTL = p.ttl
+            t.delivered = true; t.host = node; t.finalTTL = p.ttl; t.arrivedAt = (p.dst, p.dport)
             return t
         }
         if t.recording, let r = n.host.route(to: p.dst) {
@@ -422,6 +426,7 @@ extension PodNetwork {
         t.delivered = true
         t.host = node
         t.finalTTL = p.ttl
+        t.arrivedAt = (p.dst, p.dport)
     }
 
     /// Out of eth0 onto the underlay, to the node that owns `to` on the same L2 segment.

@@ -586,7 +586,8 @@ public final class ContainerProcess {
                 return (1, "nc: \(rest[0]) (\(dst):\(port)): Connection timed out")
             }
             // A pod listening on the port, or a node's own service (sshd, the kubelet).
-            let open = net.listens(at: dst, port: port)
+            let arrived = t.arrivedAt ?? (dst, port)   // after every NAT: who is there answers
+            let open = net.listens(at: arrived.ip, port: arrived.port)
             if open { _ = conn.synAck(); conn.connectAndClose() } else { conn.refuse() }
             return open ? (0, verbose ? "\(rest[0]) (\(dst):\(port)) open" : "") : (1, "nc: \(rest[0]) (\(dst):\(port)): Connection refused")
         case "ping":

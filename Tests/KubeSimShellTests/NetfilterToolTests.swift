@@ -141,4 +141,27 @@ struct NetfilterToolTests {
         """)
         #expect(r.outcome == .success, "\(r.err)\n\(r.out)")
     }
+
+    /// A hand-written DNAT (what kube-proxy will write for a Service): the connection is
+    /// answered by whoever has the address it arrives at; the client sees the address it dialled.
+    @Test func aDNATRuleDecidesWhoAnswers() {
+        let r = runScript("cluster nodes=2\n" + Self.pods + """
+        ssh node1 iptables -t nat -A PREROUTING -d 10.96.7.7 -p tcp --dport 80 -j DNAT --to-destination 10.244.1.2:80
+        exec a -- wget -qO- -T 2 http://10.96.7.7/ > /dev/null
+        logs b --tail 1
+        ssh node1 conntrack -L -d 10.96.7.7
+        let t = (trace from pod/a to 10.96.7.7:80 --reply)
+        assert t.destination == "pod/b on node2" and t.reply.delivered
+        # The answer reaches the pod from the address the pod dialled (de-DNAT at node1's POSTROUTING).
+        print t.reply.hops[t.reply.hops.count - 1].headers
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        // nginx saw pod a's own address: DNAT changes the destination only.
+        #expect(r.out.contains("10.244.0.2 - - ["), "\(r.out)")
+        // Original tuple to the dialled address, reply tuple from the backend.
+        #expect(r.out.contains(" src=10.244.0.2 dst=10.96.7.7 sport="), "\(r.out)")
+        #expect(r.out.contains(" dport=80 src=10.244.1.2 dst=10.244.0.2 sport=80 dport="), "\(r.out)")
+        // The answer leaves node1 towards the pod from the address the pod dialled.
+        #expect(r.out.contains("\n10.96.7.7:80 > 10.244.0.2:40000 TCP SYN-ACK ttl=62 len=60\n"), "\(r.out)")
+    }
 }
