@@ -30,23 +30,23 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
         ),
         .target(name: "KubeSimAPI", dependencies: ["KubeSimCore"]),
-        // The node's kernel as data: netfilter, ipsets, conntrack (no cluster types).
+        // The network: each node's kernel as data (netfilter, ipsets, conntrack), network
+        // namespaces, devices and routes, the datapath, captures, and the CNI plugins'
+        // agents (flannel, Calico with bird and Felix, Weave with weave-npc). No API types.
         .target(
             name: "KubeSimNet",
             dependencies: ["KubeSimCore"],
-            // Rule evaluation touches class-held rule arrays per packet (counters); the
-            // simulator is single-threaded.
+            // The datapath walks class-held node state and rule arrays on every hook of
+            // every packet; dynamic exclusivity checks there cost a tenth of a traversal
+            // (callgrind, kubesim-bench datapath). The simulation is single-threaded.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
         ),
-        .target(
-            name: "KubeSimControl",
-            dependencies: ["KubeSimAPI", "KubeSimNet"],
-            // The datapath walks class-held node state on every hook of every packet;
-            // dynamic exclusivity checks there cost a tenth of a traversal (callgrind,
-            // kubesim-bench datapath). The simulation is single-threaded by design.
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
-        ),
-        .target(name: "KubeSimCluster", dependencies: ["KubeSimControl"]),
+        // The control plane's clients: informers, work queues, controllers, scheduler.
+        .target(name: "KubeSimControl", dependencies: ["KubeSimAPI"]),
+        // What runs on a node: kubelet, CRI runtime, images and the app behaviour model,
+        // busybox/sh applets, probes, eviction.
+        .target(name: "KubeSimNode", dependencies: ["KubeSimControl", "KubeSimNet"]),
+        .target(name: "KubeSimCluster", dependencies: ["KubeSimNode"]),
         // Manifests: YAML/JSON ↔ typed objects (Yams for the YAML syntax).
         .target(name: "KubeSimManifest", dependencies: ["KubeSimAPI", .product(name: "Yams", package: "Yams")]),
         .target(name: "KubeSimBindings", dependencies: ["KubeSimCluster", "KubeSimManifest", "KubeScript"]),
@@ -60,7 +60,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "kubesim", dependencies: ["KubeSimShell"]),
-        .executableTarget(name: "kubesim-bench", dependencies: ["KubeSimCluster", "KubeSimNet"]),
+        .executableTarget(name: "kubesim-bench", dependencies: ["KubeSimCluster", "KubeSimNode", "KubeSimNet"]),
         .testTarget(name: "KubeSimCoreTests", dependencies: ["KubeSimCore"]),
         .testTarget(name: "KubeScriptTests", dependencies: ["KubeScript"]),
         .testTarget(name: "KubeSimControlTests", dependencies: ["KubeSimCluster"]),

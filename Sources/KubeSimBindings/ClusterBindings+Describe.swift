@@ -3,6 +3,8 @@ import KubeSimCore
 import KubeSimAPI
 import KubeSimCluster
 import KubeSimControl
+import KubeSimNode
+import KubeSimNet
 import KubeSimManifest
 
 extension ClusterBindings {

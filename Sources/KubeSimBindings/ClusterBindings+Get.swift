@@ -2,6 +2,8 @@ import KubeScript
 import KubeSimCore
 import KubeSimAPI
 import KubeSimControl
+import KubeSimNode
+import KubeSimNet
 import KubeSimCluster
 import KubeSimManifest
 

@@ -3,6 +3,8 @@ import KubeSimCore
 import KubeSimAPI
 import KubeSimCluster
 import KubeSimControl
+import KubeSimNode
+import KubeSimNet
 import KubeSimManifest
 
 /// What runs on nodes: logs, exec, ssh NODE (crictl, journalctl), top, images, faults.

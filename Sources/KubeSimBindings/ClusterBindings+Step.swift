@@ -2,6 +2,8 @@ import KubeScript
 import KubeSimCore
 import KubeSimCluster
 import KubeSimControl
+import KubeSimNode
+import KubeSimNet
 import KubeSimNet
 
 /// `trace … --step`: Packet Tracer's simulation mode. The trace is the one `trace`

@@ -2,6 +2,8 @@ import KubeScript
 import KubeSimCore
 import KubeSimCluster
 import KubeSimControl
+import KubeSimNode
+import KubeSimNet
 
 /// tcpdump on a node, the way a learner uses it in a second terminal: `ssh NODE tcpdump
 /// -i IFACE [-n] [-c N] [EXPRESSION]` starts a capture in the background and prints

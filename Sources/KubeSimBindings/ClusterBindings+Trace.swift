@@ -2,6 +2,8 @@ import KubeScript
 import KubeSimCore
 import KubeSimCluster
 import KubeSimControl
+import KubeSimNode
+import KubeSimNet
 
 /// `trace`: a packet's walk through the datapath the agents programmed, and its value.
 /// Stepping through one (`--step`) is in ClusterBindings+Step.swift.

@@ -1,6 +1,8 @@
 import KubeSimCore
 import KubeSimAPI
 import KubeSimControl
+import KubeSimNode
+import KubeSimNet
 
 /// One simulated cluster: the clock, etcd, the API server, the controller manager,
 /// the scheduler and a kubelet per node, wired as Kubernetes wires them — every

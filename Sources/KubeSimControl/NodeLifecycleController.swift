@@ -13,6 +13,9 @@ import KubeSimAPI
 /// The pod garbage collector's part is here too: pods bound to a deleted Node are
 /// force-deleted (pkg/controller/podgc, orphaned pods).
 public final class NodeLifecycleController {
+    /// How often a kubelet renews its node Lease (the kubelet's nodeLeaseRenewInterval, 10 s):
+    /// the controller counts a lease overdue after this plus its monitor period.
+    public static let kubeletLeaseRenewInterval = SimDuration.seconds(10)
     let api: APIServer
     let clock: EventQueue
     let nodes: Informer
@@ -76,7 +79,7 @@ public final class NodeLifecycleController {
     /// monitorNodeHealth: every node whose kubelet went quiet for the grace period.
     func monitor() {
         let now = clock.now
-        let overdueAfter = (Kubelet.leaseRenewInterval + monitorPeriod).nanoseconds
+        let overdueAfter = (Self.kubeletLeaseRenewInterval + monitorPeriod).nanoseconds
         var overdue = false
         var expired: [String] = []
         for (name, last) in probeTime where !marked.contains(name) {

@@ -219,7 +219,7 @@ public final class Scheduler {
             needsNodeAffinity = !pod.spec.affinity.nodeRequired.isEmpty
             needsSpread = pod.spec.topologySpreadConstraints.contains { $0.whenUnsatisfiable == "DoNotSchedule" }
             needsPodAffinity = !pod.spec.affinity.podAffinityRequired.isEmpty || !pod.spec.affinity.podAntiAffinityRequired.isEmpty
-            images = pod.spec.containers.map { ImageCatalogue.normalize($0.image) }
+            images = pod.spec.containers.map { ImageReference.normalize($0.image) }
             self.pod = pod
             cpu = Scheduler.request(pod, "cpu")
             memory = Scheduler.request(pod, "memory")

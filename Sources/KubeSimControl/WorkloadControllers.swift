@@ -322,7 +322,7 @@ public final class CronJobController {
 
 /// RFC 3339 times for annotations the controllers write.
 enum ManifestTimeRFC3339 {
-    static func format(_ ns: Int64) -> String { ContainerProcess.stamp(ns) }
+    static func format(_ ns: Int64) -> String { SimTime.stamp(ns) }
 }
 
 /// The DaemonSet controller (pkg/controller/daemon/daemon_controller.go): one pod on

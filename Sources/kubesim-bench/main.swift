@@ -8,6 +8,8 @@ import Glibc
 import KubeSimCore
 import KubeSimAPI
 import KubeSimControl
+import KubeSimNode
+import KubeSimNet
 import KubeSimCluster
 import KubeSimNet
 

@@ -2,6 +2,8 @@ import Testing
 import KubeSimCore
 import KubeSimAPI
 import KubeSimControl
+import KubeSimNode
+import KubeSimNet
 import KubeSimCluster
 
 func webDeployment(replicas: Int, image: String = "nginx:1.25", surge: IntOrPercent = .int(1), unavailable: IntOrPercent = .int(0)) -> Deployment {

@@ -2,6 +2,8 @@ import KubeScript
 import KubeSimCore
 import KubeSimNet
 import KubeSimControl
+import KubeSimNode
+import KubeSimNet
 
 extension NodeTool {
     static let conntrackVersion = "conntrack v1.4.7 (conntrack-tools): "

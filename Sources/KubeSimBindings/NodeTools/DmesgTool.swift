@@ -1,5 +1,7 @@
 import KubeScript
 import KubeSimControl
+import KubeSimNode
+import KubeSimNet
 
 extension NodeTool {
     /// `dmesg`: the kernel's log — the lines `-j LOG` rules write.

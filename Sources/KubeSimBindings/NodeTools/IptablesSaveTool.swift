@@ -1,6 +1,8 @@
 import KubeScript
 import KubeSimNet
 import KubeSimControl
+import KubeSimNode
+import KubeSimNet
 
 extension NodeTool {
     /// `iptables-save [-t TABLE] [-c]`: every table that exists, as iptables-nft-save prints it.

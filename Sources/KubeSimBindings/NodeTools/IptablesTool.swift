@@ -1,6 +1,8 @@
 import KubeScript
 import KubeSimNet
 import KubeSimControl
+import KubeSimNode
+import KubeSimNet
 
 extension NodeTool {
     /// `iptables [-t TABLE] COMMAND …` on the node's own netfilter (KubeSimNet/Netfilter/Iptables.swift):

@@ -1,6 +1,8 @@
 import KubeScript
 import KubeSimCluster
 import KubeSimControl
+import KubeSimNode
+import KubeSimNet
 
 /// A program on a node that `ssh NODE …` runs: its name, its sub-commands (for TAB
 /// completion) and what it does. One file per tool; `ssh` looks tools up here.

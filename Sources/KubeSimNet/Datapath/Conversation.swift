@@ -20,7 +20,7 @@ extension PodNetwork {
     /// The source address the node's kernel picks for a packet to `dst`: the route's
     /// `src`, else the first address of the device the route leaves by (so a VXLAN node
     /// answers from its flannel.1 address, 10.244.X.0, and a host-gw node from eth0).
-    func sourceAddress(on n: NodeNet, toward dst: IPv4Address) -> IPv4Address? {
+    public func sourceAddress(on n: NodeNet, toward dst: IPv4Address) -> IPv4Address? {
         guard let r = n.host.route(to: dst) else { return nil }
         // A device without an address (Calico's cali… veths): Linux picks the host's
         // primary address — the tunnel's when there is one, else eth0's.
@@ -30,7 +30,7 @@ extension PodNetwork {
     /// The node's kernel answers a packet it could not forward with an ICMP error, back to
     /// the sender (Linux quotes the original datagram, up to 576 bytes in all).
     /// Returns the error's source address and its walk.
-    func icmpError(_ type: String, about probe: Packet, from node: String, mtu: Int = 0) -> (from: IPv4Address, trace: Trace)? {
+    public func icmpError(_ type: String, about probe: Packet, from node: String, mtu: Int = 0) -> (from: IPv4Address, trace: Trace)? {
         guard let n = nodes[node], n.up, let src = sourceAddress(on: n, toward: probe.src) else { return nil }
         var e = Packet(src: src, dst: probe.src, proto: "ICMP", sport: 0, dport: 0, flags: type, size: 28 + min(probe.size, 548))
         e.detail = .error(quoting: probe, mtu: mtu)
@@ -183,12 +183,15 @@ public struct TCPConversation {
         }
     }
 
+    /// The kubelet prober's User-Agent (the nodes run v1.30).
+    public static let probeAgent = "kube-probe/1.30"
+
     /// The request busybox wget (1.36) or curl (8.5) sends.
     public static func httpRequest(tool: String, hostPort: String, path: String) -> String {
         switch tool {
         case "wget": return "GET \(path) HTTP/1.1\r\nHost: \(hostPort)\r\nUser-Agent: Wget\r\nConnection: close\r\n\r\n"
         // The kubelet's prober (pkg/probe/http/request.go): kube-probe/<major.minor>, Accept */*, Connection: close.
-        case ContainerProcess.probeAgent: return "GET \(path) HTTP/1.1\r\nHost: \(hostPort)\r\nUser-Agent: \(ContainerProcess.probeAgent)\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+        case Self.probeAgent: return "GET \(path) HTTP/1.1\r\nHost: \(hostPort)\r\nUser-Agent: \(Self.probeAgent)\r\nAccept: */*\r\nConnection: close\r\n\r\n"
         default: return "GET \(path) HTTP/1.1\r\nHost: \(hostPort)\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n"
         }
     }

@@ -1,4 +1,6 @@
 import KubeSimCore
+import KubeSimNet
+import KubeSimControl
 import KubeSimAPI
 
 /// Name resolution inside a pod: the files the kubelet writes for it (/etc/resolv.conf
@@ -91,3 +93,6 @@ extension IPv4Address {
         description.split(separator: ".").reversed().joined(separator: ".") + ".in-addr.arpa"
     }
 }
+
+/// Pods' resolvers ask the cluster DNS through the pod network (PodNetwork.dns).
+extension ClusterDNS: ClusterNameResolver {}

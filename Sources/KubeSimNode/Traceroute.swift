@@ -1,4 +1,6 @@
 import KubeSimCore
+import KubeSimNet
+import KubeSimControl
 
 /// busybox traceroute (networking/traceroute.c, 1.36) inside a pod, and the wire side of
 /// wget and curl. Probes walk the datapath with TTL 1, 2, …: the node whose routing

@@ -1,4 +1,6 @@
 import KubeSimCore
+import KubeSimNet
+import KubeSimControl
 
 /// A container's program: busybox `sh` scripts (`touch /tmp/healthy; sleep 30; rm -f
 /// /tmp/healthy; sleep 600`), agnhost sub-commands and the built-in servers, compiled to

@@ -1,5 +1,4 @@
 import KubeSimCore
-import KubeSimNet
 
 /// A packet as the datapath sees it: L3/L4 headers and a stack of encapsulations.
 public struct Packet {
@@ -31,6 +30,12 @@ public struct Packet {
     /// What tcpdump decodes beyond the headers above (TCP sequence numbers and options,
     /// ICMP ids, the datagram an ICMP error quotes); nil for bulk traversals.
     public var detail: PacketDetail? = nil
+
+    public init(src: IPv4Address, dst: IPv4Address, proto: String, sport: Int, dport: Int, flags: String, ttl: Int = 64, size: Int, df: Bool = true,
+                outer: [VXLAN] = [], detail: PacketDetail? = nil) {
+        self.src = src; self.dst = dst; self.proto = proto; self.sport = sport; self.dport = dport; self.flags = flags
+        self.ttl = ttl; self.size = size; self.df = df; self.outer = outer; self.detail = detail
+    }
 
     public var headers: String {
         let l4 = flags.isEmpty ? proto : "\(proto) \(flags)"
@@ -95,6 +100,7 @@ public struct Trace {
     /// stack refuses the packet.
     public var icmpNode: String?
     public var finalTTL = 0
+    public init() {}
     /// When the packet left (simulated ns); set only while a capture listens (PacketCapture.swift).
     public var start: Int64 = 0
 

@@ -1,5 +1,4 @@
 import KubeSimCore
-import KubeSimNet
 
 // Weave Net as a pod network: one flat L2 network (IPALLOC_RANGE, 10.32.0.0/12 by
 // default) spanning every node. Each node's weave router joins a mesh of peers (TCP 6783);

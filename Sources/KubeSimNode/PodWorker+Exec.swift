@@ -1,4 +1,6 @@
 import KubeSimCore
+import KubeSimNet
+import KubeSimControl
 
 // `kubectl exec` (and exec probes): a command run in a container's namespaces by a shell
 // of the container's image, sharing its environment, files and network.

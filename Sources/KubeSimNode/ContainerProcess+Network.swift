@@ -1,4 +1,6 @@
 import KubeSimCore
+import KubeSimNet
+import KubeSimControl
 
 /// The network side of a container's tools: its pod's namespace (localhost, the pod IP)
 /// and the pod network beyond it, for busybox wget, curl, nc and ping.
@@ -70,7 +72,7 @@ extension ContainerProcess {
         }
         // Who answers is decided by where the SYN arrived after every NAT, not by the address dialled.
         let (at, atPort) = there.arrivedAt ?? (dst, port)
-        let target = net.worker(at: at)
+        let target = net.worker(at: at) as? PodWorker
         let server = target.flatMap { w in w.slots.lazy.compactMap { $0.current?.process }.first { !$0.exited && $0.listening.contains(atPort) } }
         if server != nil || (target == nil && net.hostService(at: at, port: atPort) != nil) {
             let back = conn!.synAck()
@@ -181,7 +183,7 @@ extension ContainerProcess {
     static func quiet(_ args: [String]) -> Bool { args.contains { $0.hasPrefix("-q") || $0.hasPrefix("-s") } }
 
     /// The kubelet prober's User-Agent (the nodes run v1.30).
-    public static let probeAgent = "kube-probe/1.30"
+    public static let probeAgent = TCPConversation.probeAgent
 
     static func reason(_ status: Int) -> String {
         [200: "OK", 301: "Moved Permanently", 302: "Found", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable"][status] ?? ""

@@ -1,4 +1,6 @@
 import KubeSimCore
+import KubeSimNet
+import KubeSimControl
 import KubeSimAPI
 
 /// The kubelet's eviction manager (pkg/kubelet/eviction): memory.available against the

@@ -1,5 +1,4 @@
 import KubeSimCore
-import KubeSimNet
 
 // Where the datapath meets each node's netfilter: the packet as netfilter sees it at a
 // hook, the hook's verdict and rewrites (NAT), and the hop a trace records for it.

@@ -1,4 +1,6 @@
 import KubeSimCore
+import KubeSimNet
+import KubeSimControl
 import KubeSimAPI
 
 /// A probe of one container (pkg/kubelet/prober/worker.go): runs every periodSeconds
@@ -148,7 +150,7 @@ public final class PodWorker {
             // The bridge plugin's veth name: "veth" and 8 hex digits.
             let hex = String(sb.rawID.a >> 32, radix: 16)
             net.cniAdd(node: kubelet.nodeName, veth: "veth" + String(repeating: "0", count: 8 - hex.count) + hex, pod: pod.metadata.name, namespace: pod.metadata.namespace ?? "default", ip: a)
-            if net.node(kubelet.nodeName)?.pods[a.value] != nil { net.attach(worker: self, ip: a) }
+            if net.node(kubelet.nodeName)?.hasPod(at: a) == true { net.attach(worker: self, ip: a) }
         }
         sandbox = sb
         kubelet.runtime.sandboxes[uid] = sb
@@ -479,7 +481,7 @@ public final class PodWorker {
     }
 
     /// Whether any container of the pod listens on a port (one network namespace).
-    func podListens(_ port: Int) -> Bool {
+    public func podListens(_ port: Int) -> Bool {
         slots.contains { s in s.current?.process.map { !$0.exited && $0.listening.contains(port) } ?? false }
     }
 
@@ -641,3 +643,6 @@ extension APIObject {
     var configMapData: [String: String]? { if case .configMap(let c) = self { return c.data } else { return nil } }
     var secretData: [String: String]? { if case .secret(let s) = self { return s.data } else { return nil } }
 }
+
+/// The datapath asks the pod behind an address whether it listens (PodNetwork.worker(at:)).
+extension PodWorker: PodServer {}

@@ -1,6 +1,4 @@
 import KubeSimCore
-import KubeSimAPI
-import KubeSimNet
 
 // The pod network as state on each node — devices, addresses, routes, neighbours and
 // FDB entries — programmed by the CNI plugin (flannel, VXLAN backend: cni0 bridge,
@@ -275,6 +273,10 @@ public final class NodeNet {
     var frozen: RemoteTable?
     /// Pod interfaces by pod IP.
     var pods: [UInt32: PodNIC] = [:]
+    /// Whether a pod's interface (CNI ADD done) has the address.
+    public func hasPod(at ip: IPv4Address) -> Bool { pods[ip.value] != nil }
+    /// Every pod address wired on the node.
+    public var podAddresses: [IPv4Address] { pods.keys.sorted().map(IPv4Address.init) }
     var nextHostIndex = 5
     public var podCount: Int { pods.count }
     /// Calico's tunnel address (tunl0 or vxlan.calico), from the node's first block.
@@ -319,7 +321,7 @@ public final class NodeNet {
 public final class PodNetwork {
     public private(set) var nodes: [String: NodeNet] = [:]
     /// The kubelet pod worker behind each pod address (the server a packet reaches).
-    var workers: [UInt32: Weak<PodWorker>] = [:]
+    var workers: [UInt32: Weak<AnyObject>] = [:]
     /// Packet captures (`tcpdump`), the wire's clock and ephemeral ports (PacketCapture.swift).
     public let wire = Wire()
     public static let vni = 1
@@ -328,8 +330,8 @@ public final class PodNetwork {
     /// peer's underlay address; needs every node on one L2 segment; MTU 1500).
     public enum Backend: String, Sendable { case vxlan, hostGW = "host-gw" }
     public var backend = Backend.vxlan
-    /// The cluster DNS pods' resolv.conf points at.
-    public var dns: ClusterDNS?
+    /// The cluster DNS pods' resolv.conf points at (CoreDNS, served from the API's Services).
+    public var dns: (any ClusterNameResolver)?
     /// The CNI plugin the cluster runs (`cluster cni=flannel|calico`).
     public enum Plugin: String, Sendable { case flannel, calico, weave }
     public var plugin = Plugin.flannel
@@ -410,8 +412,10 @@ public final class PodNetwork {
         calicoSnapshot = nil
     }
 
-    func attach(worker: PodWorker, ip: IPv4Address) { workers[ip.value] = Weak(worker) }
-    public func worker(at ip: IPv4Address) -> PodWorker? { workers[ip.value]?.value }
+    /// The kubelet attaches a pod's worker to its address once the sandbox has it.
+    public func attach(worker: any PodServer, ip: IPv4Address) { workers[ip.value] = Weak(worker) }
+    /// The pod behind an address: its worker, whose processes listen and answer.
+    public func worker(at ip: IPv4Address) -> (any PodServer)? { workers[ip.value]?.value as? any PodServer }
 
     /// CNI ADD: the pod's eth0 with the address from host-local, a veth pair whose host
     /// end joins cni0 (made with the first pod), and the pod's routes.
@@ -490,6 +494,17 @@ public final class PodNetwork {
           ]
         }
         """
+}
+
+/// What the datapath needs of the pod behind an address (the kubelet's pod worker).
+public protocol PodServer: AnyObject {
+    /// Whether a process of the pod listens on the TCP/UDP port.
+    func podListens(_ port: Int) -> Bool
+}
+
+/// The cluster DNS as pods' resolvers ask it (CoreDNS: Services, headless endpoints, pods).
+public protocol ClusterNameResolver: AnyObject {
+    func resolve(_ name: String, namespace: String) -> (name: String, addresses: [String])?
 }
 
 final class Weak<T: AnyObject> {

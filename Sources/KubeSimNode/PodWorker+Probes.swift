@@ -1,4 +1,6 @@
 import KubeSimCore
+import KubeSimNet
+import KubeSimControl
 import KubeSimAPI
 
 /// Liveness, readiness and startup probes (pkg/kubelet/prober) of a pod's containers.

@@ -1,4 +1,6 @@
 import KubeSimCore
+import KubeSimNet
+import KubeSimControl
 import KubeSimAPI
 
 /// The node agent (pkg/kubelet): registers its Node, renews its Lease, watches the pods
@@ -88,7 +90,7 @@ public final class Kubelet {
     /// PLEG relist period: how soon the kubelet notices a container died.
     public static let plegPeriod = SimDuration.seconds(1)
     /// Lease renew interval: 25% of the 40 s lease duration (pkg/kubelet/nodelease).
-    public static let leaseRenewInterval = SimDuration.seconds(10)
+    public static let leaseRenewInterval = NodeLifecycleController.kubeletLeaseRenewInterval
     public static let leaseDurationSeconds = 40
 
     /// Fixed-delay steps of every pod (sandbox creation, container start) wait in FIFOs
@@ -234,7 +236,7 @@ public final class Kubelet {
         if wasDown {
             // The machine rebooted: containers are gone; sandboxes are recreated.
             if let net = network?.node(nodeName) {
-                for ip in Array(net.pods.keys) { network?.cniDel(node: nodeName, ip: IPv4Address(ip)) }
+                for ip in net.podAddresses { network?.cniDel(node: nodeName, ip: ip) }
             }
             for w in workers.values { w.halt() }
             workers.removeAll()
@@ -427,20 +429,6 @@ public enum ManifestTime {
         b += digits
         b.append(90)
         return String(decoding: b, as: UTF8.self)
-    }
-}
-
-extension StoredObject {
-    /// Sets a kept field (JSON text) at a path, replacing what was there.
-    public mutating func setField(_ path: [String], json: String) {
-        let steps = path.map { PreservedField.Step.key($0) }
-        metadata.preserved.removeAll { $0.path == steps }
-        metadata.preserved.append(PreservedField(path: steps, json: json))
-    }
-
-    public func field(_ path: [String]) -> String? {
-        let steps = path.map { PreservedField.Step.key($0) }
-        return metadata.preserved.first { $0.path == steps }?.json
     }
 }
 

@@ -16,7 +16,7 @@ extension PodNetwork {
 
     /// The service behind one of a node's own addresses and a port: sshd on 22, the
     /// kubelet's HTTPS API on 10250; nil for any other port (the kernel resets).
-    func hostService(at ip: IPv4Address, port: Int) -> HostService? {
+    public func hostService(at ip: IPv4Address, port: Int) -> HostService? {
         guard hostOwning(ip) != nil else { return nil }
         switch port {
         case 22: return .sshd
@@ -27,7 +27,7 @@ extension PodNetwork {
 
     /// The name a node resolves (its /etc/hosts lists every node, as kubeadm and Vagrant
     /// set-ups write it; the cluster DNS is for pods), or an address.
-    func hostResolve(_ host: String) -> IPv4Address? {
+    public func hostResolve(_ host: String) -> IPv4Address? {
         if let ip = IPv4Address(parsing: host) { return ip }
         if host == "localhost" { return IPv4Address(127, 0, 0, 1) }
         return nodes[host]?.underlay
@@ -48,33 +48,9 @@ extension PodNetwork {
         return hostService(at: ip, port: port) != nil
     }
 
-    /// `ssh NODE ping|curl …`: nil when `argv` is not one of these tools.
-    /// `advance` lets simulated time pass while the tool waits (ping's interval, timeouts).
-    public func hostTool(_ node: String, _ argv: [String], advance: ((SimDuration) -> Void)? = nil) -> (status: Int, output: String)? {
-        guard let n = nodes[node], let cmd = argv.first else { return nil }
-        let args = Array(argv.dropFirst())
-        switch cmd {
-        case "ping": return hostPing(n, args, advance: advance)
-        case "curl":
-            guard let url = ContainerProcess.parseURL(args) else { return (2, "curl: try 'curl --help' or 'curl --manual' for more information") }
-            guard let dst = hostResolve(url.host) else { return (6, "curl: (6) Could not resolve host: \(url.host)") }
-            if n.host.owns(dst) || dst.value >> 24 == 127 {
-                // The node's own services over loopback.
-                var none: TCPConversation? = nil
-                if let service = hostService(at: n.underlay, port: url.port) {
-                    return ContainerProcess.hostServiceReply(service, "curl", args, url, ip: dst.description, conn: &none)
-                }
-                return (7, "curl: (7) Failed to connect to \(url.host) port \(url.port) after 0 ms: Couldn't connect to server")
-            }
-            guard let src = sourceAddress(on: n, toward: dst) else { return (7, "curl: (7) Failed to connect to \(url.host) port \(url.port) after 0 ms: Couldn't connect to server") }
-            return ContainerProcess.fetch(self, from: src, to: dst, "curl", args, url, advance: advance)
-        default: return nil
-        }
-    }
-
     /// iputils ping, as a node has it: `-c N` echo requests (a count is needed: without
     /// one ping runs until interrupted), `-s SIZE`.
-    func hostPing(_ n: NodeNet, _ args: [String], advance: ((SimDuration) -> Void)? = nil) -> (status: Int, output: String) {
+    public func hostPing(_ n: NodeNet, _ args: [String], advance: ((SimDuration) -> Void)? = nil) -> (status: Int, output: String) {
         // Options with their values attached (-c3) or apart (-c 3); the rest is the host.
         var options: [Character: String] = [:]
         var operands: [String] = []

@@ -1,4 +1,7 @@
 import KubeSimCore
+import KubeSimAPI
+import KubeSimNet
+import KubeSimControl
 
 /// What a container's main process does, as data: the application behaviour model.
 /// Lessons make apps that listen, become ready late, crash, exit, leak memory, use CPU
@@ -171,19 +174,7 @@ public final class ImageCatalogue {
     public func define(_ i: ImageSpec) { add(i) }
 
     /// `nginx` → `docker.io/library/nginx:latest`, `shop/api:v2` → `docker.io/shop/api:v2`.
-    public static func normalize(_ ref: String) -> String {
-        var name = ref
-        var tag = "latest"
-        if let at = name.firstIndex(of: "@") { name = String(name[..<at]) }
-        if let colon = name.lastIndex(of: ":"), !name[colon...].contains("/") {
-            tag = String(name[name.index(after: colon)...])
-            name = String(name[..<colon])
-        }
-        let parts = name.split(separator: "/")
-        if parts.count == 1 { name = "docker.io/library/" + name }
-        else if !(parts[0].contains(".") || parts[0].contains(":") || parts[0] == "localhost") { name = "docker.io/" + name }
-        return name + ":" + tag
-    }
+    public static func normalize(_ ref: String) -> String { ImageReference.normalize(ref) }
 
     /// The image a reference names, if the registry has it.
     public func lookup(_ ref: String) -> ImageSpec? {
@@ -234,26 +225,4 @@ public final class ImageCatalogue {
 extension String {
     func replacingVersion(_ v: String) -> String { replacingOccurrences("{version}", v) }
 
-    /// Plain substring replacement (no Foundation), on bytes.
-    public func replacingOccurrences(_ target: String, _ with: String) -> String {
-        let t = Array(target.utf8)
-        guard let first = t.first else { return self }
-        var found = false
-        var out: [UInt8] = []
-        var s = self
-        s.withUTF8 { b in
-            var i = 0
-            while i < b.count {
-                if b[i] == first && i + t.count <= b.count && b[i..<(i + t.count)].elementsEqual(t) {
-                    if !found { found = true; out.reserveCapacity(b.count + with.utf8.count); out.append(contentsOf: b[0..<i]) }
-                    out.append(contentsOf: with.utf8)
-                    i += t.count
-                } else {
-                    if found { out.append(b[i]) }
-                    i += 1
-                }
-            }
-        }
-        return found ? String(decoding: out, as: UTF8.self) : self
-    }
 }
