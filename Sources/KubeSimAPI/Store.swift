@@ -64,8 +64,9 @@ public final class Store {
         return nil
     }
 
+    // Writes are internal to KubeSimAPI: only the API server writes the store.
     @discardableResult
-    public func create(_ object: APIObject) throws -> APIObject {
+    func create(_ object: APIObject) throws -> APIObject {
         let key = object.key
         if objects[object.type]?[key] != nil { throw StoreError.alreadyExists(key) }
         try raft?.requireCommit()
@@ -79,7 +80,7 @@ public final class Store {
 
     /// Replaces an object. `expectedVersion` (when given) must be the stored one.
     @discardableResult
-    public func update(_ object: APIObject, expectedVersion: Int64?) throws -> APIObject {
+    func update(_ object: APIObject, expectedVersion: Int64?) throws -> APIObject {
         let key = object.key
         guard let current = objects[object.type]?[key] else { throw StoreError.notFound(key) }
         if let v = expectedVersion, v != 0, v != current.metadata.resourceVersion { throw StoreError.conflict(key) }
@@ -93,7 +94,7 @@ public final class Store {
     }
 
     @discardableResult
-    public func delete(_ type: ResourceType, key: String) throws -> APIObject {
+    func delete(_ type: ResourceType, key: String) throws -> APIObject {
         guard objects[type]?[key] != nil else { throw StoreError.notFound(key) }
         try raft?.requireCommit()
         guard var o = objects[type]?.removeValue(forKey: key) else { throw StoreError.notFound(key) }
