@@ -24,22 +24,11 @@ extension ClusterBindings {
                                handler: { inv, ctx in try execCommand(inv, ctx) }, completer: resourceCompleter))
         r.register(CommandSpec("ssh", summary: "a shell on a node: crictl ps|pods|images, journalctl -u kubelet, ip addr|link|route|neigh, bridge fdb, iptables …, iptables-save, conntrack -L|-D|-F|-C, ipset, dmesg, tcpdump -i IFACE [-n] [-c N] [EXPR] (stop tcpdump prints it), ping -c N HOST, curl [-s] URL (from the node's own stack), cat /etc/cni/net.d/*, calicoctl, weave status", usage: "ssh NODE COMMAND…",
                                passesUnknownFlags: true, handler: { inv, ctx in try ssh(inv, ctx) }, completer: { index, words in
-                                   // ssh NODE TOOL SUBCOMMAND: the nodes, the tools a node has, their sub-commands.
+                                   // ssh NODE TOOL SUBCOMMAND: the nodes, the tools a node has (NodeTools/), their sub-commands.
                                    switch index {
                                    case 0: return (link.context?.state[stateKey] as? Cluster)?.network.nodes.keys.sorted() ?? []
-                                   case 1: return (["bridge", "calicoctl", "cat", "crictl", "curl", "ip", "journalctl", "ls", "ping", "tcpdump", "weave"] + NodeTool.all.map(\.name)).sorted()
-                                   case 2:
-                                       switch words[1] {
-                                       case "ip": return ["addr", "link", "neigh", "route"]
-                                       case "crictl": return ["images", "pods", "ps"]
-                                       case "calicoctl": return ["ipam", "node"]
-                                       case "weave": return ["status"]
-                                       case "bridge": return ["fdb"]
-                                       case "journalctl": return ["-u"]
-                                       case "tcpdump": return ["-i"]
-                                       case "cat", "ls": return ["/etc/cni/net.d/"]
-                                       default: return NodeTool.named(words[1])?.subcommands ?? []
-                                       }
+                                   case 1: return NodeTool.all.map(\.name).sorted()
+                                   case 2: return NodeTool.named(words[1])?.subcommands ?? []
                                    default: return []
                                    }
                                }))
@@ -243,147 +232,9 @@ extension ClusterBindings {
         guard k.running else { throw CommandFailure("ssh: connect to host \(node) port 22: No route to host") }
         let argv = Array(words.dropFirst())
         guard let cmd = argv.first else { throw CommandFailure("ssh: a command is needed (crictl ps, crictl pods, crictl images, journalctl -u kubelet)") }
-        let now = c.clock.now
-        switch cmd {
-        case "crictl":
-            let sub = argv.dropFirst().first ?? ""
-            let all = argv.contains("-a") || argv.contains("--all")
-            switch sub {
-            case "ps":
-                var podNames: [String: String] = [:]
-                for sb in k.runtime.sandboxes.values { podNames[sb.podUID] = sb.podName }
-                var rows: [[String]] = []
-                for id in k.runtime.containerOrder.reversed() {
-                    guard let r = k.runtime.containers[id] else { continue }
-                    if !all && r.state != ContainerRecord.State.running { continue }
-                    let cols: [String] = [String(r.id.prefix(13)), String(r.image.id.prefix(13)), crictlAge(now - r.createdAt), r.state.rawValue, r.name,
-                                          String(r.attempt), String(r.sandboxID.prefix(13)), podNames[r.podUID] ?? "unknown"]
-                    rows.append(cols)
-                }
-                return CommandResult(output: crictlTable(["CONTAINER", "IMAGE", "CREATED", "STATE", "NAME", "ATTEMPT", "POD ID", "POD"], rows))
-            case "pods":
-                let sandboxes = k.runtime.sandboxes.values.sorted { (a: Sandbox, b: Sandbox) -> Bool in
-                    a.createdAt != b.createdAt ? a.createdAt > b.createdAt : a.podName < b.podName
-                }
-                let rows: [[String]] = sandboxes.map { (sb: Sandbox) -> [String] in
-                    [String(sb.id.prefix(13)), crictlAge(now - sb.createdAt), sb.ready ? "Ready" : "NotReady", sb.podName, sb.namespace, "0", "(default)"]
-                }
-                return CommandResult(output: crictlTable(["POD ID", "CREATED", "STATE", "NAME", "NAMESPACE", "ATTEMPT", "RUNTIME"], rows))
-            case "images":
-                let images = k.runtime.images.values.sorted { (a: ImageSpec, b: ImageSpec) -> Bool in a.reference < b.reference }
-                let rows: [[String]] = images.map { (i: ImageSpec) -> [String] in [i.repository, i.tag, String(i.id.prefix(13)), humanSize(i.sizeBytes)] }
-                return CommandResult(output: crictlTable(["IMAGE", "TAG", "IMAGE ID", "SIZE"], rows))
-            default:
-                throw CommandFailure("crictl: unknown command \"\(sub)\" (simulated: ps [-a], pods, images)")
-            }
-        case "journalctl":
-            guard argv.contains("kubelet") || argv.contains("kubelet.service") else {
-                throw CommandFailure("journalctl: simulated units: -u kubelet")
-            }
-            var entries = k.journal[...]
-            if let i = argv.firstIndex(of: "-n"), i + 1 < argv.count, let n = Int(argv[i + 1]) { entries = entries.suffix(n) }
-            let lines = entries.map { e -> String in
-                // journald prefix, then klog's header: I0101 00:05:00.416000    1042 kubelet.go] …
-                let micro = ManifestTime.micro(e.time)                          // 2026-01-01T00:05:00.416000Z
-                let month = String(micro.dropFirst(5).prefix(2)), day = String(micro.dropFirst(8).prefix(2))
-                let clock = String(micro.dropFirst(11).prefix(15))
-                let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-                return "\(months[(Int(month) ?? 1) - 1]) \(day) \(clock.prefix(8)) \(node) kubelet[1042]: I\(month)\(day) \(clock)    1042 kubelet.go] \(e.line)"
-            }
-            return CommandResult(output: lines.isEmpty ? "-- No entries --" : lines.joined(separator: "\n"))
-        case "ip":
-            guard let net = c.network.node(node) else { throw CommandFailure("ip: no network on \(node)") }
-            switch argv.dropFirst().first ?? "" {
-            case "addr", "a", "address": return CommandResult(output: net.host.ipAddr)
-            case "link", "l": return CommandResult(output: net.host.ipLink)
-            case "route", "r", "ro": return CommandResult(output: net.host.ipRoute)
-            case "neigh", "n": return CommandResult(output: net.host.neighbours.map { "\($0.ip) dev \($0.dev) lladdr \($0.mac) PERMANENT" }.joined(separator: "\n"))
-            default: throw CommandFailure("Object \"\(argv.dropFirst().first ?? "")\" is unknown, try \"ip help\" (simulated: addr, link, route, neigh).")
-            }
-        case "tcpdump":
-            return try tcpdump(node: node, argv: Array(argv.dropFirst()), c)
-        case "bridge":
-            guard let net = c.network.node(node), argv.dropFirst().first == "fdb" else { throw CommandFailure("bridge: simulated: bridge fdb") }
-            var lines = net.host.fdb.map { "\($0.mac) dev \($0.dev) dst \($0.dst) self permanent" }
-            for d in net.host.devices where d.master == "cni0" || d.master == "weave" { lines.append("\(d.mac) dev \(d.name) master \(d.master!) permanent") }
-            return CommandResult(output: lines.joined(separator: "\n"))
-        case "cat":
-            let plugin = c.network.plugin
-            let file = "/etc/cni/net.d/10-\(plugin.rawValue).conflist"
-            guard argv.count >= 2, argv[1] == file || argv[1] == "/etc/cni/net.d/*" else { throw CommandFailure("cat: \(argv.dropFirst().first ?? ""): No such file or directory") }
-            switch plugin {
-            case .calico: return CommandResult(output: PodNetwork.calicoConflist(node: node, mtu: c.network.mtu))
-            case .weave: return CommandResult(output: PodNetwork.weaveConflist)
-            case .flannel: return CommandResult(output: PodNetwork.conflist)
-            }
-        case "ls" where argv.dropFirst().first == "/etc/cni/net.d":
-            switch c.network.plugin {
-            case .calico: return CommandResult(output: "10-calico.conflist\ncalico-kubeconfig")
-            case .weave: return CommandResult(output: "10-weave.conflist")
-            case .flannel: return CommandResult(output: "10-flannel.conflist")
-            }
-        case "weave":
-            guard c.network.plugin == .weave else { throw CommandFailure("bash: weave: command not found") }
-            let args = Array(argv.dropFirst())
-            let out: String?
-            switch (args.first, args.dropFirst().first) {
-            case ("status", nil): out = c.network.weaveStatus(node)
-            case ("status", "peers"): out = c.network.weaveStatusPeers(node)
-            case ("status", "connections"): out = c.network.weaveStatusConnections(node)
-            default: throw CommandFailure("weave: simulated: weave status [peers|connections]")
-            }
-            guard let out else { throw CommandFailure("weave container is not present. Have you launched it?") }
-            return CommandResult(output: out)
-        case "calicoctl":
-            guard c.network.plugin == .calico else { throw CommandFailure("bash: calicoctl: command not found") }
-            let args = Array(argv.dropFirst())
-            if args.starts(with: ["node", "status"]) {
-                guard let s = c.network.calicoNodeStatus(node) else { throw CommandFailure("Calico process is not running.") }
-                return CommandResult(output: String(s.dropLast()))
-            }
-            if args.starts(with: ["ipam", "show"]) {
-                return CommandResult(output: c.network.calicoIPAMBlocks())
-            }
-            throw CommandFailure("calicoctl: simulated: calicoctl node status, calicoctl ipam show --show-blocks")
-        case "ping", "curl":
-            // The node's own stack (HostTools.swift): its routes, its source address.
-            guard let r = c.network.hostTool(node, argv, advance: { d in c.tick(d, interrupted: ctx.isInterrupted) }) else { throw CommandFailure("ssh: \(node): no network") }
-            if r.status != 0 { throw CommandFailure(r.output) }
-            return CommandResult(output: r.output)
-        default:
-            if let tool = NodeTool.named(cmd), let net = c.network.node(node) { return try tool.run(net, argv, c) }
-            throw CommandFailure("bash: \(cmd): command not found")
-        }
-    }
-
-    /// crictl's CREATED column: "2 minutes ago", "About a minute ago", "Less than a second ago".
-    static func crictlAge(_ ns: Int64) -> String {
-        let s = ns / 1_000_000_000
-        if s < 1 { return "Less than a second ago" }
-        if s < 60 { return "\(s) seconds ago" }
-        if s < 120 { return "About a minute ago" }
-        if s < 3600 { return "\(s / 60) minutes ago" }
-        if s < 7200 { return "About an hour ago" }
-        return "\(s / 3600) hours ago"
-    }
-
-    /// docker/crictl sizes: 70.5MB, 321kB.
-    static func humanSize(_ b: Int64) -> String {
-        let units = ["B", "kB", "MB", "GB"]
-        var v = Double(b), i = 0
-        while v >= 1000 && i < units.count - 1 { v /= 1000; i += 1 }
-        let r = (v * 10).rounded() / 10
-        return (r == r.rounded() ? String(Int(r)) : String(r)) + units[i]
-    }
-
-    /// crictl's tabwriter (minwidth 20, padding 3): each column as wide as its widest cell plus 3, at least 20.
-    static func crictlTable(_ header: [String], _ rows: [[String]]) -> String {
-        let all = [header] + rows
-        var widths = header.map { _ in 20 }
-        for row in all { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count + 3) } }
-        return all.map { row in
-            row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count) }.joined()
-        }.joined(separator: "\n")
+        // Each program a node has is a NodeTool in NodeTools/, one file each.
+        guard let tool = NodeTool.named(cmd) else { throw CommandFailure("bash: \(cmd): command not found") }
+        return try tool.run(NodeToolContext(node: node, cluster: c, kubelet: k, isInterrupted: ctx.isInterrupted), argv)
     }
 
     static func top(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {

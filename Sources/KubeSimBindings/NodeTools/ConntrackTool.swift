@@ -11,9 +11,9 @@ extension NodeTool {
     /// `conntrack -L|-C|-D|-F [filters]` (conntrack-tools 1.4.7, src/conntrack.c): the
     /// node's connection-tracking table, filtered by protocol, addresses, ports, state
     /// and NAT; the summary conntrack prints on stderr follows the entries.
-    static let conntrack = NodeTool(name: "conntrack", subcommands: ["-C", "-D", "-F", "-L"]) { node, argv, cluster in
-        let now = cluster.clock.now
-        let ct = node.netfilter.conntrack
+    static let conntrack = NodeTool(name: "conntrack", subcommands: ["-C", "-D", "-F", "-L"]) { ctx, argv in
+        let now = ctx.cluster.clock.now
+        let ct = try kernel(ctx).netfilter.conntrack
         var command: String?
         var proto: IPProto?
         var filters: [(ConntrackEntry) -> Bool] = []

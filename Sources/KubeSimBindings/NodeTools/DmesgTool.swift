@@ -5,7 +5,7 @@ import KubeSimNet
 
 extension NodeTool {
     /// `dmesg`: the kernel's log — the lines `-j LOG` rules write.
-    static let dmesg = NodeTool(name: "dmesg", subcommands: []) { node, _, _ in
-        CommandResult(output: node.netfilter.dmesg.joined(separator: "\n"))
+    static let dmesg = NodeTool(name: "dmesg", subcommands: []) { ctx, _ in
+        CommandResult(output: try kernel(ctx).netfilter.dmesg.joined(separator: "\n"))
     }
 }

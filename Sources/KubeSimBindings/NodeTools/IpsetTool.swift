@@ -9,8 +9,8 @@ extension NodeTool {
     static let ipsetVersion = "ipset v7.17: "
 
     /// `ipset create|add|del|test|list|flush|destroy` (ipset 7.17) on the node's sets.
-    static let ipset = NodeTool(name: "ipset", subcommands: ["add", "create", "del", "destroy", "flush", "list", "test"]) { node, argv, _ in
-        let nf = node.netfilter
+    static let ipset = NodeTool(name: "ipset", subcommands: ["add", "create", "del", "destroy", "flush", "list", "test"]) { ctx, argv in
+        let nf = try kernel(ctx).netfilter
         let args = Array(argv.dropFirst())
         guard let cmd = args.first else { throw CommandFailure(ipsetVersion + "No command specified: unknown argument -\nTry `ipset help' for more documentation.") }
         func set(_ k: Int) throws -> IPSet {

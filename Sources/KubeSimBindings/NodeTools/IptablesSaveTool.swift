@@ -6,7 +6,8 @@ import KubeSimNet
 
 extension NodeTool {
     /// `iptables-save [-t TABLE] [-c]`: every table that exists, as iptables-nft-save prints it.
-    static let iptablesSave = NodeTool(name: "iptables-save", subcommands: ["-c", "-t"]) { node, argv, cluster in
+    static let iptablesSave = NodeTool(name: "iptables-save", subcommands: ["-c", "-t"]) { ctx, argv in
+        let node = try kernel(ctx)
         var table: NFTableName?
         var counters = false
         var i = 1
@@ -25,7 +26,7 @@ extension NodeTool {
             }
             i += 1
         }
-        return CommandResult(output: IptablesView.save(node.netfilter, table: table, counters: counters, date: ctime(cluster.clock.now)))
+        return CommandResult(output: IptablesView.save(node.netfilter, table: table, counters: counters, date: ctime(ctx.cluster.clock.now)))
     }
 
     /// C's ctime(): `Thu Jan  1 00:00:05 2026` (the day padded to two).

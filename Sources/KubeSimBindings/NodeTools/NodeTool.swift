@@ -1,8 +1,19 @@
 import KubeScript
+import KubeSimCore
 import KubeSimCluster
-import KubeSimControl
 import KubeSimNode
 import KubeSimNet
+
+/// Where a node tool runs: the node, its kubelet and network, the cluster, and how a tool
+/// that waits lets simulated time pass (interruptible by Ctrl-C).
+struct NodeToolContext {
+    let node: String
+    let cluster: Cluster
+    let kubelet: Kubelet
+    /// The node's network (nil before the CNI plugin wired it).
+    var net: NodeNet? { cluster.network.node(node) }
+    let isInterrupted: () -> Bool
+}
 
 /// A program on a node that `ssh NODE …` runs: its name, its sub-commands (for TAB
 /// completion) and what it does. One file per tool; `ssh` looks tools up here.
@@ -11,10 +22,10 @@ struct NodeTool: Sendable {
     let subcommands: [String]
     /// Runs argv (argv[0] is the tool's name) on the node; a non-zero exit throws with the
     /// tool's own message.
-    let run: @Sendable (_ node: NodeNet, _ argv: [String], _ cluster: Cluster) throws -> CommandResult
+    let run: @Sendable (_ ctx: NodeToolContext, _ argv: [String]) throws -> CommandResult
 
-    /// The kernel-facing tools (netfilter, ipsets, conntrack, the kernel log).
-    static let all: [NodeTool] = [iptables, iptablesSave, conntrack, ipset, dmesg]
+    static let all: [NodeTool] = [bridge, calicoctl, cat, conntrack, crictl, curl, dmesg, ip, ipset, iptables, iptablesSave,
+                                  journalctl, ls, ping, tcpdump, weave]
 
     static func named(_ name: String) -> NodeTool? { all.first { $0.name == name } }
 
@@ -22,5 +33,11 @@ struct NodeTool: Sendable {
     static func finish(_ status: Int, _ output: String) throws -> CommandResult {
         if status != 0 { throw CommandFailure(output) }
         return CommandResult(output: output)
+    }
+
+    /// The node's network, which the kernel-facing tools need.
+    static func kernel(_ ctx: NodeToolContext) throws -> NodeNet {
+        guard let n = ctx.net else { throw CommandFailure("ssh: \(ctx.node): no network") }
+        return n
     }
 }
