@@ -121,7 +121,9 @@ public final class NetNamespace {
 
     /// Longest-prefix match over the main table (the node's own routes and flanneld's).
     public func route(to ip: IPv4Address) -> RouteEntry? {
-        var best = routes.filter { $0.dst.contains(ip) }.max { $0.dst.prefixLength < $1.dst.prefixLength }
+        // Longest prefix over the node's own routes (a loop: no array per lookup, on every hop).
+        var best: RouteEntry?
+        for r in routes where r.dst.contains(ip) && r.dst.prefixLength > (best?.dst.prefixLength ?? -1) { best = r }
         if let r = remote(), let e = r.table.entry(for: ip), e.cidr != r.own, e.cidr.prefixLength > (best?.dst.prefixLength ?? -1),
            let route = remoteRoute(e) {
             best = route
