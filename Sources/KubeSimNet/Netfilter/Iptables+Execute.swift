@@ -248,7 +248,7 @@ extension Match {
             return " \(neg ? "!" : "")icmptype \(type)" + (code.map { " code \($0)" } ?? "")
         case .multiport(let which, let ports, let neg):
             // libxt_multiport __multiport_print_v1: " multiport dports " then " !" when inverted.
-            return " multiport \(which) \(neg ? " !" : "")" + ports.map { $0.low == $0.high ? "\($0.low)" : "\($0.low):\($0.high)" }.joined(separator: ",")
+            return " multiport \(which.rawValue) \(neg ? " !" : "")" + ports.map { $0.low == $0.high ? "\($0.low)" : "\($0.low):\($0.high)" }.joined(separator: ",")
         case .comment(let c): return " /* \(c) */"
         case .random(let t, let neg): return " statistic mode random\(neg ? " !" : "") probability \(probabilityText(t))"
         case .nth(let e, let p, let neg): return " statistic mode nth\(neg ? " !" : "") every \(e)" + (p != 0 ? " packet \(p)" : "")

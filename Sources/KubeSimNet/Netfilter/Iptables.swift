@@ -191,7 +191,7 @@ public enum Iptables {
             if case .udp = m, p.rule.proto != .udp { throw parameter("need -p udp for -m udp") }
             // libxt_statistic: the kernel's nth counter starts at every − packet (so `--packet P`
             // matches the (P+1)th packet); ours counts up to the packet number, so it starts at every − 1.
-            if case .nth(let every, _, _) = m { p.rule.nthCount = max(0, every - 1) }
+            if case .nth(let every, _, _) = m { p.rule.nthCount = Int32(clamping: max(0, every - 1)) }
         }
         // xshared.c do_parse: DROP as a target or a policy in the nat table.
         var dropPolicy = false
@@ -268,7 +268,7 @@ public enum Iptables {
         case "tcp": .tcp(PortMatch())
         case "udp": .udp(PortMatch())
         case "icmp": .icmp(type: nil, code: nil, negated: false)
-        case "multiport": .multiport(which: "", ports: [], negated: false)
+        case "multiport": .multiport(which: .ports, ports: [], negated: false)
         case "comment": .comment("")
         case "statistic": .random(threshold: 0, negated: false)
         case "mark": .mark(value: 0, mask: 0xffff_ffff, negated: false)
@@ -325,7 +325,7 @@ public enum Iptables {
             }
         case ("multiport", "--dports"), ("multiport", "--sports"), ("multiport", "--ports"),
              ("multiport", "--destination-ports"), ("multiport", "--source-ports"):
-            let which = opt.contains("d") && !opt.hasPrefix("--ports") ? (opt.contains("dest") || opt == "--dports" ? "dports" : "sports") : (opt == "--ports" ? "ports" : "sports")
+            let which: MultiportKind = opt == "--ports" ? .ports : ((opt == "--dports" || opt == "--destination-ports") ? .dports : .sports)
             let ports = try value(opt).split(separator: ",").map { try parsePort(String($0)) }
             guard ports.count <= 15 else { throw parameter("too many ports specified") }
             lastMatch { $0 = .multiport(which: which, ports: ports, negated: neg) }
@@ -490,7 +490,7 @@ public enum Iptables {
             let levels = ["emerg": 0, "alert": 1, "crit": 2, "error": 3, "warning": 4, "notice": 5, "info": 6, "debug": 7]
             let lv = opt("--log-level").map { Int($0) ?? levels[$0] ?? -1 } ?? 4
             guard (0...7).contains(lv) else { throw parameter("log-level `\(opt("--log-level") ?? "")' unknown") }
-            return .log(prefix: prefix, level: lv)
+            return .log(prefix: prefix, level: UInt8(lv))
         case "NFLOG":
             let g = opt("--nflog-group") ?? "0"
             guard let n = Int(g), (0...65535).contains(n) else { throw parameter("NFLOG: bad group value \"\(g)\"") }

@@ -300,7 +300,7 @@ public final class Netfilter {
     }
 
     /// `-j LOG`: a kernel log line as nf_log_syslog formats it.
-    func log(_ prefix: String, level: Int, _ p: NFPacket, now: Int64) {
+    func log(_ prefix: String, level: UInt8, _ p: NFPacket, now: Int64) {
         let t = uptime(now)
         let whole = Int(t / 1_000_000_000), micros = Int(t % 1_000_000_000 / 1000)
         var s = "[\(String(repeating: " ", count: max(0, 5 - String(whole).count)))\(whole).\(String(micros + 1_000_000).dropFirst())] \(prefix)IN=\(p.inDev) OUT=\(p.outDev) "
@@ -344,15 +344,15 @@ extension Rule {
                 if let type { let hit = p.icmpType == type && (code == nil || p.icmpCode == code); if hit == neg { return false } }
             case .multiport(let which, let ports, let neg):
                 let hit = ports.contains { r in
-                    switch which { case "sports": r.contains(p.sport); case "dports": r.contains(p.dport); default: r.contains(p.sport) || r.contains(p.dport) }
+                    switch which { case .sports: r.contains(p.sport); case .dports: r.contains(p.dport); case .ports: r.contains(p.sport) || r.contains(p.dport) }
                 }
                 if hit == neg { return false }
             case .random(let threshold, let neg):
                 if ((nf.random() & 0x7fff_ffff) < threshold) == neg { return false }
             case .nth(let every, let packet, let neg):
                 // xt_statistic: a counter per rule, 0…every−1; the rule matches at `packet`.
-                nthCount = nthCount >= every - 1 ? 0 : nthCount + 1
-                if (nthCount == packet) == neg { return false }
+                nthCount = Int(nthCount) >= every - 1 ? 0 : nthCount + 1
+                if (Int(nthCount) == packet) == neg { return false }
             case .mark(let v, let m, let neg):
                 if ((p.mark & m) == v) == neg { return false }
             case .addrtype(let s, let sn, let d, let dn, let li, let lo):

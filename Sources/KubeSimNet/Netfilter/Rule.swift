@@ -1,16 +1,17 @@
 import KubeSimCore
 
 /// `-s`/`-d`: an address prefix, possibly negated (`! -s 10.244.0.0/16`).
+/// Kept in 10 bytes (rules are many: ≤ 200 bytes each is the budget).
 public struct AddressMatch: Sendable, Equatable {
-    public var cidr: CIDR
-    public var negated: Bool
     let network: UInt32, mask: UInt32
+    let prefix: UInt8
+    public let negated: Bool
     public init(_ cidr: CIDR, negated: Bool = false) {
-        self.cidr = CIDR(address: cidr.network, prefixLength: cidr.prefixLength); self.negated = negated
-        mask = cidr.mask; network = cidr.network.value
+        self.negated = negated
+        mask = cidr.mask; network = cidr.network.value; prefix = UInt8(cidr.prefixLength)
     }
+    public var cidr: CIDR { CIDR(address: IPv4Address(network), prefixLength: Int(prefix)) }
     @inline(__always) func matches(_ ip: IPv4Address) -> Bool { (ip.value & mask == network) != negated }
-    public static func == (a: Self, b: Self) -> Bool { a.cidr == b.cidr && a.negated == b.negated }
 }
 
 /// `-i`/`-o`: a device name, or a prefix written with `+` (`cali+`), possibly negated.
@@ -24,12 +25,14 @@ public struct InterfaceMatch: Sendable, Equatable {
     }
 }
 
-/// A port or a range (`80`, `30000:32767`).
+/// A port or a range (`80`, `30000:32767`), in 4 bytes.
 public struct PortRange: Sendable, Equatable {
-    public var low: Int, high: Int
-    public init(_ low: Int, _ high: Int) { self.low = low; self.high = high }
-    public init(_ port: Int) { low = port; high = port }
-    func contains(_ p: Int) -> Bool { p >= low && p <= high }
+    let lo: UInt16, hi: UInt16
+    public init(_ low: Int, _ high: Int) { lo = UInt16(clamping: low); hi = UInt16(clamping: high) }
+    public init(_ port: Int) { lo = UInt16(clamping: port); hi = lo }
+    public var low: Int { Int(lo) }
+    public var high: Int { Int(hi) }
+    func contains(_ p: Int) -> Bool { p >= Int(lo) && p <= Int(hi) }
     /// As iptables prints it: `80` or `1024:65535`.
     public var text: String { low == high ? "\(low)" : "\(low):\(high)" }
 }
@@ -80,13 +83,17 @@ public struct PhysdevMatch: Sendable, Equatable {
     public var isOut: Bool?
 }
 
-/// One `-m …` match, in the order it was written (iptables-save prints them so).
+/// Which ports `-m multiport` looks at.
+public enum MultiportKind: String, Sendable { case sports, dports, ports }
+
+/// One `-m …` match, in the order it was written (iptables-save prints them so). The
+/// large, rare payloads are boxed (`indirect`) so that a match stays small.
 public enum Match: Sendable, Equatable {
     case tcp(PortMatch)
     case udp(PortMatch)
     case icmp(type: Int?, code: Int?, negated: Bool)
     /// `-m multiport --dports|--sports|--ports LIST`.
-    case multiport(which: String, ports: [PortRange], negated: Bool)
+    case multiport(which: MultiportKind, ports: [PortRange], negated: Bool)
     case comment(String)
     /// `-m statistic --mode random --probability P`: stored as the kernel stores it, P × 2^31.
     case random(threshold: UInt32, negated: Bool)
@@ -95,9 +102,9 @@ public enum Match: Sendable, Equatable {
     case addrtype(src: AddressType?, srcNegated: Bool, dst: AddressType?, dstNegated: Bool, limitIfaceIn: Bool, limitIfaceOut: Bool)
     case conntrack(states: [CTState], negated: Bool)
     case state(states: [CTState], negated: Bool)
-    case set(SetMatch)
-    case recent(RecentMatch)
-    case physdev(PhysdevMatch)
+    indirect case set(SetMatch)
+    indirect case recent(RecentMatch)
+    indirect case physdev(PhysdevMatch)
 }
 
 /// What a rule does when it matches (`-j`/`-g`).
@@ -112,7 +119,7 @@ public enum Target: Sendable, Equatable {
     /// `-j MARK --set-xmark VALUE/MASK`: mark = (mark & ~mask) ^ value.
     case mark(value: UInt32, mask: UInt32)
     case redirect(ports: PortRange?)
-    case log(prefix: String, level: Int)
+    case log(prefix: String, level: UInt8)
     /// `-j NFLOG --nflog-group N`: a copy to a userspace listener (weave-npc's blocked-connection log).
     case nflog(group: Int)
     case notrack
@@ -131,8 +138,21 @@ public enum Target: Sendable, Equatable {
 public struct Rule: Sendable {
     public var src: AddressMatch?
     public var dst: AddressMatch?
-    public var inIface: InterfaceMatch?
-    public var outIface: InterfaceMatch?
+    /// `-i`/`-o`, boxed together: most rules name no interface.
+    final class Interfaces: @unchecked Sendable {
+        var inIface: InterfaceMatch?
+        var outIface: InterfaceMatch?
+        init(_ i: InterfaceMatch?, _ o: InterfaceMatch?) { inIface = i; outIface = o }
+    }
+    var interfaces: Interfaces?
+    public var inIface: InterfaceMatch? {
+        get { interfaces?.inIface }
+        set { interfaces = (newValue == nil && interfaces?.outIface == nil) ? nil : Interfaces(newValue, interfaces?.outIface) }
+    }
+    public var outIface: InterfaceMatch? {
+        get { interfaces?.outIface }
+        set { interfaces = (newValue == nil && interfaces?.inIface == nil) ? nil : Interfaces(interfaces?.inIface, newValue) }
+    }
     public var proto: IPProto?
     public var protoNegated = false
     public var matches: [Match] = []
@@ -140,7 +160,7 @@ public struct Rule: Sendable {
     public var packets: UInt64 = 0
     public var bytes: UInt64 = 0
     /// xt_statistic's nth counter (per rule, as the kernel keeps it).
-    var nthCount = 0
+    var nthCount: Int32 = 0
 
     public init(target: Target? = nil) { self.target = target }
 
@@ -216,7 +236,7 @@ extension Match {
             guard let type else { return " -m icmp" }
             return " -m icmp" + neg(n) + " --icmp-type \(type)" + (code.map { "/\($0)" } ?? "")
         case .multiport(let which, let ports, let n):
-            return " -m multiport" + neg(n) + " --\(which) " + ports.map { $0.low == $0.high ? "\($0.low)" : "\($0.low):\($0.high)" }.joined(separator: ",")
+            return " -m multiport" + neg(n) + " --\(which.rawValue) " + ports.map { $0.low == $0.high ? "\($0.low)" : "\($0.low):\($0.high)" }.joined(separator: ",")
         case .comment(let c):
             return " -m comment --comment " + saveString(c)
         case .random(let t, let n):
