@@ -103,6 +103,14 @@ extension ContainerProcess {
             conn?.http(request: request, responseHead: banner + "\r\n", responseBytes: banner.utf8.count + 2, serverCloses: true)
             if cmd == "wget" { return (1, connecting + "wget: server returned error: \(banner)") }
             return (1, "curl: (1) Received HTTP/0.9 when not allowed")
+        case .kubeletHealthz:
+            // The kubelet's healthz endpoint (plain HTTP on 127.0.0.1:10248): "ok".
+            conn?.http(request: request, responseHead: "HTTP/1.1 200 OK", responseBytes: 117, serverCloses: false)
+            return (0, quiet || cmd == "curl" ? "ok" : connecting + "writing to stdout\nok\nwritten to stdout")
+        case .other:
+            // A daemon that does not speak HTTP (bird's BGP, weave's router): it closes.
+            conn?.connectAndClose()
+            return cmd == "wget" ? (1, connecting + "wget: error getting response") : (52, "curl: (52) Empty reply from server")
         }
     }
 
@@ -201,4 +209,33 @@ extension ContainerProcess {
         }
     }
 
+}
+
+extension ContainerProcess {
+    /// The pod's listening sockets (one network namespace for all its containers): each
+    /// running process's ports, bound to every address as servers bind by default.
+    var podSockets: [ListeningSocket] {
+        var out: [ListeningSocket] = []
+        let processes = netns.map { $0.slots.compactMap { $0.current?.process } } ?? [self]
+        for (k, p) in processes.enumerated() where !p.exited {
+            let name = p.imageBox.spec.repository.split(separator: "/").last.map(String.init) ?? "app"
+            let nginx = name == "nginx"
+            for (i, port) in p.listening.sorted().enumerated() {
+                // nginx: the master process (pid 1 of its container) with backlog 511 (NGX_LISTEN_BACKLOG).
+                out.append(ListeningSocket(.anyIPv4, port, backlog: nginx ? 511 : 4096, process: nginx ? "nginx" : name, pid: k == 0 ? 1 : 7 + k, fd: (nginx ? 6 : 3) + i))
+            }
+        }
+        return out.sorted { $0.port < $1.port }
+    }
+
+    /// busybox netstat [-t] [-u] [-l] [-n] [-p] (-tlnp and friends): the pod's listeners.
+    func netstat(_ args: [String]) -> (Int, String) {
+        let letters = Set(args.filter { $0.hasPrefix("-") && !$0.hasPrefix("--") }.flatMap { $0.dropFirst() })
+        guard letters.isSubset(of: Set("tulnpaew")) else {
+            return (1, "netstat: invalid option -- '\(letters.subtracting(Set("tulnpaew")).first!)'\nBusyBox v1.36.1 (2023-05-18 22:34:17 UTC) multi-call binary.\n\nUsage: netstat [-ral] [-tuwx] [-enWp]")
+        }
+        let tcp = letters.contains("t") || !letters.contains("u")
+        let udp = letters.contains("u") || !letters.contains("t")
+        return (0, SocketView.netstat(podSockets, tcp: tcp, udp: udp, processes: letters.contains("p")))
+    }
 }

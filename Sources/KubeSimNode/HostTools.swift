@@ -18,7 +18,7 @@ extension PodNetwork {
             if n.host.owns(dst) || dst.value >> 24 == 127 {
                 // The node's own services over loopback.
                 var none: TCPConversation? = nil
-                if let service = hostService(at: n.underlay, port: url.port) {
+                if let service = hostService(on: n, at: dst.value >> 24 == 127 ? dst : n.underlay, port: url.port) {
                     return ContainerProcess.hostServiceReply(service, "curl", args, url, ip: dst.description, conn: &none)
                 }
                 return (7, "curl: (7) Failed to connect to \(url.host) port \(url.port) after 0 ms: Couldn't connect to server")

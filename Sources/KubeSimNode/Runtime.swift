@@ -559,6 +559,8 @@ public final class ContainerProcess {
             let open = net.listens(at: arrived.ip, port: arrived.port)
             if open { _ = conn.synAck(); conn.connectAndClose() } else { conn.refuse() }
             return open ? (0, verbose ? "\(rest[0]) (\(dst):\(port)) open" : "") : (1, "nc: \(rest[0]) (\(dst):\(port)): Connection refused")
+        case "netstat":
+            return netstat(args)
         case "ping":
             return ping(args)
         case "traceroute":

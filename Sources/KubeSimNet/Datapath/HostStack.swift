@@ -8,20 +8,27 @@ import KubeSimCore
 // arrive with it unchanged.
 
 extension PodNetwork {
-    /// What a node's host network namespace listens on (0.0.0.0).
-    public enum HostService: Sendable { case sshd, kubelet }
+    /// What answers on a node: sshd (its banner), the kubelet (HTTPS), or another daemon.
+    public enum HostService: Sendable, Equatable { case sshd, kubelet, kubeletHealthz, other(String) }
 
     /// Debian 12's OpenSSH identification string, the first line sshd sends.
     public static let sshBanner = "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"
 
-    /// The service behind one of a node's own addresses and a port: sshd on 22, the
-    /// kubelet's HTTPS API on 10250; nil for any other port (the kernel resets).
+    /// The daemon listening on one of a node's own addresses and a port, from the node's
+    /// socket table (sshd on 22, the kubelet on 10250, bird on 179 …); nil: the kernel resets.
     public func hostService(at ip: IPv4Address, port: Int) -> HostService? {
-        guard hostOwning(ip) != nil else { return nil }
-        switch port {
-        case 22: return .sshd
-        case 10250: return .kubelet
-        default: return nil
+        guard let n = hostOwning(ip) else { return nil }
+        return hostService(on: n, at: ip, port: port)
+    }
+
+    /// The same on a known node (its loopback addresses included).
+    public func hostService(on n: NodeNet, at ip: IPv4Address, port: Int) -> HostService? {
+        guard let s = n.sockets.first(where: { $0.accepts(ip, port) }) else { return nil }
+        switch (s.process, port) {
+        case ("sshd", _): return .sshd
+        case ("kubelet", 10250): return .kubelet
+        case ("kubelet", 10248): return .kubeletHealthz
+        default: return .other(s.process)
         }
     }
 

@@ -287,6 +287,13 @@ public final class NodeNet {
     public var joinedAt: Int64 = 0
     public var downSince: Int64?
     var calico = false
+    /// What listens in the node's own namespace (sshd, the kubelet, the plugin's daemons):
+    /// a connection that arrives here is answered only by one of these.
+    public var sockets: [ListeningSocket] = [
+        ListeningSocket(.anyIPv4, 22, backlog: 128, process: "sshd", pid: 612, fd: 3),
+        ListeningSocket(.address(IPv4Address(127, 0, 0, 1)), 10248, backlog: 4096, process: "kubelet", pid: 1042, fd: 16),
+        ListeningSocket(.dualStack, 10250, backlog: 4096, process: "kubelet", pid: 1042, fd: 20),
+    ]
     /// The node's netfilter: iptables tables, ipsets and conntrack, written by the CNI
     /// plugin's agent (and kube-proxy, and a learner's `iptables`), walked by packets.
     public let netfilter = Netfilter()
@@ -372,8 +379,19 @@ public final class PodNetwork {
         underlayIndex[underlay.value] = name
         calicoSnapshot = nil
         attachKernel(n)
-        if plugin == .calico { calicoJoin(n); felixStaticRules(n) }
-        if plugin == .weave { weaveJoin(n); weaveRules(n) }
+        if plugin == .calico {
+            calicoJoin(n); felixStaticRules(n)
+            // calico-node's daemons: bird's BGP listener, Felix's health port.
+            if calicoMode.runsBird { n.sockets.append(ListeningSocket(.anyIPv4, 179, backlog: 8, process: "bird", pid: 301, fd: 7)) }
+            n.sockets.append(ListeningSocket(.address(IPv4Address(127, 0, 0, 1)), 9099, backlog: 4096, process: "calico-node", pid: 287, fd: 9))
+        }
+        if plugin == .weave {
+            weaveJoin(n); weaveRules(n)
+            // weaver's mesh port and control port, weave-npc's metrics.
+            n.sockets += [ListeningSocket(.dualStack, Self.weavePort, backlog: 4096, process: "weaver", pid: 2218, fd: 9),
+                          ListeningSocket(.address(IPv4Address(127, 0, 0, 1)), Self.weaveFastdpPort, backlog: 4096, process: "weaver", pid: 2218, fd: 12),
+                          ListeningSocket(.dualStack, 6781, backlog: 4096, process: "weave-npc", pid: 2310, fd: 7)]
+        }
     }
 
     /// The remote table as flanneld on an up-to-date node has it (rebuilt after changes).
