@@ -26,12 +26,14 @@ public struct Diagnostic: Error, Sendable {
     /// The full text: header, source line, caret. `color` adds ANSI colours.
     public func rendered(color: Bool = false, prefix: String = "") -> String {
         let (line, column) = location.lineAndColumn
-        let sourceLine = location.file.line(line)
+        let rawLine = location.file.line(line)
+        let sourceLine = Diagnostic.escapingControls(rawLine, keep: ["\t"])
         var caretPad = ""
         var col = 1
-        for ch in sourceLine.unicodeScalars {
+        for ch in rawLine.unicodeScalars {
             if col >= column { break }
-            caretPad.append(ch == "\t" ? "\t" : " ")
+            let shown = Diagnostic.escapingControls(String(ch), keep: ["\t"])
+            caretPad += ch == "\t" ? "\t" : String(repeating: " ", count: shown.unicodeScalars.count)
             col += 1
         }
         let label: String
@@ -44,10 +46,32 @@ public struct Diagnostic: Error, Sendable {
             label = "\(severity.rawValue):"
             caret = "^"
         }
-        var out = "\(location.file.name):\(line):\(column): \(label) \(prefix)\(message)"
+        var out = "\(location.file.name):\(line):\(column): \(label) \(prefix)\(Diagnostic.escapingControls(message))"
         if color { out += "\u{1B}[0m" }
         out += "\n\(sourceLine)\n\(caretPad)\(caret)"
         return out
+    }
+}
+
+extension Diagnostic {
+    /// The text with control characters written as escapes (`\u{0}`, `\u{1B}`), so a
+    /// stray byte in the input is shown, not sent to the terminal (where ESC or BEL
+    /// would act). Newlines and tabs in `keep` stay as they are.
+    public static func escapingControls(_ text: String, keep: Set<Unicode.Scalar> = ["\n", "\t"]) -> String {
+        guard text.unicodeScalars.contains(where: { isControl($0) && !keep.contains($0) }) else { return text }
+        var out = ""
+        for s in text.unicodeScalars {
+            if isControl(s) && !keep.contains(s) {
+                out += "\\u{" + String(s.value, radix: 16, uppercase: true) + "}"
+            } else {
+                out.unicodeScalars.append(s)
+            }
+        }
+        return out
+    }
+
+    static func isControl(_ s: Unicode.Scalar) -> Bool {
+        s.value < 0x20 || (s.value >= 0x7F && s.value < 0xA0)
     }
 }
 
