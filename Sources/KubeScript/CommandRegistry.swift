@@ -320,7 +320,7 @@ public final class CommandContext: @unchecked Sendable {
     /// How many simulation events one command (`tick`, `settle`, a waiting tool) may
     /// run before it is stopped with an error: `tick 999999h` ends, it does not hang.
     public var maxEvents = CommandContext.defaultMaxEvents
-    public static let defaultMaxEvents = 20_000_000
+    public static let defaultMaxEvents = 5_000_000
 
     public init(registry: CommandRegistry, seed: UInt64 = 1, isTerminal: Bool = false, write: @escaping (String) -> Void) {
         self.registry = registry

@@ -27,13 +27,18 @@ public struct Diagnostic: Error, Sendable {
     public func rendered(color: Bool = false, prefix: String = "") -> String {
         let (line, column) = location.lineAndColumn
         let rawLine = location.file.line(line)
-        let sourceLine = Diagnostic.escapingControls(rawLine, keep: ["\t"])
+        let sourceLine = Diagnostic.escapingControls(rawLine, keepNewlines: false)
         var caretPad = ""
         var col = 1
         for ch in rawLine.unicodeScalars {
             if col >= column { break }
-            let shown = Diagnostic.escapingControls(String(ch), keep: ["\t"])
-            caretPad += ch == "\t" ? "\t" : String(repeating: " ", count: shown.unicodeScalars.count)
+            if ch == "\t" {
+                caretPad.append("\t")
+            } else if let shown = Diagnostic.escaped(ch, keepNewlines: false) {
+                caretPad += String(repeating: " ", count: shown.utf8.count)
+            } else {
+                caretPad.append(" ")
+            }
             col += 1
         }
         let label: String
@@ -56,22 +61,33 @@ public struct Diagnostic: Error, Sendable {
 extension Diagnostic {
     /// The text with control characters written as escapes (`\u{0}`, `\u{1B}`), so a
     /// stray byte in the input is shown, not sent to the terminal (where ESC or BEL
-    /// would act). Newlines and tabs in `keep` stay as they are.
-    public static func escapingControls(_ text: String, keep: Set<Unicode.Scalar> = ["\n", "\t"]) -> String {
-        guard text.unicodeScalars.contains(where: { isControl($0) && !keep.contains($0) }) else { return text }
+    /// would act). Newlines stay when `keepNewlines`; tabs always stay.
+    public static func escapingControls(_ text: String, keepNewlines: Bool = true) -> String {
+        // Fast path: most text has no control character at all.
+        var utf8 = text.utf8.makeIterator()
+        var found = false
+        var previous: UInt8 = 0
+        while let b = utf8.next() {
+            if (b < 0x20 && b != 0x09 && !(b == 0x0A && keepNewlines)) || b == 0x7F || (previous == 0xC2 && b >= 0x80 && b < 0xA0) {
+                found = true
+                break
+            }
+            previous = b
+        }
+        guard found else { return text }
         var out = ""
         for s in text.unicodeScalars {
-            if isControl(s) && !keep.contains(s) {
-                out += "\\u{" + String(s.value, radix: 16, uppercase: true) + "}"
-            } else {
-                out.unicodeScalars.append(s)
-            }
+            out += escaped(s, keepNewlines: keepNewlines) ?? String(s)
         }
         return out
     }
 
-    static func isControl(_ s: Unicode.Scalar) -> Bool {
-        s.value < 0x20 || (s.value >= 0x7F && s.value < 0xA0)
+    /// `\u{1B}` for a control character; nil for any other scalar.
+    @inline(__always)
+    static func escaped(_ s: Unicode.Scalar, keepNewlines: Bool) -> String? {
+        let v = s.value
+        guard (v < 0x20 && v != 0x09 && !(v == 0x0A && keepNewlines)) || (v >= 0x7F && v < 0xA0) else { return nil }
+        return "\\u{" + String(v, radix: 16, uppercase: true) + "}"
     }
 }
 

@@ -302,6 +302,15 @@ extension ClusterBindings {
         let (type, name, rest) = try target(inv, verb: annotations ? "annotate" : "label")
         guard !rest.isEmpty else { throw CommandFailure("error: at least one \(annotations ? "annotation" : "label") update is required") }
         let c = try cluster(ctx)
+        if !annotations {
+            // kubectl checks label values itself (parseLabels in pkg/cmd/label/label.go);
+            // keys are the API server's to refuse.
+            for item in rest where !item.hasSuffix("-") {
+                let kv = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let errs = kv.count == 2 ? Validation.labelValueErrors(String(kv[1])) : []
+                if !errs.isEmpty { throw CommandFailure("error: invalid label value: \"\(item)\": \(errs.joined(separator: ";"))") }
+            }
+        }
         let overwrite = inv.has("overwrite")
         var changed = false
         try api {

@@ -189,7 +189,10 @@ extension ClusterBindings {
             throw CommandFailure("error: unable to upgrade connection: container not found (\"\(s.spec.name)\")")
         }
         // While the command waits (sleep, ping's interval, a timeout) the cluster runs on.
-        let (status, out) = w.exec(s, argv, advance: { d in c.tick(d, interrupted: ctx.isInterrupted) })
+        let (status, out) = w.exec(s, argv, advance: { d in
+            if !c.eventBudgetExhausted { c.tick(d, interrupted: ctx.isInterrupted, maxEvents: ctx.maxEvents) }
+        })
+        try checkEventBudget(c, ctx, "exec", goal: "the command finished")
         if status != 0 {
             throw CommandFailure(out + (out.isEmpty ? "" : "\n") + "command terminated with exit code \(status)")
         }
@@ -345,7 +348,10 @@ extension ClusterBindings {
             throw CommandFailure("calicoctl: simulated: calicoctl node status, calicoctl ipam show --show-blocks")
         case "ping", "curl":
             // The node's own stack (HostTools.swift): its routes, its source address.
-            guard let r = c.network.hostTool(node, argv, advance: { d in c.tick(d, interrupted: ctx.isInterrupted) }) else { throw CommandFailure("ssh: \(node): no network") }
+            guard let r = c.network.hostTool(node, argv, advance: { d in
+                if !c.eventBudgetExhausted { c.tick(d, interrupted: ctx.isInterrupted, maxEvents: ctx.maxEvents) }
+            }) else { throw CommandFailure("ssh: \(node): no network") }
+            try checkEventBudget(c, ctx, "ssh", goal: "the command finished")
             if r.status != 0 { throw CommandFailure(r.output) }
             return CommandResult(output: r.output)
         default:
@@ -502,6 +508,14 @@ extension ClusterBindings {
         guard let k = c.kubelets[name] else {
             let s = Suggest.nearest(name, in: Array(c.kubelets.keys))
             throw CommandFailure("Error from server (NotFound): nodes \"\(name)\" not found" + (s.map { " — did you mean '\($0)'?" } ?? ""))
+        }
+        // A fault applied twice is a mistake in the script: say what state the node is in.
+        switch what {
+        case "fail" where !k.running: throw CommandFailure("error: node/\(name) is already failed")
+        case "partition" where !k.running: throw CommandFailure("error: node/\(name) is failed; recover it before partitioning it")
+        case "partition" where k.partitioned: throw CommandFailure("error: node/\(name) is already partitioned")
+        case "recover" where k.running && !k.partitioned: throw CommandFailure("error: node/\(name) is not failed or partitioned")
+        default: break
         }
         switch what {
         case "fail": k.fail(); return CommandResult(output: "node/\(name) failed: kubelet and containers stopped")

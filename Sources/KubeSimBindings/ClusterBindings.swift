@@ -283,16 +283,16 @@ public enum ClusterBindings {
 
     // MARK: - helpers
 
-    /// Simulated time stops at about 100 years, far from Int64's end (event times are
+    /// Simulated time stops at about 146 years, half of what Int64 nanoseconds hold (event times are
     /// `now + delay`).
-    static let maxSimulatedTime: Int64 = 100 * 365 * 24 * 3600 * 1_000_000_000
+    static let maxSimulatedTime: Int64 = Int64.max / 2
 
     /// After a command that ran the simulation: the error when it stopped at the event
     /// budget (`--max-events`), with where simulated time got to.
     static func checkEventBudget(_ c: Cluster, _ ctx: CommandContext, _ command: String, goal: String) throws {
         guard c.eventBudgetExhausted else { return }
         c.eventBudgetExhausted = false
-        throw CommandFailure("\(command): stopped at t=\(c.now) after \(ctx.maxEvents) events before \(goal); raise the budget with --max-events")
+        throw CommandFailure("\(command): stopped after \(ctx.maxEvents) events (the event budget) before \(goal); raise the budget with --max-events")
     }
 
     /// Runs an API call, turning API errors into the command failure kubectl prints.
