@@ -18,7 +18,8 @@ public struct KubeSimCommand: ParsableCommand {
           0  every script ran to the end and every assertion held
           1  an assertion failed (or, for 'test', a test file failed)
           2  a syntax or runtime error stopped a script
-        'exit N' in a script ends it with status N. 'check' exits 0 or 2.
+        'exit N' in a script ends it with status N (0 to 255; after a failed
+        assertion, 'exit 0' still exits 1). 'check' exits 0 or 2.
         """,
         version: version,
         subcommands: [Repl.self, Run.self, Check.self, Test.self],
