@@ -61,10 +61,14 @@ let package = Package(
         ),
         .executableTarget(name: "kubesim", dependencies: ["KubeSimShell"]),
         .executableTarget(name: "kubesim-bench", dependencies: ["KubeSimCluster", "KubeSimNode", "KubeSimNet"]),
+        // Fuzz targets (scripts/fuzz builds kubesim-fuzz with libFuzzer and the address
+        // sanitizer; a plain build replays inputs).
+        .target(name: "KubeSimFuzz", dependencies: ["KubeSimShell"]),
+        .executableTarget(name: "kubesim-fuzz", dependencies: ["KubeSimFuzz"]),
         .testTarget(name: "KubeSimCoreTests", dependencies: ["KubeSimCore"]),
         .testTarget(name: "KubeScriptTests", dependencies: ["KubeScript"]),
         .testTarget(name: "KubeSimControlTests", dependencies: ["KubeSimCluster"]),
         .testTarget(name: "KubeSimNetTests", dependencies: ["KubeSimNet"]),
-        .testTarget(name: "KubeSimShellTests", dependencies: ["KubeSimShell", "kubesim"]),
+        .testTarget(name: "KubeSimShellTests", dependencies: ["KubeSimShell", "kubesim", "KubeSimFuzz"]),
     ]
 )

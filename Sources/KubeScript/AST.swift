@@ -49,10 +49,13 @@ final class StringExpr: Expr {
         try i.step(location)
         var out = ""
         for p in pieces {
+            let piece: String
             switch p {
-            case .text(let s): out += s
-            case .expr(let e): out += try e.eval(i).displayText
+            case .text(let s): piece = s
+            case .expr(let e): piece = try e.eval(i).displayText
             }
+            try ValueLimits.checkString(out.utf8.count + piece.utf8.count, location)
+            out += piece
         }
         return .string(out)
     }

@@ -20,6 +20,8 @@ extension CommandRegistry {
             guard inv.positionals.count <= 1 else { throw inv.error("exit: expected at most one exit code") }
             let code = inv.positionals.first.map { Int32($0) } ?? 0
             guard let code else { throw inv.error("exit: '\(inv.positionals[0])' is not an exit code") }
+            // A process's status is one byte: 256 would reach the shell as 0 (success).
+            guard (0...255).contains(code) else { throw inv.error("exit: \(code) is out of range: an exit code is 0 to 255") }
             ctx.exitRequest = code
             return CommandResult()
         })

@@ -210,10 +210,20 @@ enum Builtins {
             let sep = args.isEmpty ? nil : try string(0)
             if let sep, !sep.isEmpty { return .list(s.components(separatedBy: sep).map { .string($0) }) }
             return .list(s.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map { .string(String($0)) })
-        case (.string(let s), "replace"): return .string(s.components(separatedBy: try string(0)).joined(separator: try string(1)))
+        case (.string(let s), "replace"):
+            let parts = s.components(separatedBy: try string(0)), with = try string(1)
+            let (grow, o1) = (parts.count - 1).multipliedReportingOverflow(by: with.utf8.count)
+            try ValueLimits.checkString(s.utf8.count + grow, overflow: o1, loc)
+            return .string(parts.joined(separator: with))
         case (.list(let l), "contains"): return .bool(l.contains(try arg(0)))
         case (.list(let l), "indexOf"): return l.firstIndex(of: try arg(0)).map { .int($0) } ?? .nil
-        case (.list(let l), "join"): return .string(l.map(\.displayText).joined(separator: args.isEmpty ? "" : try string(0)))
+        case (.list(let l), "join"):
+            let texts = l.map(\.displayText), sep = args.isEmpty ? "" : try string(0)
+            var bytes = texts.reduce(0) { $0 + $1.utf8.count }
+            let (seps, o1) = max(0, texts.count - 1).multipliedReportingOverflow(by: sep.utf8.count)
+            bytes += seps
+            try ValueLimits.checkString(bytes, overflow: o1, loc)
+            return .string(texts.joined(separator: sep))
         case (.list(let l), "sorted"): return .list(try sortList(l, CallSite(location: loc)))
         case (.list(let l), "reversed"): return .list(l.reversed())
         case (.list(let l), "map"):

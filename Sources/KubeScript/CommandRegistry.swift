@@ -287,7 +287,11 @@ public final class CommandRegistry: @unchecked Sendable {
         return .success((current, inv, consumedPath))
     }
 
-    private func isNumber(_ w: String) -> Bool { Double(w) != nil }
+    /// `-1`, `-5s`, `-1.5Gi`: a negative number, duration or quantity is an argument
+    /// (the command then says what it thinks of it), never a flag.
+    private func isNumber(_ w: String) -> Bool {
+        Double(w) != nil || (w.hasPrefix("-") && w.utf8.dropFirst().first.map { $0 >= 0x30 && $0 <= 0x39 } == true)
+    }
 
     struct BindError: Error {
         let message: DiagnosticMessage
@@ -313,6 +317,10 @@ public final class CommandContext: @unchecked Sendable {
     public var onReseed: (UInt64) -> Void = { _ in }
     /// Lets long-running commands notice Ctrl-C.
     public var isInterrupted: () -> Bool = { false }
+    /// How many simulation events one command (`tick`, `settle`, a waiting tool) may
+    /// run before it is stopped with an error: `tick 999999h` ends, it does not hang.
+    public var maxEvents = CommandContext.defaultMaxEvents
+    public static let defaultMaxEvents = 5_000_000
 
     public init(registry: CommandRegistry, seed: UInt64 = 1, isTerminal: Bool = false, write: @escaping (String) -> Void) {
         self.registry = registry

@@ -68,6 +68,9 @@ extension DiagnosticMessage {
     }
     static func notIndexable(_ type: String) -> Self { .init("cannot index a value of type \(type)") }
     static func indexOutOfRange(_ index: Int, count: Int) -> Self { .init("index \(index) out of range for a list of \(count) element\(count == 1 ? "" : "s")") }
+    static func stringIndexOutOfRange(_ index: Int, count: Int) -> Self { .init("index \(index) out of range for a string of \(count) character\(count == 1 ? "" : "s")") }
+    static func valueTooLarge(_ type: String, limit: String) -> Self { .init("\(type) too large (limit \(limit)); raise it with --max-value-size") }
+    static func exitCodeOutOfRange(_ code: Int) -> Self { .init("exit: \(code) is out of range: an exit code is 0 to 255") }
     static func badIndexType(_ container: String, _ index: String) -> Self { .init("cannot index \(container) with \(index)") }
     static func notIterable(_ type: String) -> Self { .init("cannot iterate over a value of type \(type)") }
     static func conditionNotBool(_ type: String) -> Self { .init("condition must be a bool, found \(type)") }

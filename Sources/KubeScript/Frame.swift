@@ -22,6 +22,7 @@ public final class Frame {
 
 /// Top-level names, kept across REPL entries and included files: name → global slot.
 public final class GlobalTable {
+    public init() {}
     var slots: [String: Int] = [:]
     var constant: [String: Bool] = [:]
     var count = 0

@@ -276,6 +276,8 @@ public final class Interpreter: @unchecked Sendable {
         }
         // `exit` ends the run at once, from inside any loop or function.
         if context.exitRequest != nil { throw ExitSignal() }
+        // Ctrl-C during a long command (tick, settle) stops the script right after it.
+        if interruptRequested() { throw RuntimeError.fatal(.interrupted, at: node.location) }
         if !asExpression {
             if !result.output.isEmpty { write(result.output.hasSuffix("\n") ? result.output : result.output + "\n") }
             if result.exitCode != 0 {

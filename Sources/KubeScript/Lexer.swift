@@ -356,7 +356,8 @@ public struct Lexer {
                     if peek() == UInt8(ascii: "\\") { position += 1 }
                     position += 1
                 }
-                if atEnd { return nil }
+                // A backslash as the last byte steps past the end: never beyond it.
+                if atEnd { position = limit; return nil }
             }
             position += 1
         }
@@ -437,6 +438,7 @@ public struct Lexer {
                     }
                     if q == UInt8(ascii: "\"") && d == UInt8(ascii: "$") {
                         if let part = lexDollar(&token) { flush(); parts.append(part); continue }
+                        if token.diagnostic != nil { break }
                     }
                     literal.append(d); position += 1
                 }
@@ -447,7 +449,10 @@ public struct Lexer {
                 if peek(1) == 0x0D && peek(2) == 0x0A { position += 3; break loop }
                 if peek(1) != 0 { literal.append(peek(1)); position += 2 } else { position += 1 }
             case UInt8(ascii: "$"):
-                if let part = lexDollar(&token) { flush(); parts.append(part) } else { literal.append(c); position += 1 }
+                if let part = lexDollar(&token) { flush(); parts.append(part); continue }
+                // An unclosed `${` has consumed the rest of the input: the word ends there.
+                if token.diagnostic != nil { break loop }
+                literal.append(c); position += 1
             default:
                 literal.append(c); position += 1
             }
@@ -527,6 +532,7 @@ public struct Lexer {
         }
         while true {
             if atEnd {
+                if token.diagnostic != nil { break }
                 token.diagnostic = .unterminatedHeredoc(spec.delimiter)
                 token.atEndOfInput = true
                 break
@@ -549,8 +555,19 @@ public struct Lexer {
             while position < lineEnd {
                 let c = peek()
                 if spec.interpolate && c == UInt8(ascii: "$") && (peek(1) == UInt8(ascii: "{")) {
-                    if let part = lexDollar(&token) { flush(); parts.append(part); continue }
-                    break
+                    // A body line's `${` must close on that line.
+                    let dollar = position
+                    var line = Lexer(file: file, start: dollar, end: lineEnd)
+                    var lineToken = token
+                    if let part = line.lexDollar(&lineToken) {
+                        position = line.position
+                        flush(); parts.append(part); continue
+                    }
+                    if token.diagnostic == nil {
+                        token.diagnostic = .unterminatedInterpolation
+                        token.diagnosticStart = dollar
+                    }
+                    literal.append(c); position += 1; continue
                 }
                 if spec.interpolate && c == UInt8(ascii: "\\") && peek(1) == UInt8(ascii: "$") {
                     literal.append(UInt8(ascii: "$")); position += 2; continue

@@ -84,14 +84,27 @@ enum Operators {
                 return .float(a.truncatingRemainder(dividingBy: b))
             default: return nil
             }
-        case let (.string(a), .string(b)) where op == "+": return .string(a + b)
-        case let (.string(a), _) where op == "+": return .string(a + r.displayText)
-        case let (_, .string(b)) where op == "+": return .string(l.displayText + b)
+        case let (.string(a), .string(b)) where op == "+":
+            try ValueLimits.checkString(a.utf8.count + b.utf8.count, loc)
+            return .string(a + b)
+        case let (.string(a), _) where op == "+":
+            let b = r.displayText
+            try ValueLimits.checkString(a.utf8.count + b.utf8.count, loc)
+            return .string(a + b)
+        case let (_, .string(b)) where op == "+":
+            let a = l.displayText
+            try ValueLimits.checkString(a.utf8.count + b.utf8.count, loc)
+            return .string(a + b)
         case let (.string(a), .int(n)) where op == "*":
             guard n >= 0 else { return nil }
+            let (bytes, overflow) = a.utf8.count.multipliedReportingOverflow(by: n)
+            try ValueLimits.checkString(bytes, overflow: overflow, loc)
             return .string(String(repeating: a, count: n))
-        case let (.list(a), .list(b)) where op == "+": return .list(a + b)
+        case let (.list(a), .list(b)) where op == "+":
+            try ValueLimits.checkList(a.count + b.count, loc)
+            return .list(a + b)
         case let (.map(a), .map(b)) where op == "+":
+            try ValueLimits.checkList(a.count + b.count, loc)
             var m = a
             for (k, v) in b.pairs { m[k] = v }
             return .map(m)
@@ -185,7 +198,7 @@ enum Operators {
         case let (.string(s), .int(i)):
             let chars = Array(s)
             let j = i < 0 ? chars.count + i : i
-            guard j >= 0 && j < chars.count else { throw RuntimeError(.indexOutOfRange(i, count: chars.count), at: loc) }
+            guard j >= 0 && j < chars.count else { throw RuntimeError(.stringIndexOutOfRange(i, count: chars.count), at: loc) }
             return .string(String(chars[j]))
         case let (.map(m), _): return m[key] ?? .nil
         case let (.object(o), .string(name)): return o.member(name) ?? .nil

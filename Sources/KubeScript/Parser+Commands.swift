@@ -22,8 +22,10 @@ extension Parser {
         case UInt8(ascii: ")"):
             return known && inParens
         case UInt8(ascii: "-"):
-            // `get -o wide`, `deploymnet --replicas=2`; but `x - 1` is arithmetic.
-            return sawSpace && d != 0x20 && d != 0x09 && !Lexer.isDigit(d)
+            // `get -o wide`, `deploymnet --replicas=2`, `tick -5s` (a command with a
+            // negative argument, which it then refuses); but `x - 1` and, for a word
+            // that is no command, `x -1` are arithmetic.
+            return sawSpace && d != 0x20 && d != 0x09 && (!Lexer.isDigit(d) || known)
         case UInt8(ascii: "<"):
             return known && d == UInt8(ascii: "<")
         case UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "$"):
@@ -127,6 +129,13 @@ extension Parser {
             }
             let body = lexer.heredocBody(spec)
             if let d = body.diagnostic {
+                if let at = body.diagnosticStart {
+                    // An unclosed `${` on a body line: the heredoc itself is whole, so
+                    // parsing goes on after its terminator line.
+                    report(Diagnostic(d, at: SourceLocation(file: file, start: at, end: at + 2)))
+                    token = Token(.newline, body.end, body.end, "\n")
+                    throw ParseError()
+                }
                 report(Diagnostic(d, at: location(ht), isAtEndOfInput: body.atEndOfInput))
                 token = Token(.eof, body.end, body.end, "")
                 throw ParseError()

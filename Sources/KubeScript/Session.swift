@@ -119,7 +119,7 @@ public final class Session {
             if interactive && e.isFatal && e.message == DiagnosticMessage.interrupted.text {
                 diagnosticSink(e.message)
             } else if interactive && e.isCommandFailure || e.location == nil {
-                diagnosticSink((color ? "\u{1B}[1;31merror:\u{1B}[0m " : "error: ") + e.message)
+                diagnosticSink((color ? "\u{1B}[1;31merror:\u{1B}[0m " : "error: ") + Diagnostic.escapingControls(e.message))
             } else {
                 // A tool's own "error: " would repeat the diagnostic's label.
                 let message = e.isCommandFailure && e.message.hasPrefix("error: ") ? String(e.message.dropFirst(7)) : e.message

@@ -52,6 +52,9 @@ public struct Token: Sendable {
     public var diagnostic: DiagnosticMessage?
     /// The diagnostic is that input ended too soon (unterminated string or heredoc).
     public var atEndOfInput = false
+    /// Where the diagnostic points when not at the token's start (an unclosed `${`
+    /// inside a heredoc body).
+    public var diagnosticStart: Int?
 
     init(_ kind: Kind, _ start: Int, _ end: Int, _ text: String) {
         self.kind = kind

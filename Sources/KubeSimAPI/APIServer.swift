@@ -122,6 +122,18 @@ public final class APIServer {
 
     // MARK: - writes
 
+    static let immortalNamespaces: Set<String> = ["default", "kube-system", "kube-public"]
+
+    /// etcd's `--max-request-bytes` as the API server's etcd is run (1.5 MiB): a larger
+    /// write fails in etcd, and kubectl prints etcd's error.
+    public static let etcdMaxRequestBytes = 1_572_864
+
+    static func checkRequestSize(_ o: APIObject) throws {
+        if ObjectSize.encoded(o) > etcdMaxRequestBytes {
+            throw APIError(reason: "", message: "etcdserver: request is too large")
+        }
+    }
+
     @discardableResult
     public func create(_ object: APIObject, user: String = "kubernetes-admin") throws -> APIObject {
         var o = object
@@ -159,6 +171,7 @@ public final class APIServer {
             }
             o = .service(svc)
         }
+        try Self.checkRequestSize(o)
         do {
             let stored = try store.create(o)
             record(user, "create", stored)
@@ -190,7 +203,18 @@ public final class APIServer {
         meta.generation = currentMeta.generation + (Self.tracksGeneration(o.type) && Self.specChanged(current, o) ? 1 : 0)
         o.metadata = meta
         Defaults.apply(&o)
-        try Validation.validate(o, update: true)
+        // A pod whose spec did not change is a status write (the kubelet's, through the
+        // status subresource): upstream validates its metadata and status, not the
+        // spec again (pkg/registry/core/pod/strategy.go, podStatusStrategy). The arrays
+        // of an unchanged spec share storage, so the comparison is cheap.
+        if case .pod(let new) = o, case .pod(let old) = current, new.spec == old.spec {
+            var causes: [String] = []
+            Validation.validateLabelsAndAnnotations(labels: o.metadata.labels, annotations: o.metadata.annotations, path: "metadata", &causes)
+            if !causes.isEmpty { throw APIError.invalid(o.type, o.metadata.name, causes) }
+        } else {
+            try Validation.validate(o, update: true)
+        }
+        try Self.checkRequestSize(o)
         let stored = try store.update(o, expectedVersion: o.metadata.resourceVersion == 0 ? nil : o.metadata.resourceVersion)
         record(user, "update", stored)
         return stored
@@ -220,6 +244,11 @@ public final class APIServer {
         let key = Store.key(type, namespace: type.namespaced ? (namespace ?? "default") : nil, name: name)
         try authorize(user, "delete", type, namespace: namespace, name: name)
         guard var o = store.get(key, type: type) else { throw APIError.notFound(type, name) }
+        // NamespaceLifecycle admission (plugin/namespace/lifecycle/admission.go): the
+        // immortal namespaces.
+        if type == .namespace && Self.immortalNamespaces.contains(name) {
+            throw APIError(reason: "Forbidden", message: "namespaces \"\(name)\" is forbidden: this namespace may not be deleted")
+        }
         var meta = o.metadata
         switch propagation {
         case .foreground where !meta.finalizers.contains("foregroundDeletion"): meta.finalizers.append("foregroundDeletion")

@@ -87,7 +87,7 @@ enum Defaults {
 }
 
 /// Validation with the field paths and words of upstream (pkg/apis/*/validation).
-enum Validation {
+public enum Validation {
     static let dns1123Label = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
     static let dns1123Subdomain = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
 
@@ -119,7 +119,7 @@ enum Validation {
 
     /// `update`: the name is immutable and was checked at create
     /// (ValidateObjectMetaUpdate compares it, it does not re-validate its format).
-    static func validate(_ o: APIObject, update: Bool = false) throws {
+    public static func validate(_ o: APIObject, update: Bool = false) throws {
         var causes: [String] = []
         let name = o.metadata.name
         if update {
@@ -136,7 +136,13 @@ enum Validation {
         } else if !isDNS1123Subdomain(name) {
             causes.append("metadata.name: Invalid value: \"\(name)\": \(dns1123Subdomain)")
         }
+        validateLabelsAndAnnotations(labels: o.metadata.labels, annotations: o.metadata.annotations, path: "metadata", &causes)
+        if let t = o.podTemplate {
+            validateLabelsAndAnnotations(labels: t.labels, annotations: t.annotations, path: "\(o.podTemplatePath).metadata", &causes)
+        }
         switch o {
+        case .resourceQuota(let q):
+            validateQuota(q, &causes)
         case .pod(let p):
             validatePodSpec(p.spec, path: "spec", &causes)
         case .replicaSet(let r):
@@ -223,6 +229,7 @@ enum Validation {
             else if !isDNS1123Label(c.name) { causes.append("\(path).containers[\(i)].name: Invalid value: \"\(c.name)\": \(dns1123Label)") }
             else if !seen.insert(c.name).inserted { causes.append("\(path).containers[\(i)].name: Duplicate value: \"\(c.name)\"") }
             if c.image.isEmpty { causes.append("\(path).containers[\(i)].image: Required value") }
+            validatePorts(c, path: "\(path).containers[\(i)]", &causes)
         }
         if !["Always", "OnFailure", "Never"].contains(spec.restartPolicy) {
             causes.append("\(path).restartPolicy: Unsupported value: \"\(spec.restartPolicy)\": supported values: \"Always\", \"OnFailure\", \"Never\"")

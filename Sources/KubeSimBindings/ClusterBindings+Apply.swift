@@ -44,7 +44,7 @@ extension ClusterBindings {
     }
 
     static func apply(_ inv: Invocation, _ ctx: CommandContext, createOnly: Bool) throws -> CommandResult {
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         // Decode everything first: a bad manifest changes nothing.
         var objects: [APIObject] = []
         var warnings: [[String]] = []
@@ -138,7 +138,7 @@ extension ClusterBindings {
     }
 
     static func export(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         let ns = inv.flag("namespace")
         var docs: [String] = []
         // Top-level objects only: what controllers create comes back from these.

@@ -16,7 +16,7 @@ extension ClusterBindings {
         let explain: CommandSpec.Handler = { inv, ctx in
             let (type, name, _) = try target(inv, verb: "explain")
             guard type == .pod else { throw CommandFailure("error: explain works on pods (explain pod NAME)") }
-            let c = cluster(ctx)
+            let c = try cluster(ctx)
             let o = try api { try c.api.get(.pod, namespace: inv.flag("namespace") ?? "default", name: name, user: user(inv)) }
             return CommandResult(output: c.scheduler.explain(o.pod!))
         }
@@ -42,7 +42,7 @@ extension ClusterBindings {
     /// kubectl describe: one object by name, else every object whose name starts with
     /// the word, or all of the type (optionally by selector), separated by blank lines.
     static func describeMany(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         let ns = inv.flag("namespace") ?? "default"
         guard let first = inv.positionals.first else { throw inv.error("describe: expected TYPE [NAME]") }
         let type: ResourceType
@@ -303,7 +303,16 @@ extension ClusterBindings {
     static func setMetadata(_ inv: Invocation, _ ctx: CommandContext, annotations: Bool) throws -> CommandResult {
         let (type, name, rest) = try target(inv, verb: annotations ? "annotate" : "label")
         guard !rest.isEmpty else { throw CommandFailure("error: at least one \(annotations ? "annotation" : "label") update is required") }
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
+        if !annotations {
+            // kubectl checks label values itself (parseLabels in pkg/cmd/label/label.go);
+            // keys are the API server's to refuse.
+            for item in rest where !item.hasSuffix("-") {
+                let kv = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let errs = kv.count == 2 ? Validation.labelValueErrors(String(kv[1])) : []
+                if !errs.isEmpty { throw CommandFailure("error: invalid label value: \"\(item)\": \(errs.joined(separator: ";"))") }
+            }
+        }
         let overwrite = inv.has("overwrite")
         var changed = false
         try api {
@@ -329,7 +338,7 @@ extension ClusterBindings {
 
     static func cordon(_ inv: Invocation, _ ctx: CommandContext, _ on: Bool) throws -> CommandResult {
         guard inv.positionals.count == 1 else { throw inv.error("\(on ? "cordon" : "uncordon"): expected one node name") }
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         let name = inv.positionals[0].hasPrefix("node/") ? String(inv.positionals[0].dropFirst(5)) : inv.positionals[0]
         var changed = false
         try api {
@@ -350,7 +359,7 @@ extension ClusterBindings {
         if name.hasPrefix("node/") { name = String(name.dropFirst(5)) }
         let specs = words.dropFirst()
         guard !specs.isEmpty else { throw CommandFailure("error: at least one taint update is required") }
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         var removedAny = false
         try api {
             try c.api.modify(.node, namespace: nil, name: name, user: user(inv)) { o in
@@ -392,7 +401,7 @@ extension ClusterBindings {
         guard inv.positionals.count == 1 else { throw inv.error("drain: expected one node name") }
         let name = inv.positionals[0]
         var out = try cordon(inv, ctx, true).output.split(separator: "\n").map(String.init)
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         let pods = c.api.list(.pod).compactMap(\.pod).filter { $0.spec.nodeName == name }
         let unmanaged = pods.filter { $0.metadata.controllerRef == nil }
         if !unmanaged.isEmpty && !inv.has("force") {

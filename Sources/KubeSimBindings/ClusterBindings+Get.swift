@@ -20,7 +20,7 @@ extension ClusterBindings {
             guard let t = ResourceType.lookup(w) else { throw unknownType(w, inv) }
             types.append(t)
         }
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         let allNS = inv.has("all-namespaces")
         let ns = inv.flag("namespace") ?? "default"
         var selector: LabelSelector?
@@ -282,7 +282,7 @@ extension ClusterBindings {
     static func deploymentTarget(_ inv: Invocation, _ ctx: CommandContext, _ verb: String) throws -> (Cluster, String, String) {
         let (type, name, _) = try target(inv, verb: "rollout \(verb)")
         guard type == .deployment else { throw CommandFailure("error: no rollout \(verb) for \(type.plural) here; use deployment/NAME") }
-        return (cluster(ctx), name, inv.flag("namespace") ?? "default")
+        return (try cluster(ctx), name, inv.flag("namespace") ?? "default")
     }
 
     /// kubectl's DeploymentStatusViewer messages; runs the clock until the rollout is
@@ -405,7 +405,7 @@ extension ClusterBindings {
 
     static func etcdGet(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
         guard inv.positionals.count == 1 else { throw inv.error("etcdctl get: expected one key") }
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         let key = inv.positionals[0]
         let keys = inv.has("prefix") ? c.store.allKeys.filter { $0.hasPrefix(key) } : c.store.allKeys.filter { $0 == key }
         // etcdctl prints each key on its own line, then the value (or, with
@@ -427,7 +427,7 @@ extension ClusterBindings {
     /// endpointslices: `endpointslices(service=web)`; `reason`, `type`, `object`, `source`
     /// for events: `events(reason=Killing)`).
     static func query(_ type: ResourceType, _ args: [Value], _ site: CallSite, _ ctx: CommandContext) throws -> Value {
-        let c = cluster(ctx)
+        let c = try cluster(ctx, site)
         var labelParts: [String] = []
         var fields: [(String, String, Bool)] = []
         var namespace: String? = "default"

@@ -55,7 +55,7 @@ extension ClusterBindings {
                                handler: { inv, ctx in
             var words = inv.positionals[...]
             guard words.popFirst() == "node", let name = words.popFirst() else { throw inv.error("add: expected 'node NAME'") }
-            let c = cluster(ctx)
+            let c = try cluster(ctx)
             guard c.kubelets[name] == nil else { throw CommandFailure("Error from server (AlreadyExists): nodes \"\(name)\" already exists") }
             var cpu = c.defaultCPU, memory = c.defaultMemory
             var labels: [String: String] = [:]
@@ -136,7 +136,7 @@ extension ClusterBindings {
 
     static func logs(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
         guard let word = inv.positionals.first else { throw inv.error("logs: expected a pod name") }
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         let p = try resolvePod(word, inv, c)
         let (w, s) = try slot(p, inv, c, verb: "logs")
         let records = c.kubelets[p.spec.nodeName ?? ""]?.runtime.containers.values.filter { $0.podUID == w.pod.metadata.uid && $0.name == s.spec.name }
@@ -173,14 +173,17 @@ extension ClusterBindings {
     static func execCommand(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
         guard let word = inv.positionals.first else { throw inv.error("exec: expected a pod name") }
         guard let argv = inv.rest, !argv.isEmpty else { throw CommandFailure("error: you must specify at least one command for the container") }
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         let p = try resolvePod(word, inv, c)
         let (w, s) = try slot(p, inv, c, verb: "exec")
         guard s.current?.process.map({ !$0.exited }) ?? false else {
             throw CommandFailure("error: unable to upgrade connection: container not found (\"\(s.spec.name)\")")
         }
         // While the command waits (sleep, ping's interval, a timeout) the cluster runs on.
-        let (status, out) = w.exec(s, argv, advance: { d in c.tick(d, interrupted: ctx.isInterrupted) })
+        let (status, out) = w.exec(s, argv, advance: { d in
+            if !c.eventBudgetExhausted { c.tick(d, interrupted: ctx.isInterrupted, maxEvents: ctx.maxEvents) }
+        })
+        try checkEventBudget(c, ctx, "exec", goal: "the command finished")
         if status != 0 {
             throw CommandFailure(out + (out.isEmpty ? "" : "\n") + "command terminated with exit code \(status)")
         }
@@ -224,7 +227,7 @@ extension ClusterBindings {
 
     static func sshRun(_ words: [String], _ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
         guard let node = words.first else { throw inv.error("ssh: expected a node name") }
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         guard let k = c.kubelets[node] else {
             let s = Suggest.nearest(node, in: Array(c.kubelets.keys))
             throw CommandFailure("ssh: Could not resolve hostname \(node): Name or service not known" + (s.map { " — did you mean '\($0)'?" } ?? ""))
@@ -234,11 +237,15 @@ extension ClusterBindings {
         guard let cmd = argv.first else { throw CommandFailure("ssh: a command is needed (crictl ps, crictl pods, crictl images, journalctl -u kubelet)") }
         // Each program a node has is a NodeTool in NodeTools/, one file each.
         guard let tool = NodeTool.named(cmd) else { throw CommandFailure("bash: \(cmd): command not found") }
-        return try tool.run(NodeToolContext(node: node, cluster: c, kubelet: k, isInterrupted: ctx.isInterrupted), argv)
+        // A tool that waits lets simulated time pass, within the event budget (--max-events).
+        let tc = NodeToolContext(node: node, cluster: c, kubelet: k,
+                                 advance: { d in if !c.eventBudgetExhausted { c.tick(d, interrupted: ctx.isInterrupted, maxEvents: ctx.maxEvents) } },
+                                 checkBudget: { try checkEventBudget(c, ctx, "ssh", goal: "the command finished") })
+        return try tool.run(tc, argv)
     }
 
     static func top(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         let now = c.clock.now
         func usage(_ p: Pod) -> (cpu: Int64, mem: Int64) {
             guard let node = p.spec.nodeName, let w = c.kubelets[node]?.worker(pod: p.metadata.uid) else { return (0, 0) }
@@ -271,7 +278,7 @@ extension ClusterBindings {
     static func defineImage(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
         var words = inv.positionals[...]
         guard let ref = words.popFirst() else { throw inv.error("image define: expected NAME:TAG") }
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         let full = ImageCatalogue.normalize(ref)
         let colon = full.lastIndex(of: ":")!
         var app = AppBehaviour()
@@ -340,7 +347,7 @@ extension ClusterBindings {
         var words = inv.positionals[...]
         if words.first == "etcd" && what != "partition" {
             // `fail etcd etcd-1`, `recover etcd etcd-1`.
-            let c = cluster(ctx)
+            let c = try cluster(ctx)
             guard let name = words.dropFirst().first else { throw inv.error("\(what) etcd: expected a member name (etcd-1…)") }
             guard c.etcd.member(name) != nil else {
                 let s = Suggest.nearest(name, in: c.etcd.members.map(\.name))
@@ -352,10 +359,18 @@ extension ClusterBindings {
         if let f = words.first, ["node", "nodes", "no"].contains(f) { words = words.dropFirst() }
         guard var name = words.first else { throw inv.error("\(what): expected 'node NAME'") }
         if name.hasPrefix("node/") { name = String(name.dropFirst(5)) }
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         guard let k = c.kubelets[name] else {
             let s = Suggest.nearest(name, in: Array(c.kubelets.keys))
             throw CommandFailure("Error from server (NotFound): nodes \"\(name)\" not found" + (s.map { " — did you mean '\($0)'?" } ?? ""))
+        }
+        // A fault applied twice is a mistake in the script: say what state the node is in.
+        switch what {
+        case "fail" where !k.running: throw CommandFailure("error: node/\(name) is already failed")
+        case "partition" where !k.running: throw CommandFailure("error: node/\(name) is failed; recover it before partitioning it")
+        case "partition" where k.partitioned: throw CommandFailure("error: node/\(name) is already partitioned")
+        case "recover" where k.running && !k.partitioned: throw CommandFailure("error: node/\(name) is not failed or partitioned")
+        default: break
         }
         switch what {
         case "fail": k.fail(); return CommandResult(output: "node/\(name) failed: kubelet and containers stopped")
@@ -366,7 +381,7 @@ extension ClusterBindings {
 
     static func kill(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
         guard inv.positionals.count == 2 else { throw inv.error("kill: expected 'pod NAME' or 'container POD/CONTAINER'") }
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         let kind = inv.positionals[0]
         var target = inv.positionals[1]
         var container: String?
@@ -388,7 +403,7 @@ extension ClusterBindings {
         var words = inv.positionals[...]
         if words.first == "pod" { words = words.dropFirst() }
         guard let target = words.popFirst() else { throw inv.error(leak ? "leak: expected 'pod NAME RATE'" : "crash: expected 'pod NAME'") }
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         let p = try resolvePod(target, inv, c)
         guard let node = p.spec.nodeName, let w = c.kubelets[node]?.worker(pod: p.metadata.uid) else {
             throw CommandFailure("error: pod \(p.metadata.name) has no running containers")

@@ -28,7 +28,7 @@ extension ClusterBindings {
             CommandSpec("serviceaccount", aliases: ["sa"], summary: "create a service account", usage: "create serviceaccount NAME",
                         flags: [namespaceFlag]) { inv, ctx in
                 guard inv.positionals.count == 1 else { throw inv.error("create serviceaccount: expected exactly one name") }
-                let c = cluster(ctx)
+                let c = try cluster(ctx)
                 try api { try c.api.create(.serviceAccount(ServiceAccount(metadata: ObjectMeta(name: inv.positionals[0], namespace: inv.flag("namespace") ?? "default"))), user: user(inv)) }
                 return CommandResult(output: "serviceaccount/\(inv.positionals[0]) created")
             },
@@ -57,7 +57,7 @@ extension ClusterBindings {
         let name = inv.positionals[0]
         let role = Role(metadata: ObjectMeta(name: name, namespace: isCluster ? nil : (inv.flag("namespace") ?? "default")),
                         rules: [PolicyRule(apiGroups: groups, resources: resources, verbs: verbs, resourceNames: names)])
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         try api { try c.api.create(.role(role, cluster: isCluster), user: user(inv)) }
         return CommandResult(output: "\(isCluster ? "clusterrole" : "role").rbac.authorization.k8s.io/\(name) created")
     }
@@ -79,7 +79,7 @@ extension ClusterBindings {
         let name = inv.positionals[0]
         let b = RoleBinding(metadata: ObjectMeta(name: name, namespace: isCluster ? nil : (inv.flag("namespace") ?? "default")),
                             roleKind: roleKind, roleName: roleName, subjects: subjects)
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         try api { try c.api.create(.roleBinding(b, cluster: isCluster), user: user(inv)) }
         return CommandResult(output: "\(isCluster ? "clusterrolebinding" : "rolebinding").rbac.authorization.k8s.io/\(name) created")
     }
@@ -92,7 +92,7 @@ extension ClusterBindings {
         guard let type = ResourceType.lookup(parts[0]) else {
             return CommandResult(output: "Warning: the server doesn't have a resource type '\(parts[0])'\nno", exitCode: 1, value: .bool(false))
         }
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         let a = Authorizer.Attributes(user: user(inv), verb: verb, type: type, namespace: inv.flag("namespace") ?? "default", name: parts.count > 1 ? parts[1] : nil)
         let ok = Authorizer.authorize(a, store: c.store)
         return CommandResult(output: ok ? "yes" : "no", exitCode: ok ? 0 : 1, value: .bool(ok))

@@ -80,7 +80,7 @@ extension ClusterBindings {
     /// Service selecting the deployment's pods.
     static func expose(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
         let (type, name, _) = try target(inv, verb: "expose")
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         let ns = inv.flag("namespace") ?? "default"
         let o = try api { try c.api.get(type, namespace: ns, name: name, user: user(inv)) }
         let selector: [String: String]

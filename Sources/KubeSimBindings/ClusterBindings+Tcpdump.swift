@@ -88,7 +88,7 @@ extension ClusterBindings {
 
     /// `stop tcpdump [NODE]`: each capture's lines, then tcpdump's counts.
     static func stopTcpdump(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         let node = inv.positionals.first
         if let node, c.network.node(node) == nil {
             let s = Suggest.nearest(node, in: Array(c.kubelets.keys))

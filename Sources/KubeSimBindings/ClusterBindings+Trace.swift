@@ -15,10 +15,13 @@ extension ClusterBindings {
     static func trace(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
         let w = inv.positionals
         guard w.count == 4, w[0] == "from", w[2] == "to" else { throw inv.error("trace: expected 'from pod/A to pod/B[:PORT]', a node (node/NAME) or an address") }
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         var target = w[3]
         var port = 80
-        if let colon = target.lastIndex(of: ":"), let p = Int(target[target.index(after: colon)...]) { port = p; target = String(target[..<colon]) }
+        if let colon = target.lastIndex(of: ":"), let p = Int(target[target.index(after: colon)...]) {
+            guard (1...65535).contains(p) else { throw inv.error("trace: invalid port \(p) in '\(w[3])': a port is 1 to 65535") }
+            port = p; target = String(target[..<colon])
+        }
         let dst: IPv4Address
         var dstName = target
         if let ip = IPv4Address(parsing: target) { dst = ip } else if target.hasPrefix("node/") || target.hasPrefix("nodes/") {

@@ -15,14 +15,21 @@ public enum ClusterBindings {
 
     /// The session's cluster, created with defaults (3 nodes, the session's seed) on
     /// first use.
-    static func cluster(_ ctx: CommandContext) -> Cluster {
+    /// The session's cluster. Before `cluster` made one, a command answers as kubectl
+    /// does with no API server to talk to, plus what to do about it.
+    static func cluster(_ ctx: CommandContext) throws -> Cluster {
         if let c = ctx.state[stateKey] as? Cluster { return c }
-        var o = Cluster.Options()
-        o.seed = ctx.seed
-        let c = Cluster(o)
-        ctx.state[stateKey] = c
-        return c
+        throw CommandFailure(noClusterMessage)
     }
+
+    /// The same, for a query function (`pods()`, `now()`): an error at the call.
+    static func cluster(_ ctx: CommandContext, _ site: CallSite) throws -> Cluster {
+        if let c = ctx.state[stateKey] as? Cluster { return c }
+        throw site.error(noClusterMessage)
+    }
+
+    static let noClusterMessage = "The connection to the server localhost:8080 was refused - did you specify the right host or port?\n"
+        + "(there is no cluster yet: create one with 'cluster', e.g. 'cluster nodes=3')"
 
     static let namespaceFlag = FlagSpec("namespace", short: "n", value: "NS", help: "the namespace (default: default)")
 
@@ -57,25 +64,33 @@ public enum ClusterBindings {
             try clusterCommand(inv, ctx)
         })
         r.register(CommandSpec("tick", summary: "advance simulated time, running every event due", usage: "tick DURATION") { inv, ctx in
-            guard inv.positionals.count == 1, let d = SimDuration(parsing: inv.positionals[0]), d >= .zero else {
+            guard inv.positionals.count == 1, let d = SimDuration(parsing: inv.positionals[0]) else {
                 throw inv.error("tick: expected a duration such as 100ms, 10s or 2m")
             }
-            let c = cluster(ctx)
+            guard d >= .zero else { throw inv.error("tick: invalid duration '\(inv.positionals[0])': simulated time only moves forward") }
+            let c = try cluster(ctx)
+            guard c.now.nanoseconds.addingReportingOverflow(d.nanoseconds).partialValue < Self.maxSimulatedTime,
+                  !c.now.nanoseconds.addingReportingOverflow(d.nanoseconds).overflow else {
+                throw inv.error("tick: '\(inv.positionals[0])' would take simulated time past \(SimDuration(nanoseconds: Self.maxSimulatedTime))")
+            }
             let progress = ProgressLine(cluster: c, ctx: ctx)
-            c.tick(d, interrupted: ctx.isInterrupted, progress: progress.update)
+            let target = c.now + d
+            c.tick(d, interrupted: ctx.isInterrupted, maxEvents: ctx.maxEvents, progress: progress.update)
             progress.finish()
+            try checkEventBudget(c, ctx, "tick", goal: "reaching t=\(target)")
             return CommandResult(value: .duration(c.now))
         })
         r.register(CommandSpec("settle", summary: "run until no component has pending work (at most 10 simulated minutes)",
                                usage: "settle [--timeout=DURATION]", flags: [FlagSpec("timeout", value: "DURATION", help: "the bound (default 10m)")]) { inv, ctx in
-            let c = cluster(ctx)
+            let c = try cluster(ctx)
             if let t = inv.flag("timeout") {
                 guard let d = SimDuration(parsing: t) else { throw inv.error("settle: invalid duration '\(t)'") }
                 c.settleLimit = d
             }
             let progress = ProgressLine(cluster: c, ctx: ctx)
-            let busy = c.settle(interrupted: ctx.isInterrupted, progress: progress.update)
+            let busy = c.settle(interrupted: ctx.isInterrupted, maxEvents: ctx.maxEvents, progress: progress.update)
             progress.finish()
+            try checkEventBudget(c, ctx, "settle", goal: "settling")
             if !busy.isEmpty {
                 return CommandResult(output: "settle: still changing after \(c.settleLimit): \(busy.prefix(5).joined(separator: ", "))", value: .bool(false))
             }
@@ -91,7 +106,7 @@ public enum ClusterBindings {
                                                     namespaceFlag]) { inv, ctx in try createDeployment(inv, ctx) },
                                 CommandSpec("namespace", aliases: ["ns"], summary: "create a namespace", usage: "create namespace NAME") { inv, ctx in
                                     guard inv.positionals.count == 1 else { throw inv.error("create namespace: expected exactly one name") }
-                                    let c = cluster(ctx)
+                                    let c = try cluster(ctx)
                                     try api { try c.api.create(.namespace(Namespace(metadata: ObjectMeta(name: inv.positionals[0]))), user: user(inv)) }
                                     return CommandResult(output: "namespace/\(inv.positionals[0]) created")
                                 },
@@ -146,7 +161,7 @@ public enum ClusterBindings {
                     labels[parts[0]] = parts[1]
                 }
             }
-            let c = cluster(ctx)
+            let c = try cluster(ctx)
             try api { try c.api.create(.pod(Pod(metadata: ObjectMeta(name: name, namespace: inv.flag("namespace") ?? "default", labels: labels),
                                                 spec: spec)), user: user(inv)) }
             return CommandResult(output: "pod/\(name) created")
@@ -195,13 +210,13 @@ public enum ClusterBindings {
                                },
                                CommandSpec("member", summary: "member list",
                                            flags: [FlagSpec("write-out", short: "w", value: "FORMAT", help: "simple (default) or table")]) { inv, ctx in
-                                   let c = cluster(ctx)
+                                   let c = try cluster(ctx)
                                    guard inv.positionals.first == "list" else { throw inv.error("etcdctl member: expected 'list'") }
                                    let rows = c.etcd.members.map { m in [m.id, "started", m.name, m.endpoint.replacingOccurrences("2379", "2380"), m.endpoint, "false"] }
                                    return CommandResult(output: rows.map { $0.joined(separator: ", ") }.joined(separator: "\n"))
                                }]))
         r.register(function: Function(native: "etcd", arity: 0...1) { args, site in
-            let c = cluster(try ctxOf(r))
+            let c = try cluster(try ctxOf(r), site)
             if let a = args.first {
                 guard case .string(let name) = a else { throw site.error("etcd: expected a member name string") }
                 return c.etcd.member(name).map { .object(EtcdMemberValue($0, group: c.etcd)) } ?? .nil
@@ -214,7 +229,7 @@ public enum ClusterBindings {
                                }]))
         r.register(CommandSpec("audit", summary: "the API server's audit log: every write", usage: "audit [--tail=N]",
                                flags: [FlagSpec("tail", value: "N", help: "only the last N entries")]) { inv, ctx in
-            let c = cluster(ctx)
+            let c = try cluster(ctx)
             var entries = c.api.audit[...]
             if let t = inv.flag("tail"), let n = Int(t) { entries = entries.suffix(n) }
             let rows = entries.map { [SimDuration(nanoseconds: $0.time).description, $0.user, $0.verb, $0.key, String($0.resourceVersion)] }
@@ -236,12 +251,12 @@ public enum ClusterBindings {
                 guard case .string(let name) = args[0] else { throw site.error("\(type.singular): expected a name string") }
                 var ns: String? = "default"
                 if args.count == 2, case .string(let n) = args[1] { ns = n }
-                let c = cluster(try ctxOf(r))
+                let c = try cluster(try ctxOf(r), site)
                 guard let o = try? c.api.get(type, namespace: ns, name: name) else { return .nil }
                 return .object(ObjectValue(o, now: c.clock.now))
             })
         }
-        r.register(function: Function(native: "now", arity: 0...0) { _, _ in .duration(cluster(try ctxOf(r)).now) })
+        r.register(function: Function(native: "now", arity: 0...0) { _, site in .duration(try cluster(try ctxOf(r), site).now) })
     }
 
     /// TAB completion for `TYPE NAME` commands: kinds first, then the names of that
@@ -269,6 +284,18 @@ public enum ClusterBindings {
     }
 
     // MARK: - helpers
+
+    /// Simulated time stops at about 146 years, half of what Int64 nanoseconds hold (event times are
+    /// `now + delay`).
+    static let maxSimulatedTime: Int64 = Int64.max / 2
+
+    /// After a command that ran the simulation: the error when it stopped at the event
+    /// budget (`--max-events`), with where simulated time got to.
+    static func checkEventBudget(_ c: Cluster, _ ctx: CommandContext, _ command: String, goal: String) throws {
+        guard c.eventBudgetExhausted else { return }
+        c.eventBudgetExhausted = false
+        throw CommandFailure("\(command): stopped after \(ctx.maxEvents) events (the event budget) before \(goal); raise the budget with --max-events")
+    }
 
     /// Runs an API call, turning API errors into the command failure kubectl prints.
     @discardableResult
@@ -404,7 +431,7 @@ public enum ClusterBindings {
         }
         let template = PodTemplateSpec(labels: ["app": name], spec: PodSpec(containers: [container]))
         let spec = DeploymentSpec(replicas: replicas, selector: LabelSelector(matchLabels: ["app": name]), template: template)
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         try api { try c.api.create(.deployment(Deployment(metadata: ObjectMeta(name: name, namespace: inv.flag("namespace") ?? "default", labels: ["app": name]), spec: spec)), user: user(inv)) }
         return CommandResult(output: "deployment.apps/\(name) created")
     }
@@ -420,7 +447,7 @@ public enum ClusterBindings {
         var spec = PodSpec(containers: [container])
         spec.restartPolicy = cron ? (inv.flag("restart") ?? "OnFailure") : "Never"
         let job = JobSpec(template: PodTemplateSpec(labels: [:], spec: spec))
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         let meta = ObjectMeta(name: name, namespace: inv.flag("namespace") ?? "default")
         if cron {
             guard let schedule = inv.flag("schedule") else { throw CommandFailure("error: required flag(s) \"schedule\" not set") }
@@ -435,7 +462,7 @@ public enum ClusterBindings {
         let (type, name, _) = try target(inv, verb: "scale")
         guard let r = inv.flag("replicas") else { throw CommandFailure("error: required flag(s) \"replicas\" not set") }
         guard let n = Int(r), n >= 0 else { throw CommandFailure("error: invalid argument \"\(r)\" for \"--replicas\" flag") }
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         let ns = inv.flag("namespace") ?? "default"
         try api {
             try c.api.modify(type, namespace: ns, name: name, user: user(inv)) { o in
@@ -454,7 +481,7 @@ public enum ClusterBindings {
         let (type, name, rest) = try target(inv, verb: "set image")
         guard [.deployment, .daemonSet, .statefulSet, .replicaSet].contains(type) else { throw CommandFailure("error: set image supports deployments, daemon sets, stateful sets and replica sets") }
         guard !rest.isEmpty else { throw CommandFailure("error: at least one image update is required") }
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         func update(_ t: inout PodTemplateSpec) throws {
             for pair in rest {
                 let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
@@ -486,7 +513,7 @@ public enum ClusterBindings {
     /// `delete TYPE NAME…`, `delete TYPE/NAME`, `delete TYPE -l SELECTOR`, `delete -f FILE`,
     /// with `--cascade=background|foreground|orphan`.
     static func delete(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         let ns = inv.flag("namespace") ?? "default"
         var propagation = APIServer.Propagation.background
         if let cascade = inv.flag("cascade") {
@@ -573,7 +600,7 @@ extension ClusterBindings {
     /// RAFT TERM, RAFT INDEX, RAFT APPLIED INDEX, ERRORS — simple (comma) or table.
     static func etcdEndpointStatus(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
         guard inv.positionals.first == "status" else { throw inv.error("etcdctl endpoint: expected 'status'") }
-        let c = cluster(ctx)
+        let c = try cluster(ctx)
         let g = c.etcd
         let size = max(20, c.store.revision / 50)
         var rows: [[String]] = []

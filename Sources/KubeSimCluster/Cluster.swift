@@ -220,25 +220,33 @@ public final class Cluster {
         return k
     }
 
-    /// Advances simulated time by `d`, running every event due.
-    public func tick(_ d: SimDuration, interrupted: () -> Bool = { false }, progress: (() -> Void)? = nil) {
-        let end = clock.now + d.nanoseconds
+    /// Advances simulated time by `d`, running every event due. Stops early, with the
+    /// clock at the last event run, after `maxEvents` events (then `eventBudgetExhausted`
+    /// is set) or when `interrupted` says so.
+    public func tick(_ d: SimDuration, interrupted: () -> Bool = { false }, maxEvents: Int = .max, progress: (() -> Void)? = nil) {
+        let (end, overflow) = clock.now.addingReportingOverflow(d.nanoseconds)
         var n = 0
-        clock.run(until: end) {
+        clock.run(until: overflow ? .max : end) {
             n += 1
             if n & 0x7FF == 0 { progress?() }
+            if n > maxEvents { eventBudgetExhausted = true; return true }
             return interrupted()
         }
     }
 
+    /// Set when a `tick` or `settle` stopped at its event budget; the bindings report it
+    /// (and clear it) after the command.
+    public var eventBudgetExhausted = false
+
     /// Runs until no component has work pending, at most `settleLimit`. Returns what is
     /// still changing when the bound was hit (empty when settled).
     @discardableResult
-    public func settle(interrupted: () -> Bool = { false }, progress: (() -> Void)? = nil) -> [String] {
-        let deadline = clock.now + settleLimit.nanoseconds
+    public func settle(interrupted: () -> Bool = { false }, maxEvents: Int = .max, progress: (() -> Void)? = nil) -> [String] {
+        let (deadline, overflow) = clock.now.addingReportingOverflow(settleLimit.nanoseconds)
         var n = 0
-        while clock.pendingWork > 0, let t = clock.nextTime, t <= deadline {
+        while clock.pendingWork > 0, let t = clock.nextTime, overflow || t <= deadline {
             if interrupted() { break }
+            if n >= maxEvents { eventBudgetExhausted = true; break }
             // Quiet: nothing but timers for a while (a container sleeping for an hour, a
             // memory leak that will matter in 20 minutes) — as settled as it gets.
             if let w = clock.nextWorkTime, w > clock.now + Self.quietPeriod.nanoseconds { return [] }

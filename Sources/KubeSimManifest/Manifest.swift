@@ -25,10 +25,15 @@ public enum Manifest {
             // The parser directly: a lazy document sequence would end quietly at an error.
             let parser = try Yams.Parser(yaml: text)
             var docs: [JSONValue] = []
-            while let node = try parser.nextRoot() { docs.append(toJSON(node)) }
+            while let node = try parser.nextRoot() {
+                var converter = YAMLConverter()
+                docs.append(try converter.convert(node))
+            }
             documents = docs
         } catch let e as YamlError {
             throw ManifestError(message: "error: error parsing \(source): error converting YAML to JSON: yaml: \(describe(e))")
+        } catch let e as YAMLConverter.ExcessiveAliasing {
+            throw ManifestError(message: "error: error parsing \(source): error converting YAML to JSON: yaml: \(e.message)")
         }
         var out = Decoded(objects: [], warnings: [])
         for doc in documents {
@@ -62,7 +67,8 @@ public enum Manifest {
     static func parseJSON(_ text: String) throws -> JSONValue {
         let parser = try Yams.Parser(yaml: text)
         guard let node = try parser.nextRoot() else { return .null }
-        return toJSON(node)
+        var converter = YAMLConverter()
+        return try converter.convert(node)
     }
 
     static func describe(_ e: YamlError) -> String {
@@ -71,26 +77,6 @@ public enum Manifest {
             return "line \(mark.line): \(problem)" + (context.map { " (\($0.text))" } ?? "")
         default:
             return "\(e)"
-        }
-    }
-
-    static func toJSON(_ n: Yams.Node) -> JSONValue {
-        switch n {
-        case .scalar(let s):
-            if s.style == .plain {
-                if s.string == "null" || s.string == "~" || s.string.isEmpty { return .null }
-                if s.string == "true" { return .bool(true) }
-                if s.string == "false" { return .bool(false) }
-                if let i = Int64(s.string) { return .int(i) }
-                if let d = Double(s.string), s.string.contains(".") { return .double(d) }
-            }
-            return .string(s.string)
-        case .mapping(let m):
-            return .object(m.map { (($0.key.string ?? ""), toJSON($0.value)) })
-        case .sequence(let seq):
-            return .array(seq.map(toJSON))
-        case .alias:
-            return .null
         }
     }
 

@@ -300,6 +300,17 @@ public final class ContainerProcess {
         timer = clock.schedule(after: d, label: self.label) { [weak self] in self?.step() }
     }
 
+    /// The first argument busybox's `sleep` refuses: it takes non-negative numbers, each
+    /// with an optional s, m, h or d (`1.5`, `2m`, `inf`), nothing else.
+    static func invalidSleepArgument(_ args: [String]) -> String? {
+        for a in args where a != "inf" && a != "infinity" {
+            var t = Substring(a)
+            if let u = t.last, "smhd".contains(u) { t = t.dropLast() }
+            guard let n = Double(t), n >= 0, t.first != "+", t.allSatisfy({ $0.isNumber || $0 == "." }) else { return a }
+        }
+        return nil
+    }
+
     /// Commands that block: `sleep N` (Some(duration)), servers and `tail -f` (Some(nil)).
     func blocking(_ argv: [String]) -> SimDuration?? {
         guard let cmd = argv.first else { return nil }
@@ -484,6 +495,9 @@ public final class ContainerProcess {
             let code = args.first.flatMap { Int($0) } ?? status
             finish(code, nil)
             return (code, "")
+        case "sleep" where Self.invalidSleepArgument(args) != nil:
+            // busybox's sleep (coreutils/sleep.c, xatou-style parsing): no sign, no junk.
+            return (1, "sleep: invalid number '\(Self.invalidSleepArgument(args)!)'")
         case "sleep" where advance != nil:
             if case .some(.some(let d)) = blocking(argv) { advance?(d) }
             return (0, "")

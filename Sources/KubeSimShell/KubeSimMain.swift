@@ -1,6 +1,7 @@
 import ArgumentParser
 import KubeScript
 import KubeSimBindings
+import KubeSimCore
 
 /// The `kubesim` command line.
 public struct KubeSimCommand: ParsableCommand {
@@ -17,7 +18,8 @@ public struct KubeSimCommand: ParsableCommand {
           0  every script ran to the end and every assertion held
           1  an assertion failed (or, for 'test', a test file failed)
           2  a syntax or runtime error stopped a script
-        'exit N' in a script ends it with status N. 'check' exits 0 or 2.
+        'exit N' in a script ends it with status N (0 to 255; after a failed
+        assertion, 'exit 0' still exits 1). 'check' exits 0 or 2.
         """,
         version: version,
         subcommands: [Repl.self, Run.self, Check.self, Test.self],
@@ -37,6 +39,27 @@ public struct GlobalOptions: ParsableArguments {
 
     @Option(name: .customLong("max-steps"), help: "Step budget: evaluated nodes before a script is stopped.")
     public var maxSteps: Int = 50_000_000
+
+    @Option(name: .customLong("max-events"), help: "Event budget: simulation events one command (tick, settle, a waiting tool) may run.")
+    public var maxEvents: Int = CommandContext.defaultMaxEvents
+
+    @Option(name: .customLong("max-value-size"), help: "Largest string (bytes) or list (16 bytes an element) a script may build, e.g. 256Mi.")
+    public var maxValueSize: String = "64Mi"
+
+    public func validate() throws {
+        guard maxEvents > 0 else { throw ValidationError("--max-events must be positive") }
+        guard maxSteps > 0 else { throw ValidationError("--max-steps must be positive") }
+        guard let bytes = GlobalOptions.byteCount(maxValueSize), bytes > 0 else {
+            throw ValidationError("--max-value-size: '\(maxValueSize)' is not a size such as 64Mi or 1000000")
+        }
+        _ = bytes
+    }
+
+    /// `64Mi`, `1G`, `1000000` as bytes.
+    static func byteCount(_ text: String) -> Int? {
+        guard let q = Quantity(parsing: text), q.milli >= 0, q.milli % 1000 == 0 else { return nil }
+        return Int(exactly: q.milli / 1000)
+    }
 
     public init() {}
 }
@@ -63,7 +86,10 @@ public enum SessionFactory {
 
     static func make(_ options: GlobalOptions, isTerminal: Bool, color: Bool,
                      output: @escaping (String) -> Void, diagnostics: @escaping (String) -> Void) -> Session {
-        make(seed: options.seed, maxSteps: options.maxSteps, isTerminal: isTerminal, color: color, output: output, diagnostics: diagnostics)
+        ValueLimits.maxBytes = GlobalOptions.byteCount(options.maxValueSize) ?? ValueLimits.defaultMaxBytes
+        let session = make(seed: options.seed, maxSteps: options.maxSteps, isTerminal: isTerminal, color: color, output: output, diagnostics: diagnostics)
+        session.context.maxEvents = options.maxEvents
+        return session
     }
 }
 
@@ -99,6 +125,7 @@ struct Run: ParsableCommand {
                                           output: Terminal.writeOut, diagnostics: { Terminal.writeErr($0 + "\n") })
         Terminal.installInterruptHandler()
         session.interpreter.interruptRequested = { Terminal.interrupted }
+        session.context.isInterrupted = { Terminal.interrupted }
         var failed = false
         for file in files {
             guard let text = FileIO.read(file) else {

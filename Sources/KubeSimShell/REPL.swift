@@ -80,7 +80,7 @@ final class REPL {
             case .incomplete: continue
             case .done:
                 buffer = ""
-                if let code = session.context.exitRequest { return code }
+                if let code = session.context.exitRequest { return exitStatus(code, sawError: false) }
             }
         }
     }
@@ -150,12 +150,12 @@ final class REPL {
             case .done(let outcome):
                 buffer = ""
                 if outcome == .error { sawError = true }
-                if let code = session.context.exitRequest { return code }
+                if let code = session.context.exitRequest { return exitStatus(code, sawError: sawError) }
             }
         }
         if !buffer.isEmpty {
             // Input ended inside an entry: report what is missing.
-            _ = session.run(buffer, name: "<stdin>")
+            _ = session.run(buffer, name: REPL.inputName)
             sawError = true
         }
         Terminal.flush()
@@ -163,9 +163,20 @@ final class REPL {
         return session.hadAssertionFailures ? 1 : 0
     }
 
+    /// The name REPL input has in diagnostics, typed or piped.
+    static let inputName = "<repl>"
+
+    /// The status for `exit CODE`: an earlier error or failed assertion is never
+    /// turned into success by `exit 0`.
+    func exitStatus(_ code: Int32, sawError: Bool) -> Int32 {
+        if code != 0 { return code }
+        if sawError { return 2 }
+        return session.hadAssertionFailures ? 1 : 0
+    }
+
     func evaluate(_ text: String) -> Session.EntryResult {
         Terminal.clearInterrupt()
-        let r = session.evaluate(text, name: "<repl>") { value in
+        let r = session.evaluate(text, name: REPL.inputName) { value in
             Terminal.writeOut(value.description + "\n")
         }
         Terminal.flush()

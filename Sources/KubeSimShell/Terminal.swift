@@ -26,6 +26,12 @@ public enum Terminal {
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
         sigaction(SIGINT, &action, nil)
+        // A parent may have started us with SIGINT blocked: unblock it, or Ctrl-C
+        // could never stop a long `tick`.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     public static func writeOut(_ s: String) {

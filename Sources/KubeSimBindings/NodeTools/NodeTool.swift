@@ -12,7 +12,10 @@ struct NodeToolContext {
     let kubelet: Kubelet
     /// The node's network (nil before the CNI plugin wired it).
     var net: NodeNet? { cluster.network.node(node) }
-    let isInterrupted: () -> Bool
+    /// Lets simulated time pass while the tool waits (ping's interval, a timeout).
+    let advance: (SimDuration) -> Void
+    /// After waiting: a clear error when the wait ran out of the event budget.
+    let checkBudget: () throws -> Void
 }
 
 /// A program on a node that `ssh NODE …` runs: its name, its sub-commands (for TAB

@@ -12,7 +12,8 @@ extension NodeTool {
         let node = ctx.node
         let c = ctx.cluster
         // The node's own stack (HostTools.swift): its routes, its source address.
-        guard let r = c.network.hostTool(node, argv, advance: { d in c.tick(d, interrupted: ctx.isInterrupted) }) else { throw CommandFailure("ssh: \(node): no network") }
+        guard let r = c.network.hostTool(node, argv, advance: ctx.advance) else { throw CommandFailure("ssh: \(node): no network") }
+        try ctx.checkBudget()
         if r.status != 0 { throw CommandFailure(r.output) }
         return CommandResult(output: r.output)
     }
