@@ -86,24 +86,22 @@ public enum ClusterBindings {
                                             flags: [FlagSpec("image", value: "IMAGE", help: "the container image"),
                                                     FlagSpec("replicas", short: "r", value: "N", help: "number of replicas (default 1)"),
                                                     FlagSpec("port", value: "PORT", help: "the container port"),
-                                                    namespaceFlag]) { inv, ctx in try createDeployment(inv, ctx) },
-                                CommandSpec("namespace", aliases: ["ns"], summary: "create a namespace", usage: "create namespace NAME") { inv, ctx in
+                                                    namespaceFlag] + DryRun.flags) { inv, ctx in try createDeployment(inv, ctx) },
+                                CommandSpec("namespace", aliases: ["ns"], summary: "create a namespace", usage: "create namespace NAME", flags: DryRun.flags) { inv, ctx in
                                     guard inv.positionals.count == 1 else { throw inv.error("create namespace: expected exactly one name") }
-                                    let c = cluster(ctx)
-                                    try api { try c.api.create(.namespace(Namespace(metadata: ObjectMeta(name: inv.positionals[0]))), user: user(inv)) }
-                                    return CommandResult(output: "namespace/\(inv.positionals[0]) created")
+                                    return try submit(ClientObject.namespace(inv.positionals[0]), inv, ctx)
                                 },
                                 CommandSpec("job", summary: "create a job running an image", usage: "create job NAME --image=IMAGE [-- COMMAND…]",
-                                            flags: [FlagSpec("image", value: "IMAGE", help: "the container image"), namespaceFlag]) { inv, ctx in try createJob(inv, ctx, cron: false) },
+                                            flags: [FlagSpec("image", value: "IMAGE", help: "the container image"), namespaceFlag] + DryRun.flags) { inv, ctx in try createJob(inv, ctx, cron: false) },
                                 CommandSpec("cronjob", aliases: ["cj"], summary: "create a cron job", usage: "create cronjob NAME --image=IMAGE --schedule='*/1 * * * *' [-- COMMAND…]",
                                             flags: [FlagSpec("image", value: "IMAGE", help: "the container image"), FlagSpec("schedule", value: "CRON", help: "five-field cron schedule"),
-                                                    FlagSpec("restart", value: "POLICY", help: "OnFailure (default) or Never"), namespaceFlag]) { inv, ctx in try createJob(inv, ctx, cron: true) },
+                                                    FlagSpec("restart", value: "POLICY", help: "OnFailure (default) or Never"), namespaceFlag] + DryRun.flags) { inv, ctx in try createJob(inv, ctx, cron: true) },
                                ] + rbacCreateCommands() + serviceAndConfigCreateCommands()))
         r.register(CommandSpec("expose", summary: "make a Service for a deployment, replica set, pod or service",
                                usage: "expose deployment NAME --port=PORT [--target-port=PORT] [--type=ClusterIP|NodePort|LoadBalancer] [--name=NAME]",
                                flags: [FlagSpec("port", value: "PORT", help: "the service port"), FlagSpec("target-port", value: "PORT", help: "the container port"),
                                        FlagSpec("type", value: "TYPE", help: "ClusterIP (default), NodePort or LoadBalancer"),
-                                       FlagSpec("name", value: "NAME", help: "the service name"), namespaceFlag],
+                                       FlagSpec("name", value: "NAME", help: "the service name"), namespaceFlag] + DryRun.flags,
                                handler: { inv, ctx in try expose(inv, ctx) }, completer: resourceCompleter))
         r.register(CommandSpec("run", summary: "create a pod running an image", usage: "run NAME --image=IMAGE [--port=N] [--labels=k=v,…] [--env=K=V] [--restart=Never] [--command] [-- ARGS…]",
                                flags: [FlagSpec("image", value: "IMAGE", help: "the container image"), FlagSpec("port", value: "PORT", help: "the container port"),
@@ -111,50 +109,15 @@ public enum ClusterBindings {
                                        FlagSpec("env", value: "K=V", help: "an environment variable (repeatable)"),
                                        FlagSpec("restart", value: "POLICY", help: "Always (default), OnFailure or Never"),
                                        FlagSpec("image-pull-policy", value: "POLICY", help: "Always, IfNotPresent or Never"),
-                                       FlagSpec("command", help: "the words after -- are the command, not args")]) { inv, ctx in
-            guard inv.positionals.count >= 1 else { throw CommandFailure("error: NAME is required for run") }
-            guard let image = inv.flag("image") else { throw CommandFailure("error: required flag(s) \"image\" not set") }
-            let name = inv.positionals[0]
-            var container = Container(name: name, image: image)
-            if let p = inv.flag("port") {
-                guard let port = Int(p) else { throw inv.error("run: invalid port '\(p)'") }
-                container.ports = [ContainerPort(containerPort: port)]
-            }
-            if let words = inv.rest, !words.isEmpty { if inv.has("command") { container.command = words } else { container.args = words } }
-            for (k, v) in inv.flags where k == "env" {
-                let kv = (v ?? "").split(separator: "=", maxSplits: 1).map(String.init)
-                guard kv.count == 2 else { throw CommandFailure("error: invalid env: \(v ?? "")") }
-                container.env.append(EnvVar(name: kv[0], value: kv[1]))
-            }
-            if let p = inv.flag("image-pull-policy") {
-                guard ["Always", "IfNotPresent", "Never"].contains(p) else { throw CommandFailure("error: invalid image pull policy: \(p)") }
-                container.imagePullPolicy = p
-            }
-            var spec = PodSpec(containers: [container])
-            if let r = inv.flag("restart") {
-                guard ["Always", "OnFailure", "Never"].contains(r) else { throw CommandFailure("error: invalid restart policy: \(r)") }
-                spec.restartPolicy = r
-            }
-            var labels = ["run": name]
-            if let l = inv.flag("labels") {
-                labels = [:]
-                for kv in l.split(separator: ",") {
-                    let parts = kv.split(separator: "=", maxSplits: 1).map(String.init)
-                    guard parts.count == 2 else { throw CommandFailure("error: invalid label spec: \(kv)") }
-                    labels[parts[0]] = parts[1]
-                }
-            }
-            let c = cluster(ctx)
-            try api { try c.api.create(.pod(Pod(metadata: ObjectMeta(name: name, namespace: inv.flag("namespace") ?? "default", labels: labels),
-                                                spec: spec)), user: user(inv)) }
-            return CommandResult(output: "pod/\(name) created")
+                                       FlagSpec("command", help: "the words after -- are the command, not args")] + DryRun.flags) { inv, ctx in
+            try run(inv, ctx)
         })
         r.register(CommandSpec("scale", summary: "set the replicas of a deployment or replica set",
-                               usage: "scale deployment/NAME --replicas=N", flags: [FlagSpec("replicas", value: "N", help: "the new count"), namespaceFlag],
+                               usage: "scale deployment/NAME --replicas=N", flags: [FlagSpec("replicas", value: "N", help: "the new count"), namespaceFlag] + DryRun.flags,
                                handler: { inv, ctx in try scale(inv, ctx) }, completer: resourceCompleter))
         r.register(CommandSpec("set", summary: "change a field of a resource", usage: "set image deployment/NAME CONTAINER=IMAGE",
                                subcommands: [CommandSpec("image", summary: "update a container image", usage: "set image deployment/NAME CONTAINER=IMAGE",
-                                                         flags: [namespaceFlag]) { inv, ctx in try setImage(inv, ctx) }]))
+                                                         flags: [namespaceFlag] + DryRun.flags) { inv, ctx in try setImage(inv, ctx) }]))
         r.register(CommandSpec("get", summary: "list resources as kubectl does",
                                usage: "get TYPE [NAME] [-o wide|name] [-l SELECTOR] [-n NS] [-A] [--show-labels]",
                                flags: [FlagSpec("output", short: "o", value: "FORMAT", help: "wide or name"),
@@ -171,7 +134,8 @@ public enum ClusterBindings {
                                        FlagSpec("cascade", value: "MODE", help: "background (default), foreground or orphan"),
                                        FlagSpec("grace-period", value: "SECONDS", help: "seconds a pod has to stop (0 with --force: at once)"),
                                        FlagSpec("force", help: "with --grace-period=0: remove at once, without waiting for the kubelet"),
-                                       FlagSpec("now", help: "as --grace-period=1")],
+                                       FlagSpec("now", help: "as --grace-period=1"), DryRun.flag,
+                                       FlagSpec("output", short: "o", value: "FORMAT", help: "name: print only kind/name")],
                                handler: { inv, ctx in try delete(inv, ctx) }, completer: resourceCompleter))
         r.register(CommandSpec("rollout", summary: "manage the rollout of a deployment", usage: "rollout status|history|undo|pause|resume|restart deployment/NAME",
                                subcommands: [
@@ -382,51 +346,6 @@ public enum ClusterBindings {
         let c = Cluster(o)
         ctx.state[stateKey] = c
         return CommandResult(output: "cluster created: \(o.nodes) node\(o.nodes == 1 ? "" : "s") (node1…node\(o.nodes)), seed \(o.seed)" + (o.etcd > 1 ? ", etcd \(o.etcd) members" : ""))
-    }
-
-    static func createDeployment(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
-        guard inv.positionals.count == 1 else { throw inv.error("create deployment: expected exactly one name") }
-        guard let image = inv.flag("image") else { throw CommandFailure("error: required flag(s) \"image\" not set") }
-        let name = inv.positionals[0]
-        var replicas = 1
-        if let r = inv.flag("replicas") {
-            guard let n = Int(r) else { throw CommandFailure("error: invalid argument \"\(r)\" for \"-r, --replicas\" flag: strconv.ParseInt: parsing \"\(r)\": invalid syntax") }
-            replicas = n
-        }
-        // kubectl names the container after the image's last path element, without tag.
-        let base = image.split(separator: "/").last.map { String($0.split(separator: ":")[0].split(separator: "@")[0]) } ?? name
-        var container = Container(name: base, image: image)
-        if let p = inv.flag("port") {
-            guard let port = Int(p) else { throw inv.error("create deployment: invalid port '\(p)'") }
-            container.ports = [ContainerPort(containerPort: port)]
-        }
-        let template = PodTemplateSpec(labels: ["app": name], spec: PodSpec(containers: [container]))
-        let spec = DeploymentSpec(replicas: replicas, selector: LabelSelector(matchLabels: ["app": name]), template: template)
-        let c = cluster(ctx)
-        try api { try c.api.create(.deployment(Deployment(metadata: ObjectMeta(name: name, namespace: inv.flag("namespace") ?? "default", labels: ["app": name]), spec: spec)), user: user(inv)) }
-        return CommandResult(output: "deployment.apps/\(name) created")
-    }
-
-    /// kubectl create job|cronjob: one container named like the job, restartPolicy
-    /// Never (job) or OnFailure (cronjob), the words after `--` as its command.
-    static func createJob(_ inv: Invocation, _ ctx: CommandContext, cron: Bool) throws -> CommandResult {
-        guard inv.positionals.count == 1 else { throw inv.error("create \(cron ? "cronjob" : "job"): expected exactly one name") }
-        guard let image = inv.flag("image") else { throw CommandFailure("error: required flag(s) \"image\" not set") }
-        let name = inv.positionals[0]
-        var container = Container(name: name, image: image)
-        if let words = inv.rest, !words.isEmpty { container.command = words }
-        var spec = PodSpec(containers: [container])
-        spec.restartPolicy = cron ? (inv.flag("restart") ?? "OnFailure") : "Never"
-        let job = JobSpec(template: PodTemplateSpec(labels: [:], spec: spec))
-        let c = cluster(ctx)
-        let meta = ObjectMeta(name: name, namespace: inv.flag("namespace") ?? "default")
-        if cron {
-            guard let schedule = inv.flag("schedule") else { throw CommandFailure("error: required flag(s) \"schedule\" not set") }
-            try api { try c.api.create(.cronJob(CronJob(metadata: meta, spec: CronJobSpec(schedule: schedule, jobTemplate: job))), user: user(inv)) }
-            return CommandResult(output: "cronjob.batch/\(name) created")
-        }
-        try api { try c.api.create(.job(Job(metadata: meta, spec: job)), user: user(inv)) }
-        return CommandResult(output: "job.batch/\(name) created")
     }
 
     static func scale(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {

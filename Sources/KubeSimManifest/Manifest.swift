@@ -42,6 +42,15 @@ public enum Manifest {
         return out
     }
 
+    /// One object from its JSON form (what kubectl's generators build), for commands
+    /// that make an object from flags and send it as `apply` would.
+    public static func object(_ doc: JSONValue, source: String) throws -> APIObject {
+        var out = Decoded(objects: [], warnings: [])
+        try decodeOne(doc, source: source, into: &out)
+        guard let o = out.objects.first else { throw ManifestError(message: "error: no objects passed to create") }
+        return o
+    }
+
     /// A kept field's value by key path (`["spec", "podSelector"]`), for printing columns
     /// of kinds stored as written.
     public static func kept(_ meta: ObjectMeta, _ path: [String]) -> JSONValue? {
