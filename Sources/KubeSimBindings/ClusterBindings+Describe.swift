@@ -23,10 +23,10 @@ extension ClusterBindings {
         r.register(CommandSpec("scheduler", summary: "the scheduler's view", usage: "scheduler explain pod NAME",
                                subcommands: [CommandSpec("explain", summary: "as 'explain pod NAME'", flags: [namespaceFlag], handler: explain)]))
         r.register(CommandSpec("label", summary: "add, change (--overwrite) or remove (key-) labels", usage: "label TYPE NAME key=value… [key-] [--overwrite]",
-                               flags: [namespaceFlag, FlagSpec("overwrite", help: "allow changing an existing label")],
+                               flags: [namespaceFlag, FlagSpec("overwrite", help: "allow changing an existing label")] + DryRun.flags,
                                handler: { inv, ctx in try setMetadata(inv, ctx, annotations: false) }, completer: resourceCompleter))
         r.register(CommandSpec("annotate", summary: "add, change (--overwrite) or remove (key-) annotations", usage: "annotate TYPE NAME key=value… [key-] [--overwrite]",
-                               flags: [namespaceFlag, FlagSpec("overwrite", help: "allow changing an existing annotation")],
+                               flags: [namespaceFlag, FlagSpec("overwrite", help: "allow changing an existing annotation")] + DryRun.flags,
                                handler: { inv, ctx in try setMetadata(inv, ctx, annotations: true) }, completer: resourceCompleter))
         r.register(CommandSpec("cordon", summary: "mark a node unschedulable", usage: "cordon NODE") { inv, ctx in try cordon(inv, ctx, true) })
         r.register(CommandSpec("uncordon", summary: "mark a node schedulable", usage: "uncordon NODE") { inv, ctx in try cordon(inv, ctx, false) })
@@ -301,28 +301,29 @@ extension ClusterBindings {
     static func setMetadata(_ inv: Invocation, _ ctx: CommandContext, annotations: Bool) throws -> CommandResult {
         let (type, name, rest) = try target(inv, verb: annotations ? "annotate" : "label")
         guard !rest.isEmpty else { throw CommandFailure("error: at least one \(annotations ? "annotation" : "label") update is required") }
-        let c = cluster(ctx)
         let overwrite = inv.has("overwrite")
-        var changed = false
-        try api {
-            try c.api.modify(type, namespace: inv.flag("namespace") ?? "default", name: name, user: user(inv)) { o in
-                var m = o.metadata
-                var d = annotations ? m.annotations : m.labels
-                for item in rest {
-                    if item.hasSuffix("-") { if d.removeValue(forKey: String(item.dropLast())) != nil { changed = true }; continue }
-                    let kv = item.split(separator: "=", maxSplits: 1).map(String.init)
-                    guard kv.count == 2 else { throw CommandFailure("error: invalid \(annotations ? "annotation" : "label") update: \(item)") }
-                    if let old = d[kv[0]], old != kv[1], !overwrite {
-                        throw CommandFailure("error: '\(kv[0])' already has a value (\(old)), and --overwrite is false")
-                    }
-                    if d[kv[0]] != kv[1] { changed = true }
-                    d[kv[0]] = kv[1]
+        // kubectl label's updateDataChangeMsg: "not labeled" when nothing changed,
+        // "unlabeled" when the object's JSON got shorter (without --overwrite);
+        // annotate always says "annotated".
+        var verb = annotations ? "annotated" : "not labeled"
+        func length(_ d: [String: String]) -> Int { d.isEmpty ? 0 : d.reduce(11) { $0 + $1.key.utf8.count + $1.value.utf8.count + 6 } - 1 }
+        return try change(type, name, inv, ctx, verb: { verb }) { o in
+            var m = o.metadata
+            var d = annotations ? m.annotations : m.labels
+            let before = d
+            for item in rest {
+                if item.hasSuffix("-") { d.removeValue(forKey: String(item.dropLast())); continue }
+                let kv = item.split(separator: "=", maxSplits: 1).map(String.init)
+                guard kv.count == 2 else { throw CommandFailure("error: invalid \(annotations ? "annotation" : "label") update: \(item)") }
+                if let old = d[kv[0]], old != kv[1], !overwrite {
+                    throw CommandFailure("error: '\(kv[0])' already has a value (\(old)), and --overwrite is false")
                 }
-                if annotations { m.annotations = d } else { m.labels = d }
-                o.metadata = m
+                d[kv[0]] = kv[1]
             }
+            if !annotations && d != before { verb = !overwrite && length(d) < length(before) ? "unlabeled" : "labeled" }
+            if annotations { m.annotations = d } else { m.labels = d }
+            o.metadata = m
         }
-        return CommandResult(output: "\(APIErrorNames.qualified(type))/\(name) \(changed ? (annotations ? "annotated" : "labeled") : "not \(annotations ? "annotated" : "labeled")")")
     }
 
     static func cordon(_ inv: Invocation, _ ctx: CommandContext, _ on: Bool) throws -> CommandResult {

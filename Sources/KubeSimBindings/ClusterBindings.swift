@@ -352,26 +352,20 @@ public enum ClusterBindings {
         let (type, name, _) = try target(inv, verb: "scale")
         guard let r = inv.flag("replicas") else { throw CommandFailure("error: required flag(s) \"replicas\" not set") }
         guard let n = Int(r), n >= 0 else { throw CommandFailure("error: invalid argument \"\(r)\" for \"--replicas\" flag") }
-        let c = cluster(ctx)
-        let ns = inv.flag("namespace") ?? "default"
-        try api {
-            try c.api.modify(type, namespace: ns, name: name, user: user(inv)) { o in
-                switch o {
-                case .deployment(var d): d.spec.replicas = n; o = .deployment(d)
-                case .replicaSet(var rs): rs.spec.replicas = n; o = .replicaSet(rs)
-                case .statefulSet(var ss): ss.spec.replicas = n; o = .statefulSet(ss)
-                default: throw CommandFailure("error: cannot scale a \(type.singular)")
-                }
+        return try change(type, name, inv, ctx, verb: { "scaled" }) { o in
+            switch o {
+            case .deployment(var d): d.spec.replicas = n; o = .deployment(d)
+            case .replicaSet(var rs): rs.spec.replicas = n; o = .replicaSet(rs)
+            case .statefulSet(var ss): ss.spec.replicas = n; o = .statefulSet(ss)
+            default: throw CommandFailure("error: cannot scale a \(type.singular)")
             }
         }
-        return CommandResult(output: "\(APIErrorNames.qualified(type))/\(name) scaled")
     }
 
     static func setImage(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
         let (type, name, rest) = try target(inv, verb: "set image")
         guard [.deployment, .daemonSet, .statefulSet, .replicaSet].contains(type) else { throw CommandFailure("error: set image supports deployments, daemon sets, stateful sets and replica sets") }
         guard !rest.isEmpty else { throw CommandFailure("error: at least one image update is required") }
-        let c = cluster(ctx)
         func update(_ t: inout PodTemplateSpec) throws {
             for pair in rest {
                 let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
@@ -386,18 +380,15 @@ public enum ClusterBindings {
                 }
             }
         }
-        try api {
-            try c.api.modify(type, namespace: inv.flag("namespace") ?? "default", name: name, user: user(inv)) { o in
-                switch o {
-                case .deployment(var d): try update(&d.spec.template); o = .deployment(d)
-                case .daemonSet(var d): try update(&d.spec.template); o = .daemonSet(d)
-                case .statefulSet(var d): try update(&d.spec.template); o = .statefulSet(d)
-                case .replicaSet(var d): try update(&d.spec.template); o = .replicaSet(d)
-                default: break
-                }
+        return try change(type, name, inv, ctx, verb: { "image updated" }) { o in
+            switch o {
+            case .deployment(var d): try update(&d.spec.template); o = .deployment(d)
+            case .daemonSet(var d): try update(&d.spec.template); o = .daemonSet(d)
+            case .statefulSet(var d): try update(&d.spec.template); o = .statefulSet(d)
+            case .replicaSet(var d): try update(&d.spec.template); o = .replicaSet(d)
+            default: break
             }
         }
-        return CommandResult(output: "\(APIErrorNames.qualified(type))/\(name) image updated")
     }
 
     /// `delete TYPE NAME…`, `delete TYPE/NAME`, `delete TYPE -l SELECTOR`, `delete -f FILE`,
@@ -451,13 +442,22 @@ public enum ClusterBindings {
         let force = inv.has("force")
         if grace == 0 && !force { grace = 1 }
         if force && grace == nil { grace = 0 }
+        let dryRun = try DryRun(inv)
+        let names = inv.flag("output") == "name"
+        if let o = inv.flag("output"), o != "name" { throw CommandFailure("error: unexpected -o output mode: \(o), the flag 'output' must be one of yaml|wide|name|json") }
         var lines: [String] = []
         if force && grace == 0 {
             lines.append("Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.")
         }
         for (type, name, namespace) in targets {
-            try api { try c.api.delete(type, namespace: namespace, name: name, propagation: propagation, gracePeriod: type == .pod ? grace : nil, user: user(inv)) }
-            lines.append("\(APIErrorNames.qualified(type)) \"\(name)\" \(force && grace == 0 ? "force deleted" : "deleted")")
+            if dryRun == .client {
+                _ = try api { try c.api.get(type, namespace: namespace, name: name, user: user(inv)) }
+            } else {
+                try api { try c.api.delete(type, namespace: namespace, name: name, propagation: propagation, gracePeriod: type == .pod ? grace : nil,
+                                           user: user(inv), dryRun: dryRun == .server) }
+            }
+            lines.append(names ? "\(APIErrorNames.qualified(type))/\(name)"
+                               : "\(APIErrorNames.qualified(type)) \"\(name)\" \(force && grace == 0 ? "force deleted" : "deleted")\(dryRun.suffix)")
         }
         return CommandResult(output: lines.joined(separator: "\n"))
     }

@@ -61,6 +61,12 @@ struct ObjectPrinter {
         return "\(kind)\(group)/\(o["metadata"]?["name"]?.string ?? "")"
     }
 
+    /// Several objects as kubectl prints them together.
+    static func list(_ items: [JSONValue]) -> JSONValue {
+        .object([("apiVersion", .string("v1")), ("items", .array(items)), ("kind", .string("List")),
+                 ("metadata", .object([("resourceVersion", .string(""))]))])
+    }
+
     /// The object kubectl built or the server answered, or `NAME VERB` + the dry-run suffix.
     func print(_ o: JSONValue, verb: String, dryRun: DryRun) -> String {
         switch format {
@@ -89,5 +95,27 @@ extension ClusterBindings {
         let c = cluster(ctx)
         let stored = try api { try c.api.create(o, user: user(inv), dryRun: dryRun == .server) }
         return CommandResult(output: printer.print(ManifestEncoder.encode(stored), verb: verb, dryRun: dryRun))
+    }
+}
+
+extension ClusterBindings {
+    /// Reads an object, changes it and writes it back (or, for a client dry run,
+    /// changes the copy it read), then prints the result as `-o` asks or
+    /// `kind.group/name VERB` — what `scale`, `set`, `label` and `annotate` share.
+    static func change(_ type: ResourceType, _ name: String, _ inv: Invocation, _ ctx: CommandContext, verb: @escaping () -> String,
+                       _ body: (inout APIObject) throws -> Void) throws -> CommandResult {
+        let dryRun = try DryRun(inv)
+        let printer = try ObjectPrinter(inv)
+        let c = cluster(ctx)
+        let ns = inv.flag("namespace") ?? "default"
+        let result: APIObject
+        if dryRun == .client {
+            var o = try api { try c.api.get(type, namespace: ns, name: name, user: user(inv)) }
+            try body(&o)
+            result = o
+        } else {
+            result = try api { try c.api.modify(type, namespace: ns, name: name, user: user(inv), dryRun: dryRun == .server, body) }
+        }
+        return CommandResult(output: printer.print(ManifestEncoder.encode(result).sortedKeys, verb: verb(), dryRun: dryRun))
     }
 }

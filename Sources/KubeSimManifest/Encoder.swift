@@ -373,7 +373,7 @@ public enum ManifestEncoder {
                 .object([("apiVersion", .string(r.apiVersion)), ("blockOwnerDeletion", .bool(r.blockOwnerDeletion)), ("controller", .bool(r.controller)),
                          ("kind", .string(r.kind)), ("name", .string(r.name)), ("uid", .string(r.uid))])
             }))
-            b.add("resourceVersion", String(m.resourceVersion))
+            if m.resourceVersion != 0 { b.add("resourceVersion", String(m.resourceVersion)) }
             b.add("uid", m.uid)
         }
         return b.value
