@@ -6,17 +6,12 @@ import KubeSimCluster
 import KubeSimManifest
 
 extension ClusterBindings {
+    /// `get TYPE[,TYPE…] [NAME…]` or `get TYPE/NAME…`, printed as kubectl prints:
+    /// one table per kind (kind-prefixed names when several kinds are asked for),
+    /// or `-o yaml|json|name|jsonpath=…|custom-columns=…`.
     static func get(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
         guard let typesWord = inv.positionals.first else {
             throw CommandFailure("You must specify the type of resource to get. Use \"kubectl api-resources\" for a complete list of supported resources.")
-        }
-        var types: [ResourceType] = []
-        // `get all`: the workload kinds, names prefixed with their kind, as kubectl prints.
-        let all = typesWord == "all"
-        for w in typesWord.split(separator: ",").map(String.init) {
-            if w == "all" { types += [.pod, .service, .deployment, .replicaSet]; continue }
-            guard let t = ResourceType.lookup(w) else { throw unknownType(w, inv) }
-            types.append(t)
         }
         let c = cluster(ctx)
         let allNS = inv.has("all-namespaces")
@@ -25,14 +20,28 @@ extension ClusterBindings {
         if let l = inv.flag("selector") {
             do { selector = try LabelSelector.parse(l) } catch let e as LabelSelector.ParseError { throw CommandFailure("error: \(e.message)") }
         }
-        let output = inv.flag("output")
-        if let o = output, !["wide", "name", "yaml", "json"].contains(o) {
-            throw CommandFailure("error: unable to match a printer suitable for the output format \"\(o)\", allowed formats are: json,name,wide,yaml")
+        let printer = try GetPrinter(inv)
+        // What was asked for: kinds with their names (none: list them).
+        var requests: [(type: ResourceType, names: [String])] = []
+        var all = false
+        if typesWord.contains("/") {
+            for word in inv.positionals {
+                let parts = word.split(separator: "/", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { throw CommandFailure("error: there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'kubectl get resource/<resource_name>' instead of 'kubectl get resource resource/<resource_name>'") }
+                guard let t = ResourceType.lookup(parts[0]) else { throw unknownType(parts[0], inv) }
+                if let k = requests.firstIndex(where: { $0.type == t }) { requests[k].names.append(parts[1]) } else { requests.append((t, [parts[1]])) }
+            }
+        } else {
+            let names = Array(inv.positionals.dropFirst())
+            for w in typesWord.split(separator: ",").map(String.init) {
+                // `get all`: the workload kinds, names prefixed with their kind.
+                if w == "all" { all = true; requests += [ResourceType.pod, .service, .deployment, .replicaSet].map { ($0, names) }; continue }
+                guard let t = ResourceType.lookup(w) else { throw unknownType(w, inv) }
+                requests.append((t, names))
+            }
         }
-        var sections: [String] = []
-        var names = Array(inv.positionals.dropFirst())
-        var values: [Value] = []
-        for type in types {
+        var groups: [(type: ResourceType, objects: [APIObject])] = []
+        for (type, names) in requests {
             var objects: [APIObject]
             if !names.isEmpty {
                 objects = []
@@ -41,40 +50,19 @@ extension ClusterBindings {
                 objects = try api { try c.api.list(type, namespace: allNS ? nil : ns, selector: selector, user: user(inv)) }
             }
             if let fs = inv.flag("field-selector") { objects = try objects.filter { try fieldSelectorMatches(fs, $0) } }
-            values += objects.map { .object(ObjectValue($0, now: c.clock.now)) }
-            if objects.isEmpty { continue }
-            if output == "yaml" || output == "json" {
-                // One object prints alone; several print as a List, as kubectl does.
-                let single = objects.count == 1 && !inv.positionals.dropFirst().isEmpty
-                if output == "yaml" {
-                    sections.append(single ? ManifestEncoder.yaml(objects[0]) : "apiVersion: v1\nitems:\n" + objects.map { indentItem(ManifestEncoder.yaml($0)) }.joined() + "kind: List\nmetadata:\n  resourceVersion: \"\"\n")
-                } else {
-                    sections.append(single ? ManifestEncoder.json(objects[0]) : "{\n    \"apiVersion\": \"v1\",\n    \"items\": [\n" + objects.map { "        " + ManifestEncoder.json($0).split(separator: "\n").joined(separator: "\n        ") }.joined(separator: ",\n") + "\n    ],\n    \"kind\": \"List\",\n    \"metadata\": {\n        \"resourceVersion\": \"\"\n    }\n}\n")
-                }
-                continue
-            }
-            if output == "name" {
-                sections.append(objects.map { "\(APIErrorNames.qualified(type))/\($0.metadata.name)" }.joined(separator: "\n"))
-                continue
-            }
-            var shown = objects
-            if all {
-                // Kind-prefixed names (pod/web-…, deployment.apps/web).
-                for i in shown.indices {
-                    var m = shown[i].metadata
-                    m.name = "\(APIErrorNames.qualified(type))/\(m.name)"
-                    shown[i].metadata = m
-                }
-            }
-            let t = table(type, shown, now: c.clock.now, wide: output == "wide", allNS: allNS && type.namespaced, labels: inv.has("show-labels"))
-            sections.append(Format.table(t.header, t.rows))
+            if let path = printer.sortBy { objects = try sortObjects(objects, by: path) }
+            groups.append((type, objects))
         }
-        names = []
-        if sections.isEmpty {
-            let msg = allNS || !(types.first?.namespaced ?? true) ? "No resources found" : "No resources found in \(ns) namespace."
+        let values: [Value] = groups.flatMap { $0.objects.map { .object(ObjectValue($0, now: c.clock.now)) } }
+        if groups.allSatisfy({ $0.objects.isEmpty }) {
+            let msg = allNS || !(requests.first?.type.namespaced ?? true) ? "No resources found" : "No resources found in \(ns) namespace."
             return CommandResult(output: msg, value: .list([]))
         }
-        return CommandResult(output: sections.joined(separator: "\n\n"), value: .list(values))
+        // One object asked for by name prints alone; anything else as a List.
+        let single = requests.count == 1 && requests[0].names.count == 1
+        let output = printer.print(groups, single: single, now: c.clock.now, allNS: allNS,
+                                   showKind: all || requests.count > 1 || inv.has("show-kind"))
+        return CommandResult(output: output, value: .list(values))
     }
 
     /// `--field-selector` as the API server supports it: `metadata.name`,

@@ -36,7 +36,7 @@ extension JSONPath {
                 } else if rest(hasPrefix: "end") && (peek(3) == "}" || peek(3) == " ") {
                     i += 3
                     try closeAction()
-                    guard stack.count > 1 else { throw fail("not in range, nothing to end") }
+                    guard stack.count > 1 else { throw ParseError(message: "not in range, nothing to end", executing: true) }
                     let r = stack.removeLast()
                     stack[stack.count - 1].nodes.append(.range(r.steps, r.nodes))
                 } else if peek() == "\"" {
@@ -140,7 +140,7 @@ extension JSONPath {
             var quote: Unicode.Scalar?
             let start = i
             while true {
-                guard let ch = peek() else { throw fail("unclosed array expect ]") }
+                guard let ch = peek() else { throw fail("unterminated array") }
                 if let q = quote { if ch == q { quote = nil } } else if ch == "'" || ch == "\"" { quote = ch }
                 else if ch == "(" { depth += 1 } else if ch == ")" { depth -= 1 } else if ch == "]" && depth == 0 { break }
                 i += 1
@@ -153,6 +153,12 @@ extension JSONPath {
             }
             if body.first == "'" || body.first == "\"" {
                 return .keys(body.split(separator: ",").map { String($0).trimmingSpaces }.map { String($0.dropFirst().dropLast()) })
+            }
+            if body.contains(",") {
+                // A union of indexes; kubectl names the first element it cannot read.
+                for part in body.split(separator: ",").map({ String($0).trimmingSpaces }) where Int(part) == nil {
+                    throw fail("invalid array index \(part)")
+                }
             }
             if body.contains(":") {
                 let parts = body.split(separator: ":", omittingEmptySubsequences: false).map { String($0).trimmingSpaces }

@@ -36,6 +36,8 @@ public struct JSONPath: Sendable {
 
     public struct ParseError: Error, Sendable, CustomStringConvertible {
         public let message: String
+        /// client-go finds some mistakes (a stray `{end}`) only when it runs the template.
+        public var executing = false
         public var description: String { message }
     }
 
@@ -46,6 +48,13 @@ public struct JSONPath: Sendable {
         self.template = template
         var p = Parser(Array(template.unicodeScalars))
         nodes = try p.template()
+    }
+
+    /// The values one path of the template finds in `data` (custom columns, --sort-by).
+    public static func evaluate(_ path: JSONPath, _ data: JSONValue) -> [JSONValue] {
+        var out: [JSONValue] = []
+        for node in path.nodes { if case .path(let steps) = node { out += evaluate(steps, root: data, current: data) } }
+        return out
     }
 
     /// The text the template makes of `data`.
@@ -72,7 +81,7 @@ public struct JSONPath: Sendable {
     }
 
     /// Strings raw, scalars as Go's fmt prints them, objects and arrays as compact JSON.
-    static func text(_ v: JSONValue) -> String {
+    public static func text(_ v: JSONValue) -> String {
         switch v {
         case .string(let s): return s
         case .int(let i): return String(i)
