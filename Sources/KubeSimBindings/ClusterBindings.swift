@@ -188,6 +188,7 @@ public enum ClusterBindings {
         registerNodeCommands(r)
         registerCaptureCommands(r)
         registerStepCommands(r)
+        registerWaitCommand(r)
 
         // Queries: one function per kind; plural lists take selectors.
         for type in ResourceType.all {
