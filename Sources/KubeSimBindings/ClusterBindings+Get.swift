@@ -40,6 +40,12 @@ extension ClusterBindings {
                 requests.append((t, names))
             }
         }
+        if inv.has("watch") || inv.has("watch-only") {
+            guard requests.count == 1 else {
+                throw CommandFailure("error: you may only specify a single resource type")
+            }
+            return try watchGet(inv, ctx, type: requests[0].type, names: requests[0].names, selector: selector, printer: printer, allNS: allNS)
+        }
         var groups: [(type: ResourceType, objects: [APIObject])] = []
         for (type, names) in requests {
             var objects: [APIObject]

@@ -120,7 +120,7 @@ public enum ClusterBindings {
                                                          flags: [namespaceFlag] + DryRun.flags) { inv, ctx in try setImage(inv, ctx) }]))
         r.register(CommandSpec("get", summary: "list resources as kubectl does",
                                usage: "get TYPE[,TYPE…] [NAME…] | get TYPE/NAME… [-o wide|name|yaml|json|jsonpath=…|custom-columns=…] [--sort-by=PATH] [--no-headers] [-L KEY] [--show-kind] [-l SELECTOR] [-n NS] [-A] [--show-labels]",
-                               flags: GetPrinter.flags + [
+                               flags: GetPrinter.flags + watchFlags + [
                                        FlagSpec("selector", short: "l", value: "SELECTOR", help: "label selector (app=web,tier!=db)"),
                                        namespaceFlag,
                                        FlagSpec("all-namespaces", short: "A", help: "list across all namespaces"),

@@ -72,3 +72,49 @@ struct WaitTests {
         #expect(Self.run("wait --for=jsonpath='{.x}'= pod/x").err.contains("jsonpath wait has to have a value after equal sign, like --for=jsonpath='{.status.readyReplicas}'=3"))
     }
 }
+
+/// `get -w` / `--watch-only`: a row per change as simulated time runs, columns that
+/// only grow (kubectl's tabwriter remembers widths), until --request-timeout or the
+/// cluster settles.
+@Suite("kubectl get --watch")
+struct WatchTests {
+    @Test("rows as changes happen; the timeout lets its whole time pass")
+    func watch() {
+        let r = WaitTests.run("""
+        cluster nodes=2
+        create deployment web --image=nginx:1.25 --replicas=2
+        get pods -w
+        scale deployment web --replicas=3
+        get pods --watch-only --request-timeout=5s
+        get deploy web -w --request-timeout=2s
+        print now()
+        """)
+        #expect(r.err == "")
+        #expect(r.out == """
+        cluster created: 2 nodes (node1…node2), seed 1
+        deployment.apps/web created
+        NAME                   READY   STATUS    RESTARTS   AGE
+        web-7d5cfd7d69-27z2q   0/1     Pending   0          0s
+        web-7d5cfd7d69-z7nl2   0/1     Pending   0          0s
+        web-7d5cfd7d69-27z2q   0/1     Pending   0          0s
+        web-7d5cfd7d69-z7nl2   0/1     Pending   0          0s
+        web-7d5cfd7d69-27z2q   0/1     ContainerCreating   0          0s
+        web-7d5cfd7d69-z7nl2   0/1     ContainerCreating   0          0s
+        web-7d5cfd7d69-27z2q   0/1     ContainerCreating   0          0s
+        web-7d5cfd7d69-z7nl2   0/1     ContainerCreating   0          0s
+        web-7d5cfd7d69-27z2q   1/1     Running             0          2s
+        web-7d5cfd7d69-z7nl2   1/1     Running             0          2s
+        deployment.apps/web scaled
+        NAME                   READY   STATUS    RESTARTS   AGE
+        web-7d5cfd7d69-lhtn8   0/1     Pending   0          0s
+        web-7d5cfd7d69-lhtn8   0/1     Pending   0          0s
+        web-7d5cfd7d69-lhtn8   0/1     ContainerCreating   0          0s
+        web-7d5cfd7d69-lhtn8   1/1     Running             0          0s
+        NAME   READY   UP-TO-DATE   AVAILABLE   AGE
+        web    3/3     3            3           7s
+        9.678s
+
+        """)
+        #expect(WaitTests.run("get pods,svc -w").err.contains("you may only specify a single resource type"))
+    }
+}
