@@ -88,7 +88,7 @@ extension ClusterBindings {
         switch printer.format {
         case .message: return CommandResult(output: lines.joined(separator: "\n"))
         case .name: return CommandResult(output: results.map(ObjectPrinter.name).joined(separator: "\n"))
-        case .yaml, .json:
+        case .yaml, .json, .jsonpath:
             // Several objects print as one List, as kubectl apply -o does.
             let shown = results.count == 1 ? results[0] : ObjectPrinter.list(results)
             return CommandResult(output: printer.print(shown, verb: "", dryRun: dryRun))

@@ -37,7 +37,7 @@ enum DryRun: Equatable {
 
 /// How a writing command prints what it wrote (`-o`), or the one-line message.
 struct ObjectPrinter {
-    enum Format: Equatable { case message, yaml, json, name }
+    enum Format { case message, yaml, json, name, jsonpath(JSONPath) }
     let format: Format
 
     static let allowed = "go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,templatefile,yaml"
@@ -48,6 +48,11 @@ struct ObjectPrinter {
         case "yaml"?: format = .yaml
         case "json"?: format = .json
         case "name"?: format = .name
+        case let o? where o.hasPrefix("jsonpath="):
+            let template = String(o.dropFirst("jsonpath=".count))
+            do { format = .jsonpath(try JSONPath(template)) } catch let e as JSONPath.ParseError {
+                throw CommandFailure("error: error parsing jsonpath \(template), \(e.message)")
+            }
         case let o?:
             throw CommandFailure("error: unable to match a printer suitable for the output format \"\(o)\", allowed formats are: \(Self.allowed)")
         }
@@ -74,6 +79,7 @@ struct ObjectPrinter {
         case .yaml: return String(o.kubectlYAML.dropLast())
         case .json: return String(o.kubectlJSON.dropLast())
         case .name: return Self.name(o)
+        case .jsonpath(let path): return path.execute(o)
         }
     }
 }

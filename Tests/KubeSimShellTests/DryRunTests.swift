@@ -842,4 +842,10 @@ struct DryRunTests {
 
         """#)
     }
+
+    @Test("-o jsonpath on a client dry run, as kubectl prints it")
+    func jsonPathOutput() {
+        let r = Self.run("create deployment web --image=nginx --dry-run=client -o jsonpath={.spec.template.spec.containers[0].name}")
+        #expect(r.out == "nginx\n")
+    }
 }
