@@ -189,6 +189,7 @@ public enum ClusterBindings {
         registerCaptureCommands(r)
         registerStepCommands(r)
         registerWaitCommand(r)
+        registerPatchCommands(r)
 
         // Queries: one function per kind; plural lists take selectors.
         for type in ResourceType.all {
