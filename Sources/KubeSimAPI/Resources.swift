@@ -334,7 +334,7 @@ public struct Node: Sendable, Equatable {
     public var allocatable: [String: Quantity]
     public var conditions: [NodeCondition] = []
     public var internalIP: String
-    public var kubeletVersion = "v1.30.0"
+    public var kubeletVersion = KubernetesVersion.gitVersion
     /// Images the node's runtime holds (status.images), largest first as the kubelet reports them.
     public var images: [NodeImage] = []
 

@@ -190,6 +190,7 @@ public enum ClusterBindings {
         registerStepCommands(r)
         registerWaitCommand(r)
         registerPatchCommands(r)
+        registerInfoCommands(r)
 
         // Queries: one function per kind; plural lists take selectors.
         for type in ResourceType.all {

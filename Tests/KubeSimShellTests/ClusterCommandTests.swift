@@ -27,8 +27,8 @@ struct ClusterCommandTests {
         """))
         #expect(r.out.contains("""
         NAME    STATUS   ROLES    AGE   VERSION
-        node1   Ready    <none>   3s    v1.30.0
-        node2   Ready    <none>   3s    v1.30.0
+        node1   Ready    <none>   3s    v1.35.0
+        node2   Ready    <none>   3s    v1.35.0
         """))
     }
 
