@@ -77,7 +77,8 @@ public enum ClusterBindings {
             if !busy.isEmpty {
                 return CommandResult(output: "settle: still changing after \(c.settleLimit): \(busy.prefix(5).joined(separator: ", "))", value: .bool(false))
             }
-            return CommandResult(value: .bool(true))
+            // Settled: nothing to say (the REPL echoes no value for it).
+            return CommandResult()
         })
         r.register(CommandSpec("create", summary: "create a resource", usage: "create deployment NAME --image=IMAGE [--replicas=N] [--port=N] | create namespace NAME",
                                subcommands: [

@@ -118,3 +118,35 @@ struct WatchTests {
         #expect(WaitTests.run("get pods,svc -w").err.contains("you may only specify a single resource type"))
     }
 }
+
+/// `settle` with a sidecar that loops forever: the loop is background, like a timer.
+@Suite("settle with endless container programs")
+struct SidecarSettleTests {
+    @Test("a log-shipper sidecar (while true; sleep 5) does not keep settle busy; settle prints nothing")
+    func sidecar() {
+        let r = WaitTests.run(#"""
+        cluster nodes=1
+        apply <<EOF
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: app
+        spec:
+          containers:
+          - name: web
+            image: nginx:1.25
+          - name: shipper
+            image: busybox
+            command: ["sh", "-c", "while true; do echo shipped; sleep 5; done"]
+        EOF
+        settle
+        assert now() < 30s
+        assert pod("app").ready
+        tick 12s
+        logs app -c shipper
+        """#)
+        #expect(r.err == "")
+        #expect(!r.out.contains("still changing"))
+        #expect(r.out.hasSuffix("pod/app created\nshipped\nshipped\nshipped\n"))
+    }
+}
