@@ -22,11 +22,11 @@ extension ClusterBindings {
                                usage: "explain pod NAME | explain pod/NAME", flags: [namespaceFlag], handler: explain))
         r.register(CommandSpec("scheduler", summary: "the scheduler's view", usage: "scheduler explain pod NAME",
                                subcommands: [CommandSpec("explain", summary: "as 'explain pod NAME'", flags: [namespaceFlag], handler: explain)]))
-        r.register(CommandSpec("label", summary: "add, change (--overwrite) or remove (key-) labels", usage: "label TYPE NAME key=value… [key-] [--overwrite]",
-                               flags: [namespaceFlag, FlagSpec("overwrite", help: "allow changing an existing label")] + DryRun.flags,
+        r.register(CommandSpec("label", summary: "add, change (--overwrite) or remove (key-) labels", usage: "label TYPE NAME key=value… [key-] [--overwrite] | label TYPE -l SELECTOR|--all key=value…",
+                               flags: [namespaceFlag, FlagSpec("overwrite", help: "allow changing an existing label"), selectorFlag, allFlag] + DryRun.flags,
                                handler: { inv, ctx in try setMetadata(inv, ctx, annotations: false) }, completer: resourceCompleter))
-        r.register(CommandSpec("annotate", summary: "add, change (--overwrite) or remove (key-) annotations", usage: "annotate TYPE NAME key=value… [key-] [--overwrite]",
-                               flags: [namespaceFlag, FlagSpec("overwrite", help: "allow changing an existing annotation")] + DryRun.flags,
+        r.register(CommandSpec("annotate", summary: "add, change (--overwrite) or remove (key-) annotations", usage: "annotate TYPE NAME key=value… [key-] [--overwrite] | annotate TYPE -l SELECTOR|--all key=value…",
+                               flags: [namespaceFlag, FlagSpec("overwrite", help: "allow changing an existing annotation"), selectorFlag, allFlag] + DryRun.flags,
                                handler: { inv, ctx in try setMetadata(inv, ctx, annotations: true) }, completer: resourceCompleter))
         r.register(CommandSpec("cordon", summary: "mark a node unschedulable", usage: "cordon NODE") { inv, ctx in try cordon(inv, ctx, true) })
         r.register(CommandSpec("uncordon", summary: "mark a node schedulable", usage: "uncordon NODE") { inv, ctx in try cordon(inv, ctx, false) })
@@ -299,7 +299,28 @@ extension ClusterBindings {
     }
 
     static func setMetadata(_ inv: Invocation, _ ctx: CommandContext, annotations: Bool) throws -> CommandResult {
+        // `label pods -l app=web k=v` / `label pods --all k=v`: every matching object.
+        if inv.has("selector") || inv.has("all") {
+            guard let typeWord = inv.positionals.first, let type = ResourceType.lookup(typeWord) else {
+                throw unknownType(inv.positionals.first ?? "", inv)
+            }
+            let rest = Array(inv.positionals.dropFirst())
+            var selector: LabelSelector?
+            if let l = inv.flag("selector") {
+                do { selector = try LabelSelector.parse(l) } catch let e as LabelSelector.ParseError { throw CommandFailure("error: \(e.message)") }
+            }
+            let c = cluster(ctx)
+            let names = try api { try c.api.list(type, namespace: inv.flag("namespace") ?? "default", selector: selector, user: user(inv)) }.map(\.metadata.name)
+            if names.isEmpty { return CommandResult(output: "No resources found") }
+            var lines: [String] = []
+            for name in names { lines.append(try setMetadata(type, name, rest, inv, ctx, annotations: annotations).output) }
+            return CommandResult(output: lines.joined(separator: "\n"))
+        }
         let (type, name, rest) = try target(inv, verb: annotations ? "annotate" : "label")
+        return try setMetadata(type, name, rest, inv, ctx, annotations: annotations)
+    }
+
+    static func setMetadata(_ type: ResourceType, _ name: String, _ rest: [String], _ inv: Invocation, _ ctx: CommandContext, annotations: Bool) throws -> CommandResult {
         guard !rest.isEmpty else { throw CommandFailure("error: at least one \(annotations ? "annotation" : "label") update is required") }
         let overwrite = inv.has("overwrite")
         // kubectl label's updateDataChangeMsg: "not labeled" when nothing changed,

@@ -23,6 +23,8 @@ public enum ClusterBindings {
     }
 
     static let namespaceFlag = FlagSpec("namespace", short: "n", value: "NS", help: "the namespace (default: default)")
+    static let selectorFlag = FlagSpec("selector", short: "l", value: "SELECTOR", help: "every object the label selector matches")
+    static let allFlag = FlagSpec("all", help: "every object of the kind in the namespace")
 
     /// Who the request is from: `--as=USER` (any command), else the cluster admin.
     static func user(_ inv: Invocation) -> String { inv.flag("as") ?? "kubernetes-admin" }
@@ -116,9 +118,7 @@ public enum ClusterBindings {
         r.register(CommandSpec("scale", summary: "set the replicas of a deployment or replica set",
                                usage: "scale deployment/NAME --replicas=N", flags: [FlagSpec("replicas", value: "N", help: "the new count"), namespaceFlag] + DryRun.flags,
                                handler: { inv, ctx in try scale(inv, ctx) }, completer: resourceCompleter))
-        r.register(CommandSpec("set", summary: "change a field of a resource", usage: "set image deployment/NAME CONTAINER=IMAGE",
-                               subcommands: [CommandSpec("image", summary: "update a container image", usage: "set image deployment/NAME CONTAINER=IMAGE",
-                                                         flags: [namespaceFlag] + DryRun.flags) { inv, ctx in try setImage(inv, ctx) }]))
+        r.register(setCommand())
         r.register(CommandSpec("get", summary: "list resources as kubectl does",
                                usage: "get TYPE[,TYPE…] [NAME…] | get TYPE/NAME… [-o wide|name|yaml|json|jsonpath=…|custom-columns=…] [--sort-by=PATH] [--no-headers] [-L KEY] [--show-kind] [-l SELECTOR] [-n NS] [-A] [--show-labels]",
                                flags: GetPrinter.flags + watchFlags + [
@@ -135,7 +135,7 @@ public enum ClusterBindings {
                                        FlagSpec("cascade", value: "MODE", help: "background (default), foreground or orphan"),
                                        FlagSpec("grace-period", value: "SECONDS", help: "seconds a pod has to stop (0 with --force: at once)"),
                                        FlagSpec("force", help: "with --grace-period=0: remove at once, without waiting for the kubelet"),
-                                       FlagSpec("now", help: "as --grace-period=1"), DryRun.flag,
+                                       FlagSpec("now", help: "as --grace-period=1"), allFlag, DryRun.flag,
                                        FlagSpec("output", short: "o", value: "FORMAT", help: "name: print only kind/name")],
                                handler: { inv, ctx in try delete(inv, ctx) }, completer: resourceCompleter))
         r.register(CommandSpec("rollout", summary: "manage the rollout of a deployment", usage: "rollout status|history|undo|pause|resume|restart deployment/NAME",
@@ -366,35 +366,6 @@ public enum ClusterBindings {
         }
     }
 
-    static func setImage(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
-        let (type, name, rest) = try target(inv, verb: "set image")
-        guard [.deployment, .daemonSet, .statefulSet, .replicaSet].contains(type) else { throw CommandFailure("error: set image supports deployments, daemon sets, stateful sets and replica sets") }
-        guard !rest.isEmpty else { throw CommandFailure("error: at least one image update is required") }
-        func update(_ t: inout PodTemplateSpec) throws {
-            for pair in rest {
-                let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
-                guard kv.count == 2 else { throw CommandFailure("error: invalid image update '\(pair)': expected CONTAINER=IMAGE") }
-                if kv[0] == "*" {
-                    for i in t.spec.containers.indices { t.spec.containers[i].image = kv[1] }
-                } else {
-                    guard let i = t.spec.containers.firstIndex(where: { $0.name == kv[0] }) else {
-                        throw CommandFailure("error: unable to find container named \"\(kv[0])\"")
-                    }
-                    t.spec.containers[i].image = kv[1]
-                }
-            }
-        }
-        return try change(type, name, inv, ctx, verb: { "image updated" }) { o in
-            switch o {
-            case .deployment(var d): try update(&d.spec.template); o = .deployment(d)
-            case .daemonSet(var d): try update(&d.spec.template); o = .daemonSet(d)
-            case .statefulSet(var d): try update(&d.spec.template); o = .statefulSet(d)
-            case .replicaSet(var d): try update(&d.spec.template); o = .replicaSet(d)
-            default: break
-            }
-        }
-    }
-
     /// `delete TYPE NAME…`, `delete TYPE/NAME`, `delete TYPE -l SELECTOR`, `delete -f FILE`,
     /// with `--cascade=background|foreground|orphan`.
     static func delete(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
@@ -416,12 +387,14 @@ public enum ClusterBindings {
                     for o in try Manifest.decode(text, source: name).objects { targets.append((o.type, o.metadata.name, o.metadata.namespace ?? ns)) }
                 } catch let e as ManifestError { throw CommandFailure(e.message) }
             }
-        } else if let sel = inv.flag("selector") {
+        } else if inv.has("selector") || inv.has("all") {
             guard let typeWord = inv.positionals.first, let type = ResourceType.lookup(typeWord) else {
                 throw CommandFailure("error: resource(s) were provided, but no name was specified")
             }
-            let selector: LabelSelector
-            do { selector = try LabelSelector.parse(sel) } catch let e as LabelSelector.ParseError { throw CommandFailure("error: \(e.message)") }
+            var selector = LabelSelector()
+            if let sel = inv.flag("selector") {
+                do { selector = try LabelSelector.parse(sel) } catch let e as LabelSelector.ParseError { throw CommandFailure("error: \(e.message)") }
+            }
             targets = try api { try c.api.list(type, namespace: ns, selector: selector, user: user(inv)) }.map { (type, $0.metadata.name, $0.metadata.namespace) }
             if targets.isEmpty { return CommandResult(output: "No resources found") }
         } else if let first = inv.positionals.first, first.contains("/") {

@@ -1,0 +1,54 @@
+import Testing
+import KubeScript
+import KubeSimShell
+
+/// set env | resources | serviceaccount | selector | image, and label / annotate /
+/// delete with -l and --all: kubectl's messages, and the objects changed.
+@Suite("kubectl set, and label/delete over a selector")
+struct SetTests {
+    @Test("each set changes the template or the selector and says what it updated")
+    func set() {
+        let r = WaitTests.run("""
+        cluster nodes=2
+        create deployment web --image=nginx:1.25 --replicas=2
+        expose deployment web --port=80
+        set env deployment/web MODE=fast LEVEL=3
+        set env deployment/web --list
+        set env deployment/web LEVEL-
+        set resources deployment web --limits=cpu=200m,memory=512Mi --requests=cpu=100m
+        set serviceaccount deployment/web robot
+        set selector svc/web app=web,tier=fe
+        set image deployment/web nginx=nginx:1.26 -o name
+        get deploy web -o jsonpath='{.spec.template.spec.containers[0].env} {.spec.template.spec.containers[0].resources} {.spec.template.spec.serviceAccountName}'
+        get svc web -o jsonpath='{.spec.selector}'
+        settle
+        label pods -l app=web tier=fe
+        label pods --all extra=1 --dry-run=client
+        delete pods --all --dry-run=client
+        """)
+        #expect(r.err == "")
+        #expect(r.out == """
+        cluster created: 2 nodes (node1…node2), seed 1
+        deployment.apps/web created
+        service/web exposed
+        deployment.apps/web env updated
+        # Deployment web, container nginx
+        MODE=fast
+        LEVEL=3
+        deployment.apps/web env updated
+        deployment.apps/web resource requirements updated
+        deployment.apps/web serviceaccount updated
+        service/web selector updated
+        deployment.apps/web
+        [{"name":"MODE","value":"fast"}] {"limits":{"cpu":"200m","memory":"512Mi"},"requests":{"cpu":"100m","memory":"512Mi"}} robot
+        {"app":"web","tier":"fe"}
+        pod/web-dc5b4f465-7nl2s labeled
+        pod/web-dc5b4f465-sxg9h labeled
+        pod/web-dc5b4f465-7nl2s labeled (dry run)
+        pod/web-dc5b4f465-sxg9h labeled (dry run)
+        pod "web-dc5b4f465-7nl2s" deleted (dry run)
+        pod "web-dc5b4f465-sxg9h" deleted (dry run)
+
+        """)
+    }
+}
