@@ -11,10 +11,14 @@ extension ClusterBindings {
         let resourceCompleter = resourceNameCompleter(r)
         let link = link(r)
         let containerFlag = FlagSpec("container", short: "c", value: "NAME", help: "the container (default: the first)")
-        r.register(CommandSpec("logs", summary: "a container's log", usage: "logs POD [-c C] [--previous] [-f] [--timestamps] [--tail=N]",
+        r.register(CommandSpec("logs", summary: "a container's log", usage: "logs POD|TYPE/NAME [-c C | --all-containers] | logs -l SELECTOR [--prefix] [--previous] [-f] [--timestamps] [--tail=N] [--since=D]",
                                flags: [namespaceFlag, containerFlag, FlagSpec("previous", short: "p", help: "the previous (crashed) instance"),
                                        FlagSpec("follow", short: "f", help: "keep printing for 10 simulated seconds"),
-                                       FlagSpec("timestamps", help: "prefix each line with its time"), FlagSpec("tail", value: "N", help: "only the last N lines")],
+                                       FlagSpec("timestamps", help: "prefix each line with its time"), FlagSpec("tail", value: "N", help: "only the last N lines (default: all; 10 with -l)"),
+                                       FlagSpec("selector", short: "l", value: "SELECTOR", help: "the pods the selector matches"),
+                                       FlagSpec("all-containers", help: "every container of the pod (init containers first)"),
+                                       FlagSpec("prefix", help: "prefix each line with [pod/NAME/CONTAINER]"),
+                                       FlagSpec("since", value: "DURATION", help: "only lines newer than this (5s, 2m, 3h)")],
                                handler: { inv, ctx in try logs(inv, ctx) }, completer: resourceCompleter))
         r.register(CommandSpec("exec", summary: "run a command in a container", usage: "exec POD [-c C] -- COMMAND [ARGS…]",
                                flags: [namespaceFlag, containerFlag, FlagSpec("stdin", short: "i", help: "accepted for kubectl compatibility"),
@@ -143,13 +147,73 @@ extension ClusterBindings {
         return (w, s)
     }
 
+    /// `logs`: one container's log, or — with `--all-containers` or `-l SELECTOR` —
+    /// several, one after the other (kubectl's default: `--tail=10` per container with
+    /// a selector; `--prefix` names each line's source as `[pod/NAME/CONTAINER]`).
     static func logs(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
-        guard let word = inv.positionals.first else { throw inv.error("logs: expected a pod name") }
         let c = cluster(ctx)
-        let p = try resolvePod(word, inv, c)
-        let (w, s) = try slot(p, inv, c, verb: "logs")
-        let records = c.kubelets[p.spec.nodeName ?? ""]?.runtime.containers.values.filter { $0.podUID == w.pod.metadata.uid && $0.name == s.spec.name }
-            .sorted { $0.attempt < $1.attempt } ?? []
+        var pods: [Pod]
+        if let sel = inv.flag("selector") {
+            let selector: LabelSelector
+            do { selector = try LabelSelector.parse(sel) } catch let e as LabelSelector.ParseError { throw CommandFailure("error: \(e.message)") }
+            pods = try api { try c.api.list(.pod, namespace: inv.flag("namespace") ?? "default", selector: selector, user: user(inv)) }.compactMap(\.pod)
+            if pods.isEmpty { return CommandResult(output: "No resources found in \(inv.flag("namespace") ?? "default") namespace.") }
+        } else {
+            guard let word = inv.positionals.first else { throw inv.error("logs: expected a pod name") }
+            pods = [try resolvePod(word, inv, c)]
+        }
+        var tail: Int? = inv.has("selector") ? 10 : nil
+        if let t = inv.flag("tail") {
+            guard let n = Int(t) else { throw CommandFailure("error: invalid argument \"\(t)\" for \"--tail\" flag: strconv.ParseInt: parsing \"\(t)\": invalid syntax") }
+            tail = n < 0 ? nil : n
+        }
+        var since: Int64?
+        if let d = inv.flag("since") {
+            guard let dur = SimDuration(parsing: d) else { throw CommandFailure("error: invalid argument \"\(d)\" for \"--since\" flag: time: invalid duration \"\(d)\"") }
+            since = c.clock.now - dur.nanoseconds
+        }
+        var sources: [(Pod, String, ContainerProcess?)] = []
+        for p in pods {
+            let names: [String]
+            if inv.has("all-containers") { names = p.spec.initContainers.map(\.name) + p.spec.containers.map(\.name) }
+            else { names = [inv.flag("container") ?? p.spec.containers.first?.name ?? ""] }
+            for name in names { sources.append((p, name, try logProcess(p, name, inv, c))) }
+        }
+        let stamps = inv.has("timestamps"), prefix = inv.has("prefix")
+        func render(_ p: Pod, _ container: String, _ lines: ArraySlice<(time: Int64, line: String)>) -> [String] {
+            lines.filter { entry in since.map { entry.time >= $0 } ?? true }.map {
+                (prefix ? "[pod/\(p.metadata.name)/\(container)] " : "")
+                    + (stamps ? ManifestTime.micro($0.time).replacingOccurrences("Z", "000Z") + " " : "") + ContainerProcess.render($0)
+            }
+        }
+        var lines: [String] = []
+        var counts: [Int] = []
+        for (p, name, process) in sources {
+            var own = process.map { render(p, name, $0.logs[...]) } ?? []
+            if let n = tail { own = Array(own.suffix(n)) }
+            lines += own
+            counts.append(process?.logCount ?? 0)
+        }
+        if inv.has("follow") {
+            c.tick(.seconds(10), interrupted: ctx.isInterrupted)
+            for (k, (p, name, process)) in sources.enumerated() {
+                if let process { lines += render(p, name, process.logs[counts[k]...]) }
+            }
+        }
+        return CommandResult(output: lines.joined(separator: "\n"))
+    }
+
+    /// The process whose log `logs` reads: the container's current instance, or with
+    /// `--previous` the one before.
+    static func logProcess(_ p: Pod, _ container: String, _ inv: Invocation, _ c: Cluster) throws -> ContainerProcess? {
+        guard p.spec.containers.contains(where: { $0.name == container }) || p.spec.initContainers.contains(where: { $0.name == container }) else {
+            throw CommandFailure("error: container \(container) is not valid for pod \(p.metadata.name)")
+        }
+        guard let node = p.spec.nodeName, let k = c.kubelets[node], let w = k.worker(pod: p.metadata.uid),
+              let s = w.slots.first(where: { $0.spec.name == container }) else {
+            throw CommandFailure("Error from server (BadRequest): container \"\(container)\" in pod \"\(p.metadata.name)\" is waiting to start: ContainerCreating")
+        }
+        let records = k.runtime.containers.values.filter { $0.podUID == w.pod.metadata.uid && $0.name == s.spec.name }.sorted { $0.attempt < $1.attempt }
         let record: ContainerRecord?
         if inv.has("previous") {
             guard records.count >= 2 else {
@@ -163,20 +227,9 @@ extension ClusterBindings {
             if case let .waiting(reason, _) = s.status.state {
                 throw CommandFailure("Error from server (BadRequest): container \"\(s.spec.name)\" in pod \"\(p.metadata.name)\" is waiting to start: \(reason)")
             }
-            return CommandResult(output: "")
+            return nil
         }
-        let stamps = inv.has("timestamps")
-        func render(_ lines: ArraySlice<(time: Int64, line: String)>) -> [String] {
-            lines.map { stamps ? ManifestTime.micro($0.time).replacingOccurrences("Z", "000Z") + " " + ContainerProcess.render($0) : ContainerProcess.render($0) }
-        }
-        var lines = render(process.logs[...])
-        if let t = inv.flag("tail"), let n = Int(t), n >= 0 { lines = Array(lines.suffix(n)) }
-        if inv.has("follow") {
-            let before = process.logCount
-            c.tick(.seconds(10), interrupted: ctx.isInterrupted)
-            lines += render(process.logs[before...])
-        }
-        return CommandResult(output: lines.joined(separator: "\n"))
+        return process
     }
 
     static func execCommand(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {

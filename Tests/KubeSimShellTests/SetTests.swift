@@ -51,4 +51,54 @@ struct SetTests {
 
         """)
     }
+
+    /// kubectl logs over several sources: --all-containers (init first), -l (10 lines
+    /// each unless --tail), --prefix, --since, --timestamps, -f.
+    @Test("logs from several containers and pods")
+    func logs() {
+        let r = WaitTests.run(#"""
+        cluster nodes=1
+        apply <<EOF
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: app
+          labels: {app: shop}
+        spec:
+          initContainers:
+          - name: init
+            image: busybox
+            command: ["sh", "-c", "echo preparing"]
+          containers:
+          - name: shipper
+            image: busybox
+            command: ["sh", "-c", "while true; do echo shipped; sleep 5; done"]
+        EOF
+        settle
+        tick 20s
+        logs app --all-containers --prefix
+        logs -l app=shop --tail=2 --timestamps
+        logs app --since=6s
+        logs app -c shipper -f --tail=1
+        """#)
+        #expect(r.err == "")
+        #expect(r.out == """
+        cluster created: 1 node (node1…node1), seed 1
+        pod/app created
+        [pod/app/init] preparing
+        [pod/app/shipper] shipped
+        [pod/app/shipper] shipped
+        [pod/app/shipper] shipped
+        [pod/app/shipper] shipped
+        [pod/app/shipper] shipped
+        2026-01-01T00:00:16.562000000Z shipped
+        2026-01-01T00:00:21.562000000Z shipped
+        shipped
+        shipped
+        shipped
+        shipped
+        shipped
+
+        """)
+    }
 }
