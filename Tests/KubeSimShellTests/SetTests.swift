@@ -101,4 +101,31 @@ struct SetTests {
 
         """)
     }
+
+    /// kubectl top pod --containers (POD NAME CPU MEMORY), -l, --sort-by, --no-headers.
+    @Test("top per container, sorted, without headers")
+    func top() {
+        let r = WaitTests.run("""
+        cluster nodes=2
+        create deployment web --image=nginx:1.25 --replicas=2
+        settle
+        top pods --containers
+        top pods -l app=web --sort-by=memory --no-headers
+        top nodes --sort-by=cpu
+        """)
+        #expect(r.err == "")
+        #expect(r.out == """
+        cluster created: 2 nodes (node1…node2), seed 1
+        deployment.apps/web created
+        POD                    NAME    CPU(cores)   MEMORY(bytes)
+        web-7d5cfd7d69-27z2q   nginx   1m           8Mi
+        web-7d5cfd7d69-z7nl2   nginx   1m           8Mi
+        web-7d5cfd7d69-27z2q   1m   8Mi
+        web-7d5cfd7d69-z7nl2   1m   8Mi
+        NAME    CPU(cores)   CPU(%)   MEMORY(bytes)   MEMORY(%)
+        node1   61m          1%       608Mi           7%
+        node2   61m          1%       608Mi           7%
+
+        """)
+    }
 }
