@@ -70,6 +70,13 @@ extension ClusterBindings {
     static func rolloutHistory(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
         let (c, name, ns) = try deploymentTarget(inv, ctx, "history")
         let d = try api { try c.api.get(.deployment, namespace: ns, name: name) }.deployment!
+        if let r = inv.flag("revision"), r != "0" {
+            guard let n = Int(r), n > 0 else { throw CommandFailure("error: invalid argument \"\(r)\" for \"--revision\" flag: strconv.ParseInt: parsing \"\(r)\": invalid syntax") }
+            guard let rs = ownedReplicaSets(c, d).first(where: { revision($0) == n }) else {
+                throw CommandFailure("error: unable to find the specified revision")
+            }
+            return CommandResult(output: "deployment.apps/\(name) with revision #\(n)\n" + describePodTemplate(rs.spec.template))
+        }
         let rows = ownedReplicaSets(c, d).map { [String(revision($0)), $0.metadata.annotations["kubernetes.io/change-cause"] ?? "<none>"] }
         return CommandResult(output: "deployment.apps/\(name) \n" + Format.table(["REVISION", "CHANGE-CAUSE"], rows, padding: 2))
     }
@@ -185,5 +192,45 @@ extension ClusterBindings {
             }
         }
         return .list(objects.map { .object(ObjectValue($0, now: c.clock.now)) })
+    }
+
+    /// kubectl's describe.DescribePodTemplate through a PrefixWriter (no tabwriter:
+    /// the tabs stay), as `rollout history --revision=N` prints it.
+    static func describePodTemplate(_ t: PodTemplateSpec) -> String {
+        var out = "Pod Template:\n"
+        func multiline(_ title: String, _ d: [String: String]) {
+            out += title + ":\t"
+            if d.isEmpty { out += "<none>\n"; return }
+            for (i, k) in d.keys.sorted().enumerated() { out += (i == 0 ? "" : "\t") + "\(k)=\(d[k]!)\n" }
+        }
+        multiline("  Labels", t.labels)
+        if !t.annotations.isEmpty { multiline("  Annotations", t.annotations) }
+        if t.spec.serviceAccountName != "default" && !t.spec.serviceAccountName.isEmpty { out += "  Service Account:\t\(t.spec.serviceAccountName)\n" }
+        func containers(_ label: String, _ list: [Container]) {
+            out += "  \(label):\n"
+            for ctr in list {
+                out += "   \(ctr.name):\n"
+                out += "    Image:\t\(ctr.image)\n"
+                let ports = ctr.ports.map { "\($0.containerPort)/\($0.protocol)" }.joined(separator: ", ")
+                out += (ctr.ports.count > 1 ? "    Ports:\t" : "    Port:\t") + (ports.isEmpty ? "<none>" : ports) + "\n"
+                let hostPorts = ctr.ports.map { "0/\($0.protocol)" }.joined(separator: ", ")
+                out += (ctr.ports.count > 1 ? "    Host Ports:\t" : "    Host Port:\t") + (hostPorts.isEmpty ? "<none>" : hostPorts) + "\n"
+                if !ctr.command.isEmpty { out += "    Command:\n" + ctr.command.map { "      \($0)\n" }.joined() }
+                if !ctr.args.isEmpty { out += "    Args:\n" + ctr.args.map { "      \($0)\n" }.joined() }
+                for (title, q) in [("Limits", ctr.resources.limits), ("Requests", ctr.resources.requests)] where !q.isEmpty {
+                    out += "    \(title):\n" + q.keys.sorted().map { "      \($0):\t\(q[$0]!)\n" }.joined()
+                }
+                out += "    Environment:" + (ctr.env.isEmpty ? "\t<none>" : "") + "\n"
+                for e in ctr.env { out += "      \(e.name):\t\(e.value ?? "")\n" }
+                out += "    Mounts:" + (ctr.volumeMounts.isEmpty ? "\t<none>" : "") + "\n"
+                for m in ctr.volumeMounts { out += "      \(m.mountPath) from \(m.name) (\(m.readOnly ? "ro" : "rw"))\n" }
+            }
+        }
+        if !t.spec.initContainers.isEmpty { containers("Init Containers", t.spec.initContainers) }
+        containers("Containers", t.spec.containers)
+        if t.spec.volumes.isEmpty { out += "  Volumes:\t<none>\n" } else { out += "  Volumes:\n" + t.spec.volumes.map { "   \($0.name):\n" }.joined() }
+        multiline("  Node-Selectors", t.spec.nodeSelector)
+        out += "  Tolerations:\t" + (t.spec.tolerations.isEmpty ? "<none>" : t.spec.tolerations.map { "\($0.key ?? ""):\($0.effect ?? "")" }.joined(separator: "\n\t")) + "\n"
+        return out
     }
 }

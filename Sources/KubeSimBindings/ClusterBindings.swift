@@ -141,7 +141,7 @@ public enum ClusterBindings {
         r.register(CommandSpec("rollout", summary: "manage the rollout of a deployment", usage: "rollout status|history|undo|pause|resume|restart deployment/NAME",
                                subcommands: [
                                 CommandSpec("status", summary: "wait for the rollout to finish (runs the clock)", flags: [namespaceFlag, FlagSpec("timeout", value: "DURATION", help: "give up after this long")]) { inv, ctx in try rolloutStatus(inv, ctx) },
-                                CommandSpec("history", summary: "list the revisions", flags: [namespaceFlag]) { inv, ctx in try rolloutHistory(inv, ctx) },
+                                CommandSpec("history", summary: "list the revisions, or one revision's pod template", flags: [namespaceFlag, FlagSpec("revision", value: "N", help: "the pod template of revision N")]) { inv, ctx in try rolloutHistory(inv, ctx) },
                                 CommandSpec("undo", summary: "roll back to the previous (or a given) revision", flags: [namespaceFlag, FlagSpec("to-revision", value: "N", help: "the revision")]) { inv, ctx in try rolloutUndo(inv, ctx) },
                                 CommandSpec("pause", summary: "pause the rollout", flags: [namespaceFlag]) { inv, ctx in try setPaused(inv, ctx, true) },
                                 CommandSpec("resume", summary: "resume the rollout", flags: [namespaceFlag]) { inv, ctx in try setPaused(inv, ctx, false) },

@@ -128,4 +128,23 @@ struct SetTests {
 
         """)
     }
+
+    /// rollout history --revision=N: describe.DescribePodTemplate's layout (tabs kept).
+    @Test("one revision's pod template")
+    func historyRevision() {
+        let r = WaitTests.run("""
+        cluster nodes=1
+        create deployment web --image=nginx:1.25 --port=80
+        settle
+        set image deployment/web nginx=nginx:1.26
+        set env deployment/web MODE=fast
+        settle
+        rollout history deployment/web --revision=2
+        """)
+        #expect(r.err == "")
+        #expect(r.out.hasSuffix("deployment.apps/web with revision #2\nPod Template:\n  Labels:\tapp=web\n\tpod-template-hash=6bd459d96\n  Containers:\n   nginx:\n"
+            + "    Image:\tnginx:1.26\n    Port:\t80/TCP\n    Host Port:\t0/TCP\n    Environment:\n      MODE:\tfast\n    Mounts:\t<none>\n"
+            + "  Volumes:\t<none>\n  Node-Selectors:\t<none>\n  Tolerations:\t<none>\n"))
+        #expect(WaitTests.run("cluster nodes=1\ncreate deployment web --image=nginx\nrollout history deployment/web --revision=7").err.contains("unable to find the specified revision"))
+    }
 }
