@@ -18,10 +18,15 @@ extension ClusterBindings {
             let o = try api { try c.api.get(.pod, namespace: inv.flag("namespace") ?? "default", name: name, user: user(inv)) }
             return CommandResult(output: c.scheduler.explain(o.pod!))
         }
-        r.register(CommandSpec("explain", summary: "explain a scheduling decision: each node's filter verdicts and scores",
-                               usage: "explain pod NAME | explain pod/NAME", flags: [namespaceFlag], handler: explain))
+        r.register(CommandSpec("explain", summary: "the documentation of a resource or field, from the Kubernetes OpenAPI schema",
+                               usage: "explain RESOURCE[.FIELD…] [--recursive]",
+                               flags: [FlagSpec("recursive", help: "every field, nested, without descriptions"),
+                                       FlagSpec("api-version", value: "GROUP/VERSION", help: "accepted for kubectl compatibility"),
+                                       FlagSpec("output", value: "FORMAT", help: "plaintext (the default)")],
+                               handler: { inv, _ in try explainResource(inv) }, completer: { i, _ in i == 0 ? ResourceType.allNames : [] }))
         r.register(CommandSpec("scheduler", summary: "the scheduler's view", usage: "scheduler explain pod NAME",
-                               subcommands: [CommandSpec("explain", summary: "as 'explain pod NAME'", flags: [namespaceFlag], handler: explain)]))
+                               subcommands: [CommandSpec("explain", summary: "a scheduling decision: each node's filter verdicts and scores",
+                                                         flags: [namespaceFlag], handler: explain)]))
         r.register(CommandSpec("label", summary: "add, change (--overwrite) or remove (key-) labels", usage: "label TYPE NAME key=value… [key-] [--overwrite] | label TYPE -l SELECTOR|--all key=value…",
                                flags: [namespaceFlag, FlagSpec("overwrite", help: "allow changing an existing label"), selectorFlag, allFlag] + DryRun.flags,
                                handler: { inv, ctx in try setMetadata(inv, ctx, annotations: false) }, completer: resourceCompleter))

@@ -131,7 +131,7 @@ struct ClusterCommandTests {
         settle
         get pods
         describe pod big
-        explain pod big
+        scheduler explain pod big
         """)
         #expect(r.outcome == .success, "\(r.err)")
         #expect(r.out.contains("big    0/1     Pending   0          0s"))
