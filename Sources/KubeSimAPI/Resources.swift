@@ -398,6 +398,7 @@ public indirect enum APIObject: Sendable, Equatable {
     case daemonSet(DaemonSet)
     case statefulSet(StatefulSet)
     case endpointSlice(EndpointSlice)
+    case horizontalPodAutoscaler(HorizontalPodAutoscaler)
     /// A kind kept as written (see ResourceType.stored): metadata plus its fields.
     case stored(StoredObject)
 
@@ -409,6 +410,7 @@ public indirect enum APIObject: Sendable, Equatable {
         case .daemonSet: return .daemonSet
         case .statefulSet: return .statefulSet
         case .endpointSlice: return .endpointSlice
+        case .horizontalPodAutoscaler: return .horizontalPodAutoscaler
         case .limitRange: return .limitRange
         case .resourceQuota: return .resourceQuota
         case .service: return .service
@@ -449,6 +451,7 @@ public indirect enum APIObject: Sendable, Equatable {
             case .daemonSet(let o): return o.metadata
             case .statefulSet(let o): return o.metadata
             case .endpointSlice(let o): return o.metadata
+            case .horizontalPodAutoscaler(let o): return o.metadata
             }
         }
         set {
@@ -473,6 +476,7 @@ public indirect enum APIObject: Sendable, Equatable {
             case .daemonSet(var o): o.metadata = newValue; self = .daemonSet(o)
             case .statefulSet(var o): o.metadata = newValue; self = .statefulSet(o)
             case .endpointSlice(var o): o.metadata = newValue; self = .endpointSlice(o)
+            case .horizontalPodAutoscaler(var o): o.metadata = newValue; self = .horizontalPodAutoscaler(o)
             }
         }
     }

@@ -148,6 +148,14 @@ extension ClusterBindings {
         case .lease:
             header = ["NAME", "HOLDER", "AGE"]
             rows = objects.map { o in [o.metadata.name, Manifest.kept(o.metadata, ["spec", "holderIdentity"])?.scalarText ?? "", Format.age(now - o.metadata.creationTimestamp)] }
+        case .horizontalPodAutoscaler:
+            // printHorizontalPodAutoscaler: TARGETS as "cpu: 45%/80%" (or <unknown>).
+            header = ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"]
+            rows = objects.compactMap(\.horizontalPodAutoscaler).map { h in
+                let targets = h.spec.metrics.map { m in "\(m.resource): \(h.status.currentUtilization[m.resource].map { "\($0)%" } ?? "<unknown>")/\(m.averageUtilization)%" }
+                return [h.metadata.name, "\(h.spec.targetKind)/\(h.spec.targetName)", targets.isEmpty ? "<none>" : targets.joined(separator: ", "),
+                        String(h.spec.minReplicas), String(h.spec.maxReplicas), String(h.status.currentReplicas), Format.age(now - h.metadata.creationTimestamp)]
+            }
         case .event:
             header = ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
             rows = objects.compactMap(\.event).sorted { $0.lastTimestamp < $1.lastTimestamp || ($0.lastTimestamp == $1.lastTimestamp && $0.metadata.resourceVersion < $1.metadata.resourceVersion) }.map {

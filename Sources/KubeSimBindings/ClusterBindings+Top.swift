@@ -11,12 +11,7 @@ extension ClusterBindings {
     static func top(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
         let c = cluster(ctx)
         let now = c.clock.now
-        func usage(_ p: Pod) -> (cpu: Int64, mem: Int64) {
-            guard let node = p.spec.nodeName, let w = c.kubelets[node]?.worker(pod: p.metadata.uid) else { return (0, 0) }
-            var cpu: Int64 = 0, mem: Int64 = 0
-            for s in w.slots { if let pr = s.current?.process, !pr.exited { cpu += pr.app.cpuMilli; mem += pr.memory(at: now) } }
-            return (cpu, mem)
-        }
+        func usage(_ p: Pod) -> (cpu: Int64, mem: Int64) { c.usage(of: p).map { ($0.cpu, $0.memory) } ?? (0, 0) }
         func mi(_ b: Int64) -> String { "\(b >> 20)Mi" }
         let headers = !inv.has("no-headers")
         let sortBy = inv.flag("sort-by")
@@ -47,7 +42,12 @@ extension ClusterBindings {
                 var rows: [[String]] = []
                 for p in pods {
                     guard let node = p.spec.nodeName, let w = c.kubelets[node]?.worker(pod: p.metadata.uid) else { continue }
-                    for sl in w.slots { if let pr = sl.current?.process, !pr.exited { rows.append(nsCol(p) + [p.metadata.name, sl.spec.name, "\(pr.app.cpuMilli)m", mi(pr.memory(at: now))]) } }
+                    // A `load` lands on the pod's first container (the app, not its sidecars).
+                    for (i, sl) in w.slots.enumerated() {
+                        if let pr = sl.current?.process, !pr.exited {
+                            rows.append(nsCol(p) + [p.metadata.name, sl.spec.name, "\(pr.app.cpuMilli + (i == 0 ? c.loadShare(of: p) : 0))m", mi(pr.memory(at: now))])
+                        }
+                    }
                 }
                 return CommandResult(output: Format.table((allNS ? ["NAMESPACE"] : []) + ["POD", "NAME", "CPU(cores)", "MEMORY(bytes)"], rows, headers: headers))
             }

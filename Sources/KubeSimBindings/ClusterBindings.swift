@@ -192,6 +192,7 @@ public enum ClusterBindings {
         registerWaitCommand(r)
         registerPatchCommands(r)
         registerInfoCommands(r)
+        registerAutoscaleCommands(r)
 
         // Queries: one function per kind; plural lists take selectors.
         for type in ResourceType.all {

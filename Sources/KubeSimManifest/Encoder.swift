@@ -280,6 +280,30 @@ public enum ManifestEncoder {
                 x.add("updatedReplicas", st.updatedReplicas == 0 ? nil : st.updatedReplicas)
                 b.add("status", x.value)
             }
+        case .horizontalPodAutoscaler(let h):
+            var s = ObjectBuilder()
+            s.addAlways("maxReplicas", .int(Int64(h.spec.maxReplicas)))
+            s.add("metrics", .array(h.spec.metrics.map { m in
+                .object([("resource", .object([("name", .string(m.resource)),
+                                               ("target", .object([("averageUtilization", .int(Int64(m.averageUtilization))), ("type", .string("Utilization"))]))])),
+                         ("type", .string("Resource"))])
+            }))
+            s.addAlways("minReplicas", .int(Int64(h.spec.minReplicas)))
+            s.addAlways("scaleTargetRef", .object([("apiVersion", .string(h.spec.targetAPIVersion)), ("kind", .string(h.spec.targetKind)), ("name", .string(h.spec.targetName))]))
+            b.add("spec", s.value)
+            if !forExport {
+                var st = ObjectBuilder()
+                st.add("currentMetrics", .array(h.status.currentUtilization.keys.sorted().map { r in
+                    var cur = ObjectBuilder()
+                    cur.addAlways("averageUtilization", .int(Int64(h.status.currentUtilization[r]!)))
+                    cur.add("averageValue", h.status.currentAverageValue[r]?.description)
+                    return .object([("resource", .object([("current", cur.value), ("name", .string(r))])), ("type", .string("Resource"))])
+                }))
+                st.addAlways("currentReplicas", .int(Int64(h.status.currentReplicas)))
+                st.addAlways("desiredReplicas", .int(Int64(h.status.desiredReplicas)))
+                st.add("lastScaleTime", h.status.lastScaleTime.map(timestamp))
+                b.add("status", st.value)
+            }
         case .endpointSlice(let es):
             b.add("addressType", es.addressType)
             // The API returns `null` for a slice without endpoints or ports.

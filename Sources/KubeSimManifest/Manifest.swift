@@ -179,6 +179,8 @@ public enum Manifest {
             out.objects.append(o)
             out.warnings.append(d.warnings)
             return
+        case ("HorizontalPodAutoscaler", "autoscaling/v1"), ("HorizontalPodAutoscaler", "autoscaling/v2"):
+            object = .horizontalPodAutoscaler(try d.horizontalPodAutoscaler(doc, v1: apiVersion == "autoscaling/v1"))
         case ("Service", "v1"):
             object = .service(try d.service(doc))
         case ("ServiceAccount", "v1"): object = .serviceAccount(ServiceAccount(metadata: try d.metadata(doc["metadata"], path: "metadata")))
