@@ -82,6 +82,11 @@ public struct PodSpec: Sendable, Equatable {
     public var affinity = Affinity()
     public var topologySpreadConstraints: [TopologySpreadConstraint] = []
     public var initContainers: [Container] = []
+    /// Debugging containers added to a running pod (`debug`); never restarted, no
+    /// ports, probes or resources. `targetContainerName` per container shares that
+    /// container's process namespace.
+    public var ephemeralContainers: [Container] = []
+    public var ephemeralTargets: [String: String] = [:]
     public var volumes: [Volume] = []
     public var activeDeadlineSeconds: Int64?
     public var hostname: String?
@@ -137,6 +142,7 @@ public struct PodStatus: Sendable, Equatable {
     public var restartCount = 0
     public var containerStatuses: [ContainerStatus] = []
     public var initContainerStatuses: [ContainerStatus] = []
+    public var ephemeralContainerStatuses: [ContainerStatus] = []
     public var qosClass: String?
     /// Why the pod is in its phase (`Evicted`, `NodeLost`, `DeadlineExceeded`).
     public var reason: String?

@@ -177,6 +177,7 @@ extension ClusterBindings {
             }
             containers("Init Containers", p.spec.initContainers, p.status.initContainerStatuses)
             containers("Containers", p.spec.containers, p.status.containerStatuses)
+            containers("Ephemeral Containers", p.spec.ephemeralContainers, p.status.ephemeralContainerStatuses)
             lines.append("Conditions:")
             let condWidth = max(18, (p.status.conditions.map(\.type.count).max() ?? 0) + 3)
             lines.append("  " + Format.pad("Type", condWidth) + "Status")

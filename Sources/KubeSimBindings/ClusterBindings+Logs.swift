@@ -65,7 +65,7 @@ extension ClusterBindings {
     /// The process whose log `logs` reads: the container's current instance, or with
     /// `--previous` the one before.
     static func logProcess(_ p: Pod, _ container: String, _ inv: Invocation, _ c: Cluster) throws -> ContainerProcess? {
-        guard p.spec.containers.contains(where: { $0.name == container }) || p.spec.initContainers.contains(where: { $0.name == container }) else {
+        guard (p.spec.containers + p.spec.initContainers + p.spec.ephemeralContainers).contains(where: { $0.name == container }) else {
             throw CommandFailure("error: container \(container) is not valid for pod \(p.metadata.name)")
         }
         guard let node = p.spec.nodeName, let k = c.kubelets[node], let w = k.worker(pod: p.metadata.uid),

@@ -193,6 +193,7 @@ public enum ClusterBindings {
         registerPatchCommands(r)
         registerInfoCommands(r)
         registerAutoscaleCommands(r)
+        registerDebugCommand(r)
 
         // Queries: one function per kind; plural lists take selectors.
         for type in ResourceType.all {

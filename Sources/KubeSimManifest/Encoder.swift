@@ -592,6 +592,15 @@ public enum ManifestEncoder {
         b.add("affinity", affinity(s.affinity))
         b.add("containers", .array(s.containers.map(container)))
         b.add("dnsPolicy", s.dnsPolicy)
+        b.add("ephemeralContainers", .array(s.ephemeralContainers.map { c in
+            var e = container(c)
+            if let t = s.ephemeralTargets[c.name], case .object(var pairs) = e {
+                pairs.append(("targetContainerName", .string(t)))
+                pairs.sort { $0.0 < $1.0 }
+                e = .object(pairs)
+            }
+            return e
+        }))
         b.add("hostname", s.hostname)
         b.add("initContainers", .array(s.initContainers.map(container)))
         b.add("nodeName", s.nodeName)
@@ -681,6 +690,7 @@ public enum ManifestEncoder {
             return x.value
         }))
         b.add("containerStatuses", containerStatuses(s.containerStatuses))
+        b.add("ephemeralContainerStatuses", containerStatuses(s.ephemeralContainerStatuses))
         b.add("hostIP", s.hostIP)
         b.add("initContainerStatuses", containerStatuses(s.initContainerStatuses))
         b.add("message", s.message)

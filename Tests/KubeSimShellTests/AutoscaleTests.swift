@@ -62,3 +62,34 @@ struct AutoscaleTests {
         """))
     }
 }
+
+/// debug: an ephemeral container in a running pod, sharing its network namespace.
+@Suite("kubectl debug")
+struct DebugTests {
+    @Test("the debug container runs beside the app, reaches it on localhost, shows in describe and logs, and leaves the pod Ready")
+    func debug() {
+        let r = WaitTests.run(#"""
+        cluster nodes=1
+        run web --image=nginx:1.25
+        settle
+        debug web --image=busybox --target=web -- sh -c "echo hello from the debugger; wget -qO- localhost:80 > /dev/null && echo web answers on localhost"
+        tick 5s
+        assert pod("web").ready
+        assert pod("web").restarts == 0
+        logs web -c debugger-9th94
+        let d = (describe pod web)
+        assert d.output.contains("Ephemeral Containers:\n  debugger-9th94:\n")
+        get pod web -o jsonpath='{.spec.ephemeralContainers[0].targetContainerName} {.status.ephemeralContainerStatuses[0].state.terminated.reason}'
+        """#)
+        #expect(r.err == "")
+        #expect(r.out.hasSuffix("""
+        Defaulting debug container name to debugger-9th94.
+        hello from the debugger
+        web answers on localhost
+        web Completed
+
+        """))
+        #expect(WaitTests.run("cluster nodes=1\nrun web --image=nginx\nsettle\ndebug web --image=busybox --target=nope").err
+            .contains("the target container nope is not a container of pod web"))
+    }
+}
