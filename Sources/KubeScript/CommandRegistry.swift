@@ -5,12 +5,16 @@ public struct FlagSpec: Sendable {
     public let takesValue: Bool
     public let valueName: String
     public let help: String
+    /// The value a flag written without `=VALUE` takes (`--dry-run` is `--dry-run=unchanged`,
+    /// as pflag's NoOptDefVal); nil when the value must follow.
+    public let bareValue: String?
 
-    public init(_ name: String, short: Character? = nil, value: String? = nil, help: String) {
+    public init(_ name: String, short: Character? = nil, value: String? = nil, bareValue: String? = nil, help: String) {
         self.name = name
         self.short = short
         self.takesValue = value != nil
         self.valueName = value ?? ""
+        self.bareValue = bareValue
         self.help = help
     }
 
@@ -267,7 +271,9 @@ public final class CommandRegistry: @unchecked Sendable {
                     let spelled = isLong ? "--\(name)" : w
                     return .failure(BindError(.unknownFlag(spelled, command: current.fullName, suggestion: Suggest.nearest(isLong ? "--\(name)" : w, in: candidates)), wordIndex: index))
                 }
-                if flag.takesValue && value == nil {
+                if flag.takesValue && value == nil, let bare = flag.bareValue {
+                    value = bare
+                } else if flag.takesValue && value == nil {
                     guard index + 1 < words.count else {
                         return .failure(BindError(.flagNeedsValue(w), wordIndex: index))
                     }

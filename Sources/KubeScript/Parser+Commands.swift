@@ -8,6 +8,7 @@ extension Parser {
         let name = token.text
         if name == "kubectl" { return true }
         if isDeclared(name) { return false }
+        if hyphenatedCommand() != nil { return true }
         let known = registry.lookup(name) != nil
         var i = 0
         var sawSpace = false
@@ -43,6 +44,20 @@ extension Parser {
         }
     }
 
+    /// A registered command whose name has hyphens (`cluster-info`, `api-resources`):
+    /// the identifier and the `-word` parts right after it, and how many bytes follow
+    /// the identifier. `x-1` and `a - b` stay arithmetic.
+    func hyphenatedCommand() -> (name: String, length: Int)? {
+        guard lexer.peek(0) == UInt8(ascii: "-"), Lexer.isIdentStart(lexer.peek(1)) else { return nil }
+        var i = 0
+        var name = token.text
+        while lexer.peek(i) == UInt8(ascii: "-") || Lexer.isIdentPart(lexer.peek(i)) {
+            name.append(Character(UnicodeScalar(lexer.peek(i))))
+            i += 1
+        }
+        return registry.lookup(name) != nil ? (name, i) : nil
+    }
+
     /// command = [ "kubectl" ] name { word } [ heredoc ]
     /// Words are lexed shell-style up to the end of the line (or the closing `)` of a
     /// parenthesised command); the spec is checked here so typos are reported before
@@ -60,6 +75,9 @@ extension Parser {
             }
             nameTok = w
             nameText = n
+        } else if let h = hyphenatedCommand() {
+            lexer.position += h.length
+            nameText = h.name
         }
         guard let spec = registry.lookup(nameText) else {
             let suggestion = Suggest.nearest(nameText, in: registry.allNames)

@@ -134,8 +134,10 @@ public final class APIServer {
         }
     }
 
+    /// With `dryRun` (kubectl's `--dry-run=server`), the object is defaulted, admitted
+    /// and validated as for real, and returned without being stored.
     @discardableResult
-    public func create(_ object: APIObject, user: String = "kubernetes-admin") throws -> APIObject {
+    public func create(_ object: APIObject, user: String = "kubernetes-admin", dryRun: Bool = false) throws -> APIObject {
         var o = object
         var meta = o.metadata
         if meta.name.isEmpty, let prefix = meta.generateName { meta.name = prefix + Names.randomSuffix(random) }
@@ -170,8 +172,13 @@ public final class APIServer {
                 throw APIError.invalid(.service, meta.name, [why])
             }
             o = .service(svc)
+            if dryRun { allocator.release(svc) }
         }
         try Self.checkRequestSize(o)
+        if dryRun {
+            if store.get(o.key, type: o.type) != nil { throw APIError.alreadyExists(o.type, meta.name) }
+            return o
+        }
         do {
             let stored = try store.create(o)
             record(user, "create", stored)
@@ -183,14 +190,14 @@ public final class APIServer {
 
     /// Updates an object's spec (and metadata); bumps `generation` when the spec changed.
     @discardableResult
-    public func update(_ object: APIObject, user: String = "kubernetes-admin") throws -> APIObject {
+    public func update(_ object: APIObject, user: String = "kubernetes-admin", dryRun: Bool = false) throws -> APIObject {
         let m = object.metadata
         try authorize(user, "update", object.type, namespace: m.namespace, name: m.name)
         let current = try get(object.type, namespace: m.namespace, name: m.name)
-        return try update(object, current: current, user: user)
+        return try update(object, current: current, user: user, dryRun: dryRun)
     }
 
-    func update(_ object: APIObject, current: APIObject, user: String) throws -> APIObject {
+    func update(_ object: APIObject, current: APIObject, user: String, dryRun: Bool = false) throws -> APIObject {
         var o = object
         guard o.metadata.resourceVersion == 0 || o.metadata.resourceVersion == current.metadata.resourceVersion else {
             throw APIError.conflict(o.type, o.metadata.name)
@@ -215,6 +222,7 @@ public final class APIServer {
             try Validation.validate(o, update: true)
         }
         try Self.checkRequestSize(o)
+        if dryRun { return o }
         let stored = try store.update(o, expectedVersion: o.metadata.resourceVersion == 0 ? nil : o.metadata.resourceVersion)
         record(user, "update", stored)
         return stored
@@ -222,14 +230,14 @@ public final class APIServer {
 
     /// Reads, changes and writes back an object, retrying on conflict as clients do.
     @discardableResult
-    public func modify(_ type: ResourceType, namespace: String?, name: String, user: String = "kubernetes-admin",
+    public func modify(_ type: ResourceType, namespace: String?, name: String, user: String = "kubernetes-admin", dryRun: Bool = false,
                        _ change: (inout APIObject) throws -> Void) throws -> APIObject {
         try authorize(user, "get", type, namespace: namespace, name: name)
         let current = try get(type, namespace: namespace, name: name)
         var o = current
         try change(&o)
         try authorize(user, "update", type, namespace: namespace, name: name)
-        return try update(o, current: current, user: user)
+        return try update(o, current: current, user: user, dryRun: dryRun)
     }
 
     /// How deleting an owner treats its dependents (`--cascade`).
@@ -240,7 +248,7 @@ public final class APIServer {
     /// removes it, and the object goes when the last finalizer does.
     @discardableResult
     public func delete(_ type: ResourceType, namespace: String?, name: String, propagation: Propagation = .background,
-                       gracePeriod: Int64? = nil, user: String = "kubernetes-admin") throws -> APIObject {
+                       gracePeriod: Int64? = nil, user: String = "kubernetes-admin", dryRun: Bool = false) throws -> APIObject {
         let key = Store.key(type, namespace: type.namespaced ? (namespace ?? "default") : nil, name: name)
         try authorize(user, "delete", type, namespace: namespace, name: name)
         guard var o = store.get(key, type: type) else { throw APIError.notFound(type, name) }
@@ -249,6 +257,7 @@ public final class APIServer {
         if type == .namespace && Self.immortalNamespaces.contains(name) {
             throw APIError(reason: "Forbidden", message: "namespaces \"\(name)\" is forbidden: this namespace may not be deleted")
         }
+        if dryRun { return o }
         var meta = o.metadata
         switch propagation {
         case .foreground where !meta.finalizers.contains("foregroundDeletion"): meta.finalizers.append("foregroundDeletion")

@@ -194,7 +194,7 @@ public final class ResourceType: Sendable, Hashable {
 
     public static let all: [ResourceType] = [.job, .cronJob, .daemonSet, .statefulSet, .limitRange, .resourceQuota, .endpoints, .endpointSlice, .ingress, .ingressClass, .networkPolicy, .persistentVolumeClaim, .lease, .pod, .replicaSet, .deployment, .node, .namespace, .event,
                                             .role, .clusterRole, .roleBinding, .clusterRoleBinding, .serviceAccount,
-                                            .service, .configMap, .secret]
+                                            .service, .configMap, .secret, .horizontalPodAutoscaler]
 
     /// The plural kubectl prints and accepts (`nodes`, although etcd keeps them under
     /// `minions`; Endpoints under `services/endpoints`, Ingresses under `ingress`).

@@ -82,6 +82,11 @@ public struct PodSpec: Sendable, Equatable {
     public var affinity = Affinity()
     public var topologySpreadConstraints: [TopologySpreadConstraint] = []
     public var initContainers: [Container] = []
+    /// Debugging containers added to a running pod (`debug`); never restarted, no
+    /// ports, probes or resources. `targetContainerName` per container shares that
+    /// container's process namespace.
+    public var ephemeralContainers: [Container] = []
+    public var ephemeralTargets: [String: String] = [:]
     public var volumes: [Volume] = []
     public var activeDeadlineSeconds: Int64?
     public var hostname: String?
@@ -137,6 +142,7 @@ public struct PodStatus: Sendable, Equatable {
     public var restartCount = 0
     public var containerStatuses: [ContainerStatus] = []
     public var initContainerStatuses: [ContainerStatus] = []
+    public var ephemeralContainerStatuses: [ContainerStatus] = []
     public var qosClass: String?
     /// Why the pod is in its phase (`Evicted`, `NodeLost`, `DeadlineExceeded`).
     public var reason: String?
@@ -334,7 +340,7 @@ public struct Node: Sendable, Equatable {
     public var allocatable: [String: Quantity]
     public var conditions: [NodeCondition] = []
     public var internalIP: String
-    public var kubeletVersion = "v1.30.0"
+    public var kubeletVersion = KubernetesVersion.gitVersion
     /// Images the node's runtime holds (status.images), largest first as the kubelet reports them.
     public var images: [NodeImage] = []
 
@@ -398,6 +404,7 @@ public indirect enum APIObject: Sendable, Equatable {
     case daemonSet(DaemonSet)
     case statefulSet(StatefulSet)
     case endpointSlice(EndpointSlice)
+    case horizontalPodAutoscaler(HorizontalPodAutoscaler)
     /// A kind kept as written (see ResourceType.stored): metadata plus its fields.
     case stored(StoredObject)
 
@@ -409,6 +416,7 @@ public indirect enum APIObject: Sendable, Equatable {
         case .daemonSet: return .daemonSet
         case .statefulSet: return .statefulSet
         case .endpointSlice: return .endpointSlice
+        case .horizontalPodAutoscaler: return .horizontalPodAutoscaler
         case .limitRange: return .limitRange
         case .resourceQuota: return .resourceQuota
         case .service: return .service
@@ -449,6 +457,7 @@ public indirect enum APIObject: Sendable, Equatable {
             case .daemonSet(let o): return o.metadata
             case .statefulSet(let o): return o.metadata
             case .endpointSlice(let o): return o.metadata
+            case .horizontalPodAutoscaler(let o): return o.metadata
             }
         }
         set {
@@ -473,6 +482,7 @@ public indirect enum APIObject: Sendable, Equatable {
             case .daemonSet(var o): o.metadata = newValue; self = .daemonSet(o)
             case .statefulSet(var o): o.metadata = newValue; self = .statefulSet(o)
             case .endpointSlice(var o): o.metadata = newValue; self = .endpointSlice(o)
+            case .horizontalPodAutoscaler(var o): o.metadata = newValue; self = .horizontalPodAutoscaler(o)
             }
         }
     }

@@ -9,7 +9,7 @@ extension ClusterBindings {
         let fileFlag = FlagSpec("filename", short: "f", value: "FILE", help: "manifest files or directories (comma-separated, repeatable)")
         r.register(CommandSpec("apply", summary: "create or update resources from manifests (files, directories or a heredoc)",
                                usage: "apply -f FILE[,FILE…] | apply -f DIR | apply <<EOF … EOF",
-                               flags: [fileFlag, namespaceFlag], acceptsHeredoc: true) { inv, ctx in try apply(inv, ctx, createOnly: false) })
+                               flags: [fileFlag, namespaceFlag] + DryRun.flags, acceptsHeredoc: true) { inv, ctx in try apply(inv, ctx, createOnly: false) })
         r.register(CommandSpec("export", summary: "write the cluster's objects as manifests a real cluster accepts",
                                usage: "export [-n NS] [FILE]", flags: [namespaceFlag]) { inv, ctx in try export(inv, ctx) })
     }
@@ -56,6 +56,9 @@ extension ClusterBindings {
             objects += decoded.objects
         }
         if objects.isEmpty { throw CommandFailure("error: no objects passed to apply") }
+        let dryRun = try DryRun(inv)
+        let printer = try ObjectPrinter(inv)
+        var results: [JSONValue] = []
         let defaultNS = inv.flag("namespace") ?? "default"
         for (index, var o) in objects.enumerated() {
             lines += warnings[index]
@@ -69,17 +72,27 @@ extension ClusterBindings {
             if let existing = try? c.api.get(o.type, namespace: o.metadata.namespace, name: o.metadata.name) {
                 let merged = mergeForApply(existing, o)
                 if merged == existing {
-                    lines.append("\(label) unchanged")
+                    lines.append("\(label) unchanged\(dryRun.suffix)")
+                    results.append(ManifestEncoder.encode(existing).sortedKeys)
                 } else {
-                    try api { try c.api.update(merged, user: who) }
-                    lines.append("\(label) configured")
+                    let stored = dryRun == .client ? merged : try api { try c.api.update(merged, user: who, dryRun: dryRun == .server) }
+                    lines.append("\(label) configured\(dryRun.suffix)")
+                    results.append(ManifestEncoder.encode(stored).sortedKeys)
                 }
             } else {
-                try api { try c.api.create(o, user: who) }
-                lines.append("\(label) created")
+                let stored = dryRun == .client ? o : try api { try c.api.create(o, user: who, dryRun: dryRun == .server) }
+                lines.append("\(label) created\(dryRun.suffix)")
+                results.append(ManifestEncoder.encode(stored).sortedKeys)
             }
         }
-        return CommandResult(output: lines.joined(separator: "\n"))
+        switch printer.format {
+        case .message: return CommandResult(output: lines.joined(separator: "\n"))
+        case .name: return CommandResult(output: results.map(ObjectPrinter.name).joined(separator: "\n"))
+        case .yaml, .json, .jsonpath:
+            // Several objects print as one List, as kubectl apply -o does.
+            let shown = results.count == 1 ? results[0] : ObjectPrinter.list(results)
+            return CommandResult(output: printer.print(shown, verb: "", dryRun: dryRun))
+        }
     }
 
     /// What `apply` changes on an existing object: labels, annotations and the spec

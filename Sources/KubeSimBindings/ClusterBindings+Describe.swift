@@ -20,15 +20,20 @@ extension ClusterBindings {
             let o = try api { try c.api.get(.pod, namespace: inv.flag("namespace") ?? "default", name: name, user: user(inv)) }
             return CommandResult(output: c.scheduler.explain(o.pod!))
         }
-        r.register(CommandSpec("explain", summary: "explain a scheduling decision: each node's filter verdicts and scores",
-                               usage: "explain pod NAME | explain pod/NAME", flags: [namespaceFlag], handler: explain))
+        r.register(CommandSpec("explain", summary: "the documentation of a resource or field, from the Kubernetes OpenAPI schema",
+                               usage: "explain RESOURCE[.FIELD…] [--recursive]",
+                               flags: [FlagSpec("recursive", help: "every field, nested, without descriptions"),
+                                       FlagSpec("api-version", value: "GROUP/VERSION", help: "accepted for kubectl compatibility"),
+                                       FlagSpec("output", value: "FORMAT", help: "plaintext (the default)")],
+                               handler: { inv, _ in try explainResource(inv) }, completer: { i, _ in i == 0 ? ResourceType.allNames : [] }))
         r.register(CommandSpec("scheduler", summary: "the scheduler's view", usage: "scheduler explain pod NAME",
-                               subcommands: [CommandSpec("explain", summary: "as 'explain pod NAME'", flags: [namespaceFlag], handler: explain)]))
-        r.register(CommandSpec("label", summary: "add, change (--overwrite) or remove (key-) labels", usage: "label TYPE NAME key=value… [key-] [--overwrite]",
-                               flags: [namespaceFlag, FlagSpec("overwrite", help: "allow changing an existing label")],
+                               subcommands: [CommandSpec("explain", summary: "a scheduling decision: each node's filter verdicts and scores",
+                                                         flags: [namespaceFlag], handler: explain)]))
+        r.register(CommandSpec("label", summary: "add, change (--overwrite) or remove (key-) labels", usage: "label TYPE NAME key=value… [key-] [--overwrite] | label TYPE -l SELECTOR|--all key=value…",
+                               flags: [namespaceFlag, FlagSpec("overwrite", help: "allow changing an existing label"), selectorFlag, allFlag] + DryRun.flags,
                                handler: { inv, ctx in try setMetadata(inv, ctx, annotations: false) }, completer: resourceCompleter))
-        r.register(CommandSpec("annotate", summary: "add, change (--overwrite) or remove (key-) annotations", usage: "annotate TYPE NAME key=value… [key-] [--overwrite]",
-                               flags: [namespaceFlag, FlagSpec("overwrite", help: "allow changing an existing annotation")],
+        r.register(CommandSpec("annotate", summary: "add, change (--overwrite) or remove (key-) annotations", usage: "annotate TYPE NAME key=value… [key-] [--overwrite] | annotate TYPE -l SELECTOR|--all key=value…",
+                               flags: [namespaceFlag, FlagSpec("overwrite", help: "allow changing an existing annotation"), selectorFlag, allFlag] + DryRun.flags,
                                handler: { inv, ctx in try setMetadata(inv, ctx, annotations: true) }, completer: resourceCompleter))
         r.register(CommandSpec("cordon", summary: "mark a node unschedulable", usage: "cordon NODE") { inv, ctx in try cordon(inv, ctx, true) })
         r.register(CommandSpec("uncordon", summary: "mark a node schedulable", usage: "uncordon NODE") { inv, ctx in try cordon(inv, ctx, false) })
@@ -174,6 +179,7 @@ extension ClusterBindings {
             }
             containers("Init Containers", p.spec.initContainers, p.status.initContainerStatuses)
             containers("Containers", p.spec.containers, p.status.containerStatuses)
+            containers("Ephemeral Containers", p.spec.ephemeralContainers, p.status.ephemeralContainerStatuses)
             lines.append("Conditions:")
             let condWidth = max(18, (p.status.conditions.map(\.type.count).max() ?? 0) + 3)
             lines.append("  " + Format.pad("Type", condWidth) + "Status")
@@ -301,9 +307,29 @@ extension ClusterBindings {
     }
 
     static func setMetadata(_ inv: Invocation, _ ctx: CommandContext, annotations: Bool) throws -> CommandResult {
+        // `label pods -l app=web k=v` / `label pods --all k=v`: every matching object.
+        if inv.has("selector") || inv.has("all") {
+            guard let typeWord = inv.positionals.first, let type = ResourceType.lookup(typeWord) else {
+                throw unknownType(inv.positionals.first ?? "", inv)
+            }
+            let rest = Array(inv.positionals.dropFirst())
+            var selector: LabelSelector?
+            if let l = inv.flag("selector") {
+                do { selector = try LabelSelector.parse(l) } catch let e as LabelSelector.ParseError { throw CommandFailure("error: \(e.message)") }
+            }
+            let c = try cluster(ctx)
+            let names = try api { try c.api.list(type, namespace: inv.flag("namespace") ?? "default", selector: selector, user: user(inv)) }.map(\.metadata.name)
+            if names.isEmpty { return CommandResult(output: "No resources found") }
+            var lines: [String] = []
+            for name in names { lines.append(try setMetadata(type, name, rest, inv, ctx, annotations: annotations).output) }
+            return CommandResult(output: lines.joined(separator: "\n"))
+        }
         let (type, name, rest) = try target(inv, verb: annotations ? "annotate" : "label")
+        return try setMetadata(type, name, rest, inv, ctx, annotations: annotations)
+    }
+
+    static func setMetadata(_ type: ResourceType, _ name: String, _ rest: [String], _ inv: Invocation, _ ctx: CommandContext, annotations: Bool) throws -> CommandResult {
         guard !rest.isEmpty else { throw CommandFailure("error: at least one \(annotations ? "annotation" : "label") update is required") }
-        let c = try cluster(ctx)
         if !annotations {
             // kubectl checks label values itself (parseLabels in pkg/cmd/label/label.go);
             // keys are the API server's to refuse.
@@ -314,26 +340,28 @@ extension ClusterBindings {
             }
         }
         let overwrite = inv.has("overwrite")
-        var changed = false
-        try api {
-            try c.api.modify(type, namespace: inv.flag("namespace") ?? "default", name: name, user: user(inv)) { o in
-                var m = o.metadata
-                var d = annotations ? m.annotations : m.labels
-                for item in rest {
-                    if item.hasSuffix("-") { if d.removeValue(forKey: String(item.dropLast())) != nil { changed = true }; continue }
-                    let kv = item.split(separator: "=", maxSplits: 1).map(String.init)
-                    guard kv.count == 2 else { throw CommandFailure("error: invalid \(annotations ? "annotation" : "label") update: \(item)") }
-                    if let old = d[kv[0]], old != kv[1], !overwrite {
-                        throw CommandFailure("error: '\(kv[0])' already has a value (\(old)), and --overwrite is false")
-                    }
-                    if d[kv[0]] != kv[1] { changed = true }
-                    d[kv[0]] = kv[1]
+        // kubectl label's updateDataChangeMsg: "not labeled" when nothing changed,
+        // "unlabeled" when the object's JSON got shorter (without --overwrite);
+        // annotate always says "annotated".
+        var verb = annotations ? "annotated" : "not labeled"
+        func length(_ d: [String: String]) -> Int { d.isEmpty ? 0 : d.reduce(11) { $0 + $1.key.utf8.count + $1.value.utf8.count + 6 } - 1 }
+        return try change(type, name, inv, ctx, verb: { verb }) { o in
+            var m = o.metadata
+            var d = annotations ? m.annotations : m.labels
+            let before = d
+            for item in rest {
+                if item.hasSuffix("-") { d.removeValue(forKey: String(item.dropLast())); continue }
+                let kv = item.split(separator: "=", maxSplits: 1).map(String.init)
+                guard kv.count == 2 else { throw CommandFailure("error: invalid \(annotations ? "annotation" : "label") update: \(item)") }
+                if let old = d[kv[0]], old != kv[1], !overwrite {
+                    throw CommandFailure("error: '\(kv[0])' already has a value (\(old)), and --overwrite is false")
                 }
-                if annotations { m.annotations = d } else { m.labels = d }
-                o.metadata = m
+                d[kv[0]] = kv[1]
             }
+            if !annotations && d != before { verb = !overwrite && length(d) < length(before) ? "unlabeled" : "labeled" }
+            if annotations { m.annotations = d } else { m.labels = d }
+            o.metadata = m
         }
-        return CommandResult(output: "\(APIErrorNames.qualified(type))/\(name) \(changed ? (annotations ? "annotated" : "labeled") : "not \(annotations ? "annotated" : "labeled")")")
     }
 
     static func cordon(_ inv: Invocation, _ ctx: CommandContext, _ on: Bool) throws -> CommandResult {

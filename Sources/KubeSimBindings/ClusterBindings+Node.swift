@@ -13,10 +13,14 @@ extension ClusterBindings {
         let resourceCompleter = resourceNameCompleter(r)
         let link = link(r)
         let containerFlag = FlagSpec("container", short: "c", value: "NAME", help: "the container (default: the first)")
-        r.register(CommandSpec("logs", summary: "a container's log", usage: "logs POD [-c C] [--previous] [-f] [--timestamps] [--tail=N]",
+        r.register(CommandSpec("logs", summary: "a container's log", usage: "logs POD|TYPE/NAME [-c C | --all-containers] | logs -l SELECTOR [--prefix] [--previous] [-f] [--timestamps] [--tail=N] [--since=D]",
                                flags: [namespaceFlag, containerFlag, FlagSpec("previous", short: "p", help: "the previous (crashed) instance"),
                                        FlagSpec("follow", short: "f", help: "keep printing for 10 simulated seconds"),
-                                       FlagSpec("timestamps", help: "prefix each line with its time"), FlagSpec("tail", value: "N", help: "only the last N lines")],
+                                       FlagSpec("timestamps", help: "prefix each line with its time"), FlagSpec("tail", value: "N", help: "only the last N lines (default: all; 10 with -l)"),
+                                       FlagSpec("selector", short: "l", value: "SELECTOR", help: "the pods the selector matches"),
+                                       FlagSpec("all-containers", help: "every container of the pod (init containers first)"),
+                                       FlagSpec("prefix", help: "prefix each line with [pod/NAME/CONTAINER]"),
+                                       FlagSpec("since", value: "DURATION", help: "only lines newer than this (5s, 2m, 3h)")],
                                handler: { inv, ctx in try logs(inv, ctx) }, completer: resourceCompleter))
         r.register(CommandSpec("exec", summary: "run a command in a container", usage: "exec POD [-c C] -- COMMAND [ARGS…]",
                                flags: [namespaceFlag, containerFlag, FlagSpec("stdin", short: "i", help: "accepted for kubectl compatibility"),
@@ -32,7 +36,10 @@ extension ClusterBindings {
                                    default: return []
                                    }
                                }))
-        r.register(CommandSpec("top", summary: "simulated resource usage", usage: "top pods|nodes", flags: [namespaceFlag],
+        r.register(CommandSpec("top", summary: "simulated resource usage", usage: "top pods [NAME] [--containers] [-l SELECTOR] [-A] | top nodes [NAME] [--sort-by=cpu|memory] [--no-headers]",
+                               flags: [namespaceFlag, FlagSpec("containers", help: "a row per container"), FlagSpec("selector", short: "l", value: "SELECTOR", help: "only matching pods"),
+                                       FlagSpec("all-namespaces", short: "A", help: "pods of every namespace"), FlagSpec("sort-by", value: "cpu|memory", help: "largest first"),
+                                       FlagSpec("no-headers", help: "no header line")],
                                handler: { inv, ctx in try top(inv, ctx) }))
         r.register(CommandSpec("image", summary: "the registry's images", usage: "image define NAME:TAG [listen PORT] [ready-after D] [crash-after D] …",
                                subcommands: [
@@ -134,42 +141,6 @@ extension ClusterBindings {
         return (w, s)
     }
 
-    static func logs(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
-        guard let word = inv.positionals.first else { throw inv.error("logs: expected a pod name") }
-        let c = try cluster(ctx)
-        let p = try resolvePod(word, inv, c)
-        let (w, s) = try slot(p, inv, c, verb: "logs")
-        let records = c.kubelets[p.spec.nodeName ?? ""]?.runtime.containers.values.filter { $0.podUID == w.pod.metadata.uid && $0.name == s.spec.name }
-            .sorted { $0.attempt < $1.attempt } ?? []
-        let record: ContainerRecord?
-        if inv.has("previous") {
-            guard records.count >= 2 else {
-                throw CommandFailure("Error from server (BadRequest): previous terminated container \"\(s.spec.name)\" in pod \"\(p.metadata.name)\" not found")
-            }
-            record = records[records.count - 2]
-        } else {
-            record = records.last
-        }
-        guard let rec = record, let process = rec.process else {
-            if case let .waiting(reason, _) = s.status.state {
-                throw CommandFailure("Error from server (BadRequest): container \"\(s.spec.name)\" in pod \"\(p.metadata.name)\" is waiting to start: \(reason)")
-            }
-            return CommandResult(output: "")
-        }
-        let stamps = inv.has("timestamps")
-        func render(_ lines: ArraySlice<(time: Int64, line: String)>) -> [String] {
-            lines.map { stamps ? ManifestTime.micro($0.time).replacingOccurrences("Z", "000Z") + " " + ContainerProcess.render($0) : ContainerProcess.render($0) }
-        }
-        var lines = render(process.logs[...])
-        if let t = inv.flag("tail"), let n = Int(t), n >= 0 { lines = Array(lines.suffix(n)) }
-        if inv.has("follow") {
-            let before = process.logCount
-            c.tick(.seconds(10), interrupted: ctx.isInterrupted)
-            lines += render(process.logs[before...])
-        }
-        return CommandResult(output: lines.joined(separator: "\n"))
-    }
-
     static func execCommand(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
         guard let word = inv.positionals.first else { throw inv.error("exec: expected a pod name") }
         guard let argv = inv.rest, !argv.isEmpty else { throw CommandFailure("error: you must specify at least one command for the container") }
@@ -242,37 +213,6 @@ extension ClusterBindings {
                                  advance: { d in if !c.eventBudgetExhausted { c.tick(d, interrupted: ctx.isInterrupted, maxEvents: ctx.maxEvents) } },
                                  checkBudget: { try checkEventBudget(c, ctx, "ssh", goal: "the command finished") })
         return try tool.run(tc, argv)
-    }
-
-    static func top(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
-        let c = try cluster(ctx)
-        let now = c.clock.now
-        func usage(_ p: Pod) -> (cpu: Int64, mem: Int64) {
-            guard let node = p.spec.nodeName, let w = c.kubelets[node]?.worker(pod: p.metadata.uid) else { return (0, 0) }
-            var cpu: Int64 = 0, mem: Int64 = 0
-            for s in w.slots { if let pr = s.current?.process, !pr.exited { cpu += pr.app.cpuMilli; mem += pr.memory(at: now) } }
-            return (cpu, mem)
-        }
-        func mi(_ b: Int64) -> String { "\(b >> 20)Mi" }
-        switch inv.positionals.first ?? "" {
-        case "pods", "pod", "po":
-            let ns = inv.flag("namespace") ?? "default"
-            let pods = c.api.list(.pod, namespace: ns).compactMap(\.pod).filter { $0.status.phase == "Running" }.sorted { $0.metadata.name < $1.metadata.name }
-            let rows = pods.map { p -> [String] in let u = usage(p); return [p.metadata.name, "\(u.cpu)m", mi(u.mem)] }
-            return CommandResult(output: Format.table(["NAME", "CPU(cores)", "MEMORY(bytes)"], rows))
-        case "nodes", "node", "no":
-            let pods = c.api.list(.pod).compactMap(\.pod)
-            let rows = c.api.list(.node).compactMap(\.node).sorted { $0.metadata.name < $1.metadata.name }.map { n -> [String] in
-                guard c.kubelets[n.metadata.name]?.running ?? false else { return [n.metadata.name, "<unknown>", "<unknown>", "<unknown>", "<unknown>"] }
-                var cpu: Int64 = 60, mem: Int64 = 600 << 20   // the system's own share (kubelet, containerd, OS)
-                for p in pods where p.spec.nodeName == n.metadata.name { let u = usage(p); cpu += u.cpu; mem += u.mem }
-                let cpuCap = n.allocatable["cpu"].map { $0.milli } ?? 1, memCap = n.allocatable["memory"]?.value ?? 1
-                return [n.metadata.name, "\(cpu)m", "\(cpu * 100 / max(1, cpuCap))%", mi(mem), "\(mem * 100 / max(1, memCap))%"]
-            }
-            return CommandResult(output: Format.table(["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"], rows))
-        default:
-            throw inv.error("top: expected 'pods' or 'nodes'")
-        }
     }
 
     static func defineImage(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {

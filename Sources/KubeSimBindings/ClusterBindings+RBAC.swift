@@ -1,15 +1,16 @@
 import KubeScript
 import KubeSimAPI
 import KubeSimCluster
+import KubeSimManifest
 
 extension ClusterBindings {
     /// `create role|clusterrole|rolebinding|clusterrolebinding|serviceaccount` as kubectl has them.
     static func rbacCreateCommands() -> [CommandSpec] {
         let ruleFlags = [FlagSpec("verb", value: "VERBS", help: "verbs the rule allows (comma-separated, repeatable)"),
                          FlagSpec("resource", value: "RESOURCES", help: "resources (pods, deployments.apps, …)"),
-                         FlagSpec("resource-name", value: "NAMES", help: "only these object names"), namespaceFlag]
+                         FlagSpec("resource-name", value: "NAMES", help: "only these object names"), namespaceFlag] + DryRun.flags
         let subjectFlags = [FlagSpec("user", value: "USER", help: "a user subject"), FlagSpec("group", value: "GROUP", help: "a group subject"),
-                            FlagSpec("serviceaccount", value: "NS:NAME", help: "a service account subject"), namespaceFlag]
+                            FlagSpec("serviceaccount", value: "NS:NAME", help: "a service account subject"), namespaceFlag] + DryRun.flags
         return [
             CommandSpec("role", summary: "create a role with one rule", usage: "create role NAME --verb=VERBS --resource=RESOURCES [--resource-name=NAMES]",
                         flags: ruleFlags) { inv, ctx in try createRole(inv, ctx, cluster: false) },
@@ -26,11 +27,9 @@ extension ClusterBindings {
                 try createBinding(inv, ctx, cluster: true)
             },
             CommandSpec("serviceaccount", aliases: ["sa"], summary: "create a service account", usage: "create serviceaccount NAME",
-                        flags: [namespaceFlag]) { inv, ctx in
+                        flags: [namespaceFlag] + DryRun.flags) { inv, ctx in
                 guard inv.positionals.count == 1 else { throw inv.error("create serviceaccount: expected exactly one name") }
-                let c = try cluster(ctx)
-                try api { try c.api.create(.serviceAccount(ServiceAccount(metadata: ObjectMeta(name: inv.positionals[0], namespace: inv.flag("namespace") ?? "default"))), user: user(inv)) }
-                return CommandResult(output: "serviceaccount/\(inv.positionals[0]) created")
+                return try submit(ClientObject.serviceAccount(inv.positionals[0], namespace: inv.flag("namespace")), inv, ctx)
             },
         ]
     }
@@ -41,25 +40,20 @@ extension ClusterBindings {
         guard !verbs.isEmpty else { throw CommandFailure("error: at least one verb must be specified") }
         let valid = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "*"]
         for v in verbs where !valid.contains(v) { throw CommandFailure("error: invalid verb: '\(v)'") }
-        var groups: [String] = [], resources: [String] = []
+        var resources: [(group: String, resource: String)] = []
         for r in inv.flagValues("resource").flatMap({ $0.split(separator: ",").map(String.init) }) {
             let parts = r.split(separator: ".", maxSplits: 1).map(String.init)
-            if parts[0] == "*" { resources.append("*"); groups.append(parts.count > 1 ? parts[1] : "*"); continue }
+            if parts[0] == "*" { resources.append((parts.count > 1 ? parts[1] : "*", "*")); continue }
             guard let t = ResourceType.lookup(parts[0]) else {
                 throw CommandFailure("error: the server doesn't have a resource type \"\(parts[0])\"")
             }
-            resources.append(t.plural)
             let g = t.apiVersion.contains("/") ? String(t.apiVersion.split(separator: "/")[0]) : ""
-            if !groups.contains(g) { groups.append(g) }
+            if !resources.contains(where: { $0 == (g, t.plural) }) { resources.append((g, t.plural)) }
         }
         guard !resources.isEmpty else { throw CommandFailure("error: at least one resource must be specified") }
         let names = inv.flagValues("resource-name").flatMap { $0.split(separator: ",").map(String.init) }
-        let name = inv.positionals[0]
-        let role = Role(metadata: ObjectMeta(name: name, namespace: isCluster ? nil : (inv.flag("namespace") ?? "default")),
-                        rules: [PolicyRule(apiGroups: groups, resources: resources, verbs: verbs, resourceNames: names)])
-        let c = try cluster(ctx)
-        try api { try c.api.create(.role(role, cluster: isCluster), user: user(inv)) }
-        return CommandResult(output: "\(isCluster ? "clusterrole" : "role").rbac.authorization.k8s.io/\(name) created")
+        return try submit(ClientObject.role(inv.positionals[0], namespace: inv.flag("namespace"), cluster: isCluster, verbs: verbs,
+                                            resources: resources, resourceNames: names), inv, ctx)
     }
 
     static func createBinding(_ inv: Invocation, _ ctx: CommandContext, cluster isCluster: Bool) throws -> CommandResult {
@@ -68,20 +62,14 @@ extension ClusterBindings {
         if let r = inv.flag("clusterrole") { (roleKind, roleName) = ("ClusterRole", r) }
         else if !isCluster, let r = inv.flag("role") { (roleKind, roleName) = ("Role", r) }
         else { throw CommandFailure("error: exactly one of clusterrole or role must be specified") }
-        var subjects: [Subject] = []
-        for u in inv.flagValues("user") { subjects.append(Subject(kind: "User", name: u)) }
-        for g in inv.flagValues("group") { subjects.append(Subject(kind: "Group", name: g)) }
+        var serviceAccounts: [(String, String)] = []
         for sa in inv.flagValues("serviceaccount") {
             let parts = sa.split(separator: ":", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw CommandFailure("error: serviceaccount must be <namespace>:<name>") }
-            subjects.append(Subject(kind: "ServiceAccount", name: parts[1], namespace: parts[0]))
+            serviceAccounts.append((parts[0], parts[1]))
         }
-        let name = inv.positionals[0]
-        let b = RoleBinding(metadata: ObjectMeta(name: name, namespace: isCluster ? nil : (inv.flag("namespace") ?? "default")),
-                            roleKind: roleKind, roleName: roleName, subjects: subjects)
-        let c = try cluster(ctx)
-        try api { try c.api.create(.roleBinding(b, cluster: isCluster), user: user(inv)) }
-        return CommandResult(output: "\(isCluster ? "clusterrolebinding" : "rolebinding").rbac.authorization.k8s.io/\(name) created")
+        return try submit(ClientObject.binding(inv.positionals[0], namespace: inv.flag("namespace"), cluster: isCluster, roleKind: roleKind, role: roleName,
+                                               users: inv.flagValues("user"), groups: inv.flagValues("group"), serviceAccounts: serviceAccounts), inv, ctx)
     }
 
     /// `auth can-i VERB RESOURCE[/NAME]`: "yes" (exit 0) or "no" (exit 1), as kubectl.

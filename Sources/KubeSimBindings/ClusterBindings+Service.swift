@@ -2,12 +2,13 @@ import KubeScript
 import KubeSimAPI
 import KubeSimCore
 import KubeSimCluster
+import KubeSimManifest
 
 extension ClusterBindings {
     /// `create service clusterip|nodeport|loadbalancer`, `create configmap`, `create secret generic`.
     static func serviceAndConfigCreateCommands() -> [CommandSpec] {
         let svcFlags = [FlagSpec("tcp", value: "PORT[:TARGET]", help: "port pairs (repeatable, comma-separated)"),
-                        FlagSpec("node-port", value: "PORT", help: "the node port (NodePort)"), FlagSpec("clusterip", value: "IP", help: "a fixed ClusterIP or None"), namespaceFlag]
+                        FlagSpec("node-port", value: "PORT", help: "the node port (NodePort)"), FlagSpec("clusterip", value: "IP", help: "a fixed ClusterIP or None"), namespaceFlag] + DryRun.flags
         func svc(_ type: String) -> CommandSpec {
             CommandSpec(type.lowercased(), summary: "create a \(type) service", usage: "create service \(type.lowercased()) NAME --tcp=PORT[:TARGET]", flags: svcFlags) { inv, ctx in
                 try createService(inv, ctx, type: type)
@@ -18,31 +19,25 @@ extension ClusterBindings {
             CommandSpec("service", aliases: ["svc"], summary: "create a service", usage: "create service clusterip|nodeport|loadbalancer NAME --tcp=PORT[:TARGET]",
                         subcommands: [svc("ClusterIP"), svc("NodePort"), svc("LoadBalancer")]),
             CommandSpec("quota", aliases: ["resourcequota"], summary: "create a resource quota", usage: "create quota NAME --hard=pods=10,requests.cpu=2,…",
-                        flags: [FlagSpec("hard", value: "LIMITS", help: "resource=quantity pairs"), namespaceFlag]) { inv, ctx in
+                        flags: [FlagSpec("hard", value: "LIMITS", help: "resource=quantity pairs"), namespaceFlag] + DryRun.flags) { inv, ctx in
                 guard inv.positionals.count == 1 else { throw inv.error("create quota: expected exactly one name") }
-                var hard: [String: Quantity] = [:]
+                var hard: [String: String] = [:]
                 for pair in (inv.flag("hard") ?? "").split(separator: ",") {
                     let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
                     guard kv.count == 2, let q = Quantity(parsing: kv[1]) else { throw CommandFailure("error: invalid resource quota spec: \(pair)") }
-                    hard[kv[0]] = q
+                    hard[kv[0]] = q.description
                 }
-                let rq = ResourceQuota(metadata: ObjectMeta(name: inv.positionals[0], namespace: inv.flag("namespace") ?? "default"), hard: hard)
-                try api { try cluster(ctx).api.create(.resourceQuota(rq), user: user(inv)) }
-                return CommandResult(output: "resourcequota/\(inv.positionals[0]) created")
+                return try submit(ClientObject.quota(inv.positionals[0], namespace: inv.flag("namespace"), hard: hard), inv, ctx)
             },
             CommandSpec("configmap", aliases: ["cm"], summary: "create a config map", usage: "create configmap NAME --from-literal=KEY=VALUE…",
-                        flags: [literal, namespaceFlag]) { inv, ctx in
+                        flags: [literal, namespaceFlag] + DryRun.flags) { inv, ctx in
                 guard inv.positionals.count == 1 else { throw inv.error("create configmap: expected exactly one name") }
-                let cm = ConfigMap(metadata: ObjectMeta(name: inv.positionals[0], namespace: inv.flag("namespace") ?? "default"), data: try literals(inv))
-                try api { try cluster(ctx).api.create(.configMap(cm), user: user(inv)) }
-                return CommandResult(output: "configmap/\(inv.positionals[0]) created")
+                return try submit(ClientObject.configMap(inv.positionals[0], namespace: inv.flag("namespace"), data: try literals(inv)), inv, ctx)
             },
             CommandSpec("secret", summary: "create a secret", usage: "create secret generic NAME --from-literal=KEY=VALUE…",
-                        subcommands: [CommandSpec("generic", summary: "create an Opaque secret", flags: [literal, namespaceFlag]) { inv, ctx in
+                        subcommands: [CommandSpec("generic", summary: "create an Opaque secret", flags: [literal, namespaceFlag] + DryRun.flags) { inv, ctx in
                             guard inv.positionals.count == 1 else { throw inv.error("create secret generic: expected exactly one name") }
-                            let s = Secret(metadata: ObjectMeta(name: inv.positionals[0], namespace: inv.flag("namespace") ?? "default"), data: try literals(inv))
-                            try api { try cluster(ctx).api.create(.secret(s), user: user(inv)) }
-                            return CommandResult(output: "secret/\(inv.positionals[0]) created")
+                            return try submit(ClientObject.secret(inv.positionals[0], namespace: inv.flag("namespace"), data: try literals(inv)), inv, ctx)
                         }]),
         ]
     }
@@ -60,20 +55,17 @@ extension ClusterBindings {
     static func createService(_ inv: Invocation, _ ctx: CommandContext, type: String) throws -> CommandResult {
         guard inv.positionals.count == 1 else { throw inv.error("create service: expected exactly one name") }
         let name = inv.positionals[0]
-        var spec = ServiceSpec()
-        spec.type = type
-        spec.selector = ["app": name]
-        spec.clusterIP = inv.flag("clusterip")
+        var ports: [JSONValue] = []
         for pair in inv.flagValues("tcp").flatMap({ $0.split(separator: ",").map(String.init) }) {
             let parts = pair.split(separator: ":").map(String.init)
             guard let port = Int(parts[0]) else { throw CommandFailure("error: invalid port '\(pair)'") }
-            var p = ServicePort(name: "\(port)-\(parts.count > 1 ? parts[1] : parts[0])", port: port, targetPort: parts.count > 1 ? parts[1] : nil)
-            if let np = inv.flag("node-port") { p.nodePort = Int(np) }
-            spec.ports.append(p)
+            let target = parts.count > 1 ? parts[1] : parts[0]
+            ports.append(ClientObject.servicePort(name: parts.count > 1 ? "\(port)-\(target)" : parts[0], port: port, targetPort: target,
+                                                  nodePort: inv.flag("node-port").flatMap { Int($0) }))
         }
-        if spec.ports.isEmpty && type != "ExternalName" { throw CommandFailure("error: at least one tcp port specifier must be provided") }
-        try api { try cluster(ctx).api.create(.service(Service(metadata: ObjectMeta(name: name, namespace: inv.flag("namespace") ?? "default", labels: ["app": name]), spec: spec)), user: user(inv)) }
-        return CommandResult(output: "service/\(name) created")
+        if ports.isEmpty && type != "ExternalName" { throw CommandFailure("error: at least one tcp port specifier must be provided") }
+        return try submit(ClientObject.service(name, namespace: inv.flag("namespace"), labels: ["app": name], ports: ports, selector: ["app": name],
+                                               clusterIP: inv.flag("clusterip"), type: type), inv, ctx)
     }
 
     /// `expose deployment NAME --port=P [--target-port=T] [--type=T] [--name=N]`: a
@@ -104,12 +96,10 @@ extension ClusterBindings {
         guard let portText = inv.flag("port") ?? defaultPort.map(String.init), let port = Int(portText) else {
             throw CommandFailure("error: couldn't find port via --port flag or introspection")
         }
-        var spec = ServiceSpec()
-        spec.type = inv.flag("type") ?? "ClusterIP"
-        spec.selector = selector
-        spec.ports = [ServicePort(port: port, targetPort: inv.flag("target-port"))]
-        let svcName = inv.flag("name") ?? name
-        try api { try c.api.create(.service(Service(metadata: ObjectMeta(name: svcName, namespace: ns, labels: o.metadata.labels), spec: spec)), user: user(inv)) }
-        return CommandResult(output: "service/\(svcName) exposed")
+        let target = inv.flag("target-port") ?? String(port)
+        let body = ClientObject.service(inv.flag("name") ?? name, namespace: inv.flag("namespace"), labels: o.metadata.labels,
+                                        ports: [ClientObject.servicePort(name: nil, port: port, targetPort: target, nodePort: nil)],
+                                        selector: selector, clusterIP: nil, type: inv.flag("type"))
+        return try submit(body, inv, ctx, verb: "exposed")
     }
 }

@@ -32,6 +32,8 @@ public enum ClusterBindings {
         + "(there is no cluster yet: create one with 'cluster', e.g. 'cluster nodes=3')"
 
     static let namespaceFlag = FlagSpec("namespace", short: "n", value: "NS", help: "the namespace (default: default)")
+    static let selectorFlag = FlagSpec("selector", short: "l", value: "SELECTOR", help: "every object the label selector matches")
+    static let allFlag = FlagSpec("all", help: "every object of the kind in the namespace")
 
     /// Who the request is from: `--as=USER` (any command), else the cluster admin.
     static func user(_ inv: Invocation) -> String { inv.flag("as") ?? "kubernetes-admin" }
@@ -94,7 +96,8 @@ public enum ClusterBindings {
             if !busy.isEmpty {
                 return CommandResult(output: "settle: still changing after \(c.settleLimit): \(busy.prefix(5).joined(separator: ", "))", value: .bool(false))
             }
-            return CommandResult(value: .bool(true))
+            // Settled: nothing to say (the REPL echoes no value for it).
+            return CommandResult()
         })
         r.register(CommandSpec("create", summary: "create a resource", usage: "create deployment NAME --image=IMAGE [--replicas=N] [--port=N] | create namespace NAME",
                                subcommands: [
@@ -103,24 +106,22 @@ public enum ClusterBindings {
                                             flags: [FlagSpec("image", value: "IMAGE", help: "the container image"),
                                                     FlagSpec("replicas", short: "r", value: "N", help: "number of replicas (default 1)"),
                                                     FlagSpec("port", value: "PORT", help: "the container port"),
-                                                    namespaceFlag]) { inv, ctx in try createDeployment(inv, ctx) },
-                                CommandSpec("namespace", aliases: ["ns"], summary: "create a namespace", usage: "create namespace NAME") { inv, ctx in
+                                                    namespaceFlag] + DryRun.flags) { inv, ctx in try createDeployment(inv, ctx) },
+                                CommandSpec("namespace", aliases: ["ns"], summary: "create a namespace", usage: "create namespace NAME", flags: DryRun.flags) { inv, ctx in
                                     guard inv.positionals.count == 1 else { throw inv.error("create namespace: expected exactly one name") }
-                                    let c = try cluster(ctx)
-                                    try api { try c.api.create(.namespace(Namespace(metadata: ObjectMeta(name: inv.positionals[0]))), user: user(inv)) }
-                                    return CommandResult(output: "namespace/\(inv.positionals[0]) created")
+                                    return try submit(ClientObject.namespace(inv.positionals[0]), inv, ctx)
                                 },
                                 CommandSpec("job", summary: "create a job running an image", usage: "create job NAME --image=IMAGE [-- COMMAND…]",
-                                            flags: [FlagSpec("image", value: "IMAGE", help: "the container image"), namespaceFlag]) { inv, ctx in try createJob(inv, ctx, cron: false) },
+                                            flags: [FlagSpec("image", value: "IMAGE", help: "the container image"), namespaceFlag] + DryRun.flags) { inv, ctx in try createJob(inv, ctx, cron: false) },
                                 CommandSpec("cronjob", aliases: ["cj"], summary: "create a cron job", usage: "create cronjob NAME --image=IMAGE --schedule='*/1 * * * *' [-- COMMAND…]",
                                             flags: [FlagSpec("image", value: "IMAGE", help: "the container image"), FlagSpec("schedule", value: "CRON", help: "five-field cron schedule"),
-                                                    FlagSpec("restart", value: "POLICY", help: "OnFailure (default) or Never"), namespaceFlag]) { inv, ctx in try createJob(inv, ctx, cron: true) },
+                                                    FlagSpec("restart", value: "POLICY", help: "OnFailure (default) or Never"), namespaceFlag] + DryRun.flags) { inv, ctx in try createJob(inv, ctx, cron: true) },
                                ] + rbacCreateCommands() + serviceAndConfigCreateCommands()))
         r.register(CommandSpec("expose", summary: "make a Service for a deployment, replica set, pod or service",
                                usage: "expose deployment NAME --port=PORT [--target-port=PORT] [--type=ClusterIP|NodePort|LoadBalancer] [--name=NAME]",
                                flags: [FlagSpec("port", value: "PORT", help: "the service port"), FlagSpec("target-port", value: "PORT", help: "the container port"),
                                        FlagSpec("type", value: "TYPE", help: "ClusterIP (default), NodePort or LoadBalancer"),
-                                       FlagSpec("name", value: "NAME", help: "the service name"), namespaceFlag],
+                                       FlagSpec("name", value: "NAME", help: "the service name"), namespaceFlag] + DryRun.flags,
                                handler: { inv, ctx in try expose(inv, ctx) }, completer: resourceCompleter))
         r.register(CommandSpec("run", summary: "create a pod running an image", usage: "run NAME --image=IMAGE [--port=N] [--labels=k=v,…] [--env=K=V] [--restart=Never] [--command] [-- ARGS…]",
                                flags: [FlagSpec("image", value: "IMAGE", help: "the container image"), FlagSpec("port", value: "PORT", help: "the container port"),
@@ -128,53 +129,16 @@ public enum ClusterBindings {
                                        FlagSpec("env", value: "K=V", help: "an environment variable (repeatable)"),
                                        FlagSpec("restart", value: "POLICY", help: "Always (default), OnFailure or Never"),
                                        FlagSpec("image-pull-policy", value: "POLICY", help: "Always, IfNotPresent or Never"),
-                                       FlagSpec("command", help: "the words after -- are the command, not args")]) { inv, ctx in
-            guard inv.positionals.count >= 1 else { throw CommandFailure("error: NAME is required for run") }
-            guard let image = inv.flag("image") else { throw CommandFailure("error: required flag(s) \"image\" not set") }
-            let name = inv.positionals[0]
-            var container = Container(name: name, image: image)
-            if let p = inv.flag("port") {
-                guard let port = Int(p) else { throw inv.error("run: invalid port '\(p)'") }
-                container.ports = [ContainerPort(containerPort: port)]
-            }
-            if let words = inv.rest, !words.isEmpty { if inv.has("command") { container.command = words } else { container.args = words } }
-            for (k, v) in inv.flags where k == "env" {
-                let kv = (v ?? "").split(separator: "=", maxSplits: 1).map(String.init)
-                guard kv.count == 2 else { throw CommandFailure("error: invalid env: \(v ?? "")") }
-                container.env.append(EnvVar(name: kv[0], value: kv[1]))
-            }
-            if let p = inv.flag("image-pull-policy") {
-                guard ["Always", "IfNotPresent", "Never"].contains(p) else { throw CommandFailure("error: invalid image pull policy: \(p)") }
-                container.imagePullPolicy = p
-            }
-            var spec = PodSpec(containers: [container])
-            if let r = inv.flag("restart") {
-                guard ["Always", "OnFailure", "Never"].contains(r) else { throw CommandFailure("error: invalid restart policy: \(r)") }
-                spec.restartPolicy = r
-            }
-            var labels = ["run": name]
-            if let l = inv.flag("labels") {
-                labels = [:]
-                for kv in l.split(separator: ",") {
-                    let parts = kv.split(separator: "=", maxSplits: 1).map(String.init)
-                    guard parts.count == 2 else { throw CommandFailure("error: invalid label spec: \(kv)") }
-                    labels[parts[0]] = parts[1]
-                }
-            }
-            let c = try cluster(ctx)
-            try api { try c.api.create(.pod(Pod(metadata: ObjectMeta(name: name, namespace: inv.flag("namespace") ?? "default", labels: labels),
-                                                spec: spec)), user: user(inv)) }
-            return CommandResult(output: "pod/\(name) created")
+                                       FlagSpec("command", help: "the words after -- are the command, not args")] + DryRun.flags) { inv, ctx in
+            try run(inv, ctx)
         })
         r.register(CommandSpec("scale", summary: "set the replicas of a deployment or replica set",
-                               usage: "scale deployment/NAME --replicas=N", flags: [FlagSpec("replicas", value: "N", help: "the new count"), namespaceFlag],
+                               usage: "scale deployment/NAME --replicas=N", flags: [FlagSpec("replicas", value: "N", help: "the new count"), namespaceFlag] + DryRun.flags,
                                handler: { inv, ctx in try scale(inv, ctx) }, completer: resourceCompleter))
-        r.register(CommandSpec("set", summary: "change a field of a resource", usage: "set image deployment/NAME CONTAINER=IMAGE",
-                               subcommands: [CommandSpec("image", summary: "update a container image", usage: "set image deployment/NAME CONTAINER=IMAGE",
-                                                         flags: [namespaceFlag]) { inv, ctx in try setImage(inv, ctx) }]))
+        r.register(setCommand())
         r.register(CommandSpec("get", summary: "list resources as kubectl does",
-                               usage: "get TYPE [NAME] [-o wide|name] [-l SELECTOR] [-n NS] [-A] [--show-labels]",
-                               flags: [FlagSpec("output", short: "o", value: "FORMAT", help: "wide or name"),
+                               usage: "get TYPE[,TYPE…] [NAME…] | get TYPE/NAME… [-o wide|name|yaml|json|jsonpath=…|custom-columns=…] [--sort-by=PATH] [--no-headers] [-L KEY] [--show-kind] [-l SELECTOR] [-n NS] [-A] [--show-labels]",
+                               flags: GetPrinter.flags + watchFlags + [
                                        FlagSpec("selector", short: "l", value: "SELECTOR", help: "label selector (app=web,tier!=db)"),
                                        namespaceFlag,
                                        FlagSpec("all-namespaces", short: "A", help: "list across all namespaces"),
@@ -188,12 +152,13 @@ public enum ClusterBindings {
                                        FlagSpec("cascade", value: "MODE", help: "background (default), foreground or orphan"),
                                        FlagSpec("grace-period", value: "SECONDS", help: "seconds a pod has to stop (0 with --force: at once)"),
                                        FlagSpec("force", help: "with --grace-period=0: remove at once, without waiting for the kubelet"),
-                                       FlagSpec("now", help: "as --grace-period=1")],
+                                       FlagSpec("now", help: "as --grace-period=1"), allFlag, DryRun.flag,
+                                       FlagSpec("output", short: "o", value: "FORMAT", help: "name: print only kind/name")],
                                handler: { inv, ctx in try delete(inv, ctx) }, completer: resourceCompleter))
         r.register(CommandSpec("rollout", summary: "manage the rollout of a deployment", usage: "rollout status|history|undo|pause|resume|restart deployment/NAME",
                                subcommands: [
                                 CommandSpec("status", summary: "wait for the rollout to finish (runs the clock)", flags: [namespaceFlag, FlagSpec("timeout", value: "DURATION", help: "give up after this long")]) { inv, ctx in try rolloutStatus(inv, ctx) },
-                                CommandSpec("history", summary: "list the revisions", flags: [namespaceFlag]) { inv, ctx in try rolloutHistory(inv, ctx) },
+                                CommandSpec("history", summary: "list the revisions, or one revision's pod template", flags: [namespaceFlag, FlagSpec("revision", value: "N", help: "the pod template of revision N")]) { inv, ctx in try rolloutHistory(inv, ctx) },
                                 CommandSpec("undo", summary: "roll back to the previous (or a given) revision", flags: [namespaceFlag, FlagSpec("to-revision", value: "N", help: "the revision")]) { inv, ctx in try rolloutUndo(inv, ctx) },
                                 CommandSpec("pause", summary: "pause the rollout", flags: [namespaceFlag]) { inv, ctx in try setPaused(inv, ctx, true) },
                                 CommandSpec("resume", summary: "resume the rollout", flags: [namespaceFlag]) { inv, ctx in try setPaused(inv, ctx, false) },
@@ -241,6 +206,11 @@ public enum ClusterBindings {
         registerNodeCommands(r)
         registerCaptureCommands(r)
         registerStepCommands(r)
+        registerWaitCommand(r)
+        registerPatchCommands(r)
+        registerInfoCommands(r)
+        registerAutoscaleCommands(r)
+        registerDebugCommand(r)
 
         // Queries: one function per kind; plural lists take selectors.
         for type in ResourceType.all {
@@ -413,163 +383,18 @@ public enum ClusterBindings {
         return CommandResult(output: "cluster created: \(o.nodes) node\(o.nodes == 1 ? "" : "s") (node1…node\(o.nodes)), seed \(o.seed)" + (o.etcd > 1 ? ", etcd \(o.etcd) members" : ""))
     }
 
-    static func createDeployment(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
-        guard inv.positionals.count == 1 else { throw inv.error("create deployment: expected exactly one name") }
-        guard let image = inv.flag("image") else { throw CommandFailure("error: required flag(s) \"image\" not set") }
-        let name = inv.positionals[0]
-        var replicas = 1
-        if let r = inv.flag("replicas") {
-            guard let n = Int(r) else { throw CommandFailure("error: invalid argument \"\(r)\" for \"-r, --replicas\" flag: strconv.ParseInt: parsing \"\(r)\": invalid syntax") }
-            replicas = n
-        }
-        // kubectl names the container after the image's last path element, without tag.
-        let base = image.split(separator: "/").last.map { String($0.split(separator: ":")[0].split(separator: "@")[0]) } ?? name
-        var container = Container(name: base, image: image)
-        if let p = inv.flag("port") {
-            guard let port = Int(p) else { throw inv.error("create deployment: invalid port '\(p)'") }
-            container.ports = [ContainerPort(containerPort: port)]
-        }
-        let template = PodTemplateSpec(labels: ["app": name], spec: PodSpec(containers: [container]))
-        let spec = DeploymentSpec(replicas: replicas, selector: LabelSelector(matchLabels: ["app": name]), template: template)
-        let c = try cluster(ctx)
-        try api { try c.api.create(.deployment(Deployment(metadata: ObjectMeta(name: name, namespace: inv.flag("namespace") ?? "default", labels: ["app": name]), spec: spec)), user: user(inv)) }
-        return CommandResult(output: "deployment.apps/\(name) created")
-    }
-
-    /// kubectl create job|cronjob: one container named like the job, restartPolicy
-    /// Never (job) or OnFailure (cronjob), the words after `--` as its command.
-    static func createJob(_ inv: Invocation, _ ctx: CommandContext, cron: Bool) throws -> CommandResult {
-        guard inv.positionals.count == 1 else { throw inv.error("create \(cron ? "cronjob" : "job"): expected exactly one name") }
-        guard let image = inv.flag("image") else { throw CommandFailure("error: required flag(s) \"image\" not set") }
-        let name = inv.positionals[0]
-        var container = Container(name: name, image: image)
-        if let words = inv.rest, !words.isEmpty { container.command = words }
-        var spec = PodSpec(containers: [container])
-        spec.restartPolicy = cron ? (inv.flag("restart") ?? "OnFailure") : "Never"
-        let job = JobSpec(template: PodTemplateSpec(labels: [:], spec: spec))
-        let c = try cluster(ctx)
-        let meta = ObjectMeta(name: name, namespace: inv.flag("namespace") ?? "default")
-        if cron {
-            guard let schedule = inv.flag("schedule") else { throw CommandFailure("error: required flag(s) \"schedule\" not set") }
-            try api { try c.api.create(.cronJob(CronJob(metadata: meta, spec: CronJobSpec(schedule: schedule, jobTemplate: job))), user: user(inv)) }
-            return CommandResult(output: "cronjob.batch/\(name) created")
-        }
-        try api { try c.api.create(.job(Job(metadata: meta, spec: job)), user: user(inv)) }
-        return CommandResult(output: "job.batch/\(name) created")
-    }
-
     static func scale(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
         let (type, name, _) = try target(inv, verb: "scale")
         guard let r = inv.flag("replicas") else { throw CommandFailure("error: required flag(s) \"replicas\" not set") }
         guard let n = Int(r), n >= 0 else { throw CommandFailure("error: invalid argument \"\(r)\" for \"--replicas\" flag") }
-        let c = try cluster(ctx)
-        let ns = inv.flag("namespace") ?? "default"
-        try api {
-            try c.api.modify(type, namespace: ns, name: name, user: user(inv)) { o in
-                switch o {
-                case .deployment(var d): d.spec.replicas = n; o = .deployment(d)
-                case .replicaSet(var rs): rs.spec.replicas = n; o = .replicaSet(rs)
-                case .statefulSet(var ss): ss.spec.replicas = n; o = .statefulSet(ss)
-                default: throw CommandFailure("error: cannot scale a \(type.singular)")
-                }
+        return try change(type, name, inv, ctx, verb: { "scaled" }) { o in
+            switch o {
+            case .deployment(var d): d.spec.replicas = n; o = .deployment(d)
+            case .replicaSet(var rs): rs.spec.replicas = n; o = .replicaSet(rs)
+            case .statefulSet(var ss): ss.spec.replicas = n; o = .statefulSet(ss)
+            default: throw CommandFailure("error: cannot scale a \(type.singular)")
             }
         }
-        return CommandResult(output: "\(APIErrorNames.qualified(type))/\(name) scaled")
-    }
-
-    static func setImage(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
-        let (type, name, rest) = try target(inv, verb: "set image")
-        guard [.deployment, .daemonSet, .statefulSet, .replicaSet].contains(type) else { throw CommandFailure("error: set image supports deployments, daemon sets, stateful sets and replica sets") }
-        guard !rest.isEmpty else { throw CommandFailure("error: at least one image update is required") }
-        let c = try cluster(ctx)
-        func update(_ t: inout PodTemplateSpec) throws {
-            for pair in rest {
-                let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
-                guard kv.count == 2 else { throw CommandFailure("error: invalid image update '\(pair)': expected CONTAINER=IMAGE") }
-                if kv[0] == "*" {
-                    for i in t.spec.containers.indices { t.spec.containers[i].image = kv[1] }
-                } else {
-                    guard let i = t.spec.containers.firstIndex(where: { $0.name == kv[0] }) else {
-                        throw CommandFailure("error: unable to find container named \"\(kv[0])\"")
-                    }
-                    t.spec.containers[i].image = kv[1]
-                }
-            }
-        }
-        try api {
-            try c.api.modify(type, namespace: inv.flag("namespace") ?? "default", name: name, user: user(inv)) { o in
-                switch o {
-                case .deployment(var d): try update(&d.spec.template); o = .deployment(d)
-                case .daemonSet(var d): try update(&d.spec.template); o = .daemonSet(d)
-                case .statefulSet(var d): try update(&d.spec.template); o = .statefulSet(d)
-                case .replicaSet(var d): try update(&d.spec.template); o = .replicaSet(d)
-                default: break
-                }
-            }
-        }
-        return CommandResult(output: "\(APIErrorNames.qualified(type))/\(name) image updated")
-    }
-
-    /// `delete TYPE NAME…`, `delete TYPE/NAME`, `delete TYPE -l SELECTOR`, `delete -f FILE`,
-    /// with `--cascade=background|foreground|orphan`.
-    static func delete(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
-        let c = try cluster(ctx)
-        let ns = inv.flag("namespace") ?? "default"
-        var propagation = APIServer.Propagation.background
-        if let cascade = inv.flag("cascade") {
-            switch cascade {
-            case "background", "true": propagation = .background
-            case "foreground": propagation = .foreground
-            case "orphan", "false": propagation = .orphan
-            default: throw CommandFailure("error: invalid cascade value (\(cascade)). Must be \"background\", \"foreground\", or \"orphan\"")
-            }
-        }
-        var targets: [(ResourceType, String, String?)] = []
-        if inv.has("filename") {
-            for (name, text) in try manifestSources(inv) {
-                do {
-                    for o in try Manifest.decode(text, source: name).objects { targets.append((o.type, o.metadata.name, o.metadata.namespace ?? ns)) }
-                } catch let e as ManifestError { throw CommandFailure(e.message) }
-            }
-        } else if let sel = inv.flag("selector") {
-            guard let typeWord = inv.positionals.first, let type = ResourceType.lookup(typeWord) else {
-                throw CommandFailure("error: resource(s) were provided, but no name was specified")
-            }
-            let selector: LabelSelector
-            do { selector = try LabelSelector.parse(sel) } catch let e as LabelSelector.ParseError { throw CommandFailure("error: \(e.message)") }
-            targets = try api { try c.api.list(type, namespace: ns, selector: selector, user: user(inv)) }.map { (type, $0.metadata.name, $0.metadata.namespace) }
-            if targets.isEmpty { return CommandResult(output: "No resources found") }
-        } else if let first = inv.positionals.first, first.contains("/") {
-            for word in inv.positionals {
-                let parts = word.split(separator: "/", maxSplits: 1).map(String.init)
-                guard parts.count == 2, let type = ResourceType.lookup(parts[0]) else { throw unknownType(parts[0], inv) }
-                targets.append((type, parts[1], ns))
-            }
-        } else {
-            guard let typeWord = inv.positionals.first else { throw CommandFailure("error: You must provide one or more resources by argument or filename.") }
-            guard let type = ResourceType.lookup(typeWord) else { throw unknownType(typeWord, inv) }
-            guard inv.positionals.count >= 2 else { throw CommandFailure("error: resource(s) were provided, but no name was specified") }
-            targets = inv.positionals.dropFirst().map { (type, $0, ns) }
-        }
-        // kubectl: --grace-period=0 needs --force (then 0 means now); --now is 1 second.
-        var grace: Int64?
-        if let g = inv.flag("grace-period") {
-            guard let v = Int64(g), v >= -1 else { throw CommandFailure("error: invalid argument \"\(g)\" for \"--grace-period\" flag") }
-            if v >= 0 { grace = v }
-        }
-        if inv.has("now") { grace = 1 }
-        let force = inv.has("force")
-        if grace == 0 && !force { grace = 1 }
-        if force && grace == nil { grace = 0 }
-        var lines: [String] = []
-        if force && grace == 0 {
-            lines.append("Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.")
-        }
-        for (type, name, namespace) in targets {
-            try api { try c.api.delete(type, namespace: namespace, name: name, propagation: propagation, gracePeriod: type == .pod ? grace : nil, user: user(inv)) }
-            lines.append("\(APIErrorNames.qualified(type)) \"\(name)\" \(force && grace == 0 ? "force deleted" : "deleted")")
-        }
-        return CommandResult(output: lines.joined(separator: "\n"))
     }
 }
 

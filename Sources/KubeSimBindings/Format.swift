@@ -34,9 +34,12 @@ enum Format {
     }
 
     /// kubectl's table printer: columns padded to the widest cell plus three spaces.
-    static func table(_ header: [String], _ rows: [[String]], padding: Int = 3) -> String {
-        var widths = header.map(\.count)
+    /// `minWidth` is the tabwriter's (kubectl's printers.GetNewTabWriter: 6, counting
+    /// the padding); without a header the rows alone set the widths.
+    static func table(_ header: [String], _ rows: [[String]], padding: Int = 3, minWidth: Int = 0, headers: Bool = true) -> String {
+        var widths = headers ? header.map(\.count) : header.map { _ in 0 }
         for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
+        widths = widths.map { max($0, minWidth - padding) }
         func line(_ cells: [String]) -> String {
             var out = ""
             for (i, c) in cells.enumerated() {
@@ -44,7 +47,7 @@ enum Format {
             }
             return out
         }
-        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+        return ((headers ? [line(header)] : []) + rows.map(line)).joined(separator: "\n")
     }
 
     static func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s : s + String(repeating: " ", count: width - s.count) }

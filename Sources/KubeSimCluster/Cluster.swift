@@ -18,6 +18,11 @@ public final class Cluster {
     public let jobInformer, cronJobInformer, daemonSetInformer, statefulSetInformer: Informer
     public let jobController: JobController
     public let cronJobController: CronJobController
+    public private(set) var hpaInformer: Informer!
+    public private(set) var hpaController: HorizontalPodAutoscalerController!
+    /// Extra CPU demand on a workload (the `load` command, a flash sale): millicores
+    /// spread evenly over the running pods the selector matches in the namespace.
+    public var loads: [(namespace: String, selector: LabelSelector, cpuMilli: Int64)] = []
     public let daemonSetController: DaemonSetController
     public let statefulSetController: StatefulSetController
     public let serviceInformer, endpointSliceInformer: Informer
@@ -163,6 +168,10 @@ public final class Cluster {
         apiSlice.ports = [EndpointPort(name: "https", port: 6443)]
         _ = try? api.create(.endpointSlice(apiSlice), user: "system:apiserver")
         preloadedImages = options.preloadedImages
+        hpaInformer = Informer(type: .horizontalPodAutoscaler, store: store, clock: clock, latency: Self.watchLatency)
+        hpaController = HorizontalPodAutoscalerController(api: api, clock: clock, hpas: hpaInformer, pods: podInformer, events: events) { [unowned self] p in
+            self.usage(of: p).map { ["cpu": $0.cpu, "memory": $0.memory] }
+        }
         if let n = options.nodeNetwork {
             nodeNetwork = n.network
             underlayPrefix = n.prefixLength
@@ -278,4 +287,27 @@ final class RandomBox {
     var rng: SeededRandom
     init(_ rng: SeededRandom) { self.rng = rng }
     func next() -> UInt64 { rng.next() }
+}
+
+extension Cluster {
+    /// What a running pod uses now (metrics-server's view): each running container's
+    /// app model (its CPU, its memory with any leak), plus its share of any `load`.
+    public func usage(of p: Pod) -> (cpu: Int64, memory: Int64)? {
+        guard let node = p.spec.nodeName, let w = kubelets[node]?.worker(pod: p.metadata.uid) else { return nil }
+        var cpu: Int64 = 0, mem: Int64 = 0
+        for s in w.slots { if let pr = s.current?.process, !pr.exited { cpu += pr.app.cpuMilli; mem += pr.memory(at: clock.now) } }
+        cpu += loadShare(of: p)
+        return (cpu, mem)
+    }
+
+    /// The pod's share of the `load` demands whose selector matches it.
+    public func loadShare(of p: Pod) -> Int64 {
+        var extra: Int64 = 0
+        for l in loads where l.namespace == (p.metadata.namespace ?? "default") && l.selector.matches(p.metadata.labels) {
+            let sharing = api.list(.pod, namespace: l.namespace, selector: l.selector).compactMap(\.pod)
+                .filter { $0.status.phase == "Running" && $0.metadata.deletionTimestamp == nil }.count
+            extra += l.cpuMilli / Int64(max(1, sharing))
+        }
+        return extra
+    }
 }

@@ -280,6 +280,30 @@ public enum ManifestEncoder {
                 x.add("updatedReplicas", st.updatedReplicas == 0 ? nil : st.updatedReplicas)
                 b.add("status", x.value)
             }
+        case .horizontalPodAutoscaler(let h):
+            var s = ObjectBuilder()
+            s.addAlways("maxReplicas", .int(Int64(h.spec.maxReplicas)))
+            s.add("metrics", .array(h.spec.metrics.map { m in
+                .object([("resource", .object([("name", .string(m.resource)),
+                                               ("target", .object([("averageUtilization", .int(Int64(m.averageUtilization))), ("type", .string("Utilization"))]))])),
+                         ("type", .string("Resource"))])
+            }))
+            s.addAlways("minReplicas", .int(Int64(h.spec.minReplicas)))
+            s.addAlways("scaleTargetRef", .object([("apiVersion", .string(h.spec.targetAPIVersion)), ("kind", .string(h.spec.targetKind)), ("name", .string(h.spec.targetName))]))
+            b.add("spec", s.value)
+            if !forExport {
+                var st = ObjectBuilder()
+                st.add("currentMetrics", .array(h.status.currentUtilization.keys.sorted().map { r in
+                    var cur = ObjectBuilder()
+                    cur.addAlways("averageUtilization", .int(Int64(h.status.currentUtilization[r]!)))
+                    cur.add("averageValue", h.status.currentAverageValue[r]?.description)
+                    return .object([("resource", .object([("current", cur.value), ("name", .string(r))])), ("type", .string("Resource"))])
+                }))
+                st.addAlways("currentReplicas", .int(Int64(h.status.currentReplicas)))
+                st.addAlways("desiredReplicas", .int(Int64(h.status.desiredReplicas)))
+                st.add("lastScaleTime", h.status.lastScaleTime.map(timestamp))
+                b.add("status", st.value)
+            }
         case .endpointSlice(let es):
             b.add("addressType", es.addressType)
             // The API returns `null` for a slice without endpoints or ports.
@@ -373,7 +397,7 @@ public enum ManifestEncoder {
                 .object([("apiVersion", .string(r.apiVersion)), ("blockOwnerDeletion", .bool(r.blockOwnerDeletion)), ("controller", .bool(r.controller)),
                          ("kind", .string(r.kind)), ("name", .string(r.name)), ("uid", .string(r.uid))])
             }))
-            b.add("resourceVersion", String(m.resourceVersion))
+            if m.resourceVersion != 0 { b.add("resourceVersion", String(m.resourceVersion)) }
             b.add("uid", m.uid)
         }
         return b.value
@@ -568,6 +592,15 @@ public enum ManifestEncoder {
         b.add("affinity", affinity(s.affinity))
         b.add("containers", .array(s.containers.map(container)))
         b.add("dnsPolicy", s.dnsPolicy)
+        b.add("ephemeralContainers", .array(s.ephemeralContainers.map { c in
+            var e = container(c)
+            if let t = s.ephemeralTargets[c.name], case .object(var pairs) = e {
+                pairs.append(("targetContainerName", .string(t)))
+                pairs.sort { $0.0 < $1.0 }
+                e = .object(pairs)
+            }
+            return e
+        }))
         b.add("hostname", s.hostname)
         b.add("initContainers", .array(s.initContainers.map(container)))
         b.add("nodeName", s.nodeName)
@@ -657,6 +690,7 @@ public enum ManifestEncoder {
             return x.value
         }))
         b.add("containerStatuses", containerStatuses(s.containerStatuses))
+        b.add("ephemeralContainerStatuses", containerStatuses(s.ephemeralContainerStatuses))
         b.add("hostIP", s.hostIP)
         b.add("initContainerStatuses", containerStatuses(s.initContainerStatuses))
         b.add("message", s.message)

@@ -81,9 +81,10 @@ public indirect enum JSONValue: Equatable, Sendable {
 }
 
 /// Object builder that drops empty values, as `omitempty` does.
-struct ObjectBuilder {
-    var pairs: [(String, JSONValue)] = []
-    mutating func add(_ key: String, _ v: JSONValue?) {
+public struct ObjectBuilder {
+    public var pairs: [(String, JSONValue)] = []
+    public init() {}
+    public mutating func add(_ key: String, _ v: JSONValue?) {
         guard let v else { return }
         switch v {
         case .null: return
@@ -93,10 +94,10 @@ struct ObjectBuilder {
         default: pairs.append((key, v))
         }
     }
-    mutating func add(_ key: String, _ s: String?) { add(key, s.map { JSONValue.string($0) }) }
-    mutating func add(_ key: String, _ i: Int?) { add(key, i.map { JSONValue.int(Int64($0)) }) }
-    mutating func addAlways(_ key: String, _ v: JSONValue) { pairs.append((key, v)) }
-    var value: JSONValue { .object(pairs) }
+    public mutating func add(_ key: String, _ s: String?) { add(key, s.map { JSONValue.string($0) }) }
+    public mutating func add(_ key: String, _ i: Int?) { add(key, i.map { JSONValue.int(Int64($0)) }) }
+    public mutating func addAlways(_ key: String, _ v: JSONValue) { pairs.append((key, v)) }
+    public var value: JSONValue { .object(pairs) }
 }
 
 enum JSONWriter {
@@ -119,7 +120,23 @@ enum JSONWriter {
         }
     }
 
-    static func quote(_ s: String) -> String { Quoting.doubleQuoted(s) }
+    /// Go's encoding/json also escapes `<`, `>`, `&` and U+2028/2029 (HTML-safe JSON).
+    static func quote(_ s: String) -> String {
+        let q = Quoting.doubleQuoted(s)
+        guard s.unicodeScalars.contains(where: { $0 == "<" || $0 == ">" || $0 == "&" || $0 == "\u{2028}" || $0 == "\u{2029}" }) else { return q }
+        var out = ""
+        for ch in q.unicodeScalars {
+            switch ch {
+            case "<": out += "\\u003c"
+            case ">": out += "\\u003e"
+            case "&": out += "\\u0026"
+            case "\u{2028}": out += "\\u2028"
+            case "\u{2029}": out += "\\u2029"
+            default: out.unicodeScalars.append(ch)
+            }
+        }
+        return out
+    }
 
     /// One-line JSON (for preserved fields).
     static func compact(_ v: JSONValue) -> String {
@@ -128,77 +145,5 @@ enum JSONWriter {
         case .object(let p): return "{" + p.map { quote($0.0) + ":" + compact($0.1) }.joined(separator: ",") + "}"
         default: return write(v)
         }
-    }
-}
-
-enum YAMLWriter {
-    /// Block-style YAML as kubectl prints it: two-space indent, sequences of mappings
-    /// as `- key: value`, strings quoted only when they would not read back as strings.
-    static func write(_ v: JSONValue) -> String {
-        var out = ""
-        emit(v, indent: 0, into: &out, inSequence: false)
-        return out
-    }
-
-    static func emit(_ v: JSONValue, indent: Int, into out: inout String, inSequence: Bool) {
-        let pad = String(repeating: " ", count: indent)
-        switch v {
-        case .object(let pairs):
-            if pairs.isEmpty { out += "{}\n"; return }
-            for (i, (k, val)) in pairs.enumerated() {
-                let prefix = (inSequence && i == 0) ? "" : pad
-                out += prefix + scalar(k) + ":"
-                emitValue(val, indent: indent, into: &out)
-            }
-        case .array(let items):
-            if items.isEmpty { out += pad + "[]\n"; return }
-            for item in items {
-                out += pad + "- "
-                switch item {
-                case .object(let p) where !p.isEmpty: emit(item, indent: indent + 2, into: &out, inSequence: true)
-                default: out += inline(item) + "\n"
-                }
-            }
-        default:
-            out += pad + inline(v) + "\n"
-        }
-    }
-
-    static func emitValue(_ val: JSONValue, indent: Int, into out: inout String) {
-        switch val {
-        case .object(let p) where !p.isEmpty:
-            out += "\n"
-            emit(val, indent: indent + 2, into: &out, inSequence: false)
-        case .array(let a) where !a.isEmpty:
-            out += "\n"
-            emit(val, indent: indent, into: &out, inSequence: false)
-        default:
-            out += " " + inline(val) + "\n"
-        }
-    }
-
-    static func inline(_ v: JSONValue) -> String {
-        switch v {
-        case .null: return "null"
-        case .bool(let b): return b ? "true" : "false"
-        case .int(let i): return String(i)
-        case .double(let d): return String(d)
-        case .string(let s): return scalar(s)
-        case .array: return "[]"
-        case .object: return "{}"
-        }
-    }
-
-    /// A string as a plain scalar when that reads back as the same string, else quoted.
-    static func scalar(_ s: String) -> String {
-        let special: Set<Character> = [":", "#", "{", "}", "[", "]", ",", "&", "*", "!", "|", ">", "'", "\"", "%", "@", "`"]
-        let reserved = ["", "true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"]
-        // YAML 1.1 would read `2026-01-01…` as a timestamp: go-yaml quotes these, so kubectl does.
-        let chars = Array(s.utf8)
-        let looksLikeDate = chars.count >= 10 && chars[0..<4].allSatisfy { $0 >= 48 && $0 <= 57 } && chars[4] == UInt8(ascii: "-")
-        let needsQuote = reserved.contains(s.lowercased()) || Int(s) != nil || Double(s) != nil || looksLikeDate
-            || s.first == " " || s.last == " " || s.first == "-" || s.first == "?"
-            || s.contains(": ") || s.contains(" #") || s.contains("\n") || s.first.map { special.contains($0) } == true
-        return needsQuote ? JSONWriter.quote(s) : s
     }
 }

@@ -47,6 +47,15 @@ public enum Manifest {
         return out
     }
 
+    /// One object from its JSON form (what kubectl's generators build), for commands
+    /// that make an object from flags and send it as `apply` would.
+    public static func object(_ doc: JSONValue, source: String) throws -> APIObject {
+        var out = Decoded(objects: [], warnings: [])
+        try decodeOne(doc, source: source, into: &out)
+        guard let o = out.objects.first else { throw ManifestError(message: "error: no objects passed to create") }
+        return o
+    }
+
     /// A kept field's value by key path (`["spec", "podSelector"]`), for printing columns
     /// of kinds stored as written.
     public static func kept(_ meta: ObjectMeta, _ path: [String]) -> JSONValue? {
@@ -156,6 +165,8 @@ public enum Manifest {
             out.objects.append(o)
             out.warnings.append(d.warnings)
             return
+        case ("HorizontalPodAutoscaler", "autoscaling/v1"), ("HorizontalPodAutoscaler", "autoscaling/v2"):
+            object = .horizontalPodAutoscaler(try d.horizontalPodAutoscaler(doc, v1: apiVersion == "autoscaling/v1"))
         case ("Service", "v1"):
             object = .service(try d.service(doc))
         case ("ServiceAccount", "v1"): object = .serviceAccount(ServiceAccount(metadata: try d.metadata(doc["metadata"], path: "metadata")))

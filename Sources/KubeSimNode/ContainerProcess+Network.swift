@@ -1,6 +1,7 @@
 import KubeSimCore
 import KubeSimNet
 import KubeSimControl
+import KubeSimAPI
 
 /// The network side of a container's tools: its pod's namespace (localhost, the pod IP)
 /// and the pod network beyond it, for busybox wget, curl, nc and ping.
@@ -190,8 +191,8 @@ extension ContainerProcess {
     /// wget's -q or curl's -s (alone or among other letters).
     static func quiet(_ args: [String]) -> Bool { args.contains { $0.hasPrefix("-q") || $0.hasPrefix("-s") } }
 
-    /// The kubelet prober's User-Agent (the nodes run v1.30).
-    public static let probeAgent = TCPConversation.probeAgent
+    /// The kubelet prober's User-Agent (kube-probe/MAJOR.MINOR of the nodes' version).
+    public static let probeAgent = "kube-probe/\(KubernetesVersion.major).\(KubernetesVersion.minor)"
 
     static func reason(_ status: Int) -> String {
         [200: "OK", 301: "Moved Permanently", 302: "Found", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable"][status] ?? ""

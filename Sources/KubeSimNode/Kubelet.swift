@@ -275,7 +275,7 @@ public final class Kubelet {
         }
         if let w = workers[uid] {
             w.pod = p
-            if p.isTerminating { w.terminate() }
+            if p.isTerminating { w.terminate() } else { w.syncEphemeral() }
             return
         }
         if p.status.phase == "Succeeded" || p.status.phase == "Failed" {

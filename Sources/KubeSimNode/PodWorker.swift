@@ -22,10 +22,17 @@ final class ProbeRunner {
 /// One container of a pod as the kubelet tracks it across restarts.
 public final class ContainerSlot {
     /// The container's spec, read from the pod (not copied into every slot).
-    public var spec: Container { isInit ? worker.pod.spec.initContainers[index] : worker.pod.spec.containers[index] }
+    public var spec: Container {
+        isEphemeral ? worker.pod.spec.ephemeralContainers[index] : isInit ? worker.pod.spec.initContainers[index] : worker.pod.spec.containers[index]
+    }
     unowned let worker: PodWorker
     let index: Int
     public let isInit: Bool
+    /// An ephemeral (debug) container: started when added, never restarted, not
+    /// counted for the pod's readiness or phase.
+    public let isEphemeral: Bool
+    /// One of the pod's app containers (neither init nor ephemeral).
+    public var isApp: Bool { !isInit && !isEphemeral }
     public var status: ContainerStatus
     public var current: ContainerRecord?
     /// flowcontrol.Backoff entry: current duration and when it was last raised.
@@ -39,11 +46,12 @@ public final class ContainerSlot {
     /// CreateContainer/StartContainer queued.
     var starting = false
     var done: Bool { if case .terminated(let c, _, _, _, _) = status.state { return isInit && c == 0 } else { return false } }
-    init(worker: PodWorker, index: Int, isInit: Bool) {
+    init(worker: PodWorker, index: Int, isInit: Bool, isEphemeral: Bool = false) {
         self.worker = worker
         self.index = index
         self.isInit = isInit
-        let spec = isInit ? worker.pod.spec.initContainers[index] : worker.pod.spec.containers[index]
+        self.isEphemeral = isEphemeral
+        let spec = isEphemeral ? worker.pod.spec.ephemeralContainers[index] : isInit ? worker.pod.spec.initContainers[index] : worker.pod.spec.containers[index]
         status = ContainerStatus(name: spec.name, image: spec.image, state: .waiting(reason: isInit ? "PodInitializing" : "ContainerCreating", message: nil))
         status.started = false
     }
@@ -79,8 +87,22 @@ public final class PodWorker {
         slots = pod.spec.initContainers.indices.map { ContainerSlot(worker: self, index: $0, isInit: true) }
             + pod.spec.containers.indices.map { ContainerSlot(worker: self, index: $0, isInit: false) }
         if !pod.spec.initContainers.isEmpty {
-            for s in slots where !s.isInit { s.status.state = .waiting(reason: "PodInitializing", message: nil) }
+            for s in slots where s.isApp { s.status.state = .waiting(reason: "PodInitializing", message: nil) }
         }
+        slots += pod.spec.ephemeralContainers.indices.map { ContainerSlot(worker: self, index: $0, isInit: false, isEphemeral: true) }
+    }
+
+    /// Starts the ephemeral containers added to the pod since (the kubelet sees them
+    /// in a pod update, as it does after the ephemeralcontainers subresource is written).
+    func syncEphemeral() {
+        let known = slots.filter(\.isEphemeral).count
+        guard pod.spec.ephemeralContainers.count > known, sandbox != nil, !terminating, !halted else { return }
+        for i in known..<pod.spec.ephemeralContainers.count {
+            let slot = ContainerSlot(worker: self, index: i, isInit: false, isEphemeral: true)
+            slots.append(slot)
+            startContainer(slot)
+        }
+        kubelet.statusChanged(self)
     }
 
     func event(_ type: String = "Normal", _ reason: String, _ message: String) {
@@ -165,7 +187,7 @@ public final class PodWorker {
             if next.current == nil && next.timers.isEmpty && !next.starting { startContainer(next) }
             return
         }
-        for s in slots where !s.isInit && s.current == nil && s.timers.isEmpty && !s.starting { startContainer(s) }
+        for s in slots where !s.isInit && s.current == nil && s.timers.isEmpty && !s.starting { startContainer(s) }   // ephemeral ones too
     }
 
     // MARK: - images
@@ -360,7 +382,7 @@ public final class PodWorker {
         slot.status.containerID = "containerd://" + record.id
         (slot.status.imageID, slot.status.image) = kubelet.imageStatus(image)
         slot.status.started = slot.spec.startupProbe == nil
-        slot.status.ready = !slot.isInit && slot.spec.readinessProbe == nil && slot.spec.startupProbe == nil
+        slot.status.ready = slot.isApp && slot.spec.readinessProbe == nil && slot.spec.startupProbe == nil
         kubelet.processStarted(process)
         scheduleOOM(slot, process)
         startProbes(slot)
@@ -444,6 +466,7 @@ public final class PodWorker {
         case "OnFailure": restart = code != 0
         default: restart = true
         }
+        if slot.isEphemeral { return }   // never restarted
         if slot.isInit {
             if code == 0 { startNext(); return }
             // A failed init container is retried unless restartPolicy is Never.
@@ -580,7 +603,8 @@ public final class PodWorker {
         if s.startTime == nil { s.startTime = startTime }
         s.qosClass = pod.qosClass
         s.initContainerStatuses = slots.filter(\.isInit).map(\.status)
-        s.containerStatuses = slots.filter { !$0.isInit }.map(\.status)
+        s.containerStatuses = slots.filter(\.isApp).map(\.status)
+        s.ephemeralContainerStatuses = slots.filter(\.isEphemeral).map(\.status)
         s.restartCount = s.containerStatuses.reduce(0) { $0 + $1.restartCount }
         let initDone = slots.allSatisfy { !$0.isInit || $0.done }
         s.phase = phase(initDone: initDone)
@@ -589,8 +613,8 @@ public final class PodWorker {
             s.reason = "Evicted"
             s.message = why
         }
-        let ready = slots.filter { !$0.isInit }.allSatisfy(\.status.ready)
-        let notReady = slots.filter { !$0.isInit && !$0.status.ready }.map(\.spec.name)
+        let ready = slots.filter(\.isApp).allSatisfy(\.status.ready)
+        let notReady = slots.filter { $0.isApp && !$0.status.ready }.map(\.spec.name)
         var conds: [PodCondition] = []
         func cond(_ type: String, _ ok: Bool, _ reason: String?, _ message: String?) {
             var c = s.condition(type) ?? PodCondition(type: type, status: "", reason: nil, message: nil, lastTransitionTime: now)
@@ -620,7 +644,7 @@ public final class PodWorker {
             return failedInit && pod.spec.restartPolicy == "Never" ? "Failed" : "Pending"
         }
         var running = 0, waiting = 0, stopped = 0, succeeded = 0
-        for slot in slots where !slot.isInit {
+        for slot in slots where slot.isApp {
             switch slot.status.state {
             case .running: running += 1
             case .terminated(let code, _, _, _, _): stopped += 1; if code == 0 { succeeded += 1 }

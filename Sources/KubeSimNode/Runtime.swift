@@ -296,8 +296,11 @@ public final class ContainerProcess {
     }
 
     func sleep(_ d: SimDuration) {
-        // Work for `settle`, which still treats a long sleep as steady (Cluster.quietPeriod).
-        timer = clock.schedule(after: d, label: self.label) { [weak self] in self?.step() }
+        // Work for `settle` (which still treats a long sleep as steady, Cluster.quietPeriod),
+        // unless the program loops forever: a sidecar's `while true; do …; sleep 5; done`
+        // is background, like a timer, so `settle` returns once the components are idle.
+        let endless = pc > 0 && pc - 1 < endlessLoop.count && endlessLoop[pc - 1]
+        timer = clock.schedule(after: d, label: self.label, background: endless) { [weak self] in self?.step() }
     }
 
     /// The first argument busybox's `sleep` refuses: it takes non-negative numbers, each
@@ -310,6 +313,21 @@ public final class ContainerProcess {
         }
         return nil
     }
+    /// For each instruction, whether it sits inside `while true`, `while :` or
+    /// `until false`: a loop the program never leaves.
+    lazy var endlessLoop: [Bool] = {
+        var out = Array(repeating: false, count: code.count)
+        for (j, ins) in code.enumerated() {
+            guard case .jump(let top) = ins, top < j, top + 1 < code.count, case .run(let words) = code[top], words.count == 1 else { continue }
+            let w = words[0].text
+            switch code[top + 1] {
+            case .jumpIfFail where w == "true" || w == ":", .jumpIfOK where w == "false":
+                for k in top...j { out[k] = true }
+            default: continue
+            }
+        }
+        return out
+    }()
 
     /// Commands that block: `sleep N` (Some(duration)), servers and `tail -f` (Some(nil)).
     func blocking(_ argv: [String]) -> SimDuration?? {

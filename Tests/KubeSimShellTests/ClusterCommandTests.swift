@@ -27,8 +27,8 @@ struct ClusterCommandTests {
         """))
         #expect(r.out.contains("""
         NAME    STATUS   ROLES    AGE   VERSION
-        node1   Ready    <none>   3s    v1.30.0
-        node2   Ready    <none>   3s    v1.30.0
+        node1   Ready    <none>   3s    v1.35.0
+        node2   Ready    <none>   3s    v1.35.0
         """))
     }
 
@@ -131,7 +131,7 @@ struct ClusterCommandTests {
         settle
         get pods
         describe pod big
-        explain pod big
+        scheduler explain pod big
         """)
         #expect(r.outcome == .success, "\(r.err)")
         #expect(r.out.contains("big    0/1     Pending   0          0s"))

@@ -397,7 +397,7 @@ struct ProbeTrafficTests {
         #expect(r.out.contains(" > 10.244.0.2.80: Flags [P.], seq 1:101, ack 1, win 502, options [nop,nop,TS val "))
         #expect(r.out.contains("length 100: HTTP: GET / HTTP/1.1"))
         #expect(r.out.contains("10.244.0.1 - - [01/Jan/2026:00:00:2"))
-        #expect(r.out.contains("\"GET / HTTP/1.1\" 200 615 \"-\" \"kube-probe/1.30\" \"-\""))
+        #expect(r.out.contains("\"GET / HTTP/1.1\" 200 615 \"-\" \"kube-probe/1.35\" \"-\""))
     }
 }
 

@@ -11,10 +11,10 @@ struct REPLTests {
         let session = "repl"
         let history: String
 
-        init(history: String, locale: String = "C.UTF-8") throws {
+        init(history: String, locale: String = "C.UTF-8", editor: String? = nil) throws {
             self.history = history
             try tmux(["new-session", "-d", "-s", session, "-x", "100", "-y", "40",
-                      "env KUBESIM_HISTORY='\(history)' NO_COLOR=1 TERM=xterm LANG=\(locale) LC_ALL=\(locale) '\(Binary.path)'"])
+                      "env KUBESIM_HISTORY='\(history)' NO_COLOR=1 TERM=xterm LANG=\(locale) LC_ALL=\(locale) \(editor.map { "EDITOR='\($0)' " } ?? "")'\(Binary.path)'"])
         }
 
         /// Runs tmux on this test's socket and returns what it printed. Uses
@@ -163,6 +163,32 @@ struct REPLTests {
         screen = t.waitForLine("\"still here\"")
         #expect(screen.contains("\n\"still here\"\n"))
         #expect(t.isAlive)
+    }
+
+    /// kubectl edit: the object's YAML in $EDITOR, written back when it changed.
+    @Test func editRunsTheEditor() throws {
+        try #require(Self.tmuxAvailable, "tmux is installed by scripts/test")
+        let history = NSTemporaryDirectory() + "kubesim-hist-\(UUID().uuidString)"
+        let editor = NSTemporaryDirectory() + "kubesim-editor-\(UUID().uuidString).sh"
+        defer { try? FileManager.default.removeItem(atPath: history); try? FileManager.default.removeItem(atPath: editor) }
+        try "#!/bin/sh\nsed -i 's/replicas: 1$/replicas: 2/' \"$1\"\n".write(toFile: editor, atomically: true, encoding: .utf8)
+        chmod(editor, 0o755)
+        let t = try Tmux(history: history, editor: editor)
+        _ = t.waitFor { $0.contains("kubesim>") }
+        usleep(200_000)
+        try t.type("cluster nodes=1"); try t.send("Enter")
+        _ = t.waitFor { $0.contains("cluster created") }
+        try t.type("create deployment web --image=nginx"); try t.send("Enter")
+        _ = t.waitFor { $0.contains("deployment.apps/web created") }
+        try t.type("edit deployment web"); try t.send("Enter")
+        var screen = t.waitFor { $0.contains("edited") }
+        #expect(screen.contains("deployment.apps/web edited"))
+        try t.type("get deploy web -o jsonpath='{.spec.replicas}'"); try t.send("Enter")
+        screen = t.waitForLine("2")
+        #expect(screen.contains("\n2\n"))
+        try t.type("edit deployment web"); try t.send("Enter")
+        screen = t.waitFor { $0.contains("Edit cancelled") }
+        #expect(screen.contains("Edit cancelled, no changes made."))
     }
 
     @Test func editsUTF8EvenInTheCLocale() throws {

@@ -34,7 +34,7 @@ struct ScoringTests {
         EOF
         settle
         assert pod("db").nodeName == "node2"
-        explain pod db
+        scheduler explain pod db
         """)
         #expect(r.outcome == .success, "\(r.err)")
         let rows = r.out.split(separator: "\n").filter { $0.hasPrefix("node") && $0.contains(" ok ") }

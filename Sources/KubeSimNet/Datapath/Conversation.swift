@@ -183,15 +183,12 @@ public struct TCPConversation {
         }
     }
 
-    /// The kubelet prober's User-Agent (the nodes run v1.30).
-    public static let probeAgent = "kube-probe/1.30"
-
     /// The request busybox wget (1.36) or curl (8.5) sends.
     public static func httpRequest(tool: String, hostPort: String, path: String) -> String {
         switch tool {
         case "wget": return "GET \(path) HTTP/1.1\r\nHost: \(hostPort)\r\nUser-Agent: Wget\r\nConnection: close\r\n\r\n"
         // The kubelet's prober (pkg/probe/http/request.go): kube-probe/<major.minor>, Accept */*, Connection: close.
-        case Self.probeAgent: return "GET \(path) HTTP/1.1\r\nHost: \(hostPort)\r\nUser-Agent: \(Self.probeAgent)\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+        case let agent where agent.hasPrefix("kube-probe/"): return "GET \(path) HTTP/1.1\r\nHost: \(hostPort)\r\nUser-Agent: \(agent)\r\nAccept: */*\r\nConnection: close\r\n\r\n"
         default: return "GET \(path) HTTP/1.1\r\nHost: \(hostPort)\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n"
         }
     }

@@ -1,0 +1,95 @@
+import Testing
+import KubeScript
+import KubeSimShell
+
+/// autoscale and the HorizontalPodAutoscaler controller (upstream's algorithm: 15 s
+/// sync, 0.1 tolerance, +100%/+4 pods per period, 300 s scale-down stabilization).
+@Suite("kubectl autoscale and the HPA controller")
+struct AutoscaleTests {
+    /// kubectl v1.32's output for `kubectl autoscale deployment web --max=5 --dry-run=client -o yaml`.
+    @Test("autoscale's client object is kubectl's (autoscaling/v1)")
+    func clientObject() {
+        let r = WaitTests.run("cluster nodes=1\ncreate deployment web --image=nginx\nautoscale deployment web --max=5 --dry-run=client -o yaml")
+        #expect(r.err == "")
+        #expect(r.out.hasSuffix("""
+        apiVersion: autoscaling/v1
+        kind: HorizontalPodAutoscaler
+        metadata:
+          creationTimestamp: null
+          name: web
+        spec:
+          maxReplicas: 5
+          scaleTargetRef:
+            apiVersion: apps/v1
+            kind: Deployment
+            name: web
+        status:
+          currentReplicas: 0
+          desiredReplicas: 0
+
+        """))
+        #expect(WaitTests.run("cluster nodes=1\ncreate deployment web --image=nginx\nautoscale deployment web --max=0").err
+            .contains("--max=MAXPODS is required and must be at least 1, max: 0"))
+    }
+
+    @Test("utilization within the tolerance changes nothing; above it a scale-up of at most +4 or +100% per period, bounded by max; the window holds scale-down")
+    func algorithm() {
+        let r = WaitTests.run("""
+        cluster nodes=2
+        image define shop/api:v1 listen 8080 cpu 50m
+        create deployment api --image=shop/api:v1 --replicas=2
+        set resources deployment api --requests=cpu=100m
+        settle
+        autoscale deployment api --min=2 --max=9 --cpu-percent=60
+        tick 16s
+        assert deployment("api").replicas == 2
+        load deployment/api cpu=400m
+        tick 15s
+        assert deployment("api").replicas == 6
+        tick 15s
+        assert deployment("api").replicas == 9
+        get hpa
+        load deployment/api cpu=0
+        tick 4m
+        assert deployment("api").replicas == 9
+        tick 2m
+        assert deployment("api").replicas < 9
+        """)
+        #expect(r.err == "")
+        #expect(r.out.contains("""
+        NAME   REFERENCE        TARGETS         MINPODS   MAXPODS   REPLICAS   AGE
+        api    Deployment/api   cpu: 116%/60%   2         9         6          46s
+        """))
+    }
+}
+
+/// debug: an ephemeral container in a running pod, sharing its network namespace.
+@Suite("kubectl debug")
+struct DebugTests {
+    @Test("the debug container runs beside the app, reaches it on localhost, shows in describe and logs, and leaves the pod Ready")
+    func debug() {
+        let r = WaitTests.run(#"""
+        cluster nodes=1
+        run web --image=nginx:1.25
+        settle
+        debug web --image=busybox --target=web -- sh -c "echo hello from the debugger; wget -qO- localhost:80 > /dev/null && echo web answers on localhost"
+        tick 5s
+        assert pod("web").ready
+        assert pod("web").restarts == 0
+        logs web -c debugger-9th94
+        let d = (describe pod web)
+        assert d.output.contains("Ephemeral Containers:\n  debugger-9th94:\n")
+        get pod web -o jsonpath='{.spec.ephemeralContainers[0].targetContainerName} {.status.ephemeralContainerStatuses[0].state.terminated.reason}'
+        """#)
+        #expect(r.err == "")
+        #expect(r.out.hasSuffix("""
+        Defaulting debug container name to debugger-9th94.
+        hello from the debugger
+        web answers on localhost
+        web Completed
+
+        """))
+        #expect(WaitTests.run("cluster nodes=1\nrun web --image=nginx\nsettle\ndebug web --image=busybox --target=nope").err
+            .contains("the target container nope is not a container of pod web"))
+    }
+}
