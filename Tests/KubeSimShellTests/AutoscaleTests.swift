@@ -63,6 +63,45 @@ struct AutoscaleTests {
     }
 }
 
+extension AutoscaleTests {
+    /// describe hpa: kubectl's describeHorizontalPodAutoscalerV2 layout (Conditions are
+    /// not modelled yet).
+    @Test("describe hpa")
+    func describe() {
+        let r = WaitTests.run("""
+        cluster nodes=2
+        image define shop/api:v1 listen 8080 cpu 50m
+        create deployment api --image=shop/api:v1 --replicas=2
+        set resources deployment api --requests=cpu=100m
+        settle
+        autoscale deployment api --min=2 --max=9 --cpu-percent=60
+        load deployment/api cpu=400m
+        tick 31s
+        describe hpa api
+        """)
+        #expect(r.err == "")
+        #expect(r.out.hasSuffix("""
+        Name:                                                  api
+        Namespace:                                             default
+        Labels:                                                <none>
+        Annotations:                                           <none>
+        CreationTimestamp:                                     Thu, 01 Jan 2026 00:00:01 +0000
+        Reference:                                             Deployment/api
+        Metrics:                                               ( current / target )
+          resource cpu on pods  (as a percentage of request):  116% (116m) / 60%
+        Min replicas:                                          2
+        Max replicas:                                          9
+        Deployment pods:                                       6 current / 9 desired
+        Events:
+          Type    Reason             Age   From                       Message
+          ----    ------             ----  ----                       -------
+          Normal  SuccessfulRescale  15s   horizontal-pod-autoscaler  New size: 6; reason: cpu resource utilization (percentage of request) above target
+          Normal  SuccessfulRescale  0s    horizontal-pod-autoscaler  New size: 9; reason: cpu resource utilization (percentage of request) above target
+
+        """))
+    }
+}
+
 /// debug: an ephemeral container in a running pod, sharing its network namespace.
 @Suite("kubectl debug")
 struct DebugTests {
