@@ -99,6 +99,13 @@ extension ClusterBindings {
         cells.append(("Max replicas:", String(h.spec.maxReplicas)))
         cells.append(("\(h.spec.targetKind) pods:", "\(h.status.currentReplicas) current / \(h.status.desiredReplicas) desired"))
         let width = cells.map(\.0.count).max()! + 2
-        return cells.map { Format.pad($0.0, width) + $0.1 }
+        var lines = cells.map { Format.pad($0.0, width) + $0.1 }
+        if !h.status.conditions.isEmpty {
+            // A block of its own in the tabwriter: its columns align among themselves.
+            lines.append("Conditions:")
+            let rows = h.status.conditions.map { ["  " + $0.type, $0.status, $0.reason, $0.message] }
+            lines.append(Format.table(["  Type", "Status", "Reason", "Message"], [["  ----", "------", "------", "-------"]] + rows, padding: 2))
+        }
+        return lines
     }
 }

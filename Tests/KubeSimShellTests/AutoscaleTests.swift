@@ -52,6 +52,7 @@ struct AutoscaleTests {
         load deployment/api cpu=0
         tick 4m
         assert deployment("api").replicas == 9
+        get hpa api -o jsonpath='{.status.conditions[?(@.type=="AbleToScale")].reason}{"\\n"}'
         tick 2m
         assert deployment("api").replicas < 9
         """)
@@ -60,12 +61,13 @@ struct AutoscaleTests {
         NAME   REFERENCE        TARGETS         MINPODS   MAXPODS   REPLICAS   AGE
         api    Deployment/api   cpu: 116%/60%   2         9         6          46s
         """))
+        #expect(r.out.contains("\nScaleDownStabilized\n"))
     }
 }
 
 extension AutoscaleTests {
-    /// describe hpa: kubectl's describeHorizontalPodAutoscalerV2 layout (Conditions are
-    /// not modelled yet).
+    /// describe hpa: kubectl's describeHorizontalPodAutoscalerV2 layout, with the
+    /// controller's AbleToScale, ScalingActive and ScalingLimited conditions.
     @Test("describe hpa")
     func describe() {
         let r = WaitTests.run("""
@@ -92,6 +94,12 @@ extension AutoscaleTests {
         Min replicas:                                          2
         Max replicas:                                          9
         Deployment pods:                                       6 current / 9 desired
+        Conditions:
+          Type            Status  Reason            Message
+          ----            ------  ------            -------
+          AbleToScale     True    SucceededRescale  the HPA controller was able to update the target scale to 9
+          ScalingActive   True    ValidMetricFound  the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)
+          ScalingLimited  True    TooManyReplicas   the desired replica count is more than the maximum replica count
         Events:
           Type    Reason             Age   From                       Message
           ----    ------             ----  ----                       -------
