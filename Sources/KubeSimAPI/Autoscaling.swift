@@ -36,7 +36,32 @@ public struct HorizontalPodAutoscalerStatus: Sendable, Equatable {
     public var currentUtilization: [String: Int] = [:]
     public var currentAverageValue: [String: Quantity] = [:]
     public var lastScaleTime: Int64?
+    /// AbleToScale, ScalingActive, ScalingLimited, as the controller sets them.
+    public var conditions: [HPACondition] = []
     public init() {}
+}
+
+public struct HPACondition: Sendable, Equatable {
+    public var type: String
+    public var status: String
+    public var reason: String
+    public var message: String
+    public var lastTransitionTime: Int64
+    public init(type: String, status: String, reason: String, message: String, lastTransitionTime: Int64) {
+        self.type = type; self.status = status; self.reason = reason; self.message = message; self.lastTransitionTime = lastTransitionTime
+    }
+}
+
+extension HorizontalPodAutoscalerStatus {
+    /// setCondition: a changed status moves lastTransitionTime; reason and message follow.
+    public mutating func setCondition(_ type: String, _ status: String, _ reason: String, _ message: String, now: Int64) {
+        if let i = conditions.firstIndex(where: { $0.type == type }) {
+            if conditions[i].status != status { conditions[i].lastTransitionTime = now }
+            conditions[i].status = status; conditions[i].reason = reason; conditions[i].message = message
+        } else {
+            conditions.append(HPACondition(type: type, status: status, reason: reason, message: message, lastTransitionTime: now))
+        }
+    }
 }
 
 extension ResourceType {

@@ -73,3 +73,39 @@ extension ClientObject {
                       [("spec", spec.value), ("status", .object([("currentReplicas", .int(0)), ("desiredReplicas", .int(0))]))])
     }
 }
+
+extension ClusterBindings {
+    /// describeHorizontalPodAutoscalerV2 (pkg/describe/describe.go): one tabwriter block
+    /// (padding 2), so the long metric line sets the width of every field above Conditions.
+    static func describeHPA(_ h: HorizontalPodAutoscaler, _ c: Cluster) -> [String] {
+        var cells: [(String, String)] = []
+        func labels(_ title: String, _ d: [String: String]) {
+            let items = d.keys.sorted().map { "\($0)=\(d[$0]!)" }
+            cells.append((title + ":", items.first ?? "<none>"))
+            for i in items.dropFirst() { cells.append(("", i)) }
+        }
+        cells.append(("Name:", h.metadata.name))
+        cells.append(("Namespace:", h.metadata.namespace ?? "default"))
+        labels("Labels", h.metadata.labels)
+        labels("Annotations", h.metadata.annotations)
+        cells.append(("CreationTimestamp:", describeTime(h.metadata.creationTimestamp)))
+        cells.append(("Reference:", "\(h.spec.targetKind)/\(h.spec.targetName)"))
+        cells.append(("Metrics:", "( current / target )"))
+        for m in h.spec.metrics {
+            let current = h.status.currentUtilization[m.resource].map { "\($0)% (\(h.status.currentAverageValue[m.resource]?.description ?? "0"))" } ?? "<unknown>"
+            cells.append(("  resource \(m.resource) on pods  (as a percentage of request):", "\(current) / \(m.averageUtilization)%"))
+        }
+        cells.append(("Min replicas:", String(h.spec.minReplicas)))
+        cells.append(("Max replicas:", String(h.spec.maxReplicas)))
+        cells.append(("\(h.spec.targetKind) pods:", "\(h.status.currentReplicas) current / \(h.status.desiredReplicas) desired"))
+        let width = cells.map(\.0.count).max()! + 2
+        var lines = cells.map { Format.pad($0.0, width) + $0.1 }
+        if !h.status.conditions.isEmpty {
+            // A block of its own in the tabwriter: its columns align among themselves.
+            lines.append("Conditions:")
+            let rows = h.status.conditions.map { ["  " + $0.type, $0.status, $0.reason, $0.message] }
+            lines.append(Format.table(["  Type", "Status", "Reason", "Message"], [["  ----", "------", "------", "-------"]] + rows, padding: 2))
+        }
+        return lines
+    }
+}

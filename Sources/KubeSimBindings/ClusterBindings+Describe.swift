@@ -86,6 +86,7 @@ extension ClusterBindings {
     }
 
     static func describe(_ o: APIObject, _ c: Cluster) -> String {
+        if case .horizontalPodAutoscaler(let h) = o { return (describeHPA(h, c) + eventLines(o, c)).joined(separator: "\n") }
         let now = c.clock.now
         var lines: [String] = []
         func field(_ k: String, _ v: String) { lines.append(k.count + 1 >= 18 ? k + ":  " + v : Format.pad(k + ":", 18) + v) }
@@ -288,7 +289,15 @@ extension ClusterBindings {
         default:
             map("Labels", m.labels)
         }
-        // Events about this object.
+        lines += eventLines(o, c)
+        return lines.joined(separator: "\n")
+    }
+
+    /// The Events section: kubectl's table, or `Events: <none>`.
+    static func eventLines(_ o: APIObject, _ c: Cluster) -> [String] {
+        let now = c.clock.now
+        let m = o.metadata
+        var lines: [String] = []
         let events = c.api.list(.event).compactMap(\.event)
             .filter { $0.involvedKind == o.type.kind && $0.involvedName == m.name && ($0.involvedNamespace == m.namespace) }
             .sorted { $0.lastTimestamp < $1.lastTimestamp || ($0.lastTimestamp == $1.lastTimestamp && $0.metadata.resourceVersion < $1.metadata.resourceVersion) }
@@ -303,7 +312,7 @@ extension ClusterBindings {
             let table = Format.table(["  Type", "Reason", "Age", "From", "Message"], [["  ----", "------", "----", "----", "-------"]] + rows, padding: 2)
             lines.append(table)
         }
-        return lines.joined(separator: "\n")
+        return lines
     }
 
     static func setMetadata(_ inv: Invocation, _ ctx: CommandContext, annotations: Bool) throws -> CommandResult {

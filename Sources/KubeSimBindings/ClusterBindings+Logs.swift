@@ -56,10 +56,30 @@ extension ClusterBindings {
             counts.append(process?.logCount ?? 0)
         }
         if inv.has("follow") {
-            c.tick(.seconds(10), interrupted: ctx.isInterrupted)
-            for (k, (p, name, process)) in sources.enumerated() {
-                if let process { lines += render(p, name, process.logs[counts[k]...]) }
+            // -f: the lines so far, then each new line as simulated time runs, until
+            // every followed container has exited, --request-timeout (default 10 s)
+            // has passed, or Ctrl-C.
+            var limit = SimDuration.seconds(10)
+            if let t = inv.flag("request-timeout") {
+                guard let d = SimDuration(parsing: Int(t) != nil ? t + "s" : t) else {
+                    throw CommandFailure("error: invalid argument \"\(t)\" for \"--request-timeout\" flag: time: invalid duration \"\(t)\"")
+                }
+                limit = d
             }
+            if !lines.isEmpty { ctx.write(lines.joined(separator: "\n") + "\n") }
+            lines = []
+            let deadline = c.clock.now + limit.nanoseconds
+            while !ctx.isInterrupted(), sources.contains(where: { $0.2.map { !$0.exited } ?? false }),
+                  let next = c.clock.nextTime, next <= deadline {
+                c.clock.runNext()
+                for (k, (p, name, process)) in sources.enumerated() {
+                    guard let process, process.logCount > counts[k] else { continue }
+                    ctx.write(render(p, name, process.logs[counts[k]...]).map { $0 + "\n" }.joined())
+                    counts[k] = process.logCount
+                }
+            }
+            if !ctx.isInterrupted() && sources.contains(where: { $0.2.map { !$0.exited } ?? false }) { c.clock.run(until: deadline) }
+            return CommandResult()
         }
         return CommandResult(output: lines.joined(separator: "\n"))
     }

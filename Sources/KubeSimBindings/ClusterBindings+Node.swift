@@ -15,7 +15,8 @@ extension ClusterBindings {
         let containerFlag = FlagSpec("container", short: "c", value: "NAME", help: "the container (default: the first)")
         r.register(CommandSpec("logs", summary: "a container's log", usage: "logs POD|TYPE/NAME [-c C | --all-containers] | logs -l SELECTOR [--prefix] [--previous] [-f] [--timestamps] [--tail=N] [--since=D]",
                                flags: [namespaceFlag, containerFlag, FlagSpec("previous", short: "p", help: "the previous (crashed) instance"),
-                                       FlagSpec("follow", short: "f", help: "keep printing for 10 simulated seconds"),
+                                       FlagSpec("follow", short: "f", help: "print new lines as simulated time runs (until the containers exit or --request-timeout, default 10s)"),
+                                       FlagSpec("request-timeout", value: "DURATION", help: "how long -f follows"),
                                        FlagSpec("timestamps", help: "prefix each line with its time"), FlagSpec("tail", value: "N", help: "only the last N lines (default: all; 10 with -l)"),
                                        FlagSpec("selector", short: "l", value: "SELECTOR", help: "the pods the selector matches"),
                                        FlagSpec("all-containers", help: "every container of the pod (init containers first)"),

@@ -54,6 +54,7 @@ public final class HorizontalPodAutoscalerController {
         }
         var status = hpa.status
         status.currentReplicas = current
+        status.setCondition("AbleToScale", "True", "SucceededGetScale", "the HPA controller was able to get the target's current scale", now: clock.now)
         // Scaling is off while the target has no replicas (the user scaled it to zero).
         guard current > 0 else { write(hpa, status); return }
         let running = pods.list(namespace: ns).compactMap(\.pod).filter {
@@ -73,7 +74,12 @@ public final class HorizontalPodAutoscalerController {
                 if p.spec.containers.contains(where: { $0.resources.requests[m.resource] == nil }) { missingRequest = true }
                 usage += u; request += req; counted += 1
             }
-            guard !missingRequest, request > 0, counted > 0 else { continue }
+            if missingRequest {
+                status.setCondition("ScalingActive", "False", "FailedGetResourceMetric",
+                                    "the HPA was unable to compute the replica count: failed to get \(m.resource) utilization: missing request for \(m.resource)", now: clock.now)
+                continue
+            }
+            guard request > 0, counted > 0 else { continue }
             let utilization = Int(usage * 100 / request)
             status.currentUtilization[m.resource] = utilization
             status.currentAverageValue[m.resource] = m.resource == "cpu" ? Quantity(milli: usage / Int64(counted)) : Quantity(usage / Int64(counted), format: .binarySI)
@@ -82,7 +88,20 @@ public final class HorizontalPodAutoscalerController {
             if replicas > proposal { proposal = replicas; reasons = [replicas > current ? "\(m.resource) resource utilization (percentage of request) above target" : "All metrics below target"] }
         }
         guard !reasons.isEmpty else { write(hpa, status); return }
-        let desired = normalize(objectKey(hpa.metadata), hpa, current: current, proposal: proposal)
+        let metricNames = hpa.spec.metrics.map { "\($0.resource) resource utilization (percentage of request)" }.joined(separator: ", ")
+        status.setCondition("ScalingActive", "True", "ValidMetricFound",
+                            "the HPA was able to successfully calculate a replica count from \(metricNames)", now: clock.now)
+        let (desired, limited) = normalize(objectKey(hpa.metadata), hpa, current: current, proposal: proposal)
+        status.setCondition("ScalingLimited", limited.status, limited.reason, limited.message, now: clock.now)
+        if desired == current {
+            if limited.reason == "ScaleDownStabilized" {
+                status.setCondition("AbleToScale", "True", "ScaleDownStabilized", "recent recommendations were higher than current one, applying the highest recent recommendation", now: clock.now)
+            } else {
+                status.setCondition("AbleToScale", "True", "ReadyForNewScale", "recommended size matches current size", now: clock.now)
+            }
+        } else {
+            status.setCondition("AbleToScale", "True", "SucceededRescale", "the HPA controller was able to update the target scale to \(desired)", now: clock.now)
+        }
         status.desiredReplicas = desired
         if desired != current {
             do {
@@ -103,8 +122,10 @@ public final class HorizontalPodAutoscalerController {
         write(hpa, status)
     }
 
-    /// normalizeDesiredReplicasWithBehaviors with the default behavior.
-    func normalize(_ key: String, _ hpa: HorizontalPodAutoscaler, current: Int, proposal: Int) -> Int {
+    /// normalizeDesiredReplicasWithBehaviors with the default behavior, and the
+    /// ScalingLimited condition it implies (or ScaleDownStabilized, which the caller
+    /// reports as AbleToScale's reason).
+    func normalize(_ key: String, _ hpa: HorizontalPodAutoscaler, current: Int, proposal: Int) -> (Int, (status: String, reason: String, message: String)) {
         let now = clock.now
         let downCutoff = now - Self.downscaleStabilization.nanoseconds
         var history = (recommendations[key] ?? []).filter { $0.time > downCutoff }
@@ -115,11 +136,25 @@ public final class HorizontalPodAutoscalerController {
         var stabilized = current
         if stabilized < proposal { stabilized = proposal }
         if stabilized > down { stabilized = down }
+        var limited = (status: "False", reason: "DesiredWithinRange", message: "the desired count is within the acceptable range")
+        if stabilized != proposal {
+            limited = (status: "False", reason: "ScaleDownStabilized", message: "recent recommendations were higher than current one, applying the highest recent recommendation")
+        }
         // Default scale-up policies: 100% or 4 pods per 15 s, whichever allows more.
         let upLimit = max(current * 2, current + 4)
-        var desired = min(stabilized, upLimit)
-        desired = max(hpa.spec.minReplicas, min(hpa.spec.maxReplicas, desired))
-        return desired
+        var desired = stabilized
+        if desired > upLimit {
+            desired = upLimit
+            limited = (status: "True", reason: "ScaleUpLimit", message: "the desired replica count is increasing faster than the maximum scale rate")
+        }
+        if desired > hpa.spec.maxReplicas {
+            desired = hpa.spec.maxReplicas
+            limited = (status: "True", reason: "TooManyReplicas", message: "the desired replica count is more than the maximum replica count")
+        } else if desired < hpa.spec.minReplicas {
+            desired = hpa.spec.minReplicas
+            limited = (status: "True", reason: "TooFewReplicas", message: "the desired replica count is less than the minimum replica count")
+        }
+        return (desired, limited)
     }
 
     func write(_ hpa: HorizontalPodAutoscaler, _ status: HorizontalPodAutoscalerStatus) {

@@ -293,6 +293,10 @@ public enum ManifestEncoder {
             b.add("spec", s.value)
             if !forExport {
                 var st = ObjectBuilder()
+                st.add("conditions", .array(h.status.conditions.map { c in
+                    .object([("lastTransitionTime", .string(timestamp(c.lastTransitionTime))), ("message", .string(c.message)), ("reason", .string(c.reason)),
+                             ("status", .string(c.status)), ("type", .string(c.type))])
+                }))
                 st.add("currentMetrics", .array(h.status.currentUtilization.keys.sorted().map { r in
                     var cur = ObjectBuilder()
                     cur.addAlways("averageUtilization", .int(Int64(h.status.currentUtilization[r]!)))

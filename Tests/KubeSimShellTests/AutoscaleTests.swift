@@ -52,6 +52,7 @@ struct AutoscaleTests {
         load deployment/api cpu=0
         tick 4m
         assert deployment("api").replicas == 9
+        get hpa api -o jsonpath='{.status.conditions[?(@.type=="AbleToScale")].reason}{"\\n"}'
         tick 2m
         assert deployment("api").replicas < 9
         """)
@@ -59,6 +60,52 @@ struct AutoscaleTests {
         #expect(r.out.contains("""
         NAME   REFERENCE        TARGETS         MINPODS   MAXPODS   REPLICAS   AGE
         api    Deployment/api   cpu: 116%/60%   2         9         6          46s
+        """))
+        #expect(r.out.contains("\nScaleDownStabilized\n"))
+    }
+}
+
+extension AutoscaleTests {
+    /// describe hpa: kubectl's describeHorizontalPodAutoscalerV2 layout, with the
+    /// controller's AbleToScale, ScalingActive and ScalingLimited conditions.
+    @Test("describe hpa")
+    func describe() {
+        let r = WaitTests.run("""
+        cluster nodes=2
+        image define shop/api:v1 listen 8080 cpu 50m
+        create deployment api --image=shop/api:v1 --replicas=2
+        set resources deployment api --requests=cpu=100m
+        settle
+        autoscale deployment api --min=2 --max=9 --cpu-percent=60
+        load deployment/api cpu=400m
+        tick 31s
+        describe hpa api
+        """)
+        #expect(r.err == "")
+        #expect(r.out.hasSuffix("""
+        Name:                                                  api
+        Namespace:                                             default
+        Labels:                                                <none>
+        Annotations:                                           <none>
+        CreationTimestamp:                                     Thu, 01 Jan 2026 00:00:01 +0000
+        Reference:                                             Deployment/api
+        Metrics:                                               ( current / target )
+          resource cpu on pods  (as a percentage of request):  116% (116m) / 60%
+        Min replicas:                                          2
+        Max replicas:                                          9
+        Deployment pods:                                       6 current / 9 desired
+        Conditions:
+          Type            Status  Reason            Message
+          ----            ------  ------            -------
+          AbleToScale     True    SucceededRescale  the HPA controller was able to update the target scale to 9
+          ScalingActive   True    ValidMetricFound  the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)
+          ScalingLimited  True    TooManyReplicas   the desired replica count is more than the maximum replica count
+        Events:
+          Type    Reason             Age   From                       Message
+          ----    ------             ----  ----                       -------
+          Normal  SuccessfulRescale  15s   horizontal-pod-autoscaler  New size: 6; reason: cpu resource utilization (percentage of request) above target
+          Normal  SuccessfulRescale  0s    horizontal-pod-autoscaler  New size: 9; reason: cpu resource utilization (percentage of request) above target
+
         """))
     }
 }

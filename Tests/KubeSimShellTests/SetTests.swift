@@ -147,4 +147,18 @@ struct SetTests {
             + "  Volumes:\t<none>\n  Node-Selectors:\t<none>\n  Tolerations:\t<none>\n"))
         #expect(WaitTests.run("cluster nodes=1\ncreate deployment web --image=nginx\nrollout history deployment/web --revision=7").err.contains("unable to find the specified revision"))
     }
+
+    /// logs -f follows as simulated time runs and stops when the container exits.
+    @Test("logs -f until the container exits")
+    func follow() {
+        let r = WaitTests.run("""
+        cluster nodes=1
+        run bb --image=busybox --restart=Never -- sh -c "sleep 2; echo one; sleep 3; echo two; sleep 3; echo three"
+        tick 3s
+        logs bb -f --request-timeout=1m
+        assert now() < 10s
+        """)
+        #expect(r.err == "")
+        #expect(r.out.hasSuffix("pod/bb created\none\ntwo\nthree\n"))
+    }
 }
