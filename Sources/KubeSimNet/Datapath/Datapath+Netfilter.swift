@@ -47,7 +47,7 @@ extension Packet {
     }
 
     /// Takes netfilter's rewrites (NAT) back into the packet.
-    mutating func take(_ n: NFPacket) {
+    mutating func take(_ n: borrowing NFPacket) {
         src = n.src; dst = n.dst
         if proto == "ICMP" {
             if n.sport != PodNetwork.echoID(self), let d = detail, d.icmpID != 0 { d.icmpID = n.sport } else if detail == nil || detail?.icmpID == 0 { sport = n.sport }

@@ -47,24 +47,37 @@ public final class Netfilter {
         if let m = ct.mark { p.mark = m }
         if let st = ct.state { p.ctState = st }
         defer { ct.mark = p.mark; ct.state = p.ctState }
-        func pass(_ t: NFTable) -> Bool {
-            traverse(t, hook, &p, &ct, &res, now: now, record: record)
-            return res.verdict == .accept
-        }
         switch hook {
         case .prerouting, .output:
-            if !pass(raw) { return res }
+            traverse(raw, hook, &p, &ct, &res, now: now, record: record)
+            guard res.verdict.accepted else { return res }
             track(&p, &ct, &res, now: now, record: record)
-            if !pass(mangle) { return res }
-            if ct.isNew { if !pass(nat) { return res } } else { natFromEntry(&p, ct, destination: true, &res, record: record) }
-            if hook == .output { _ = pass(filter) }
+            traverse(mangle, hook, &p, &ct, &res, now: now, record: record)
+            guard res.verdict.accepted else { return res }
+            if ct.isNew {
+                traverse(nat, hook, &p, &ct, &res, now: now, record: record)
+                guard res.verdict.accepted else { return res }
+            } else {
+                natFromEntry(&p, ct, destination: true, &res, record: record)
+            }
+            if hook == .output { traverse(filter, hook, &p, &ct, &res, now: now, record: record) }
         case .forward:
-            if !pass(mangle) { return res }
-            _ = pass(filter)
+            traverse(mangle, hook, &p, &ct, &res, now: now, record: record)
+            guard res.verdict.accepted else { return res }
+            traverse(filter, hook, &p, &ct, &res, now: now, record: record)
         case .input, .postrouting:
-            if !pass(mangle) { return res }
-            if hook == .input, !pass(filter) { return res }
-            if ct.isNew { if !pass(nat) { return res } } else { natFromEntry(&p, ct, destination: false, &res, record: record) }
+            traverse(mangle, hook, &p, &ct, &res, now: now, record: record)
+            guard res.verdict.accepted else { return res }
+            if hook == .input {
+                traverse(filter, hook, &p, &ct, &res, now: now, record: record)
+                guard res.verdict.accepted else { return res }
+            }
+            if ct.isNew {
+                traverse(nat, hook, &p, &ct, &res, now: now, record: record)
+                guard res.verdict.accepted else { return res }
+            } else {
+                natFromEntry(&p, ct, destination: false, &res, record: record)
+            }
             confirm(&ct, p, now: now)
         }
         return res
@@ -163,7 +176,7 @@ public final class Netfilter {
         guard let base = table.base(hook) else { return }
         if base.rules.isEmpty {
             base.policyPackets &+= 1; base.policyBytes &+= UInt64(p.length)
-            if base.policy == .drop { res.verdict = .drop; if record { res.decisions.append(policyDecision(table, base, [base.name])) } }
+            if base.policyDrops { res.verdict = .drop; if record { res.decisions.append(policyDecision(table, base, [base.name])) } }
             else if record { res.emptyTables.append(table.name) }
             return
         }
@@ -221,7 +234,7 @@ public final class Netfilter {
             if i == Int.max { break }
         }
         base.policyPackets &+= 1; base.policyBytes &+= UInt64(p.length)
-        if base.policy == .drop { res.verdict = .drop }
+        if base.policyDrops { res.verdict = .drop }
         if record {
             var d = policyDecision(table, base, [base.name])
             if let (c, k) = returned { d.returned = "\(c) rule \(k): RETURN" }

@@ -41,10 +41,12 @@ public final class Chain {
     public let name: String
     public var rules: [Rule] = []
     /// ACCEPT or DROP for a built-in chain; nil for a user chain.
-    public var policy: Target?
+    public var policy: Target? { didSet { policyDrops = policy == .drop } }
+    /// The policy is DROP (read on every hook of every packet: no enum comparison there).
+    private(set) var policyDrops = false
     public var policyPackets: UInt64 = 0
     public var policyBytes: UInt64 = 0
-    init(name: String, policy: Target?) { self.name = name; self.policy = policy }
+    init(name: String, policy: Target?) { self.name = name; self.policy = policy; policyDrops = policy == .drop }
     public var builtin: Bool { policy != nil }
 }
 
@@ -124,6 +126,8 @@ public struct RuleDecision: Sendable {
 
 /// The verdict of one hook.
 public enum NFVerdict: Sendable, Equatable {
+    /// Whether the packet goes on (a check without comparing payloads, per hook).
+    public var accepted: Bool { if case .accept = self { true } else { false } }
     case accept
     case drop
     /// REJECT: the packet is dropped and the kernel answers with `with` (icmp-port-unreachable, tcp-reset …).
