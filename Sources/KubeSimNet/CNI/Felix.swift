@@ -26,15 +26,9 @@ extension PodNetwork {
     func felix(_ nf: Netfilter, _ table: String, _ chain: String, _ rules: [String]) {
         for r in rules {
             let count = nf.table(NFTableName(rawValue: table)!).chain(chain)?.rules.count ?? 0
-            let (pre, post) = r.hasPrefix("-") && (r.hasPrefix("-i ") || r.hasPrefix("-o ") || r.hasPrefix("-p ")) ? splitIface(r) : ("", r)
-            nf.program("-t \(table) -A \(chain) \(pre)-m comment --comment \"cali:\(Self.felixHash(chain, count, r))\" \(post)")
+            // -s/-d/-i/-o/-p print before the matches whatever the order: the comment is the first match.
+            nf.program("-t \(table) -A \(chain) -m comment --comment \"cali:\(Self.felixHash(chain, count, r))\" \(r)")
         }
-    }
-
-    private func splitIface(_ r: String) -> (String, String) {
-        // Interface and protocol matches print before `-m comment`; keep them first.
-        let w = r.split(separator: " ", maxSplits: 2).map(String.init)
-        return ("\(w[0]) \(w[1]) ", w.count > 2 ? w[2] : "")
     }
 
     /// Felix's static chains (felix/rules/static.go, nat.go): the jumps from the built-in
@@ -89,10 +83,10 @@ extension PodNetwork {
     func felixWorkload(_ n: NodeNet, _ nic: PodNIC) {
         let nf = n.netfilter
         let ns = nic.namespace
-        for (profile, kind) in [("cali-pro-kns.\(ns)", "pro"), ("cali-pri-kns.\(ns)", "pri")] where nf.filter.chain(profile) == nil {
+        // The namespace's profiles (egress "pro", ingress "pri"): accept by marking.
+        for profile in ["cali-pro-kns.\(ns)", "cali-pri-kns.\(ns)"] where nf.filter.chain(profile) == nil {
             nf.program("-t filter -N \(profile)")
             felix(nf, "filter", profile, ["-j MARK --set-xmark 0x10000/0x10000", "-m mark --mark 0x10000/0x10000 -j RETURN"])
-            _ = kind
         }
         for (chain, profile, encapDrops) in [("cali-fw-\(nic.veth)", "cali-pro-kns.\(ns)", true), ("cali-tw-\(nic.veth)", "cali-pri-kns.\(ns)", false)] {
             nf.program("-t filter -N \(chain)")
