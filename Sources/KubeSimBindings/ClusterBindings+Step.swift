@@ -149,10 +149,10 @@ final class TraceStepper: @unchecked Sendable {
     /// (outer and inner on their own lines when the packet is encapsulated).
     func stepBlock(_ i: Int) -> String {
         let h = trace.hops[i]
-        let stage = HopStage(h)
+        let stage = HopExplanation(h)
         var lines = ["hop \(i + 1)/\(count)  \(h.node)  \(h.at)  (\(stage.kind))",
                      "  action  \(h.action)"]
-        lines += HopHeaders(h.headers).labelled.map { "  \($0.label.padding(toWidth: 6))  \($0.text)" }
+        lines += HopHeaders(h).labelled.map { "  \($0.label.padding(toWidth: 6))  \($0.text)" }
         return lines.joined(separator: "\n")
     }
 
@@ -162,15 +162,15 @@ final class TraceStepper: @unchecked Sendable {
             return (["\(title): the packet made no hops"] + verdictLines).joined(separator: "\n")
         }
         let h = trace.hops[index]
-        let stage = HopStage(h)
-        let headers = HopHeaders(h.headers)
+        let stage = HopExplanation(h)
+        let headers = HopHeaders(h)
         func row(_ label: String, _ text: String) -> String { "  \(label.padding(toWidth: 8))  \(text)" }
         var lines = ["hop \(index + 1) of \(count) (\(title))"]
         lines.append(row("node", h.node))
         lines.append(row("where", h.at))
         lines.append(row("stage", "\(stage.kind): \(stage.explanation)"))
         if let hook = stage.hook {
-            lines.append(row("hooks", HopStage.hooks.map { $0 == hook ? "[\($0)]" : $0 }.joined(separator: " ")))
+            lines.append(row("hooks", HopExplanation.hooks.map { $0 == hook ? "[\($0)]" : $0 }.joined(separator: " ")))
         }
         lines.append(row("action", h.action))
         if let nf = h.netfilter {
@@ -183,7 +183,7 @@ final class TraceStepper: @unchecked Sendable {
             lines.append(row("rules", "\(nf.rulesEvaluated) evaluated"))
         }
         for l in headers.labelled { lines.append(row(l.label, l.text)) }
-        let previous = index > 0 ? HopHeaders(trace.hops[index - 1].headers) : nil
+        let previous = index > 0 ? HopHeaders(trace.hops[index - 1]) : nil
         lines.append(row("changed", headers.changes(since: previous)))
         if index > 0 {
             let p = trace.hops[index - 1]
@@ -200,21 +200,14 @@ final class TraceStepper: @unchecked Sendable {
     }
 }
 
-/// A hop's headers string (`Packet.headers`) taken apart: the outer header of an
-/// encapsulated packet and the pod packet inside.
+/// A hop's packet as `show` prints it: the tunnel's outer header (when encapsulated)
+/// and the pod packet inside, read from the hop's own packet.
 struct HopHeaders {
-    let outer: String?
-    let inner: String
+    let packet: Packet
+    var outer: String? { packet.outerHeaders }
+    var inner: String { packet.innerHeaders }
 
-    init(_ headers: String) {
-        if headers.hasPrefix("outer "), let bar = headers.range(of: " | inner ") {
-            outer = String(headers[headers.index(headers.startIndex, offsetBy: 6)..<bar.lowerBound])
-            inner = String(headers[bar.upperBound...])
-        } else {
-            outer = nil
-            inner = headers
-        }
-    }
+    init(_ hop: Hop) { packet = hop.packet }
 
     /// `packet …`, or `outer …` and `inner …`.
     var labelled: [(label: String, text: String)] {
@@ -222,111 +215,93 @@ struct HopHeaders {
         return [("outer", outer), ("inner", inner)]
     }
 
-    static func field(_ name: String, in s: String) -> Int? {
-        guard let r = s.range(of: " \(name)=") else { return nil }
-        return Int(s[r.upperBound...].prefix { $0.isNumber })
-    }
-
-    var ttl: Int? { HopHeaders.field("ttl", in: inner) }
+    var ttl: Int? { packet.ttl }
 
     /// What this hop did to the headers, compared with the hop before.
     func changes(since previous: HopHeaders?) -> String {
         guard let previous else { return "none: the packet as the pod sends it" }
         var notes: [String] = []
-        if previous.outer == nil, let outer {
-            let overhead = (HopHeaders.field("len", in: " " + outer) ?? 0) - (HopHeaders.field("len", in: inner) ?? 0)
-            let kind = outer.contains("IPIP") ? "IPIP (outer IP, protocol 4)" : "VXLAN (outer IP, UDP, VXLAN header, inner Ethernet)"
-            notes.append("outer header added: \(kind), +\(overhead) bytes; the pod packet inside is unchanged")
-        } else if previous.outer != nil, outer == nil {
+        let (was, now) = (previous.packet, packet)
+        if was.outer.isEmpty, let o = now.outer.last {
+            let kind = o.ipip ? "IPIP (outer IP, protocol 4)" : "VXLAN (outer IP, UDP, VXLAN header, inner Ethernet)"
+            notes.append("outer header added: \(kind), +\(o.overhead) bytes; the pod packet inside is unchanged")
+        } else if !was.outer.isEmpty, now.outer.isEmpty {
             notes.append("outer header removed: the inner pod packet, unchanged by the tunnel, goes on")
-        } else if previous.outer != outer {
+        } else if was.outerHeaders != now.outerHeaders {
             notes.append("outer header changed")
         }
-        if let a = previous.ttl, let b = ttl, a != b {
-            notes.append("ttl \(a) → \(b) (routed: each router hop decrements it)")
+        if was.ttl != now.ttl {
+            notes.append("ttl \(was.ttl) → \(now.ttl) (routed: each router hop decrements it)")
         }
-        // Address translation: the first words are `SRC > DST`.
-        let was = previous.inner.split(separator: " "), now = inner.split(separator: " ")
-        if was.count > 2, now.count > 2 {
-            if was[0] != now[0] { notes.append("source \(was[0]) → \(now[0]) (source NAT: the reply comes back to the new address)") }
-            if was[2] != now[2] { notes.append("destination \(was[2]) → \(now[2]) (destination NAT or conntrack undoing a translation)") }
+        // Address translation (the hop's netfilter record says which: SNAT, DNAT or conntrack).
+        func endpoint(_ ip: IPv4Address, _ port: Int, _ p: Packet) -> String { p.proto == "ICMP" ? "\(ip)" : "\(ip):\(port)" }
+        if was.src != now.src || was.sport != now.sport {
+            notes.append("source \(endpoint(was.src, was.sport, was)) → \(endpoint(now.src, now.sport, now)) (source NAT: the reply comes back to the new address)")
         }
-        if notes.isEmpty && previous.inner != inner { notes.append("inner headers changed") }
+        if was.dst != now.dst || was.dport != now.dport {
+            notes.append("destination \(endpoint(was.dst, was.dport, was)) → \(endpoint(now.dst, now.dport, now)) (destination NAT or conntrack undoing a translation)")
+        }
+        if notes.isEmpty && was.innerHeaders != now.innerHeaders { notes.append("inner headers changed") }
         return notes.isEmpty ? "none: the headers are as at the hop before" : notes.joined(separator: "; ")
     }
 }
 
 /// Which part of the datapath a hop is, derived from what the hop records.
-struct HopStage {
-    static let hooks = ["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"]
+struct HopExplanation {
+    static let hooks = NFHook.allCases.map(\.name)
     let kind: String
     let explanation: String
     /// One of the five netfilter hooks, when the hop is one.
     let hook: String?
 
+    /// From what the walker recorded: the hop's stage, its netfilter record, its packet.
     init(_ h: Hop) {
-        var hook: String? = nil
+        kind = h.stage.rawValue
+        hook = h.stage == .hook ? h.at : nil
         let a = h.action
-        switch h.at {
-        case let at where HopStage.hooks.contains(at):
-            hook = at
-            kind = "netfilter hook"
+        let p = h.packet
+        switch h.stage {
+        case .hook:
             let what: String
-            switch at {
+            switch h.at {
             case "PREROUTING": what = "every packet entering \(h.node)'s network stack, before the routing decision (raw, mangle, nat; kube-proxy's Service DNAT goes in nat PREROUTING)"
             case "INPUT": what = "after routing, for packets addressed to \(h.node) itself (mangle, filter, then nat for source NAT)"
-                + (h.headers.hasPrefix("outer ") ? "; here the tunnel packet to the node's own address, before the tunnel device unwraps it" : "")
+                + (p.outer.isEmpty ? "" : "; here the tunnel packet to the node's own address, before the tunnel device unwraps it")
             case "FORWARD": what = "after routing, for packets \(h.node) forwards from one interface to another (filter; where NetworkPolicy is enforced)"
             case "OUTPUT": what = "packets \(h.node) itself sends, before they are routed out (raw, mangle, nat, filter)"
             default: what = "every packet leaving \(h.node)'s network stack, after the routing decision (nat; SNAT and masquerade go here)"
             }
-            explanation = "\(at) — \(what)"
-                + (a.contains("bridged") ? "; the frame is bridged, not routed, but br_netfilter shows it to iptables" : "")
-        case "routing":
-            kind = "routing decision"
+            explanation = "\(h.at) — \(what)"
+                + (a.hasSuffix(", bridged") ? "; the frame is bridged, not routed, but br_netfilter shows it to iptables" : "")
+        case .routing:
             explanation = "the longest-prefix match in \(h.node)'s routing table picks the route \(a)"
-        case "underlay router":
-            kind = "underlay"
-            explanation = "the router between the nodes' L2 segments forwards the outer packet (\(a))"
-        default:
-            if a.hasPrefix("encapsulate") {
-                kind = "encapsulation"
-                explanation = a.hasPrefix("encapsulate IPIP")
-                    ? "\(h.at) wraps the pod packet in an outer IP header (IPIP) addressed to the peer node's underlay address; the pod addresses inside stay unchanged (no NAT)"
-                    : "\(h.at), the VXLAN device, wraps the pod packet in an outer UDP/VXLAN packet addressed to the peer node's underlay address; the pod addresses inside stay unchanged (no NAT)"
-            } else if a.hasPrefix("decapsulate") {
-                kind = "decapsulation"
-                explanation = "\(h.at) strips the outer header; the pod packet re-enters \(h.node)'s stack as if it came in on \(h.at)"
-            } else if a.hasPrefix("bridge:") {
-                kind = "bridge"
-                explanation = "\(h.at) switches the frame at layer 2 to the port its forwarding database (FDB) names"
-            } else if a.hasPrefix("veth:") {
-                kind = "veth pair"
-                explanation = "\(h.at) is the host end of a pod's veth pair: what enters one end leaves the other, between the pod's and the host's network namespaces"
-            } else if h.at == "eth0" && a == "transmit" {
-                kind = "underlay"
-                explanation = "out of \(h.node)'s physical interface onto the node network"
-            } else if h.at == "eth0" && a.hasPrefix("receive") {
-                kind = "underlay"
-                explanation = "in through \(h.node)'s physical interface from the node network"
-            } else if h.at.hasPrefix("pod/") && a.hasPrefix("send") {
-                kind = "pod namespace"
-                explanation = "the sending pod's own routing table picks eth0 and its gateway; the packet leaves through the pod's end of its veth pair"
-            } else if h.at.hasPrefix("pod/") && a == "deliver" {
-                kind = "delivery"
-                explanation = "the destination pod's eth0 receives the packet, source address unchanged; its TCP/UDP/ICMP stack takes it from here"
-            } else if h.at.hasPrefix("pod/") && a == "local delivery" {
-                kind = "delivery"
-                explanation = "the address is the pod's own: the packet loops back inside its namespace"
-            } else if h.at.hasPrefix("pod/") && a.hasPrefix("refused") {
-                kind = "pod namespace"
-                explanation = "the sending pod's own stack refuses the packet: it never leaves the pod"
-            } else {
-                kind = "device"
-                explanation = "the packet crosses \(h.at) on \(h.node)"
+        case .underlay:
+            switch h.at {
+            case "underlay router": explanation = "the router between the nodes' L2 segments forwards the outer packet (\(a))"
+            case _ where a == "transmit": explanation = "out of \(h.node)'s physical interface onto the node network"
+            default: explanation = "in through \(h.node)'s physical interface from the node network"
             }
+        case .encapsulation:
+            explanation = p.outer.last?.ipip == true
+                ? "\(h.at) wraps the pod packet in an outer IP header (IPIP) addressed to the peer node's underlay address; the pod addresses inside stay unchanged (no NAT)"
+                : "\(h.at), the VXLAN device, wraps the pod packet in an outer UDP/VXLAN packet addressed to the peer node's underlay address; the pod addresses inside stay unchanged (no NAT)"
+        case .decapsulation:
+            explanation = "\(h.at) strips the outer header; the pod packet re-enters \(h.node)'s stack as if it came in on \(h.at)"
+        case .bridge:
+            explanation = "\(h.at) switches the frame at layer 2 to the port its forwarding database (FDB) names"
+        case .veth:
+            explanation = "\(h.at) is the host end of a pod's veth pair: what enters one end leaves the other, between the pod's and the host's network namespaces"
+        case .pod:
+            explanation = a.hasPrefix("refused")
+                ? "the sending pod's own stack refuses the packet: it never leaves the pod"
+                : "the sending pod's own routing table picks eth0 and its gateway; the packet leaves through the pod's end of its veth pair"
+        case .delivery:
+            explanation = a == "local delivery"
+                ? "the address is the pod's own: the packet loops back inside its namespace"
+                : "the destination pod's eth0 receives the packet, source address unchanged; its TCP/UDP/ICMP stack takes it from here"
+        case .device:
+            explanation = "the packet crosses \(h.at) on \(h.node)"
         }
-        self.hook = hook
     }
 }
 
@@ -351,9 +326,9 @@ final class HopValue: ScriptObject, @unchecked Sendable {
         case "at": return .string(hop.at)
         case "action": return .string(hop.action)
         case "headers": return .string(hop.headers)
-        case "outer": return HopHeaders(hop.headers).outer.map { .string($0) } ?? .nil
-        case "inner": return .string(HopHeaders(hop.headers).inner)
-        case "stage": return .string(HopStage(hop).kind)
+        case "outer": return HopHeaders(hop).outer.map { .string($0) } ?? .nil
+        case "inner": return .string(HopHeaders(hop).inner)
+        case "stage": return .string(HopExplanation(hop).kind)
         default: return nil
         }
     }

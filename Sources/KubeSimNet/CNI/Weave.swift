@@ -145,10 +145,10 @@ extension PodNetwork {
             var ct = CTPass()
             guard bridgedHooks(&p, &ct, at: n, bridge: "weave", from: veth, to: "vethwe-bridge", trace: &t) else { return }
         }
-        t.hop(node, "weave", "bridge: \(p.dst) is not on this node → vethwe-bridge", p.headers)
+        t.hop(node, "weave", "bridge: \(p.dst) is not on this node → vethwe-bridge", p, .bridge)
         tap(n, "vethwe-bridge", .outgoing, p, t)
         tap(n, "vethwe-datapath", .incoming, p, t)
-        t.hop(node, "datapath", "fastdp: the MAC of \(p.dst) was learned from peer \(peer.name)", p.headers)
+        t.hop(node, "datapath", "fastdp: the MAC of \(p.dst) was learned from peer \(peer.name)", p, .device)
         if p.size > Self.weaveMTU && p.df {
             t.droppedAt = "\(node) datapath"; t.reason = "packet of \(p.size) bytes exceeds the weave MTU \(Self.weaveMTU) with DF set"
             t.icmp = "frag needed and DF set (mtu \(Self.weaveMTU))"; t.icmpNode = node
@@ -158,7 +158,7 @@ extension PodNetwork {
                                     vni: weaveVNI(n, peer), port: Self.weaveFastdpPort, weave: true, esp: weaveEncrypted))
         tap(n, "vxlan-6784", .outgoing, p, t)
         t.hop(node, "vxlan-6784", "encapsulate VXLAN VNI \(weaveVNI(n, peer)) (peers \(n.shortID)→\(peer.shortID)) to \(peer.underlay)"
-              + (weaveEncrypted ? ", then ESP (IPsec, weave encryption)" : ""), p.headers)
+              + (weaveEncrypted ? ", then ESP (IPsec, weave encryption)" : ""), p, .encapsulation)
         guard tunnelOut(&p, at: n, trace: &t) else { return }
         transmit(&p, from: n, to: peer.underlay, trace: &t, depth: 0)
     }
@@ -167,13 +167,13 @@ extension PodNetwork {
     /// bridge and on to the pod's veth. No routing.
     func weaveReceive(_ p: inout Packet, at n: NodeNet, trace t: inout Trace) {
         let node = n.name
-        t.hop(node, "datapath", "fastdp: to vethwe-datapath", p.headers)
+        t.hop(node, "datapath", "fastdp: to vethwe-datapath", p, .device)
         tap(n, "vethwe-datapath", .outgoing, p, t)
         tap(n, "vethwe-bridge", .incoming, p, t)
         guard let dest = n.pods[p.dst.value] else {
             if n.bridgeAddress == p.dst {
                 // The bridge's own address (weave expose): up into the node's stack.
-                t.hop(node, "weave", "bridge: \(p.dst) is the bridge's own address → up into the host", p.headers)
+                t.hop(node, "weave", "bridge: \(p.dst) is the bridge's own address → up into the host", p, .bridge)
                 var ct = CTPass()
                 guard netfilter(.prerouting, &p, &ct, at: n, in: "weave", physIn: "vethwe-bridge", trace: &t) else { return }
                 deliverToHost(&p, &ct, at: n, dev: "weave", trace: &t)

@@ -75,7 +75,7 @@ extension PodNetwork {
         if hook == .postrouting, t.masqueradedAs == nil, p.outer.isEmpty, ct.entry?.snat == true, !ct.reply, (view.src, view.sport) != before {
             t.masqueradedAs = (view.src, view.sport)
         }
-        t.hop(n.name, hook.name, r.summary(hook) + (bridged ? ", bridged" : ""), p.headers, netfilter: r)
+        t.hop(n.name, hook.name, r.summary(hook) + (bridged ? ", bridged" : ""), p, .hook, netfilter: r)
         return verdict(r, hook, at: n, trace: &t)
     }
 
@@ -86,7 +86,7 @@ extension PodNetwork {
         guard var view = p.outerView(inDev: inDev, outDev: outDev) else { return true }
         let r = n.netfilter.run(hook, &view, ct: &ct, now: now(), record: t.recording)
         t.rulesEvaluated += r.rulesEvaluated
-        t.hop(n.name, hook.name, "outer: " + r.summary(hook), p.headers, netfilter: r)
+        t.hop(n.name, hook.name, "outer: " + r.summary(hook), p, .hook, netfilter: r)
         return verdict(r, hook, at: n, trace: &t)
     }
 

@@ -38,21 +38,38 @@ public struct Packet {
     }
 
     public var headers: String {
+        guard let outer = outerHeaders else { return innerHeaders }
+        return "outer \(outer) | inner \(innerHeaders)"
+    }
+    /// The pod packet's own headers.
+    public var innerHeaders: String {
         let l4 = flags.isEmpty ? proto : "\(proto) \(flags)"
-        let inner = proto == "ICMP" ? "\(src) > \(dst) \(l4) ttl=\(ttl) len=\(size)" : "\(src):\(sport) > \(dst):\(dport) \(l4) ttl=\(ttl) len=\(size)"
-        guard let o = outer.last else { return inner }
-        if o.ipip { return "outer \(o.src) > \(o.dst) IPIP len=\(size + 20) | inner \(inner)" }
-        if o.esp { return "outer \(o.src) > \(o.dst) ESP len=\(size + o.overhead) [UDP \(o.sport) > \(o.port) VXLAN vni=\(o.vni)] | inner \(inner)" }
-        return "outer \(o.src):\(o.sport) > \(o.dst):\(o.port) UDP VXLAN vni=\(o.vni) len=\(size + 50) | inner \(inner)"
+        return proto == "ICMP" ? "\(src) > \(dst) \(l4) ttl=\(ttl) len=\(size)" : "\(src):\(sport) > \(dst):\(dport) \(l4) ttl=\(ttl) len=\(size)"
+    }
+    /// The tunnel's outer header, when encapsulated.
+    public var outerHeaders: String? {
+        guard let o = outer.last else { return nil }
+        if o.ipip { return "\(o.src) > \(o.dst) IPIP len=\(size + 20)" }
+        if o.esp { return "\(o.src) > \(o.dst) ESP len=\(size + o.overhead) [UDP \(o.sport) > \(o.port) VXLAN vni=\(o.vni)]" }
+        return "\(o.src):\(o.sport) > \(o.dst):\(o.port) UDP VXLAN vni=\(o.vni) len=\(size + 50)"
     }
 }
 
-/// One step of a packet's walk.
+/// What part of the datapath a hop is.
+public enum HopStage: String, Sendable {
+    case pod = "pod namespace", veth = "veth pair", hook = "netfilter hook", routing = "routing decision"
+    case bridge, encapsulation, decapsulation, underlay, delivery, device
+}
+
+/// One step of a packet's walk: where, what happened, the packet as it was there.
 public struct Hop {
     public let node: String
     public let at: String
     public let action: String
-    public let headers: String
+    public let stage: HopStage
+    /// The packet at this hop (its headers, the tunnel's outer header, the TTL).
+    public let packet: Packet
+    public var headers: String { packet.headers }
     /// At a netfilter hook: what each table did (the deciding rules, conntrack, NAT).
     public var netfilter: HookResult? = nil
 }
@@ -63,10 +80,10 @@ public struct Trace {
     public var recording = true
     public var hops: [Hop] = []
     public var hopCount = 0
-    mutating func hop(_ node: @autoclosure () -> String, _ at: @autoclosure () -> String, _ action: @autoclosure () -> String, _ headers: @autoclosure () -> String,
-                      netfilter: @autoclosure () -> HookResult? = nil) {
+    mutating func hop(_ node: @autoclosure () -> String, _ at: @autoclosure () -> String, _ action: @autoclosure () -> String, _ packet: @autoclosure () -> Packet,
+                      _ stage: HopStage, netfilter: @autoclosure () -> HookResult? = nil) {
         hopCount += 1
-        if recording { hops.append(Hop(node: node(), at: at(), action: action(), headers: headers(), netfilter: netfilter())) }
+        if recording { hops.append(Hop(node: node(), at: at(), action: action(), stage: stage, packet: packet(), netfilter: netfilter())) }
     }
     /// Rules evaluated across every hook of the walk.
     public var rulesEvaluated = 0
@@ -148,23 +165,23 @@ extension PodNetwork {
         guard fromNode.up else { t.droppedAt = "\(node)"; t.reason = "the node is down"; return t }
         // Inside the source pod: its own addresses are local (loopback).
         if dst == nic.ip || dst.value >> 24 == 127 {
-            t.hop(node, "pod/\(nic.pod) lo", "local delivery", p.headers)
+            t.hop(node, "pod/\(nic.pod) lo", "local delivery", p, .delivery)
             t.delivered = true; t.destination = (node, nic.pod, nic.namespace); t.finalTTL = p.ttl; t.arrivedAt = (p.dst, p.dport)
             return t
         }
         // The pod's table (PodNIC.namespaceView): its /24 on eth0, the rest via the gateway.
         let mtu = nic.mtu
         if p.size > mtu && p.df {
-            t.hop(node, "pod/\(nic.pod) eth0", "refused: \(p.size) > MTU \(mtu), DF set", p.headers)
+            t.hop(node, "pod/\(nic.pod) eth0", "refused: \(p.size) > MTU \(mtu), DF set", p, .pod)
             t.droppedAt = "pod/\(nic.pod) eth0"; t.reason = "message too long (MTU \(mtu))"; t.icmp = "frag needed and DF set (mtu \(mtu))"
             return t
         }
         if t.recording, let r = nic.namespaceView.route(to: dst) {
-            t.hop(node, "pod/\(nic.pod) eth0", "send (route: \(r.text.trimmingSpace))", p.headers)
+            t.hop(node, "pod/\(nic.pod) eth0", "send (route: \(r.text.trimmingSpace))", p, .pod)
         } else {
             t.hopCount += 1
         }
-        t.hop(node, nic.veth, "veth: into the host namespace", p.headers)
+        t.hop(node, nic.veth, "veth: into the host namespace", p, .veth)
         if nic.cidr.contains(dst) {
             // On the pod's own subnet (its on-link route): the pod ARPs for the address and
             // the cni0 bridge switches the frame between the two veths — no routing, no TTL
@@ -182,13 +199,13 @@ extension PodNetwork {
                 // host's stack — bridged in, delivered locally, not routed (TTL unchanged).
                 tap(fromNode, nic.veth, .incoming, p, t)
                 tap(fromNode, bridge, .incoming, p, t)
-                t.hop(node, bridge, "bridge: \(dst) is the bridge's own address → up into the host", p.headers)
+                t.hop(node, bridge, "bridge: \(dst) is the bridge's own address → up into the host", p, .bridge)
                 guard netfilter(.prerouting, &p, &ct, at: fromNode, in: bridge, physIn: nic.veth, trace: &t) else { return t }
                 deliverToHost(&p, &ct, at: fromNode, dev: bridge, trace: &t)
                 return t
             }
             guard let dest = fromNode.pods[dst.value] else {
-                t.hop(node, bridge, "bridge: no port has \(dst) (ARP unanswered)", p.headers)
+                t.hop(node, bridge, "bridge: no port has \(dst) (ARP unanswered)", p, .bridge)
                 t.droppedAt = "pod/\(nic.pod) eth0"; t.reason = "no host \(dst) on the pod's subnet (ARP unanswered)"; t.icmp = "host unreachable"
                 return t
             }
@@ -237,7 +254,7 @@ extension PodNetwork {
             guard netfilterOuter(.input, &p, &ct, at: n, in: inDev, trace: &t) else { return }
             p.outer.removeLast()
             tap(n, o.dev, .incoming, p, t)
-            t.hop(node, o.dev, o.ipip ? "decapsulate IPIP" : (o.esp ? "ESP: decrypt, then decapsulate VXLAN (VNI \(o.vni), UDP \(o.port))" : "decapsulate VXLAN (VNI \(o.vni), UDP \(o.port))"), p.headers)
+            t.hop(node, o.dev, o.ipip ? "decapsulate IPIP" : (o.esp ? "ESP: decrypt, then decapsulate VXLAN (VNI \(o.vni), UDP \(o.port))" : "decapsulate VXLAN (VNI \(o.vni), UDP \(o.port))"), p, .decapsulation)
             if o.weave { weaveReceive(&p, at: n, trace: &t); return }
             forward(&p, at: n, trace: &t, depth: depth + 1, inDev: o.dev)
             return
@@ -255,7 +272,7 @@ extension PodNetwork {
             guard netfilter(.output, &p, &ct, at: n, out: r.dev, trace: &t) else { return }
             if p.dst != dst { guard let again = n.host.route(to: p.dst) else { t.droppedAt = "\(node) routing"; t.reason = "no route to host"; return }; r = again }
         }
-        t.hop(node, "routing", r.text.trimmingSpace, p.headers)
+        t.hop(node, "routing", r.text.trimmingSpace, p, .routing)
         if r.blackhole {
             t.droppedAt = "\(node) routing"; t.reason = "blackhole route for \(r.dst): no pod on \(node) has \(p.dst) (Calico discards addresses of its own blocks that no pod holds)"
             return
@@ -304,7 +321,7 @@ extension PodNetwork {
             }
             tap(n, "flannel.1", .outgoing, p, t)
             p.outer.append(Packet.VXLAN(src: n.underlay, dst: peer.underlay, sport: 30000 + Int((p.src.value ^ p.dst.value) % 30000), vni: PodNetwork.vni))
-            t.hop(node, "flannel.1", "encapsulate VXLAN VNI \(PodNetwork.vni): \(peer.mac) is at \(peer.underlay)", p.headers)
+            t.hop(node, "flannel.1", "encapsulate VXLAN VNI \(PodNetwork.vni): \(peer.mac) is at \(peer.underlay)", p, .encapsulation)
             guard tunnelOut(&p, at: n, trace: &t) else { return }
             transmit(&p, from: n, to: peer.underlay, trace: &t, depth: depth)
         case "tunl0", "vxlan.calico":
@@ -322,11 +339,11 @@ extension PodNetwork {
             tap(n, r.dev, .outgoing, p, t)
             if r.dev == "tunl0" {
                 p.outer.append(Packet.VXLAN(src: n.underlay, dst: peer.underlay, sport: 0, vni: 0, port: 0, ipip: true))
-                t.hop(node, "tunl0", "encapsulate IPIP: to \(peer.underlay) (\(peer.name))", p.headers)
+                t.hop(node, "tunl0", "encapsulate IPIP: to \(peer.underlay) (\(peer.name))", p, .encapsulation)
             } else {
                 p.outer.append(Packet.VXLAN(src: n.underlay, dst: peer.underlay, sport: 32768 + Int((p.src.value ^ p.dst.value ^ UInt32(truncatingIfNeeded: p.sport * 31 + p.dport)) % 28232),
                                             vni: CalicoMode.vni, port: CalicoMode.vxlanPort, calico: true))
-                t.hop(node, "vxlan.calico", "encapsulate VXLAN VNI \(CalicoMode.vni): \(via) is at \(peer.underlay)", p.headers)
+                t.hop(node, "vxlan.calico", "encapsulate VXLAN VNI \(CalicoMode.vni): \(via) is at \(peer.underlay)", p, .encapsulation)
             }
             guard tunnelOut(&p, at: n, trace: &t) else { return }
             transmit(&p, from: n, to: peer.underlay, trace: &t, depth: depth)
@@ -348,7 +365,7 @@ extension PodNetwork {
             } else if plugin == .calico, let b = ipam.block(of: p.dst), let peer = nodes[b.node], calicoMode.runsBird,
                       peer.downSince != nil, bgpSessionDown(on: n, with: peer) != nil {
                 // The packet takes the default route to the underlay's gateway, which knows no pod addresses.
-                t.hop(node, "eth0", "transmit", p.headers)
+                t.hop(node, "eth0", "transmit", p, .underlay)
                 tap(n, "eth0", .outgoing, p, t)
                 t.droppedAt = "\(node) eth0"
                 t.reason = "no route to \(b.cidr): bird withdrew it when its BGP session with \(peer.name) (\(peer.underlay)) ended (hold timer expired; \(peer.name) is down), so the packet took the default route and the gateway has no route to pod addresses"
@@ -375,13 +392,13 @@ extension PodNetwork {
     /// receives it, addresses unchanged.
     func deliver(_ p: Packet, to dest: PodNIC, at n: NodeNet, bridge: String?, trace t: inout Trace) {
         if let bridge {
-            t.hop(n.name, bridge, "bridge: to \(dest.veth) (FDB)", p.headers)
+            t.hop(n.name, bridge, "bridge: to \(dest.veth) (FDB)", p, .bridge)
             tap(n, dest.veth, .outgoing, p, t)
         } else {
             tap(n, dest.veth, .outgoing, p, t)
-            t.hop(n.name, dest.veth, "veth: into pod/\(dest.pod)", p.headers)
+            t.hop(n.name, dest.veth, "veth: into pod/\(dest.pod)", p, .veth)
         }
-        t.hop(n.name, "pod/\(dest.pod) eth0", "deliver", p.headers)
+        t.hop(n.name, "pod/\(dest.pod) eth0", "deliver", p, .delivery)
         t.delivered = true
         t.destination = (n.name, dest.pod, dest.namespace)
         t.arrivedAt = (p.dst, p.dport)
@@ -409,12 +426,12 @@ extension PodNetwork {
         let node = n.name
         guard n.up else { t.droppedAt = node; t.reason = "the node is down"; return t }
         if n.host.owns(p.dst) || p.dst.value >> 24 == 127 {
-            t.hop(node, "host lo", "local delivery", p.headers)
+            t.hop(node, "host lo", "local delivery", p, .device)
             t.delivered = true; t.host = node; t.finalTTL = p.ttl; t.arrivedAt = (p.dst, p.dport)
             return t
         }
         if t.recording, let r = n.host.route(to: p.dst) {
-            t.hop(node, "host", "send (route: \(r.text.trimmingSpace))", p.headers)
+            t.hop(node, "host", "send (route: \(r.text.trimmingSpace))", p, .device)
         } else {
             t.hopCount += 1
         }
@@ -426,9 +443,9 @@ extension PodNetwork {
     /// INPUT lets it in, and the node's stack takes it.
     func deliverToHost(_ p: inout Packet, _ ct: inout CTPass, at n: NodeNet, dev: String, trace t: inout Trace) {
         let node = n.name
-        t.hop(node, "routing", "local \(p.dst) dev \(dev) table local proto kernel scope host src \(p.dst)", p.headers)
+        t.hop(node, "routing", "local \(p.dst) dev \(dev) table local proto kernel scope host src \(p.dst)", p, .routing)
         guard netfilter(.input, &p, &ct, at: n, in: dev, trace: &t) else { return }
-        t.hop(node, "host", "deliver to \(node)'s own stack", p.headers)
+        t.hop(node, "host", "deliver to \(node)'s own stack", p, .device)
         t.delivered = true
         t.host = node
         t.finalTTL = p.ttl
@@ -437,7 +454,7 @@ extension PodNetwork {
 
     /// Out of eth0 onto the underlay, to the node that owns `to` on the same L2 segment.
     func transmit(_ p: inout Packet, from n: NodeNet, to: IPv4Address, trace t: inout Trace, depth: Int) {
-        t.hop(n.name, "eth0", "transmit", p.headers)
+        t.hop(n.name, "eth0", "transmit", p, .underlay)
         tap(n, "eth0", .outgoing, p, t)
         guard let peer = node(withUnderlay: to) else {
             t.droppedAt = "underlay"; t.reason = "no machine has the address \(to)"; return
@@ -451,10 +468,10 @@ extension PodNetwork {
                 p.ttl -= 1
                 if p.ttl <= 0 { t.droppedAt = "underlay router"; t.reason = "TTL exceeded"; t.icmp = "time exceeded in-transit"; return }
             }
-            t.hop(n.name, "underlay router", "segment \(n.segment) → segment \(peer.segment)", p.headers)
+            t.hop(n.name, "underlay router", "segment \(n.segment) → segment \(peer.segment)", p, .underlay)
         }
         guard peer.up else { t.droppedAt = "\(peer.name) eth0"; t.reason = "\(peer.name) is down: nothing receives the frame"; return }
-        t.hop(peer.name, "eth0", "receive (L2 segment \(peer.segment))", p.headers)
+        t.hop(peer.name, "eth0", "receive (L2 segment \(peer.segment))", p, .underlay)
         tap(peer, "eth0", .incoming, p, t)
         forward(&p, at: peer, trace: &t, depth: depth + 1)
     }
