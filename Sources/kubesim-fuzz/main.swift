@@ -28,6 +28,14 @@ func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
                          _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
                          _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
 
+/// The entry libFuzzer's own (unused) main refers to; unstripped in a debug build, so
+/// it must exist. The driver below calls it too.
+@_cdecl("LLVMFuzzerTestOneInput")
+func fuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    FuzzTargets.run(selectedTarget, size == 0 || data == nil ? [] : Array(UnsafeBufferPointer(start: data, count: size)))
+    return 0
+}
+
 // libFuzzer sees the program name and ARGS, not TARGET.
 var fuzzerArguments: [UnsafeMutablePointer<CChar>?] = [strdup(arguments[0])] + arguments.dropFirst(2).map { strdup($0) } + [nil]
 var argc = CInt(fuzzerArguments.count - 1)
@@ -35,10 +43,7 @@ let status = fuzzerArguments.withUnsafeMutableBufferPointer { buffer -> CInt in
     var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = buffer.baseAddress
     // The interpreter and parser recurse; run every input on a thread with a big stack.
     return BigStack.run {
-        LLVMFuzzerRunDriver(&argc, &argv) { data, size in
-            FuzzTargets.run(selectedTarget, size == 0 || data == nil ? [] : Array(UnsafeBufferPointer(start: data, count: size)))
-            return 0
-        }
+        LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzTestOneInput(data, size) }
     }
 }
 exit(status)
