@@ -59,7 +59,7 @@ for path in arguments.dropFirst(2) {
         if n < buffer.count { break }
     }
     fclose(f)
-    BigStack.run { FuzzTargets.run(selectedTarget, bytes) }
+    BigStack.run { _ = FuzzTargets.run(selectedTarget, bytes) }
     print("ran \(path)")
 }
 exit(failed ? 1 : 0)
