@@ -24,7 +24,7 @@ public enum FuzzTargets {
 
     /// Every registered command, so the parser resolves command words and their flags
     /// as `kubesim check` does. Built once: registering is the slow part.
-    nonisolated(unsafe) static let registry = SessionFactory.makeRegistry()
+    static let registry = SessionFactory.makeRegistry()
 
     /// The language front end: lex, parse and resolve names (a fresh global scope per
     /// input), then render every diagnostic.

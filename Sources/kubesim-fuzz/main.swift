@@ -28,10 +28,10 @@ func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
                          _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
                          _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
 
-/// libFuzzer's own entry point: its main() object references it even when our main
-/// drives libFuzzer through LLVMFuzzerRunDriver (a debug link keeps that object).
+/// The entry libFuzzer's own (unused) main refers to; unstripped in a debug build, so
+/// it must exist. The driver below calls it too.
 @_cdecl("LLVMFuzzerTestOneInput")
-public func LLVMFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+func fuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     FuzzTargets.run(selectedTarget, size == 0 || data == nil ? [] : Array(UnsafeBufferPointer(start: data, count: size)))
     return 0
 }
@@ -43,10 +43,7 @@ let status = fuzzerArguments.withUnsafeMutableBufferPointer { buffer -> CInt in
     var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = buffer.baseAddress
     // The interpreter and parser recurse; run every input on a thread with a big stack.
     return BigStack.run {
-        LLVMFuzzerRunDriver(&argc, &argv) { data, size in
-            FuzzTargets.run(selectedTarget, size == 0 || data == nil ? [] : Array(UnsafeBufferPointer(start: data, count: size)))
-            return 0
-        }
+        LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzTestOneInput(data, size) }
     }
 }
 exit(status)
@@ -62,7 +59,7 @@ for path in arguments.dropFirst(2) {
         if n < buffer.count { break }
     }
     fclose(f)
-    BigStack.run { FuzzTargets.run(selectedTarget, bytes) }
+    BigStack.run { _ = FuzzTargets.run(selectedTarget, bytes) }
     print("ran \(path)")
 }
 exit(failed ? 1 : 0)
