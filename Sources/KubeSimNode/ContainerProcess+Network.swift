@@ -16,13 +16,12 @@ extension ContainerProcess {
         return nil
     }
 
-    /// A process of the pod listening on the port (one network namespace for the pod).
+    /// A process of the pod listening on the port: the namespace's socket table (one for
+    /// the pod) has the socket, and the process holding it answers.
     func podListener(_ port: Int) -> ContainerProcess? {
         if listening.contains(port) && !exited { return self }
-        if let pod = netns {
-            for s in pod.slots { if let p = s.current?.process, !p.exited, p.listening.contains(port) { return p } }
-        }
-        return nil
+        guard let pod = netns, pod.socketTable.contains(where: { $0.port == port }) else { return nil }
+        return pod.process(listeningOn: port)
     }
 
     /// busybox wget (`-q`, `-O-`, `-T N`) and curl (`-s`, `-f`, `-H`) against a server in the pod.
@@ -73,13 +72,16 @@ extension ContainerProcess {
         }
         // Who answers is decided by where the SYN arrived after every NAT, not by the address dialled.
         let (at, atPort) = there.arrivedAt ?? (dst, port)
-        let target = net.worker(at: at) as? PodWorker
-        let server = target.flatMap { w in w.slots.lazy.compactMap { $0.current?.process }.first { !$0.exited && $0.listening.contains(atPort) } }
-        if server != nil || (target == nil && net.hostService(at: at, port: atPort) != nil) {
+        // The socket table of the namespace it arrived in decides; the process holding the
+        // socket serves the request.
+        let socket = net.listener(at: at, port: atPort)
+        let podNamespace = net.podSockets(at: at) != nil
+        let server = podNamespace && socket != nil ? (net.worker(at: at) as? PodWorker)?.process(listeningOn: atPort) : nil
+        if socket != nil {
             let back = conn!.synAck()
             if !back.delivered { return cmd == "wget" ? (1, "wget: download timed out") : (28, "curl: (28) Operation timed out") }
         } else { conn!.refuse() }
-        if server == nil, target == nil, let service = net.hostService(at: at, port: atPort) {
+        if !podNamespace, socket != nil, let service = net.hostService(at: at, port: atPort) {
             return hostServiceReply(service, cmd, args, url, ip: ip, conn: &conn)
         }
         return respond(server, cmd, args, url, ip: ip, clientIP: src.description, conn: &conn)
@@ -213,22 +215,6 @@ extension ContainerProcess {
 }
 
 extension ContainerProcess {
-    /// The pod's listening sockets (one network namespace for all its containers): each
-    /// running process's ports, bound to every address as servers bind by default.
-    var podSockets: [ListeningSocket] {
-        var out: [ListeningSocket] = []
-        let processes = netns.map { $0.slots.compactMap { $0.current?.process } } ?? [self]
-        for (k, p) in processes.enumerated() where !p.exited {
-            let name = p.imageBox.spec.repository.split(separator: "/").last.map(String.init) ?? "app"
-            let nginx = name == "nginx"
-            for (i, port) in p.listening.sorted().enumerated() {
-                // nginx: the master process (pid 1 of its container) with backlog 511 (NGX_LISTEN_BACKLOG).
-                out.append(ListeningSocket(.anyIPv4, port, backlog: nginx ? 511 : 4096, process: nginx ? "nginx" : name, pid: k == 0 ? 1 : 7 + k, fd: (nginx ? 6 : 3) + i))
-            }
-        }
-        return out.sorted { $0.port < $1.port }
-    }
-
     /// busybox netstat [-t] [-u] [-l] [-n] [-p] (-tlnp and friends): the pod's listeners.
     func netstat(_ args: [String]) -> (Int, String) {
         let letters = Set(args.filter { $0.hasPrefix("-") && !$0.hasPrefix("--") }.flatMap { $0.dropFirst() })
@@ -237,6 +223,6 @@ extension ContainerProcess {
         }
         let tcp = letters.contains("t") || !letters.contains("u")
         let udp = letters.contains("u") || !letters.contains("t")
-        return (0, SocketView.netstat(podSockets, tcp: tcp, udp: udp, processes: letters.contains("p")))
+        return (0, SocketView.netstat(netns?.socketTable ?? [], tcp: tcp, udp: udp, processes: letters.contains("p")))
     }
 }

@@ -92,7 +92,7 @@ extension PodWorker {
         case let .httpGet(path, p, scheme):
             let n = port(p)
             let url = "\(scheme.lowercased())://\(ip):\(n)\(path)"
-            let listening = process.listening.contains(n) && podListens(n)
+            let listening = process.listening.contains(n) && podListens(n)   // the process holds a socket of the namespace's table
             // The kubelet connects from its node to the pod's IP (the networking model's
             // third rule): the handshake walks the datapath, tcpdump on cni0 sees it.
             let conn = probeConnection(to: n, timeout: probe.timeoutSeconds)

@@ -175,6 +175,7 @@ public final class PodWorker {
             if net.node(kubelet.nodeName)?.hasPod(at: a) == true { net.attach(worker: self, ip: a) }
         }
         sandbox = sb
+        syncSockets()
         kubelet.runtime.sandboxes[uid] = sb
         kubelet.log(.sandbox(id: sb.rawID, pod: pod.metadata.name, namespace: pod.metadata.namespace ?? "default", ip: sb.ip ?? ""))
         startNext()
@@ -443,6 +444,7 @@ public final class PodWorker {
         guard let record = slot.current, record.state == .running else { return }
         if let p = record.process { kubelet.processStopped(p) }
         record.process?.stop()
+        syncSockets()
         record.state = .exited
         record.exitCode = code
         record.finishedAt = clock.now
@@ -503,10 +505,8 @@ public final class PodWorker {
         startContainer(slot)
     }
 
-    /// Whether any container of the pod listens on a port (one network namespace).
-    public func podListens(_ port: Int) -> Bool {
-        slots.contains { s in s.current?.process.map { !$0.exited && $0.listening.contains(port) } ?? false }
-    }
+    /// Whether the pod namespace's socket table has a listener on the port.
+    public func podListens(_ port: Int) -> Bool { socketTable.contains { $0.port == port } }
 
     // MARK: - termination
 

@@ -190,6 +190,12 @@ public final class ContainerProcess {
     }
     /// Called when something a probe could see changed (a file, a port, a route).
     func onChange() { if let slot { for p in slot.probes { p.dirty = true } } }
+    /// The process listens on ports: the pod namespace's socket table gains them.
+    func bind(_ ports: [Int]) {
+        for p in ports where !listening.contains(p) { listening.append(p) }
+        onChange()
+        netns?.syncSockets()
+    }
     /// Whether another container of the pod already listens on a port (one network namespace).
     func portInUse(_ port: Int) -> Bool {
         guard let owner, let slot else { return false }
@@ -272,8 +278,7 @@ public final class ContainerProcess {
             switch ins {
             case .listen(let ports):
                 if let clash = ports.first(where: portInUse) { finish(1, bindError(clash)); return }
-                for p in ports where !listening.contains(p) { listening.append(p) }
-                onChange()
+                bind(ports)
             case let .setRoute(path, route): routes[path] = route; onChange()
             case .log(let line): log(line)
             case .logs(let lines): logChunks.append((clock.now, lines[...]))
@@ -328,48 +333,6 @@ public final class ContainerProcess {
         }
         return out
     }()
-
-    /// Commands that block: `sleep N` (Some(duration)), servers and `tail -f` (Some(nil)).
-    func blocking(_ argv: [String]) -> SimDuration?? {
-        guard let cmd = argv.first else { return nil }
-        switch cmd {
-        case "sleep":
-            guard argv.count > 1 else { return nil }
-            if argv[1] == "infinity" || argv[1] == "inf" { return .some(nil) }
-            let t = argv[1]
-            if let n = Double(t) {
-                // Longer than a century (or not finite): as good as forever.
-                guard n.isFinite, n >= 0, n < 3.0e9 else { return .some(nil) }
-                return .some(SimDuration(nanoseconds: Int64(n * 1e9)))
-            }
-            // busybox sleep (FEATURE_FANCY_SLEEP): a number with s, m, h or d.
-            if let unit = t.last, let scale = ["s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0][String(unit)], let n = Double(t.dropLast()) {
-                guard n.isFinite, n >= 0, n * scale < 3.0e9 else { return .some(nil) }
-                return .some(SimDuration(nanoseconds: Int64(n * scale * 1e9)))
-            }
-            if let d = SimDuration(parsing: t) { return .some(d) }
-            return nil
-        case "tail" where argv.contains("-f"): return .some(nil)
-        case "yes": return .some(nil)
-        case "httpd":
-            var port = 80
-            if let i = argv.firstIndex(of: "-p"), i + 1 < argv.count { port = Int(argv[i + 1].split(separator: ":").last ?? "") ?? 80 }
-            var dir = "/var/www"
-            if let i = argv.firstIndex(of: "-h"), i + 1 < argv.count { dir = argv[i + 1] }
-            for (path, _) in listFiles(dir) { routes["/" + path] = .init(status: 200, body: read(dir + "/" + path) ?? "") }
-            if let index = read(dir + "/index.html") { routes["/"] = .init(status: 200, body: index) }
-            if portInUse(port) { finish(1, "httpd: bind: Address already in use"); return .some(nil) }
-            if !listening.contains(port) { listening.append(port) }
-            onChange()
-            return argv.contains("-f") ? .some(nil) : nil
-        case "nc" where argv.contains(where: { $0.hasPrefix("-l") }):
-            let port = argv.firstIndex(of: "-p").flatMap { $0 + 1 < argv.count ? Int(argv[$0 + 1]) : nil } ?? argv.last.flatMap { Int($0) } ?? 0
-            if !listening.contains(port) { listening.append(port) }
-            onChange()
-            return .some(nil)
-        default: return nil
-        }
-    }
 
     func setVar(_ k: String, _ v: String) {
         if let i = envOwn.firstIndex(where: { $0.0 == k }) { envOwn[i].1 = v } else { envOwn.append((k, v)) }
@@ -491,126 +454,6 @@ public final class ContainerProcess {
             out = ""
         }
         return (status, out)
-    }
-
-    func builtin(_ argv: [String]) -> (Int, String) {
-        guard let cmd = argv.first else { return (0, "") }
-        let args = Array(argv.dropFirst())
-        switch cmd {
-        case "echo":
-            var a = args
-            var newline = true
-            while let f = a.first, f == "-n" || f == "-e" { if f == "-n" { newline = false }; a.removeFirst() }
-            let text = a.joined(separator: " ").replacingOccurrences("\\n", "\n")
-            return (0, newline ? text : text)
-        case "printf":
-            guard var f = args.first else { return (0, "") }
-            for a in args.dropFirst() { if let r = f.firstRange(of: "%s") { f.replaceSubrange(r, with: a) } else if let r = f.firstRange(of: "%d") { f.replaceSubrange(r, with: a) } }
-            return (0, f.replacingOccurrences("\\n", "\n").trimmingTrailingNewlines)
-        case "true", ":": return (0, "")
-        case "false": return (1, "")
-        case "exit":
-            let code = args.first.flatMap { Int($0) } ?? status
-            finish(code, nil)
-            return (code, "")
-        case "sleep" where Self.invalidSleepArgument(args) != nil:
-            // busybox's sleep (coreutils/sleep.c, xatou-style parsing): no sign, no junk.
-            return (1, "sleep: invalid number '\(Self.invalidSleepArgument(args)!)'")
-        case "sleep" where advance != nil:
-            if case .some(.some(let d)) = blocking(argv) { advance?(d) }
-            return (0, "")
-        case "sleep", "tail", "yes", "kill", "trap", "set", "export", "cd", "mkdir", "chmod", "sync", "wait", "ulimit":
-            if cmd == "export" { for a in args { let kv = a.split(separator: "=", maxSplits: 1); if kv.count == 2 { setVar(String(kv[0]), String(kv[1])) } } }
-            return (0, "")
-        case "hostname": return (0, args.contains("-f") ? fqdn : (args.contains("-i") ? (netns?.sandbox?.ip ?? "127.0.0.1") : hostname))
-        case "nslookup": return nslookup(args)
-        case "getent": return getent(args)
-        case "date": return (0, Self.date(clock.now))
-        case "whoami": return (0, "root")
-        case "pwd": return (0, "/")
-        case "env", "printenv":
-            if cmd == "printenv", let k = args.first { let all = env; let v = all.first { $0.0 == k }; return v.map { (0, $0.1) } ?? (1, "") }
-            return (0, env.map { "\($0.0)=\($0.1)" }.joined(separator: "\n"))
-        case "touch":
-            for f in args where read(f) == nil { if let e = write(f, "", append: false) { return (1, e.replacingOccurrences("sh: can't create", "touch:")) } }
-            return (0, "")
-        case "rm":
-            let force = args.contains { $0.hasPrefix("-") && $0.contains("f") }
-            for f in args where !f.hasPrefix("-") {
-                let (s, p, ro) = resolve(f)
-                if ro { return (1, "rm: can't remove '\(f)': Read-only file system") }
-                let had = s.files.removeValue(forKey: p) != nil
-                let prefix = p.hasSuffix("/") ? p : p + "/"
-                let children = s.files.keys.filter { $0.hasPrefix(prefix) }
-                for k in children { s.files.removeValue(forKey: k) }
-                if !had && children.isEmpty && !force { return (1, "rm: can't remove '\(f)': No such file or directory") }
-                onChange()
-            }
-            return (0, "")
-        case "cat":
-            var out: [String] = []
-            for f in args where !f.hasPrefix("-") {
-                guard let text = read(f) else { return (1, (out + ["cat: can't open '\(f)': No such file or directory"]).joined(separator: "\n")) }
-                out.append(text.trimmingTrailingNewlines)
-            }
-            return (0, out.joined(separator: "\n"))
-        case "ls":
-            let dir = args.last { !$0.hasPrefix("-") } ?? "/"
-            if read(dir) != nil { return (0, dir) }
-            let names = listFiles(dir).map(\.0)
-            if names.isEmpty && !mounts.contains(where: { $0.0 == dir }) { return (1, "ls: \(dir): No such file or directory") }
-            return (0, names.joined(separator: "\n"))
-        case "test", "[":
-            var a = args
-            if cmd == "[" { if a.last == "]" { a.removeLast() } }
-            return (Self.test(a, read: { self.read($0) }) ? 0 : 1, "")
-        case "wget", "curl":
-            return httpClient(cmd, args)
-        case "nc" where args.contains(where: { $0.hasPrefix("-z") }):
-            // Operands: the words that are neither options nor -w's seconds.
-            let rest = args.enumerated().filter { i, a in !a.hasPrefix("-") && (i == 0 || args[i - 1] != "-w") }.map(\.element)
-            guard rest.count >= 2, let port = Int(rest[1]) else { return (1, "BusyBox v1.36.1 (2023-05-18 22:34:17 UTC) multi-call binary.\n\nUsage: nc [OPTIONS] HOST PORT  - connect") }
-            let verbose = args.contains { $0.hasPrefix("-") && $0.contains("v") }
-            if let ip = localAddress(rest[0]) {
-                if podListener(port) != nil { return (0, verbose ? "\(rest[0]) (\(ip):\(port)) open" : "") }
-                return (1, "nc: \(rest[0]) (\(ip):\(port)): Connection refused")
-            }
-            guard let dst = resolveHost(rest[0])?.address else { return (1, "nc: bad address '\(rest[0])'") }
-            guard let net = netns?.network, let src = netns?.sandbox?.ip.flatMap({ IPv4Address(parsing: $0) }) else { return (1, "network unavailable") }
-            var conn = TCPConversation(net: net, client: src, server: dst, port: port)
-            // -w SECS bounds the wait; without it, the kernel's connect timeout (127 s).
-            // (Longer than the kernel's own connect timeout, 127 s, ends with the kernel's.)
-            let wait = min(127, max(1, args.firstIndex(of: "-w").flatMap { $0 + 1 < args.count ? Int(args[$0 + 1]) : nil } ?? 127))
-            let t = conn.syn(within: wait)
-            guard t.delivered else {
-                advance?(.seconds(Int64(wait)))
-                return (1, "nc: \(rest[0]) (\(dst):\(port)): Connection timed out")
-            }
-            // A pod listening on the port, or a node's own service (sshd, the kubelet).
-            let arrived = t.arrivedAt ?? (dst, port)   // after every NAT: who is there answers
-            let open = net.listens(at: arrived.ip, port: arrived.port)
-            if open { _ = conn.synAck(); conn.connectAndClose() } else { conn.refuse() }
-            return open ? (0, verbose ? "\(rest[0]) (\(dst):\(port)) open" : "") : (1, "nc: \(rest[0]) (\(dst):\(port)): Connection refused")
-        case "netstat":
-            return netstat(args)
-        case "ping":
-            return ping(args)
-        case "traceroute":
-            return traceroute(args)
-        case "ip":
-            guard let ns = netns?.network.flatMap({ net in netns?.sandbox?.ip.flatMap { IPv4Address(parsing: $0) }.flatMap { net.pod(at: $0)?.ns } }) else { return (1, "ip: network namespace not ready") }
-            switch args.first ?? "" {
-            case "addr", "a", "address": return (0, ns.ipAddr)
-            case "route", "r", "ro": return (0, ns.ipRoute)
-            case "link", "l": return (0, ns.ipLink)
-            default: return (1, "ip: simulated: ip addr | ip route | ip link")
-            }
-        case "wc":
-            if let f = args.last, let text = read(f) { return (0, "\(text.split(separator: "\n").count) \(f)") }
-            return (1, "wc: \(args.last ?? ""): No such file or directory")
-        default:
-            return (127, "sh: \(cmd): not found")
-        }
     }
 
     static func test(_ a: [String], read: (String) -> String?) -> Bool {

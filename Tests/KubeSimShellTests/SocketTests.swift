@@ -51,4 +51,40 @@ struct SocketTests {
         """)
         #expect(flannel.outcome == .success, "\(flannel.err)")
     }
+
+    /// The pod namespace's table is written by the runtime: a process binding a port adds
+    /// a listener (a daemonised busybox httpd), and its exit removes it — connections
+    /// are then refused, though the pod still has its address.
+    @Test func aPodsTableFollowsItsProcesses() {
+        let r = runScript("cluster nodes=2\n" + placePods([("a", "node1")]) + """
+        apply <<EOF
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: s}
+        spec:
+          nodeName: node2
+          restartPolicy: Never
+          containers: [{name: c, image: "busybox:1.36", command: [sh, -c, "httpd -p 9000; sleep 30"]}]
+        EOF
+        tick 5s
+        var sip = pod("s").ip
+        exec s -- netstat -tln
+        exec a -- nc -zv ${sip} 9000
+        exec a -- nc ${sip} 9000
+        tick 60s
+        assert pod("s").phase == "Succeeded"
+        expect error "nc: ${sip} (${sip}:9000): Connection refused" { exec a -- nc -zv ${sip} 9000 }
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains("tcp        0      0 0.0.0.0:9000            0.0.0.0:*               LISTEN\n"), "\(r.out)")
+        #expect(r.out.contains(" (10.244.1.2:9000) open\n"), "\(r.out)")
+    }
+
+    /// Commands a container's shell does not have: sh's own answer, exit 127.
+    @Test func anUnknownAppletIsNotFound() {
+        let r = runScript("cluster nodes=1\n" + placePods([("a", "node1")]) + """
+        expect error "sh: ss: not found" { exec a -- sh -c "ss -tln" }
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+    }
 }

@@ -48,12 +48,16 @@ extension PodNetwork {
         return sourceAddress(on: n, toward: dst)
     }
 
+    /// The listening socket a connection to the address and port meets (after every
+    /// NAT): the pod namespace's table when a pod has the address, else the node's own.
+    public func listener(at ip: IPv4Address, port: Int, proto: ListeningSocket.Proto = .tcp) -> ListeningSocket? {
+        if let (_, nic) = podNIC(at: ip) { return nic.sockets.first { $0.accepts(ip, port, proto) } }
+        return hostOwning(ip)?.sockets.first { $0.accepts(ip, port, proto) }
+    }
+
     /// Whether something listens on the address and port: a pod's process, or one of a
     /// node's own services.
-    public func listens(at ip: IPv4Address, port: Int) -> Bool {
-        if let w = worker(at: ip) { return w.podListens(port) }
-        return hostService(at: ip, port: port) != nil
-    }
+    public func listens(at ip: IPv4Address, port: Int) -> Bool { listener(at: ip, port: port) != nil }
 
     /// iputils ping, as a node has it: `-c N` echo requests (a count is needed: without
     /// one ping runs until interrupted), `-s SIZE`.

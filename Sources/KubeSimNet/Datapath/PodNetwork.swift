@@ -233,6 +233,10 @@ struct PodNIC {
     /// Wired by Weave: the whole range on-link, the default route via the weave bridge.
     var weave = false
     var gateway: IPv4Address?
+    /// The pod namespace's socket table: what its processes listen on, which the runtime
+    /// binds and closes (PodNetwork.bindSockets). A connection arriving here is answered
+    /// only by one of these.
+    var sockets: [ListeningSocket] = []
 
     var namespaceView: NetNamespace {
         let ns = NetNamespace(name: "cni")
@@ -434,8 +438,17 @@ public final class PodNetwork {
 
     /// The kubelet attaches a pod's worker to its address once the sandbox has it.
     public func attach(worker: any PodServer, ip: IPv4Address) { workers[ip.value] = Weak(worker) }
-    /// The pod behind an address: its worker, whose processes listen and answer.
+    /// The pod behind an address: its worker, whose processes hold the sockets of its table.
     public func worker(at ip: IPv4Address) -> (any PodServer)? { workers[ip.value]?.value as? any PodServer }
+
+    /// The runtime writes a pod namespace's socket table as its processes bind and exit.
+    public func bindSockets(_ sockets: [ListeningSocket], at ip: IPv4Address) {
+        guard let n = owner(of: ip), n.pods[ip.value] != nil else { return }
+        n.pods[ip.value]!.sockets = sockets
+    }
+
+    /// A pod namespace's socket table (nil: no pod has the address).
+    public func podSockets(at ip: IPv4Address) -> [ListeningSocket]? { podNIC(at: ip)?.1.sockets }
 
     /// CNI ADD: the pod's eth0 with the address from host-local, a veth pair whose host
     /// end joins cni0 (made with the first pod), and the pod's routes.
@@ -517,10 +530,9 @@ public final class PodNetwork {
 }
 
 /// What the datapath needs of the pod behind an address (the kubelet's pod worker).
-public protocol PodServer: AnyObject {
-    /// Whether a process of the pod listens on the TCP/UDP port.
-    func podListens(_ port: Int) -> Bool
-}
+/// The runtime's side of a pod namespace: the processes holding its sockets, which
+/// serve what a connection asks once the namespace's socket table has accepted it.
+public protocol PodServer: AnyObject {}
 
 /// The cluster DNS as pods' resolvers ask it (CoreDNS: Services, headless endpoints, pods).
 public protocol ClusterNameResolver: AnyObject {
