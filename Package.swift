@@ -13,6 +13,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // SHA-256 for kube-proxy's chain names and SHA-1 for Calico's and Weave's names,
+        // as upstream computes them.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(
@@ -35,7 +38,7 @@ let package = Package(
         // agents (flannel, Calico with bird and Felix, Weave with weave-npc). No API types.
         .target(
             name: "KubeSimNet",
-            dependencies: ["KubeSimCore"],
+            dependencies: ["KubeSimCore", .product(name: "Crypto", package: "swift-crypto")],
             // The datapath walks class-held node state and rule arrays on every hook of
             // every packet; dynamic exclusivity checks there cost a tenth of a traversal
             // (callgrind, kubesim-bench datapath). The simulation is single-threaded.

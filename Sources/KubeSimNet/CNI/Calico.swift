@@ -184,7 +184,7 @@ extension PodNetwork {
     /// `<namespace>.<pod>` (libcalico-go VethNameForWorkload), the pod's /32 on eth0.
     func calicoAdd(node: String, pod: String, namespace: String, ip: IPv4Address) {
         guard let n = nodes[node] else { return }
-        let veth = "cali" + String(SHA1.hex(Array("\(namespace).\(pod)".utf8)).prefix(11))
+        let veth = "cali" + String(Digests.sha1Hex(Array("\(namespace).\(pod)".utf8)).prefix(11))
         var nic = PodNIC(ip: ip, cidr: CIDR(address: ip, prefixLength: 32), clusterCIDR: clusterCIDR, mtu: mtu, veth: veth,
                          hostIndex: n.nextHostIndex, pod: pod, namespace: namespace)
         nic.calico = true
@@ -353,39 +353,5 @@ extension PodNetwork {
           ]
         }
         """
-    }
-}
-
-/// SHA-1 (FIPS 180-4), for Calico's veth names.
-enum SHA1 {
-    static func hex(_ message: [UInt8]) -> String {
-        var h: [UInt32] = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0]
-        var m = message
-        let bitLength = UInt64(message.count) * 8
-        m.append(0x80)
-        while m.count % 64 != 56 { m.append(0) }
-        for i in (0..<8).reversed() { m.append(UInt8((bitLength >> (UInt64(i) * 8)) & 0xff)) }
-        func rotl(_ x: UInt32, _ n: UInt32) -> UInt32 { (x << n) | (x >> (32 - n)) }
-        var w = [UInt32](repeating: 0, count: 80)
-        for chunk in stride(from: 0, to: m.count, by: 64) {
-            for i in 0..<16 {
-                w[i] = UInt32(m[chunk + 4 * i]) << 24 | UInt32(m[chunk + 4 * i + 1]) << 16 | UInt32(m[chunk + 4 * i + 2]) << 8 | UInt32(m[chunk + 4 * i + 3])
-            }
-            for i in 16..<80 { w[i] = rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1) }
-            var (a, b, c, d, e) = (h[0], h[1], h[2], h[3], h[4])
-            for i in 0..<80 {
-                let (f, k): (UInt32, UInt32)
-                switch i {
-                case 0..<20: (f, k) = ((b & c) | (~b & d), 0x5A827999)
-                case 20..<40: (f, k) = (b ^ c ^ d, 0x6ED9EBA1)
-                case 40..<60: (f, k) = ((b & c) | (b & d) | (c & d), 0x8F1BBCDC)
-                default: (f, k) = (b ^ c ^ d, 0xCA62C1D6)
-                }
-                let t = rotl(a, 5) &+ f &+ e &+ k &+ w[i]
-                (e, d, c, b, a) = (d, c, rotl(b, 30), a, t)
-            }
-            h[0] = h[0] &+ a; h[1] = h[1] &+ b; h[2] = h[2] &+ c; h[3] = h[3] &+ d; h[4] = h[4] &+ e
-        }
-        return h.map { v in let s = String(v, radix: 16); return String(repeating: "0", count: 8 - s.count) + s }.joined()
     }
 }

@@ -7,7 +7,7 @@ extension PodNetwork {
     /// position and text (felix/iptables/table.go); here a SHA-1 of the same inputs,
     /// base64url, 16 characters — a stable name of the same shape.
     static func felixHash(_ chain: String, _ index: Int, _ rule: String) -> String {
-        let hex = SHA1.hex(Array("\(chain)\(index)\(rule)".utf8))
+        let hex = Digests.sha1Hex(Array("\(chain)\(index)\(rule)".utf8))
         var bytes: [UInt8] = []
         var i = hex.startIndex
         while i < hex.endIndex { let j = hex.index(i, offsetBy: 2); bytes.append(UInt8(hex[i..<j], radix: 16)!); i = j }

@@ -8,7 +8,7 @@ extension PodNetwork {
     /// the same printable alphabet, so a set name keeps its shape and stays stable.
     static func weaveSetName(_ what: String) -> String {
         let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~")
-        let hex = Array(SHA1.hex(Array(what.utf8)).utf8)
+        let hex = Array(Digests.sha1Hex(Array(what.utf8)).utf8)
         var out = "weave-"
         for k in 0..<20 { out.append(alphabet[Int(hex[k * 2] &* 7 &+ hex[k * 2 + 1]) % alphabet.count]) }
         return out

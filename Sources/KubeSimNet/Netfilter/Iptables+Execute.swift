@@ -267,8 +267,12 @@ extension Match {
             let verb = ["--set": "SET", "--rcheck": "CHECK", "--update": "UPDATE", "--remove": "REMOVE"][r.command.rawValue]!
             var s = " \(r.negated ? "! " : "")recent: \(verb)"
             if let sec = r.seconds { s += " seconds: \(sec)" }
+            if r.reap { s += " reap" }
             if let h = r.hitcount { s += " hit_count: \(h)" }
             return s + " name: \(r.name) side: \(r.source ? "source" : "dest") mask: 255.255.255.255"
+        case .nfacct(let name):
+            // libxt_nfacct.c nfacct_print.
+            return " nfacct-name \(name)"
         case .physdev(let p):
             // libxt_physdev physdev_print: is-in, in, is-out, out, is-bridged.
             var out = " PHYSDEV match"

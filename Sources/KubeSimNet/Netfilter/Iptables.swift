@@ -11,7 +11,7 @@ public enum Iptables {
 
     /// What the command prints and its exit status (1 operation failed, 2 bad parameter,
     /// 3 bad table, 4 kernel refused).
-    public struct Outcome: Equatable { public let status: Int; public let output: String }
+    public struct Outcome: Equatable, Sendable { public let status: Int; public let output: String }
 
     struct Failure: Error { let status: Int; let text: String }
     static func parameter(_ msg: String) -> Failure { Failure(status: 2, text: prog + msg + "\n" + tryHelp) }
@@ -155,7 +155,7 @@ public enum Iptables {
                 p.hasRuleSpec = true
             case "-m", "--match":
                 let v = try value(a)
-                guard ["tcp", "udp", "icmp", "multiport", "comment", "statistic", "mark", "addrtype", "conntrack", "state", "set", "recent", "physdev"].contains(v) else {
+                guard ["tcp", "udp", "icmp", "multiport", "comment", "statistic", "mark", "addrtype", "conntrack", "state", "set", "recent", "physdev", "nfacct"].contains(v) else {
                     throw Failure(status: 2, text: prog + "Couldn't load match `\(v)':No such file or directory\n\n" + tryHelp)
                 }
                 currentMatch = v
@@ -277,6 +277,7 @@ public enum Iptables {
         case "state": .state(states: [], negated: false)
         case "set": .set(SetMatch(name: "", fields: [], negated: false))
         case "recent": .recent(RecentMatch(command: .rcheck))
+        case "nfacct": .nfacct("")
         default: .physdev(PhysdevMatch())
         }
     }
@@ -378,7 +379,8 @@ public enum Iptables {
             }
             lastMatch { $0 = .set(SetMatch(name: name, fields: fields, negated: neg)) }
         case ("recent", "--set"), ("recent", "--rcheck"), ("recent", "--update"), ("recent", "--remove"),
-             ("recent", "--name"), ("recent", "--seconds"), ("recent", "--hitcount"), ("recent", "--rsource"), ("recent", "--rdest"):
+             ("recent", "--name"), ("recent", "--seconds"), ("recent", "--hitcount"), ("recent", "--rsource"), ("recent", "--rdest"),
+             ("recent", "--reap"):
             var v: String? = nil
             if ["--name", "--seconds", "--hitcount"].contains(opt) { v = try value(opt) }
             try lastMatch { m in
@@ -389,10 +391,15 @@ public enum Iptables {
                 case "--hitcount": guard let n = Int(v!) else { throw parameter("recent: bad value for option \"--hitcount\"") }; r.hitcount = n
                 case "--rsource": r.source = true
                 case "--rdest": r.source = false
+                case "--reap": r.reap = true
                 default: r.command = RecentMatch.Command(rawValue: opt)!; r.negated = neg
                 }
                 m = .recent(r)
             }
+        case ("nfacct", "--nfacct-name"):
+            let name = try value(opt)
+            guard !name.isEmpty, name.utf8.count < 32 else { throw parameter("nfacct: name too long or empty") }
+            lastMatch { $0 = .nfacct(name) }
         case ("physdev", "--physdev-in"), ("physdev", "--physdev-out"), ("physdev", "--physdev-is-bridged"),
              ("physdev", "--physdev-is-in"), ("physdev", "--physdev-is-out"):
             var v: String? = nil

@@ -11,6 +11,8 @@ public final class Netfilter {
     public var dmesg: [String] = []
     /// xt_recent's lists: name → source address → hit times.
     var recent: [String: [UInt32: [Int64]]] = [:]
+    /// nfacct objects (`nfacct list`): name → packets and bytes counted by `-m nfacct`.
+    public var nfacct: [String: (packets: UInt64, bytes: UInt64)] = [:]
     /// The namespace's own addresses (`-m addrtype --dst-type LOCAL`).
     public var isLocal: (IPv4Address) -> Bool = { _ in false }
     /// An address of one device (`--limit-iface-in|out`).
@@ -382,6 +384,9 @@ extension Rule {
                 if set.matches(ip: ip, proto: p.proto, port: port) == sm.negated { return false }
             case .recent(let r):
                 if nf.recentMatch(r, p, now: now) == r.negated { return false }
+            case .nfacct(let name):
+                nf.nfacct[name, default: (0, 0)].packets &+= 1
+                nf.nfacct[name, default: (0, 0)].bytes &+= UInt64(p.length)
             case .physdev(let pd):
                 // xt_physdev: bridged means it leaves by a bridge port too.
                 if let b = pd.isBridged, (p.physOut != nil) != b { return false }
@@ -418,6 +423,7 @@ extension Netfilter {
         case .rcheck, .update:
             guard var hits = list[key] else { return false }
             if let s = r.seconds { hits = hits.filter { now - $0 <= Int64(s) * 1_000_000_000 } }
+            if r.reap, r.seconds != nil { list[key] = hits.isEmpty ? nil : hits }
             let hit = hits.count >= (r.hitcount ?? 1) && !hits.isEmpty
             if r.command == .update, hit { list[key]!.append(now) }   // xt_recent: refreshed only on a match
             return hit

@@ -70,6 +70,8 @@ public struct RecentMatch: Sendable, Equatable {
     public var name = "DEFAULT"
     public var seconds: Int?
     public var hitcount: Int?
+    /// `--reap` (with --seconds): entries older than the window are purged as they are checked.
+    public var reap = false
     public var source = true
     public var negated = false
 }
@@ -105,6 +107,8 @@ public enum Match: Sendable, Equatable {
     indirect case set(SetMatch)
     indirect case recent(RecentMatch)
     indirect case physdev(PhysdevMatch)
+    /// `-m nfacct --nfacct-name NAME`: always matches, counting into the named nfacct object.
+    case nfacct(String)
 }
 
 /// What a rule does when it matches (`-j`/`-g`).
@@ -262,8 +266,12 @@ extension Match {
             // libxt_recent.c recent_save: command, --seconds, --hitcount, --name, --mask, side.
             var out = " -m recent" + neg(r.negated) + " " + r.command.rawValue
             if let s = r.seconds { out += " --seconds \(s)" }
+            if r.reap { out += " --reap" }
             if let h = r.hitcount { out += " --hitcount \(h)" }
             return out + " --name \(r.name) --mask 255.255.255.255 " + (r.source ? "--rsource" : "--rdest")
+        case .nfacct(let name):
+            // libxt_nfacct.c nfacct_save.
+            return " -m nfacct --nfacct-name \(name)"
         case .physdev(let p):
             // libxt_physdev physdev_save: is-in, in, is-out, out, is-bridged.
             var out = " -m physdev"
