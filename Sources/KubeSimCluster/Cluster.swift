@@ -37,6 +37,10 @@ public final class Cluster {
     public var kubelets: [String: Kubelet] { kubeletRouter.kubelets }
     public let catalogue = ImageCatalogue()
     public let network = PodNetwork()
+    /// kube-proxy on each node, programming that node's kernel from Services and EndpointSlices.
+    public var kubeProxies: [String: KubeProxy] { proxyRegistry.proxies }
+    final class ProxyRegistry { var proxies: [String: KubeProxy] = [:] }
+    let proxyRegistry = ProxyRegistry()
     public let storage = ClusterStorage()
     let random: () -> UInt64
     var preloadedImages: [String] = []
@@ -142,9 +146,14 @@ public final class Cluster {
         nodeIPAMController = NodeIPAMController(api: api, nodes: nodeInformer, clusterCIDR: podCIDR)
         // flanneld on each node: programs the VXLAN routes from the Nodes' podCIDRs.
         let net = network
+        let proxies = proxyRegistry
         nodeInformer.onChange { e in
             guard let n = e.object.node else { return }
-            if e.kind == .deleted { net.removeNode(n.metadata.name); return }
+            if e.kind == .deleted {
+                net.removeNode(n.metadata.name)
+                proxies.proxies.removeValue(forKey: n.metadata.name)?.stopped = true
+                return
+            }
             if let c = n.podCIDR, let cidr = CIDR(parsing: c) { net.setPodCIDR(n.metadata.name, cidr) }
         }
         nodeLifecycleController = NodeLifecycleController(api: api, clock: clock, nodes: nodeInformer, leases: leaseInformer, pods: podInformer, events: events)
@@ -222,6 +231,8 @@ public final class Cluster {
         let subnet = nodeNetwork.value &+ UInt32(segment - 1) &* (UInt32(1) << UInt32(32 - underlayPrefix))
         let underlay = IPv4Address(subnet &+ UInt32(10 + index))
         network.addNode(name, underlay: underlay, prefix: underlayPrefix, segment: segment)
+        proxyRegistry.proxies[name] = KubeProxy(nodeName: name, nodeIP: underlay, clusterCIDR: network.clusterCIDR, clock: clock,
+                                      services: serviceInformer, slices: endpointSliceInformer, network: network)
         kubeletRouter.kubelets[name] = k
         for ref in preloadedImages { if let i = catalogue.lookup(ref) { k.runtime.images[i.reference] = i } }
         try? k.register(capacity: ["cpu": cpu, "memory": memory, "pods": Quantity(110), "ephemeral-storage": Quantity(parsing: "100Gi")!],

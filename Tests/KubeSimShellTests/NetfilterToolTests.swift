@@ -11,7 +11,9 @@ struct NetfilterToolTests {
     @Test func flannelsRulesAsIptablesSavePrintsThem() {
         let r = runScript("cluster nodes=2\n" + Self.pods + "ssh node2 iptables-save -t nat\n")
         #expect(r.outcome == .success, "\(r.err)")
-        // flannel pkg/trafficmngr/iptables/iptables.go masqRules for lease 10.244.1.0/24.
+        // flannel pkg/trafficmngr/iptables/iptables.go masqRules for lease 10.244.1.0/24, beside
+        // kube-proxy's (pkg/proxy/iptables/proxier.go) for the `kubernetes` Service: its jumps
+        // from the built-in chains, KUBE-SERVICES → KUBE-SVC → KUBE-SEP, and the masquerade mark.
         #expect(r.out.contains("""
         *nat
         :PREROUTING ACCEPT [0:0]
@@ -19,6 +21,15 @@ struct NetfilterToolTests {
         :OUTPUT ACCEPT [0:0]
         :POSTROUTING ACCEPT [0:0]
         :FLANNEL-POSTRTG - [0:0]
+        :KUBE-MARK-MASQ - [0:0]
+        :KUBE-NODEPORTS - [0:0]
+        :KUBE-POSTROUTING - [0:0]
+        :KUBE-SEP-7J3FZHL6MJULGV6U - [0:0]
+        :KUBE-SERVICES - [0:0]
+        :KUBE-SVC-NPX46M4PTMTKRN6Y - [0:0]
+        -A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+        -A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+        -A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
         -A POSTROUTING -m comment --comment "flanneld masq" -j FLANNEL-POSTRTG
         -A FLANNEL-POSTRTG -m mark --mark 0x4000/0x4000 -m comment --comment "flanneld masq" -j RETURN
         -A FLANNEL-POSTRTG -s 10.244.1.0/24 -d 10.244.0.0/16 -m comment --comment "flanneld masq" -j RETURN
@@ -26,6 +37,16 @@ struct NetfilterToolTests {
         -A FLANNEL-POSTRTG ! -s 10.244.0.0/16 -d 10.244.1.0/24 -m comment --comment "flanneld masq" -j RETURN
         -A FLANNEL-POSTRTG -s 10.244.0.0/16 ! -d 224.0.0.0/4 -m comment --comment "flanneld masq" -j MASQUERADE --random-fully
         -A FLANNEL-POSTRTG ! -s 10.244.0.0/16 -d 10.244.0.0/16 -m comment --comment "flanneld masq" -j MASQUERADE --random-fully
+        -A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000
+        -A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
+        -A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0
+        -A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully
+        -A KUBE-SEP-7J3FZHL6MJULGV6U -s 192.168.56.10/32 -m comment --comment "default/kubernetes:https" -j KUBE-MARK-MASQ
+        -A KUBE-SEP-7J3FZHL6MJULGV6U -p tcp -m comment --comment "default/kubernetes:https" -m tcp -j DNAT --to-destination 192.168.56.10:6443
+        -A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m comment --comment "default/kubernetes:https cluster IP" -m tcp --dport 443 -j KUBE-SVC-NPX46M4PTMTKRN6Y
+        -A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS
+        -A KUBE-SVC-NPX46M4PTMTKRN6Y ! -s 10.244.0.0/16 -d 10.96.0.1/32 -p tcp -m comment --comment "default/kubernetes:https cluster IP" -m tcp --dport 443 -j KUBE-MARK-MASQ
+        -A KUBE-SVC-NPX46M4PTMTKRN6Y -m comment --comment "default/kubernetes:https -> 192.168.56.10:6443" -j KUBE-SEP-7J3FZHL6MJULGV6U
         COMMIT
         """), "\(r.out)")
         #expect(!r.out.contains("*filter"), "-t nat prints the nat table only")
@@ -49,7 +70,7 @@ struct NetfilterToolTests {
             pkts      bytes target     prot opt in     out     source               destination         
                2      120 DROP       all  --  *      *       10.244.0.2           0.0.0.0/0           
         """), "\(r.out)")
-        #expect(r.out.contains("-P FORWARD ACCEPT\n-A FORWARD -m comment --comment \"flanneld forward\" -j FLANNEL-FWD"), "after -D only flannel's jump is left")
+        #expect(r.out.contains("-P FORWARD ACCEPT\n-A FORWARD -m conntrack --ctstate NEW -m comment --comment \"kubernetes load balancer firewall\" -j KUBE-PROXY-FIREWALL\n-A FORWARD -m comment --comment \"kubernetes forwarding rules\" -j KUBE-FORWARD\n-A FORWARD -m conntrack --ctstate NEW -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n-A FORWARD -m conntrack --ctstate NEW -m comment --comment \"kubernetes externally-visible service portals\" -j KUBE-EXTERNAL-SERVICES\n-A FORWARD -m comment --comment \"flanneld forward\" -j FLANNEL-FWD"), "after -D only kube-proxy's and flannel's jumps are left")
     }
 
     @Test func conntrackShowsAMasqueradedConnectionBothWays() {
@@ -80,7 +101,7 @@ struct NetfilterToolTests {
         ssh node1 iptables -S FORWARD
         """)
         #expect(r.outcome == .success, "\(r.err)")
-        #expect(r.out.hasSuffix("-P FORWARD ACCEPT\n-A FORWARD -m comment --comment \"flanneld forward\" -j FLANNEL-FWD\n"), "\(r.out)")
+        #expect(r.out.hasSuffix("-P FORWARD ACCEPT\n-A FORWARD -m conntrack --ctstate NEW -m comment --comment \"kubernetes load balancer firewall\" -j KUBE-PROXY-FIREWALL\n-A FORWARD -m comment --comment \"kubernetes forwarding rules\" -j KUBE-FORWARD\n-A FORWARD -m conntrack --ctstate NEW -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n-A FORWARD -m conntrack --ctstate NEW -m comment --comment \"kubernetes externally-visible service portals\" -j KUBE-EXTERNAL-SERVICES\n-A FORWARD -m comment --comment \"flanneld forward\" -j FLANNEL-FWD\n"), "\(r.out)")
     }
 
     @Test func logRulesWriteTheKernelLog() {

@@ -37,7 +37,7 @@ struct TraceStepTests {
           action  veth: into the host namespace
           packet  10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=64 len=60
         hop 3/20  node1  PREROUTING  (netfilter hook)
-          action  conntrack: new; raw, mangle, nat: empty (ACCEPT)
+          action  conntrack: new; raw, mangle: empty (ACCEPT); nat: PREROUTING: policy ACCEPT
           packet  10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=64 len=60
         hop 4/20  node1  routing  (routing decision)
           action  10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink
@@ -61,13 +61,13 @@ struct TraceStepTests {
           inner     10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60
           changed   outer header added: VXLAN (outer IP, UDP, VXLAN header, inner Ethernet), +50 bytes; the pod packet inside is unchanged
           previous  hop 6: node1 POSTROUTING — mangle: empty (ACCEPT); nat: POSTROUTING → FLANNEL-POSTRTG rule 2: RETURN, policy ACCEPT
-          next      hop 8: node1 OUTPUT — outer: conntrack: new; raw, mangle, nat, filter: empty (ACCEPT)
+          next      hop 8: node1 OUTPUT — outer: conntrack: new; raw, mangle: empty (ACCEPT); nat: OUTPUT: policy ACCEPT; filter: OUTPUT: policy ACCEPT
         hop 8/20  node1  OUTPUT  (netfilter hook)
-          action  outer: conntrack: new; raw, mangle, nat, filter: empty (ACCEPT)
+          action  outer: conntrack: new; raw, mangle: empty (ACCEPT); nat: OUTPUT: policy ACCEPT; filter: OUTPUT: policy ACCEPT
           outer   192.168.56.11:30256 > 192.168.56.12:8472 UDP VXLAN vni=1 len=110
           inner   10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60
         hop 9/20  node1  POSTROUTING  (netfilter hook)
-          action  outer: mangle: empty (ACCEPT); nat: POSTROUTING: policy ACCEPT
+          action  outer: mangle: empty (ACCEPT); nat: POSTROUTING → KUBE-POSTROUTING rule 1: RETURN, policy ACCEPT
           outer   192.168.56.11:30256 > 192.168.56.12:8472 UDP VXLAN vni=1 len=110
           inner   10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60
         hop 10/20  node1  eth0  (underlay)
@@ -79,11 +79,11 @@ struct TraceStepTests {
           outer   192.168.56.11:30256 > 192.168.56.12:8472 UDP VXLAN vni=1 len=110
           inner   10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60
         hop 12/20  node2  PREROUTING  (netfilter hook)
-          action  outer: conntrack: new; raw, mangle, nat: empty (ACCEPT)
+          action  outer: conntrack: new; raw, mangle: empty (ACCEPT); nat: PREROUTING: policy ACCEPT
           outer   192.168.56.11:30256 > 192.168.56.12:8472 UDP VXLAN vni=1 len=110
           inner   10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60
         hop 13/20  node2  INPUT  (netfilter hook)
-          action  outer: mangle, filter, nat: empty (ACCEPT)
+          action  outer: mangle: empty (ACCEPT); filter: INPUT: policy ACCEPT; nat: empty (ACCEPT)
           outer   192.168.56.11:30256 > 192.168.56.12:8472 UDP VXLAN vni=1 len=110
           inner   10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60
         hop 13 of 20 (pod/a → pod/b:80)
@@ -91,18 +91,19 @@ struct TraceStepTests {
           where     INPUT
           stage     netfilter hook: INPUT — after routing, for packets addressed to node2 itself (mangle, filter, then nat for source NAT); here the tunnel packet to the node's own address, before the tunnel device unwraps it
           hooks     PREROUTING [INPUT] FORWARD OUTPUT POSTROUTING
-          action    outer: mangle, filter, nat: empty (ACCEPT)
-          rules     0 evaluated
+          action    outer: mangle: empty (ACCEPT); filter: INPUT: policy ACCEPT; nat: empty (ACCEPT)
+          rule      filter INPUT  -P INPUT ACCEPT  → ACCEPT
+          rules     5 evaluated
           outer     192.168.56.11:30256 > 192.168.56.12:8472 UDP VXLAN vni=1 len=110
           inner     10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60
           changed   none: the headers are as at the hop before
-          previous  hop 12: node2 PREROUTING — outer: conntrack: new; raw, mangle, nat: empty (ACCEPT)
+          previous  hop 12: node2 PREROUTING — outer: conntrack: new; raw, mangle: empty (ACCEPT); nat: PREROUTING: policy ACCEPT
           next      hop 14: node2 flannel.1 — decapsulate VXLAN (VNI 1, UDP 8472)
         hop 14/20  node2  flannel.1  (decapsulation)
           action  decapsulate VXLAN (VNI 1, UDP 8472)
           packet  10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60
         hop 15/20  node2  PREROUTING  (netfilter hook)
-          action  conntrack: new; raw, mangle, nat: empty (ACCEPT)
+          action  conntrack: new; raw, mangle: empty (ACCEPT); nat: PREROUTING: policy ACCEPT
           packet  10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60
         hop 16/20  node2  routing  (routing decision)
           action  10.244.1.0/24 dev cni0 proto kernel scope link src 10.244.1.1
@@ -140,8 +141,8 @@ struct TraceStepTests {
           action    decapsulate VXLAN (VNI 1, UDP 8472)
           packet    10.244.0.2:40000 > 10.244.1.2:80 TCP SYN ttl=63 len=60
           changed   outer header removed: the inner pod packet, unchanged by the tunnel, goes on
-          previous  hop 13: node2 INPUT — outer: mangle, filter, nat: empty (ACCEPT)
-          next      hop 15: node2 PREROUTING — conntrack: new; raw, mangle, nat: empty (ACCEPT)
+          previous  hop 13: node2 INPUT — outer: mangle: empty (ACCEPT); filter: INPUT: policy ACCEPT; nat: empty (ACCEPT)
+          next      hop 15: node2 PREROUTING — conntrack: new; raw, mangle: empty (ACCEPT); nat: PREROUTING: policy ACCEPT
         """
         #expect(stepped == expected + "\n")
         if stepped != expected + "\n" {
