@@ -292,4 +292,27 @@ struct KubeProxyIptablesTests {
         let filter = IptablesView.save(nf, table: .filter, counters: false, date: "")
         #expect(filter.contains("-A FORWARD -m conntrack --ctstate NEW -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n"), "\(filter)")
     }
+
+    @Test("a SYN on a connection in TIME_WAIT reopens it: nat picks an endpoint afresh; a retransmitted SYN does not")
+    func timeWaitReopens() {
+        let nf = Netfilter()
+        var state: UInt64 = 7
+        nf.random = { state = state &* 6364136223846793005 &+ 1442695040888963407; return UInt32(truncatingIfNeeded: state >> 33) }
+        let svc = Self.port("default", "web", "10.96.0.50")
+        let eps = (1...3).map { ProxyEndpoint(ip: ip("10.244.\($0).2"), port: 80, isLocal: false) }
+        Self.fakeProxier().sync(services: [svc], endpoints: ["default/web:p80": eps], changed: [], now: 0, on: nf)
+        let chain = KubeProxyNames.svc(svc)
+        func picks() -> UInt64 { (2...4).map { counters(nf, .nat, chain, $0)[0] }.reduce(0, +) }
+        var first = tcp("10.0.0.5", "10.96.0.50", sport: 33000, dport: 80)
+        walk(nf, &first, .forwarded)
+        var again = tcp("10.0.0.5", "10.96.0.50", sport: 33000, dport: 80)
+        walk(nf, &again, .forwarded, now: sec)
+        #expect(picks() == 1, "a retransmitted SYN follows the entry")
+        #expect(again.dst == first.dst)
+        nf.conntrack.entries(now: sec).first!.tcpState = .timeWait
+        var reopened = tcp("10.0.0.5", "10.96.0.50", sport: 33000, dport: 80)
+        walk(nf, &reopened, .forwarded, now: 2 * sec)
+        #expect(picks() == 2, "the reopened connection met the statistic rules again")
+        #expect(nf.conntrack.entries(now: 2 * sec).count == 1)
+    }
 }

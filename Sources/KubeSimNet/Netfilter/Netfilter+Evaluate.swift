@@ -105,7 +105,9 @@ public final class Netfilter {
             return
         }
         let tuple = FlowTuple(proto: p.proto, src: p.src, dst: p.dst, sport: p.hasPorts || p.proto == .icmp ? p.sport : 0, dport: p.hasPorts ? p.dport : 0)
-        if let (e, reply) = conntrack.lookup(tuple, now: now) {
+        var known = conntrack.lookup(tuple, now: now)
+        if let (e, reply) = known, Self.reopens(e, reply: reply, p) { conntrack.remove(e); known = nil }
+        if let (e, reply) = known {
             conntrack.update(e, reply: reply, flags: p.tcpFlags, now: now)
             ct.entry = e; ct.reply = reply
             p.ctState = (reply || e.seenReply) ? .established : .new
@@ -128,6 +130,16 @@ public final class Netfilter {
         ct.entry = e; ct.reply = false; ct.isNew = true
         p.ctState = .new
         if record { res.conntrack = "new" }
+    }
+
+    /// A new SYN on a connection that is closing or closed (TIME_WAIT, CLOSE) reopens it:
+    /// the old entry is killed and the packet starts a new connection, meeting the nat
+    /// table again (nf_conntrack_proto_tcp.c tcp_packet: "RFC 1122 … reopened", nf_ct_kill
+    /// and -NF_REPEAT) — a client reusing a port picks an endpoint afresh.
+    static func reopens(_ e: ConntrackEntry, reply: Bool, _ p: NFPacket) -> Bool {
+        guard !reply, p.proto == .tcp, p.tcpFlags.contains(.syn), !p.tcpFlags.contains(.ack),
+              let s = e.tcpState, s == .timeWait || s == .close else { return false }
+        return true
     }
 
     /// The first packet left the last hook: its entry is confirmed (now in the table).
