@@ -1,5 +1,6 @@
 import KubeScript
 import KubeSimCore
+import KubeSimAPI
 import KubeSimCluster
 import KubeSimControl
 import KubeSimNode
@@ -18,13 +19,40 @@ extension ClusterBindings {
         let c = try cluster(ctx)
         var target = w[3]
         var port = 80
-        if let colon = target.lastIndex(of: ":"), let p = Int(target[target.index(after: colon)...]) {
+        var portWord: String?
+        if let colon = target.lastIndex(of: ":"), !target.hasPrefix("node") || Int(target[target.index(after: colon)...]) != nil {
+            portWord = String(target[target.index(after: colon)...])
+            target = String(target[..<colon])
+        }
+        if let pw = portWord, let p = Int(pw) {
             guard (1...65535).contains(p) else { throw inv.error("trace: invalid port \(p) in '\(w[3])': a port is 1 to 65535") }
-            port = p; target = String(target[..<colon])
+            port = p
         }
         let dst: IPv4Address
         var dstName = target
-        if let ip = IPv4Address(parsing: target) { dst = ip } else if target.hasPrefix("node/") || target.hasPrefix("nodes/") {
+        let typeWord = target.split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
+        if target.contains("/"), ResourceType.lookup(typeWord) == .service {
+            // A Service: its ClusterIP and port — what a client dials; kube-proxy's rules
+            // on the first node the packet crosses pick the endpoint.
+            let name = String(target.drop { $0 != "/" }.dropFirst())
+            let ns = inv.flag("namespace") ?? "default"
+            let svc = try api { try c.api.get(.service, namespace: ns, name: name, user: user(inv)) }.service!
+            guard let cip = svc.spec.clusterIP, let ip = IPv4Address(parsing: cip) else {
+                throw CommandFailure("error: service \(name) has no cluster IP (headless: trace to one of its pods)")
+            }
+            if let pw = portWord {
+                if Int(pw) == nil {
+                    guard let sp = svc.spec.ports.first(where: { $0.name == pw }) else { throw CommandFailure("error: service \(name) has no port named \(pw)") }
+                    port = sp.port
+                }
+            } else if let first = svc.spec.ports.first {
+                port = first.port
+            }
+            dst = ip
+            dstName = "svc/\(name)"
+        } else if let pw = portWord, Int(pw) == nil {
+            throw inv.error("trace: invalid port '\(pw)' in '\(w[3])': a port is 1 to 65535 (a named port only for a Service)")
+        } else if let ip = IPv4Address(parsing: target) { dst = ip } else if target.hasPrefix("node/") || target.hasPrefix("nodes/") {
             let name = try resolveNodeName(String(target.drop { $0 != "/" }.dropFirst()), inv, c)
             guard let ip = c.network.node(name)?.underlay else { throw CommandFailure("error: node \(name) has no network") }
             dst = ip
