@@ -87,6 +87,14 @@ extension ClusterBindings {
         if inv.has("step") {   // ClusterBindings+Step.swift
             return startStepping(t, from: srcName, src: src, to: dstName, dst: dst, proto: proto, port: port, size: size, ctx)
         }
+        // kube-proxy's userspace mode: the packet ends at kube-proxy's socket on the node;
+        // the request goes on in a second connection kube-proxy makes to an endpoint.
+        if t.delivered, let (ip, port) = t.arrivedAt, let (node, portal) = c.network.portal(at: ip, port: port),
+           let (backend, bport) = portal.peek(client: src), let from = c.network.hostSource(node, toward: backend) {
+            let leg = c.network.walk(from: from, to: backend, proto: proto, dport: bport, size: size)
+            let note = "kube-proxy on \(node) (user space) accepts on port \(port) for \(portal.service), picks \(backend):\(bport) (round robin) and connects from \(from):"
+            return CommandResult(output: t.table + "\n" + note + "\n" + leg.table, value: .object(TraceValue(t, relayed: (note, leg))))
+        }
         guard inv.has("reply") else { return CommandResult(output: t.table, value: .object(TraceValue(t))) }
         // The answer's walk back: from the address the packet reached, to the address the
         // far end saw (the node's, when masqueraded; conntrack turns it back into the pod's).
@@ -124,10 +132,13 @@ final class TraceValue: ScriptObject, @unchecked Sendable {
     let t: Trace
     /// The answer's walk back (`trace … --reply`).
     let reply: Trace?
-    init(_ t: Trace, reply: Trace? = nil) { self.t = t; self.reply = reply }
+    /// kube-proxy's userspace mode: the second connection it makes from the node to the
+    /// endpoint, and what it said about it.
+    let relayed: (note: String, trace: Trace)?
+    init(_ t: Trace, reply: Trace? = nil, relayed: (note: String, trace: Trace)? = nil) { self.t = t; self.reply = reply; self.relayed = relayed }
     var typeName: String { "trace" }
     var description: String { t.delivered ? "trace(delivered, \(t.hops.count) hops)" : "trace(dropped at \(t.droppedAt ?? "?"))" }
-    var memberNames: [String] { ["delivered", "hops", "droppedAt", "reason", "path", "destination", "masqueradedAs", "rulesEvaluated", "verdict", "decidedBy"] + (reply == nil ? [] : ["reply"]) }
+    var memberNames: [String] { ["delivered", "hops", "droppedAt", "reason", "path", "destination", "masqueradedAs", "rulesEvaluated", "verdict", "decidedBy"] + (reply == nil ? [] : ["reply"]) + (relayed == nil ? [] : ["relayed"]) }
     func member(_ name: String) -> Value? {
         switch name {
         case "rulesEvaluated": return .int(t.rulesEvaluated)
@@ -135,6 +146,7 @@ final class TraceValue: ScriptObject, @unchecked Sendable {
         case "verdict": return .string(t.delivered ? "delivered" : (t.rejected.map { "rejected (\($0))" } ?? "dropped"))
         case "decidedBy": return t.decidedBy.map { .string($0.ruleText) } ?? .nil
         case "reply": return reply.map { .object(TraceValue($0)) } ?? .nil
+        case "relayed": return relayed.map { .object(TraceValue($0.trace)) } ?? .nil
         case "delivered": return .bool(t.delivered)
         case "destination": return t.delivered ? .string(t.deliveredTo) : .nil
         // "192.168.56.11:40000" when a node masqueraded the packet (it left the pod network).

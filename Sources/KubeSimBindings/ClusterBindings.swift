@@ -61,7 +61,7 @@ public enum ClusterBindings {
 
         r.register(globalFlag: FlagSpec("as", value: "USER", help: "act as this user (or system:serviceaccount:NS:NAME) for RBAC"))
         r.register(CommandSpec("cluster", summary: "create a cluster (cluster nodes=3 seed=42) or show the current one",
-                               usage: "cluster [nodes=N] [seed=N] [cpu=Q] [memory=Q] [scoring=LeastAllocated|MostAllocated] [etcd=1|3|5] [images=REF,…] [node-monitor-grace-period=D] [pod-cidr=CIDR] [node-network=CIDR] [segments=N] [cni=flannel|calico|weave] [flannel-backend=vxlan|host-gw] [calico-mode=bgp|ipip|ipip-crosssubnet|vxlan|vxlan-crosssubnet] [weave-encryption=on|off]   or   cluster {  one setting per line  }",
+                               usage: "cluster [nodes=N] [seed=N] [cpu=Q] [memory=Q] [scoring=LeastAllocated|MostAllocated] [etcd=1|3|5] [images=REF,…] [node-monitor-grace-period=D] [pod-cidr=CIDR] [node-network=CIDR] [segments=N] [cni=flannel|calico|weave] [flannel-backend=vxlan|host-gw] [calico-mode=bgp|ipip|ipip-crosssubnet|vxlan|vxlan-crosssubnet] [weave-encryption=on|off] [proxy=iptables|userspace]   or   cluster {  one setting per line  }",
                                acceptsBlock: true) { inv, ctx in
             try clusterCommand(inv, ctx)
         })
@@ -336,6 +336,11 @@ public enum ClusterBindings {
             case "cni":
                 guard let plugin = PodNetwork.Plugin(rawValue: parts[1]) else { throw inv.error("cluster: cni must be flannel, calico or weave") }
                 o.cni = plugin
+            case "proxy":
+                    guard let m = ProxyMode(rawValue: parts[1]) else {
+                    throw inv.error("cluster: proxy must be \(ProxyMode.allCases.map(\.rawValue).joined(separator: " or "))")
+                }
+                o.proxyMode = m
             case "weave-encryption":
                 guard ["on", "off", "true", "false"].contains(parts[1]) else { throw inv.error("cluster: weave-encryption must be on or off") }
                 o.weaveEncrypted = parts[1] == "on" || parts[1] == "true"
@@ -358,7 +363,7 @@ public enum ClusterBindings {
                 guard let d = SimDuration(parsing: parts[1]), d > .zero else { throw inv.error("cluster: node-monitor-grace-period must be a duration such as 40s") }
                 o.nodeMonitorGracePeriod = d
             default:
-                let s = Suggest.nearest(parts[0], in: ["nodes", "seed", "cpu", "memory", "scoring", "etcd", "images", "node-monitor-grace-period", "pod-cidr", "node-network", "cni", "flannel-backend", "calico-mode", "weave-encryption", "segments"])
+                let s = Suggest.nearest(parts[0], in: ["nodes", "seed", "cpu", "memory", "scoring", "etcd", "images", "node-monitor-grace-period", "pod-cidr", "node-network", "cni", "flannel-backend", "calico-mode", "weave-encryption", "segments", "proxy"])
                 throw inv.error("cluster: unknown setting '\(parts[0])'" + (s.map { " — did you mean '\($0)'?" } ?? ""))
             }
         }
@@ -380,7 +385,11 @@ public enum ClusterBindings {
         }
         let c = Cluster(o)
         ctx.state[stateKey] = c
-        return CommandResult(output: "cluster created: \(o.nodes) node\(o.nodes == 1 ? "" : "s") (node1…node\(o.nodes)), seed \(o.seed)" + (o.etcd > 1 ? ", etcd \(o.etcd) members" : ""))
+        var created = "cluster created: \(o.nodes) node\(o.nodes == 1 ? "" : "s") (node1…node\(o.nodes)), seed \(o.seed)" + (o.etcd > 1 ? ", etcd \(o.etcd) members" : "")
+        if o.proxyMode == .userspace {
+            created += "\nkube-proxy: userspace mode, as kube-proxy v1.25 ran it (the lecture's first mode; removed from Kubernetes in 1.26)"
+        }
+        return CommandResult(output: created)
     }
 
     static func scale(_ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {

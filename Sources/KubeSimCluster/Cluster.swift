@@ -79,6 +79,8 @@ public final class Cluster {
         public var nodeNetwork: CIDR?
         /// The node lifecycle controller's --node-monitor-grace-period (upstream 50 s).
         public var nodeMonitorGracePeriod = SimDuration.seconds(50)
+        /// kube-proxy's --proxy-mode on every node.
+        public var proxyMode = ProxyMode.iptables
         /// Images every node's runtime already holds (a pre-baked node image).
         public var preloadedImages: [String] = []
         public init() {}
@@ -143,6 +145,7 @@ public final class Cluster {
         network.now = { simClock.now }
         network.random = { UInt32(truncatingIfNeeded: next() >> 32) }
         segments = max(1, options.segments)
+        proxyMode = options.proxyMode
         nodeIPAMController = NodeIPAMController(api: api, nodes: nodeInformer, clusterCIDR: podCIDR)
         // flanneld on each node: programs the VXLAN routes from the Nodes' podCIDRs.
         let net = network
@@ -205,6 +208,8 @@ public final class Cluster {
     var underlayPrefix = 24
     /// The first segment's network address (`node-network`).
     var nodeNetwork = IPv4Address(192, 168, 56, 0)
+    /// kube-proxy's mode on every node (cluster proxy=MODE).
+    public internal(set) var proxyMode = ProxyMode.iptables
     var segments = 1
 
     /// Whether the node network has an address for one more node (node N is at
@@ -231,7 +236,7 @@ public final class Cluster {
         let subnet = nodeNetwork.value &+ UInt32(segment - 1) &* (UInt32(1) << UInt32(32 - underlayPrefix))
         let underlay = IPv4Address(subnet &+ UInt32(10 + index))
         network.addNode(name, underlay: underlay, prefix: underlayPrefix, segment: segment)
-        proxyRegistry.proxies[name] = KubeProxy(nodeName: name, nodeIP: underlay, clusterCIDR: network.clusterCIDR, clock: clock,
+        proxyRegistry.proxies[name] = KubeProxy(nodeName: name, nodeIP: underlay, clusterCIDR: network.clusterCIDR, mode: proxyMode, clock: clock,
                                       services: serviceInformer, slices: endpointSliceInformer, network: network)
         kubeletRouter.kubelets[name] = k
         for ref in preloadedImages { if let i = catalogue.lookup(ref) { k.runtime.images[i.reference] = i } }

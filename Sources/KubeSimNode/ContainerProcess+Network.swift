@@ -72,6 +72,11 @@ extension ContainerProcess {
         }
         // Who answers is decided by where the SYN arrived after every NAT, not by the address dialled.
         let (at, atPort) = there.arrivedAt ?? (dst, port)
+        // kube-proxy's userspace mode: its proxy socket on the node accepted the connection;
+        // it relays it over a second connection of its own (ContainerProcess+Proxy.swift).
+        if let (node, portal) = net.portal(at: at, port: atPort) {
+            return relay(net, node: node, portal: portal, client: src, cmd, args, url, ip: ip, conn: &conn, timeout: timeout, advance: advance)
+        }
         // The socket table of the namespace it arrived in decides; the process holding the
         // socket serves the request.
         let socket = net.listener(at: at, port: atPort)

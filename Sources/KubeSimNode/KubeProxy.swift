@@ -16,7 +16,9 @@ public final class KubeProxy {
     let services: Informer
     let slices: Informer
     let network: PodNetwork
-    public let proxier: IptablesProxier
+    public private(set) var proxier: any ServiceProxier
+    let nodeIP: IPv4Address
+    let clusterCIDR: CIDR?
     public static let minSyncPeriod = SimDuration.seconds(1)
     public static let syncPeriod = SimDuration.seconds(30)
     /// Services ("ns/name") whose Service or EndpointSlices changed since the last sync.
@@ -27,12 +29,13 @@ public final class KubeProxy {
     var tokens = Double(KubeProxy.burstSyncs)
     var tokensAt: Int64 = 0
     public static let burstSyncs = 2
-    public private(set) var syncs: [IptablesProxier.SyncResult] = []
+    public private(set) var syncs: [ProxySyncResult] = []
     public var stopped = false
 
-    public init(nodeName: String, nodeIP: IPv4Address, clusterCIDR: CIDR?, clock: EventQueue, services: Informer, slices: Informer, network: PodNetwork) {
+    public init(nodeName: String, nodeIP: IPv4Address, clusterCIDR: CIDR?, mode: ProxyMode = .iptables, clock: EventQueue, services: Informer, slices: Informer, network: PodNetwork) {
         self.nodeName = nodeName; self.clock = clock; self.services = services; self.slices = slices; self.network = network
-        proxier = IptablesProxier(IptablesProxier.Config(nodeName: nodeName, nodeIP: nodeIP, clusterCIDR: clusterCIDR))
+        self.nodeIP = nodeIP; self.clusterCIDR = clusterCIDR
+        proxier = Self.makeProxier(mode, nodeName: nodeName, nodeIP: nodeIP, clusterCIDR: clusterCIDR)
         services.onChange { [weak self] e in self?.queue(e.object.metadata.namespace ?? "default", e.object.metadata.name) }
         slices.onChange { [weak self] e in
             guard let s = e.object.endpointSlice, let svc = s.serviceName else { return }
@@ -41,6 +44,25 @@ public final class KubeProxy {
         // OnServiceSynced / OnEndpointSlicesSynced: the first sync, unconditionally.
         scheduled = clock.schedule(after: .zero, label: "kube-proxy \(nodeName): sync") { [weak self] in self?.runSync() }
         periodic()
+    }
+
+    static func makeProxier(_ mode: ProxyMode, nodeName: String, nodeIP: IPv4Address, clusterCIDR: CIDR?) -> any ServiceProxier {
+        switch mode {
+        case .iptables: IptablesProxier(IptablesProxier.Config(nodeName: nodeName, nodeIP: nodeIP, clusterCIDR: clusterCIDR))
+        case .userspace: UserspaceProxier(nodeName: nodeName, hostIP: nodeIP)
+        }
+    }
+
+    public var mode: ProxyMode { proxier.mode }
+
+    /// A restart with another --proxy-mode: the old mode's state is cleaned up (each
+    /// proxier's CleanupLeftovers) and the new one does a full sync.
+    public func switchMode(_ mode: ProxyMode) {
+        guard mode != proxier.mode else { return }
+        if let node = network.node(nodeName) { proxier.cleanup(node: node) }
+        proxier = Self.makeProxier(mode, nodeName: nodeName, nodeIP: nodeIP, clusterCIDR: clusterCIDR)
+        changed.insert("")
+        if scheduled == nil { scheduled = clock.schedule(after: .zero, label: "kube-proxy \(nodeName): sync") { [weak self] in self?.runSync() } }
     }
 
     func queue(_ namespace: String, _ name: String) {
@@ -73,7 +95,7 @@ public final class KubeProxy {
         scheduled = nil
         guard !stopped, let node = network.node(nodeName), node.up else { return }
         let (ports, endpoints) = snapshot()
-        let r = proxier.sync(services: ports, endpoints: endpoints, changed: changed, now: clock.now, on: node.netfilter)
+        let r = proxier.sync(services: ports, endpoints: endpoints, changed: changed, now: clock.now, node: node)
         changed.removeAll()
         lastSync = clock.now
         syncs.append(r)

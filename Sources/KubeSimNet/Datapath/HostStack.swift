@@ -55,6 +55,14 @@ extension PodNetwork {
         return hostOwning(ip)?.sockets.first { $0.accepts(ip, port, proto) }
     }
 
+    /// kube-proxy's userspace proxy behind a node address and port (the connection was
+    /// steered there by its REDIRECT or DNAT rules), with the node it runs on.
+    public func portal(at ip: IPv4Address, port: Int) -> (node: String, portal: UserspacePortal)? {
+        guard podNIC(at: ip) == nil, let n = hostOwning(ip), let p = n.portals[port],
+              n.sockets.contains(where: { $0.port == port && $0.process == "kube-proxy" && $0.accepts(ip, port) }) else { return nil }
+        return (n.name, p)
+    }
+
     /// Whether something listens on the address and port: a pod's process, or one of a
     /// node's own services.
     public func listens(at ip: IPv4Address, port: Int) -> Bool { listener(at: ip, port: port) != nil }

@@ -298,6 +298,8 @@ public final class NodeNet {
         ListeningSocket(.address(IPv4Address(127, 0, 0, 1)), 10248, backlog: 4096, process: "kubelet", pid: 1042, fd: 16),
         ListeningSocket(.dualStack, 10250, backlog: 4096, process: "kubelet", pid: 1042, fd: 20),
     ]
+    /// kube-proxy's userspace-mode proxies on this node, by the port each listens on.
+    public var portals: [Int: UserspacePortal] = [:]
     /// The node's netfilter: iptables tables, ipsets and conntrack, written by the CNI
     /// plugin's agent (and kube-proxy, and a learner's `iptables`), walked by packets.
     public let netfilter = Netfilter()

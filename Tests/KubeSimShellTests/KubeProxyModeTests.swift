@@ -1,0 +1,53 @@
+import Testing
+import KubeScript
+import KubeSimShell
+
+/// kube-proxy's modes as a learner meets them: `cluster proxy=MODE`, the rules each mode
+/// writes on the nodes, and requests to a Service reaching its endpoints through them.
+@Suite("kube-proxy modes")
+struct KubeProxyModeTests {
+    static let web = """
+        create deployment web --image=nginx --replicas=2
+        expose deployment web --port=80
+        kubectl run client --image=busybox:1.36 -- sleep 3600
+        settle
+
+        """
+
+    /// Userspace mode (kube-proxy ≤ v1.25): REDIRECT for pods, DNAT to the node for its own
+    /// traffic, a kube-proxy socket per Service port, round robin, and the endpoint seeing
+    /// the node's address rather than the client's.
+    @Test func userspaceModeRedirectsToKubeProxyWhichRelaysRoundRobin() {
+        let r = runScript("cluster nodes=2 proxy=userspace\n" + Self.web + """
+        ssh node2 iptables -t nat -S KUBE-PORTALS-CONTAINER
+        ssh node2 iptables -t nat -S KUBE-PORTALS-HOST
+        ssh node2 ss -tlnp
+        for i in 1...4 {
+            exec client -- wget -qO- http://web > /dev/null
+        }
+        let names = (kubectl get pods -l app=web -o jsonpath={.items[*].metadata.name}).output.split(" ")
+        for p in names {
+            let hits = (logs ${p}).output.lines.filter(func(l) { return l.contains("\\"GET / HTTP/1.1\\" 200") })
+            assert hits.count == 2
+            # The endpoint saw kube-proxy's connection from node2 (cni0 or flannel.1), not the client pod.
+            assert hits.filter(func(l) { return l.hasPrefix("10.244.1.2 ") }).count == 0
+        }
+        trace from pod/client to svc/web
+        let t = (trace from pod/client to svc/web)
+        assert t.delivered and t.destination == "node2 (its own network stack)" and t.relayed.delivered
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains("kube-proxy: userspace mode, as kube-proxy v1.25 ran it (the lecture's first mode; removed from Kubernetes in 1.26)\n"))
+        #expect(r.out.contains("-A KUBE-PORTALS-CONTAINER -d 10.96.185.71/32 -p tcp -m comment --comment \"default/web\" -m tcp --dport 80 -j REDIRECT --to-ports "), "\(r.out)")
+        #expect(r.out.contains("-A KUBE-PORTALS-HOST -d 10.96.185.71/32 -p tcp -m comment --comment \"default/web\" -m tcp --dport 80 -j DNAT --to-destination 192.168.56.12:"), "\(r.out)")
+        #expect(r.out.contains("users:((\"kube-proxy\",pid=2304,"), "\(r.out)")
+        #expect(r.out.contains("kube-proxy on node2 (user space) accepts on port "), "\(r.out)")
+        #expect(r.out.contains("nat: PREROUTING → KUBE-PORTALS-CONTAINER rule 2: REDIRECT to 10.244.1.1:"), "\(r.out)")
+    }
+
+    @Test func aModeThatDoesNotExistIsRefused() {
+        let r = runScript("cluster nodes=1 proxy=ipvsx\n")
+        #expect(r.outcome != .success)
+        #expect(r.err.contains("cluster: proxy must be iptables or userspace"), "\(r.err)")
+    }
+}
