@@ -246,8 +246,59 @@ case "conntrack":
     let t1 = wallSeconds()
     print("conntrack: \(n) entries; \(lookups) lookups in \(format1(t1 - t0)) s → \(Int((t1 - t0) / Double(lookups) * 1e9)) ns per lookup (found \(found))")
     print("  memory: \((after - before) / n) bytes per entry (both directions indexed; the bench's own tuple list included)")
+case "kube-proxy":
+    // Issue 11: S Services × E endpoints in iptables mode, straight into one node's kernel:
+    // a full sync (the restore text and loading it), its iptables-save, a partial sync after
+    // one endpoint changed, and the per-packet cost of a ClusterIP connection's first packet
+    // (rules walked) for the first and the last Service of KUBE-SERVICES.
+    let s = args.count > 2 ? Int(args[2])! : 10_000
+    let e = args.count > 3 ? Int(args[3])! : 10
+    let packets = args.count > 4 ? Int(args[4])! : 2_000
+    var services: [ProxyServicePort] = []
+    var endpoints: [String: [ProxyEndpoint]] = [:]
+    for k in 0..<s {
+        let svc = ProxyServicePort(namespace: "ns\(k % 100)", name: "svc\(k)", portName: "http", proto: "TCP",
+                                   clusterIP: IPv4Address(UInt32(0x0a60_0000) &+ UInt32(k + 10)), port: 80)
+        services.append(svc)
+        endpoints[svc.nameString] = (0..<e).map { j in ProxyEndpoint(ip: IPv4Address(UInt32(0x0af4_0000) &+ UInt32(k * e + j + 2)), port: 8080, isLocal: false) }
+    }
+    let nf = Netfilter()
+    let rng = BenchRandom(seed: 3)
+    nf.random = { UInt32(truncatingIfNeeded: rng.r.next() >> 32) }
+    let proxier = IptablesProxier(IptablesProxier.Config(nodeName: "node1", nodeIP: IPv4Address(192, 168, 56, 11), clusterCIDR: CIDR(parsing: "10.244.0.0/16")))
+    let t0 = wallSeconds()
+    let full = proxier.sync(services: services, endpoints: endpoints, changed: [], now: 0, on: nf)
+    let t1 = wallSeconds()
+    let save = IptablesView.save(nf, table: nil, counters: false, date: "")
+    let t2 = wallSeconds()
+    precondition(full.outcome.status == 0, full.outcome.output)
+    var changed = endpoints
+    let victim = services[s / 2]
+    changed[victim.nameString]![0] = ProxyEndpoint(ip: IPv4Address(10, 245, 0, 9), port: 8080, isLocal: false)
+    let t3 = wallSeconds()
+    let partial = proxier.sync(services: services, endpoints: changed, changed: [victim.serviceName], now: 1_000_000_000, on: nf)
+    let t4 = wallSeconds()
+    precondition(partial.outcome.status == 0 && !partial.full, partial.outcome.output)
+    func perPacket(_ svc: ProxyServicePort) -> (Double, Int) {
+        var evaluated = 0
+        let ta = wallSeconds()
+        for i in 0..<packets {
+            var p = NFPacket(src: IPv4Address(10, 244, 1, 2), dst: svc.clusterIP, proto: .tcp, sport: 20000 + i % 40000, dport: 80)
+            p.inDev = "cni0"
+            var ct = CTPass()
+            evaluated += nf.run(.prerouting, &p, ct: &ct, now: 0, record: false).rulesEvaluated
+        }
+        return ((wallSeconds() - ta) / Double(packets) * 1e9, evaluated / packets)
+    }
+    let (firstNS, firstRules) = perPacket(services[0])
+    let (lastNS, lastRules) = perPacket(services[s - 1])
+    let rules = nf.nat.chains.values.reduce(0) { $0 + $1.rules.count } + nf.filter.chains.values.reduce(0) { $0 + $1.rules.count }
+    print("kube-proxy iptables: \(s) services × \(e) endpoints: \(rules) rules, \(nf.nat.chains.count) nat chains")
+    print("  full sync \(Int((t1 - t0) * 1000)) ms (restore input \(proxier.iptablesData.utf8.count >> 10) KiB); iptables-save \(Int((t2 - t1) * 1000)) ms (\(save.utf8.count >> 10) KiB); together \(Int((t2 - t0) * 1000)) ms")
+    print("  partial sync after one endpoint change: \(format1((t4 - t3) * 1000)) ms (\(partial.natRules) nat rules written)")
+    print("  first packet of a connection, PREROUTING: first Service \(Int(firstNS)) ns (\(firstRules) rules walked), last Service \(Int(lastNS)) ns (\(lastRules) rules walked)")
 default:
-    print("usage: kubesim-bench control-plane [NODES] [REPLICAS] [PER-DEPLOYMENT] | scheduler [NODES] [PODS] | node-failure [NODES] | datapath [NODES] [COUNT] [flannel|calico|weave] [MODE] | routes [NODES] [flannel|calico|weave] [MODE] | netfilter-rules [RULES] [PACKETS] | conntrack [ENTRIES] [LOOKUPS] | netfilter-rules [RULES] [PACKETS] | conntrack [ENTRIES] [LOOKUPS]")
+    print("usage: kubesim-bench control-plane [NODES] [REPLICAS] [PER-DEPLOYMENT] | scheduler [NODES] [PODS] | node-failure [NODES] | datapath [NODES] [COUNT] [flannel|calico|weave] [MODE] | routes [NODES] [flannel|calico|weave] [MODE] | netfilter-rules [RULES] [PACKETS] | conntrack [ENTRIES] [LOOKUPS] | kube-proxy [SERVICES] [ENDPOINTS] [PACKETS]")
     exit(2)
 }
 
@@ -255,3 +306,6 @@ func format1(_ x: Double) -> String {
     let v = (x * 100).rounded() / 100
     return String(v)
 }
+
+/// The seeded source in a box, for closures.
+final class BenchRandom { var r: SeededRandom; init(seed: UInt64) { r = SeededRandom(seed: seed) } }

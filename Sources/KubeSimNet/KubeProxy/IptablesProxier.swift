@@ -48,6 +48,26 @@ public final class IptablesProxier {
 
     public init(_ config: Config) { self.config = config }
 
+    /// Chain names by Service port (and endpoint): hashed once, not on every sync.
+    var nameCache: [String: (svc: String, svl: String, ext: String, fw: String)] = [:]
+    var sepCache: [String: String] = [:]
+    func names(_ p: ProxyServicePort) -> (svc: String, svl: String, ext: String, fw: String) {
+        let key = p.nameString + p.protocolLower
+        if let n = nameCache[key] { return n }
+        let n = (KubeProxyNames.svc(p), KubeProxyNames.svl(p), KubeProxyNames.ext(p), KubeProxyNames.fw(p))
+        nameCache[key] = n
+        return n
+    }
+    func sepName(_ p: ProxyServicePort, _ ep: ProxyEndpoint) -> String {
+        let key = p.nameString + p.protocolLower + ep.string
+        if let n = sepCache[key] { return n }
+        let n = KubeProxyNames.sep(p, ep)
+        sepCache[key] = n
+        return n
+    }
+    /// The service chains the last sync left in the kernel (what a later sync may delete).
+    var ownedChains = Set<String>()
+
     // pkg/proxy/iptables/proxier.go: the chains kube-proxy owns.
     static let kubeServices = "KUBE-SERVICES", kubeExternalServices = "KUBE-EXTERNAL-SERVICES", kubeNodePorts = "KUBE-NODEPORTS"
     static let kubePostrouting = "KUBE-POSTROUTING", kubeMarkMasq = "KUBE-MARK-MASQ", kubeForward = "KUBE-FORWARD"
@@ -107,7 +127,6 @@ public final class IptablesProxier {
         if doFullSync { ensureJumpRules(nf) }
 
         var filterChains = Lines(), filterRules = Lines(), natChains = Lines(), natRules = Lines()
-        var skippedChains = Lines(), skippedRules = Lines()
         for c in [Self.kubeServices, Self.kubeExternalServices, Self.kubeForward, Self.kubeNodePorts, Self.kubeProxyFirewall] { filterChains.write(":\(c) - [0:0]") }
         for c in [Self.kubeServices, Self.kubeNodePorts, Self.kubePostrouting, Self.kubeMarkMasq] { natChains.write(":\(c) - [0:0]") }
         let mark = config.masqueradeMark
@@ -139,9 +158,9 @@ public final class IptablesProxier {
             let port = String(svc.port)
             let all = endpoints[name] ?? []
             let (clusterEndpoints, localEndpoints, reachable, hasEndpoints) = categorizeEndpoints(all, svc)
-            let clusterPolicyChain = KubeProxyNames.svc(svc)
+            let clusterPolicyChain = names(svc).svc
             let usesClusterPolicyChain = !clusterEndpoints.isEmpty && svc.usesClusterEndpoints
-            let localPolicyChain = KubeProxyNames.svl(svc)
+            let localPolicyChain = names(svc).svl
             let usesLocalPolicyChain = !localEndpoints.isEmpty && svc.usesLocalEndpoints
             var internalPolicyChain = clusterPolicyChain, hasInternalEndpoints = hasEndpoints
             if svc.internalPolicyLocal {
@@ -154,10 +173,10 @@ public final class IptablesProxier {
                 externalPolicyChain = localPolicyChain
                 if localEndpoints.isEmpty { hasExternalEndpoints = false }
             }
-            let externalTrafficChain = KubeProxyNames.ext(svc)
+            let externalTrafficChain = names(svc).ext
             let usesExternalTrafficChain = hasEndpoints && svc.externallyAccessible
             var loadBalancerTrafficChain = externalTrafficChain
-            let fwChain = KubeProxyNames.fw(svc)
+            let fwChain = names(svc).fw
             let usesFWChain = hasEndpoints && !svc.loadBalancerIPs.isEmpty && !svc.loadBalancerSourceRanges.isEmpty
             if usesFWChain { loadBalancerTrafficChain = fwChain }
 
@@ -238,10 +257,11 @@ public final class IptablesProxier {
             // Unchanged since the last sync: the per-service chains are computed but not written.
             let skip = !doFullSync && !changed.contains(svc.serviceName)
             func chainLine(_ c: String) {
-                if skip { skippedChains.write(":\(c) - [0:0]") } else { natChains.write(":\(c) - [0:0]") }
+                if !skip { natChains.write(":\(c) - [0:0]") }
                 activeNATChains.insert(c)
             }
-            func rule(_ words: [String]) { if skip { skippedRules.write(words) } else { natRules.write(words) } }
+            // A skipped Service's rules are not even built (upstream writes them to a discarding buffer).
+            func rule(_ words: @autoclosure () -> [String]) { if !skip { natRules.write(words()) } }
 
             // Internal traffic handling.
             if hasInternalEndpoints {
@@ -284,15 +304,15 @@ public final class IptablesProxier {
             }
             if usesClusterPolicyChain {
                 chainLine(clusterPolicyChain)
-                serviceToEndpointRules(svc, clusterPolicyChain, clusterEndpoints, rule)
+                if !skip { serviceToEndpointRules(svc, clusterPolicyChain, clusterEndpoints) { natRules.write($0) } }
             }
             if usesLocalPolicyChain {
                 chainLine(localPolicyChain)
-                serviceToEndpointRules(svc, localPolicyChain, localEndpoints, rule)
+                if !skip { serviceToEndpointRules(svc, localPolicyChain, localEndpoints) { natRules.write($0) } }
             }
             // The per-endpoint chains.
             for ep in reachable {
-                let epChain = KubeProxyNames.sep(svc, ep)
+                let epChain = sepName(svc, ep)
                 chainLine(epChain)
                 var args = ["-A", epChain]
                 if !largeClusterMode { args += ["-m", "comment", "--comment", name] }
@@ -306,7 +326,11 @@ public final class IptablesProxier {
         // Chains no longer in use: a chain line (which flushes) and -X.
         var deleted = 0
         if !largeClusterMode || lastCleanup == .min || now - lastCleanup > config.syncPeriod.nanoseconds {
-            for chain in nf.nat.chains.keys.sorted() where !activeNATChains.contains(chain) && KubeProxyNames.isServiceChain(chain) {
+            // Upstream reads them from iptables-save; the chains this proxier wrote are known,
+            // and a full sync also looks at the kernel's (leftovers of an earlier kube-proxy).
+            var candidates = ownedChains
+            if doFullSync { for c in nf.nat.chains.keys where KubeProxyNames.isServiceChain(c) { candidates.insert(c) } }
+            for chain in candidates.subtracting(activeNATChains).sorted() {
                 natChains.write(":\(chain) - [0:0]")
                 natRules.write("-X", chain)
                 deleted += 1
@@ -340,6 +364,7 @@ public final class IptablesProxier {
             for counter in ["localhost_nps_accepted_pkts", "ct_state_invalid_dropped_pkts"] where nf.nfacct[counter] == nil { nf.nfacct[counter] = (0, 0) }
         }
         result.outcome = IptablesRestore.run(data, on: nf, noflush: true)
+        if result.outcome.status == 0 { ownedChains = activeNATChains }
         if result.outcome.status == 0 {
             needFullSync = false
             if doFullSync { lastFullSync = now }
@@ -355,7 +380,7 @@ public final class IptablesProxier {
         let name = svc.nameString
         if let seconds = svc.stickySeconds {
             for ep in endpoints {
-                let epChain = KubeProxyNames.sep(svc, ep)
+                let epChain = sepName(svc, ep)
                 var args = ["-A", chain]
                 if !largeClusterMode { args += ["-m", "comment", "--comment", Self.q("\(name) -> \(ep.string)")] }
                 rule(args + ["-m", "recent", "--name", epChain, "--rcheck", "--seconds", String(seconds), "--reap", "-j", epChain])
@@ -366,7 +391,7 @@ public final class IptablesProxier {
             var args = ["-A", chain]
             if !largeClusterMode { args += ["-m", "comment", "--comment", Self.q("\(name) -> \(ep.string)")] }
             if i < n - 1 { args += ["-m", "statistic", "--mode", "random", "--probability", probability(n - i)] }
-            rule(args + ["-j", KubeProxyNames.sep(svc, ep)])
+            rule(args + ["-j", sepName(svc, ep)])
         }
     }
 
