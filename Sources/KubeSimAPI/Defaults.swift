@@ -51,6 +51,12 @@ enum Defaults {
                 s.spec.externalTrafficPolicy = "Cluster"
             }
             o = .service(s)
+        case .endpoints(var e):
+            // The registry canonicalizes every Endpoints it stores (pkg/registry/core/
+            // endpoint/strategy.go Canonicalize → pkg/api/endpoints RepackSubsets), so
+            // subsets, addresses and ports always read back in upstream's order.
+            e.subsets = EndpointsRepack.repack(e.subsets, package: .core)
+            o = .endpoints(e)
         default:
             break
         }
