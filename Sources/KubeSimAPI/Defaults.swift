@@ -198,7 +198,9 @@ public enum Validation {
             if !["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"].contains(s.spec.type) {
                 causes.append("spec.type: Unsupported value: \"\(s.spec.type)\": supported values: \"ClusterIP\", \"ExternalName\", \"LoadBalancer\", \"NodePort\"")
             }
-            if s.spec.ports.isEmpty && s.spec.type != "ExternalName" { causes.append("spec.ports: Required value") }
+            // ValidateService: a headless Service may have no ports (its pods' addresses are
+            // published as they are, pkg/apis/core/validation).
+            if s.spec.ports.isEmpty && s.spec.type != "ExternalName" && s.spec.clusterIP != "None" { causes.append("spec.ports: Required value") }
             for (i, p) in s.spec.ports.enumerated() where !(1...65535).contains(p.port) {
                 causes.append("spec.ports[\(i)].port: Invalid value: \(p.port): must be between 1 and 65535, inclusive")
             }
