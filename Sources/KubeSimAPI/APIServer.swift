@@ -170,7 +170,9 @@ public final class APIServer {
             if store.get(o.key, type: o.type) != nil { throw APIError.alreadyExists(o.type, meta.name) }
             // The registry allocates the ClusterIP and node ports before storing.
             do {
-                if svc.spec.clusterIP != "None" { svc.spec.clusterIP = try allocator.allocateIP(svc.spec.clusterIP, random: random) }
+                // An ExternalName Service is a DNS alias: no ClusterIP (alloc.go initIPFamilyFields).
+                if svc.spec.type == "ExternalName" { svc.spec.clusterIP = nil }
+                else if svc.spec.clusterIP != "None" { svc.spec.clusterIP = try allocator.allocateIP(svc.spec.clusterIP, random: random) }
                 if svc.spec.type == "NodePort" || svc.spec.type == "LoadBalancer" {
                     for i in svc.spec.ports.indices { svc.spec.ports[i].nodePort = try allocator.allocatePort(svc.spec.ports[i].nodePort, random: random) }
                 }

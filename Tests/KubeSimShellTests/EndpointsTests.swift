@@ -408,4 +408,33 @@ struct EndpointsTests {
         let out = Self.output("cluster nodes=1\ncreate service clusterip empty --tcp=80:8080\nsettle", "describe svc empty")
         #expect(out.contains("\nPort:                     80-8080  80/TCP\nTargetPort:               8080/TCP\nEndpoints:                \nSession Affinity:"))
     }
+
+    @Test func describeExternalNameService() {
+        // No ClusterIP, no IP families, no traffic policies: a DNS alias.
+        let script = """
+        cluster nodes=1
+        apply <<EOF
+        apiVersion: v1
+        kind: Service
+        metadata: {name: ext}
+        spec: {type: ExternalName, externalName: db.example.com}
+        EOF
+        settle
+        """
+        #expect(Self.output(script, "describe svc ext") == """
+        Name:              ext
+        Namespace:         default
+        Labels:            <none>
+        Annotations:       <none>
+        Selector:          <none>
+        Type:              ExternalName
+        IP Families:       <none>
+        IP:                \("")
+        IPs:               <none>
+        External Name:     db.example.com
+        Session Affinity:  None
+        Events:            <none>
+
+        """)
+    }
 }
