@@ -32,7 +32,8 @@ let package = Package(
             // callgrind, scripts/bench). The interpreter is single-threaded by design.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
         ),
-        .target(name: "KubeSimAPI", dependencies: ["KubeSimCore"]),
+        // swift-crypto's MD5 orders Endpoints subsets and ports as upstream's RepackSubsets does.
+        .target(name: "KubeSimAPI", dependencies: ["KubeSimCore", .product(name: "Crypto", package: "swift-crypto")]),
         // The network: each node's kernel as data (netfilter, ipsets, conntrack), network
         // namespaces, devices and routes, the datapath, captures, and the CNI plugins'
         // agents (flannel, Calico with bird and Felix, Weave with weave-npc). No API types.

@@ -58,10 +58,17 @@ public final class APIServer {
         self.random = random
     }
 
+    /// The seeded source for Endpoints uids, apart from the one everything else draws
+    /// on: the legacy Endpoints objects (made by the endpoints controller next to every
+    /// Service's EndpointSlices) then leave every other object's uid, generated name and
+    /// address as the same seed gave them before the kind was simulated.
+    public var endpointsRandom: (() -> UInt64)?
+
     /// A UUID-shaped uid from the seeded random source.
-    func newUID() -> String {
+    func newUID(_ type: ResourceType? = nil) -> String {
         // A version-4 UUID from the seeded source: 8-4-4-4-12 lowercase hex digits.
-        let a = random(), b = random()
+        let source = type == .endpoints ? (endpointsRandom ?? random) : random
+        let a = source(), b = source()
         let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
         return String(unsafeUninitializedCapacity: 36) { buf in
             var i = 0
@@ -144,7 +151,7 @@ public final class APIServer {
         if o.type.namespaced && (meta.namespace ?? "").isEmpty { meta.namespace = "default" }
         if !o.type.namespaced { meta.namespace = nil }
         try authorize(user, "create", o.type, namespace: meta.namespace, name: nil)
-        meta.uid = newUID()
+        meta.uid = newUID(o.type)
         meta.creationTimestamp = clock.now
         // Only registries that track spec changes set a generation (workloads, pods,
         // ingresses, network policies); ConfigMaps, RBAC objects, Services… have none.
@@ -163,7 +170,9 @@ public final class APIServer {
             if store.get(o.key, type: o.type) != nil { throw APIError.alreadyExists(o.type, meta.name) }
             // The registry allocates the ClusterIP and node ports before storing.
             do {
-                if svc.spec.clusterIP != "None" { svc.spec.clusterIP = try allocator.allocateIP(svc.spec.clusterIP, random: random) }
+                // An ExternalName Service is a DNS alias: no ClusterIP (alloc.go initIPFamilyFields).
+                if svc.spec.type == "ExternalName" { svc.spec.clusterIP = nil }
+                else if svc.spec.clusterIP != "None" { svc.spec.clusterIP = try allocator.allocateIP(svc.spec.clusterIP, random: random) }
                 if svc.spec.type == "NodePort" || svc.spec.type == "LoadBalancer" {
                     for i in svc.spec.ports.indices { svc.spec.ports[i].nodePort = try allocator.allocatePort(svc.spec.ports[i].nodePort, random: random) }
                 }

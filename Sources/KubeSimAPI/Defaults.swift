@@ -51,6 +51,12 @@ enum Defaults {
                 s.spec.externalTrafficPolicy = "Cluster"
             }
             o = .service(s)
+        case .endpoints(var e):
+            // The registry canonicalizes every Endpoints it stores (pkg/registry/core/
+            // endpoint/strategy.go Canonicalize → pkg/api/endpoints RepackSubsets), so
+            // subsets, addresses and ports always read back in upstream's order.
+            e.subsets = EndpointsRepack.repack(e.subsets, package: .core)
+            o = .endpoints(e)
         default:
             break
         }
@@ -192,7 +198,9 @@ public enum Validation {
             if !["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"].contains(s.spec.type) {
                 causes.append("spec.type: Unsupported value: \"\(s.spec.type)\": supported values: \"ClusterIP\", \"ExternalName\", \"LoadBalancer\", \"NodePort\"")
             }
-            if s.spec.ports.isEmpty && s.spec.type != "ExternalName" { causes.append("spec.ports: Required value") }
+            // ValidateService: a headless Service may have no ports (its pods' addresses are
+            // published as they are, pkg/apis/core/validation).
+            if s.spec.ports.isEmpty && s.spec.type != "ExternalName" && s.spec.clusterIP != "None" { causes.append("spec.ports: Required value") }
             for (i, p) in s.spec.ports.enumerated() where !(1...65535).contains(p.port) {
                 causes.append("spec.ports[\(i)].port: Invalid value: \(p.port): must be between 1 and 65535, inclusive")
             }

@@ -50,6 +50,11 @@ public enum ObjectSize {
             n += podSpec(p.spec)
             n += p.status.containerStatuses.reduce(0) { $0 + status($1) } + p.status.initContainerStatuses.reduce(0) { $0 + status($1) }
             n += p.status.conditions.count * 48 + str(p.status.message)
+        case .endpoints(let e):
+            for ss in e.subsets {
+                for a in ss.addresses + ss.notReadyAddresses { n += 24 + str(a.ip) + str(a.nodeName) + (a.targetRef.map { 40 + str($0.name) + str($0.uid) + str($0.namespace) } ?? 0) }
+                n += ss.ports.count * 32
+            }
         default:
             if let t = o.podTemplate { n += template(t) }
         }

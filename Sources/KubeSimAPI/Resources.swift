@@ -404,6 +404,7 @@ public indirect enum APIObject: Sendable, Equatable {
     case daemonSet(DaemonSet)
     case statefulSet(StatefulSet)
     case endpointSlice(EndpointSlice)
+    case endpoints(Endpoints)
     case horizontalPodAutoscaler(HorizontalPodAutoscaler)
     /// A kind kept as written (see ResourceType.stored): metadata plus its fields.
     case stored(StoredObject)
@@ -416,6 +417,7 @@ public indirect enum APIObject: Sendable, Equatable {
         case .daemonSet: return .daemonSet
         case .statefulSet: return .statefulSet
         case .endpointSlice: return .endpointSlice
+        case .endpoints: return .endpoints
         case .horizontalPodAutoscaler: return .horizontalPodAutoscaler
         case .limitRange: return .limitRange
         case .resourceQuota: return .resourceQuota
@@ -457,6 +459,7 @@ public indirect enum APIObject: Sendable, Equatable {
             case .daemonSet(let o): return o.metadata
             case .statefulSet(let o): return o.metadata
             case .endpointSlice(let o): return o.metadata
+            case .endpoints(let o): return o.metadata
             case .horizontalPodAutoscaler(let o): return o.metadata
             }
         }
@@ -482,6 +485,7 @@ public indirect enum APIObject: Sendable, Equatable {
             case .daemonSet(var o): o.metadata = newValue; self = .daemonSet(o)
             case .statefulSet(var o): o.metadata = newValue; self = .statefulSet(o)
             case .endpointSlice(var o): o.metadata = newValue; self = .endpointSlice(o)
+            case .endpoints(var o): o.metadata = newValue; self = .endpoints(o)
             case .horizontalPodAutoscaler(var o): o.metadata = newValue; self = .horizontalPodAutoscaler(o)
             }
         }

@@ -126,6 +126,10 @@ extension ClusterBindings {
             for i in s.spec.ports.indices where s.spec.ports[i].nodePort == nil && i < nodePorts.count { s.spec.ports[i].nodePort = nodePorts[i] }
             s.metadata = m
             out = .service(s)
+        case (.endpoints(var e), .endpoints(let a)):
+            e.subsets = a.subsets
+            e.metadata = m
+            out = .endpoints(e)
         case (.configMap(var c), .configMap(let a)):
             c.data = a.data
             c.metadata = m
@@ -156,11 +160,13 @@ extension ClusterBindings {
         var docs: [String] = []
         // Top-level objects only: what controllers create comes back from these.
         for type in [ResourceType.namespace, .serviceAccount, .configMap, .secret, .role, .clusterRole, .roleBinding, .clusterRoleBinding,
-                     .limitRange, .resourceQuota] + ResourceType.stored + [.service, .deployment, .replicaSet, .pod] {
+                     .limitRange, .resourceQuota, .endpoints] + ResourceType.stored + [.service, .deployment, .replicaSet, .pod] {
             for o in c.api.list(type, namespace: ns) {
                 if o.metadata.controllerRef != nil { continue }
                 if type == .namespace && ["default", "kube-system", "kube-public", "kube-node-lease"].contains(o.metadata.name) { continue }
-                if type == .service && o.metadata.name == "kubernetes" && o.metadata.namespace == "default" { continue }
+                if (type == .service || type == .endpoints) && o.metadata.name == "kubernetes" && o.metadata.namespace == "default" { continue }
+                // The endpoints controller's own come back from their Services.
+                if type == .endpoints && o.metadata.labels[Endpoints.managedByLabel] == Endpoints.controllerName { continue }
                 docs.append(ManifestEncoder.yaml(o, forExport: true))
             }
         }

@@ -74,7 +74,8 @@ extension ClusterBindings {
                 return CommandResult(output: "No resources found in \(ns) namespace.")
             }
         }
-        return CommandResult(output: objects.map { describe($0, c) }.joined(separator: "\n\n\n"))
+        let text = objects.map { describe($0, c) }.joined(separator: "\n\n\n")
+        return CommandResult(output: type == .endpoints ? endpointsDeprecation + "\n" + text : text)
     }
 
     /// `Thu, 01 Jan 2026 00:00:02 +0000` (RFC 1123 with numeric zone, as describe prints times).
@@ -87,6 +88,8 @@ extension ClusterBindings {
 
     static func describe(_ o: APIObject, _ c: Cluster) -> String {
         if case .horizontalPodAutoscaler(let h) = o { return (describeHPA(h, c) + eventLines(o, c)).joined(separator: "\n") }
+        if case .service(let s) = o { return describeService(s, c) }
+        if case .endpoints(let e) = o { return describeEndpoints(e, c) }
         let now = c.clock.now
         var lines: [String] = []
         func field(_ k: String, _ v: String) { lines.append(k.count + 1 >= 18 ? k + ":  " + v : Format.pad(k + ":", 18) + v) }

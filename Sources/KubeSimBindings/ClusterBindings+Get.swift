@@ -62,16 +62,19 @@ extension ClusterBindings {
             if let path = printer.sortBy { objects = try sortObjects(objects, by: path) }
             groups.append((type, objects))
         }
+        // The server warns on every v1 Endpoints request since v1.33; kubectl prints it
+        // once, before the tables (its warning writer de-duplicates).
+        let warning = requests.contains { $0.type == .endpoints } ? endpointsDeprecation + "\n" : ""
         let values: [Value] = groups.flatMap { $0.objects.map { .object(ObjectValue($0, now: c.clock.now)) } }
         if groups.allSatisfy({ $0.objects.isEmpty }) {
             let msg = allNS || !(requests.first?.type.namespaced ?? true) ? "No resources found" : "No resources found in \(ns) namespace."
-            return CommandResult(output: msg, value: .list([]))
+            return CommandResult(output: warning + msg, value: .list([]))
         }
         // One object asked for by name prints alone; anything else as a List.
         let single = requests.count == 1 && requests[0].names.count == 1
         let output = printer.print(groups, single: single, now: c.clock.now, allNS: allNS,
                                    showKind: all || requests.count > 1 || inv.has("show-kind"))
-        return CommandResult(output: output, value: .list(values))
+        return CommandResult(output: warning + output, value: .list(values))
     }
 
     /// `--field-selector` as the API server supports it: `metadata.name`,

@@ -134,6 +134,10 @@ extension ClusterBindings {
                 [es.metadata.name, es.addressType, firstThree(es.ports.map { $0.port.map(String.init) ?? $0.name ?? "*" }),
                  firstThree(es.endpoints.flatMap(\.addresses)), Format.age(now - es.metadata.creationTimestamp)]
             }
+        case .endpoints:
+            // printEndpoints: NAME, ENDPOINTS (formatEndpoints), AGE.
+            header = ["NAME", "ENDPOINTS", "AGE"]
+            rows = objects.compactMap(\.endpoints).map { [$0.metadata.name, formatEndpoints($0), Format.age(now - $0.metadata.creationTimestamp)] }
         case .ingressClass:
             header = ["NAME", "CONTROLLER", "PARAMETERS", "AGE"]
             rows = objects.map { o in

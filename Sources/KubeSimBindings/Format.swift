@@ -116,3 +116,30 @@ enum Format {
         return row
     }
 }
+
+extension Format {
+    /// Go's text/tabwriter as kubectl's describers set it up (describe.go tabbedString:
+    /// minwidth 0, padding 2, padded with spaces): cells end at tabs; the tab-ended
+    /// cells of one column in contiguous lines form a block padded to its widest cell
+    /// plus two; a line with fewer cells (one without tabs, an empty one) ends the
+    /// block. The last cell of a line is printed as it is.
+    static func tabbed(_ text: String) -> String {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        var widths = lines.map { [Int](repeating: 0, count: max(0, $0.count - 1)) }
+        let columns = lines.map { $0.count - 1 }.max() ?? 0
+        for col in 0..<max(0, columns) {
+            var start = 0
+            while start < lines.count {
+                guard lines[start].count - 1 > col else { start += 1; continue }
+                var end = start
+                while end < lines.count && lines[end].count - 1 > col { end += 1 }
+                let w = lines[start..<end].map { $0[col].count }.max()! + 2
+                for i in start..<end { widths[i][col] = w }
+                start = end
+            }
+        }
+        return zip(lines, widths).map { cells, w in
+            cells.enumerated().map { i, c in i < w.count ? pad(c, w[i]) : c }.joined()
+        }.joined(separator: "\n")
+    }
+}

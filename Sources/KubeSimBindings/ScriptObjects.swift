@@ -20,6 +20,7 @@ final class ObjectValue: ScriptObject, @unchecked Sendable {
         case .service: names += ["type", "clusterIP", "ports", "nodePort", "selector"]
         case .event: names += ["reason", "type", "message", "object", "count", "source"]
         case .endpointSlice: names += ["service", "addressType", "addresses", "ready", "notReady", "hostnames", "ports"]
+        case .endpoints: names += ["addresses", "notReady", "ports"]
         case .configMap, .secret: names += ["data"]
         case .job: names += ["active", "succeeded", "failed", "ready", "complete", "status", "completions", "parallelism"]
         case .cronJob: names += ["schedule", "active", "suspend", "lastSchedule"]
@@ -130,6 +131,13 @@ final class ObjectValue: ScriptObject, @unchecked Sendable {
             case "object": return .string("\(e.involvedKind.lowercased())/\(e.involvedName)")
             case "count": return .int(e.count)
             case "source": return .string(e.source)
+            default: return nil
+            }
+        case .endpoints(let e):
+            switch name {
+            case "addresses": return .list(e.subsets.flatMap(\.addresses).map { .string($0.ip) })
+            case "notReady": return .list(e.subsets.flatMap(\.notReadyAddresses).map { .string($0.ip) })
+            case "ports": return .list(e.subsets.flatMap(\.ports).compactMap(\.port).map { .int($0) })
             default: return nil
             }
         case .endpointSlice(let es):

@@ -27,6 +27,10 @@ public final class Cluster {
     public let statefulSetController: StatefulSetController
     public let serviceInformer, endpointSliceInformer: Informer
     public let endpointSliceController: EndpointSliceController
+    public let endpointsInformer: Informer
+    /// The legacy Endpoints, one per Service with a selector (kube-controller-manager's
+    /// endpoint controller); nothing in the cluster reads them.
+    public let endpointsController: EndpointsController
     /// CoreDNS (the cluster DNS at 10.96.0.10), watching Services and EndpointSlices.
     public let dns: ClusterDNS
     public let garbageCollector: GarbageCollector
@@ -93,6 +97,8 @@ public final class Cluster {
         random = next
         store.raft = RaftGroup(size: options.etcd, clock: clock, random: next)
         api = APIServer(store: store, clock: clock, random: next)
+        let endpointsBox = RandomBox(SeededRandom(seed: options.seed ^ 0x656e_6470_6f69_6e74))   // "endpoint"
+        api.endpointsRandom = { endpointsBox.next() }
         podInformer = Informer(type: .pod, store: store, clock: clock, latency: Self.watchLatency)
         rsInformer = Informer(type: .replicaSet, store: store, clock: clock, latency: Self.watchLatency)
         deploymentInformer = Informer(type: .deployment, store: store, clock: clock, latency: Self.watchLatency)
@@ -132,6 +138,8 @@ public final class Cluster {
         serviceInformer = Informer(type: .service, store: store, clock: clock, latency: Self.watchLatency)
         endpointSliceInformer = Informer(type: .endpointSlice, store: store, clock: clock, latency: Self.watchLatency)
         endpointSliceController = EndpointSliceController(api: api, clock: clock, services: serviceInformer, pods: podInformer, slices: endpointSliceInformer)
+        endpointsInformer = Informer(type: .endpoints, store: store, clock: clock, latency: Self.watchLatency)
+        endpointsController = EndpointsController(api: api, clock: clock, services: serviceInformer, pods: podInformer, endpoints: endpointsInformer)
         dns = ClusterDNS(services: serviceInformer, slices: endpointSliceInformer)
         network.dns = dns
         // Weave's IPALLOC_RANGE defaults to 10.32.0.0/12; the others use the cluster CIDR.
@@ -179,6 +187,12 @@ public final class Cluster {
         apiSlice.endpoints = [Endpoint(addresses: [controlPlane], ready: true, serving: true, terminating: false)]
         apiSlice.ports = [EndpointPort(name: "https", port: 6443)]
         _ = try? api.create(.endpointSlice(apiSlice), user: "system:apiserver")
+        // …and in the legacy Endpoints of the same name, which the endpoints controller
+        // leaves alone (the Service has no selector); the reconciler marks it skip-mirror
+        // (pkg/controlplane/reconcilers/endpointsadapter.go).
+        let apiEndpoints = Endpoints(metadata: ObjectMeta(name: "kubernetes", namespace: "default", labels: [Endpoints.skipMirrorLabel: "true"]),
+                                     subsets: [EndpointSubset(addresses: [EndpointAddress(ip: controlPlane)], ports: [EndpointPort(name: "https", port: 6443)])])
+        _ = try? api.create(.endpoints(apiEndpoints), user: "system:apiserver")
         preloadedImages = options.preloadedImages
         hpaInformer = Informer(type: .horizontalPodAutoscaler, store: store, clock: clock, latency: Self.watchLatency)
         hpaController = HorizontalPodAutoscalerController(api: api, clock: clock, hpas: hpaInformer, pods: podInformer, events: events) { [unowned self] p in

@@ -333,6 +333,8 @@ public enum ManifestEncoder {
             }))
             // Kinds without spec/status: the API's fields sorted as kubectl prints them.
             b.pairs.sort { $0.0 < $1.0 }
+        case .endpoints(let e):
+            b.add("subsets", subsets(e))
         case .limitRange(let lr):
             func qs(_ d: [String: Quantity]) -> JSONValue { .object(d.keys.sorted().map { ($0, .string(d[$0]!.description)) }) }
             b.add("spec", .object([("limits", .array(lr.limits.map { item in

@@ -128,6 +128,7 @@ public enum Manifest {
                 es.ports.append(EndpointPort(name: p["name"]?.string, port: p["port"]?.int.map { Int($0) }, protocol: p["protocol"]?.string ?? "TCP"))
             }
             object = .endpointSlice(es)
+        case ("Endpoints", "v1"): object = .endpoints(try d.endpoints(doc))
         case ("ConfigMap", "v1"):
             object = .configMap(ConfigMap(metadata: try d.metadata(doc["metadata"], path: "metadata"), data: try d.strings(doc["data"], path: "data")))
         case ("Secret", "v1"):
@@ -178,7 +179,7 @@ public enum Manifest {
             throw ManifestError(message: "error: resource mapping not found for name: \"\(doc["metadata"]?["name"]?.string ?? "")\" namespace: \"\(doc["metadata"]?["namespace"]?.string ?? "")\" from \"\(source)\": no matches for kind \"\(kind)\" in version \"\(apiVersion)\"")
         }
         d.checkUnknown(doc, known: Set(["apiVersion", "kind", "metadata", "spec", "rules", "roleRef", "subjects", "data", "stringData", "type"]
-                       + (kind == "EndpointSlice" ? ["addressType", "endpoints", "ports"] : [])), path: "",
+                       + (kind == "EndpointSlice" ? ["addressType", "endpoints", "ports"] : []) + (kind == "Endpoints" ? ["subsets"] : [])), path: "",
                        unmodelled: ["secrets", "automountServiceAccountToken", "aggregationRule", "binaryData", "immutable", "imagePullSecrets"], ignored: ["status"])
         var o = object
         var meta = o.metadata
