@@ -207,6 +207,17 @@ public enum Iptables {
         return p
     }
 
+    /// Whether a parsed line's jump or goto target and sets still exist (a cached parse is
+    /// reused only then; parse() checks them against the namespace).
+    static func targetsExist(_ p: Parsed, _ nf: Netfilter) -> Bool {
+        switch p.rule.target {
+        case .jump(let c), .goto(let c): if nf.table(p.table).chain(c) == nil { return false }
+        default: break
+        }
+        for m in p.rule.matches { if case .set(let s) = m, nf.ipsets[s.name] == nil { return false } }
+        return true
+    }
+
     static func commandFlag(_ c: Command) -> String {
         switch c {
         case .append: "-A"; case .insert: "-I"; case .delete, .deleteNum: "-D"; case .replace: "-R"; case .check: "-C"

@@ -60,15 +60,38 @@ public enum IptablesRestore {
                 }
                 continue
             }
-            // A command line, as iptables would take it, in this block's table.
-            let outcome = Iptables.run(["-t", t.name.rawValue] + words(line), on: nf)
+            // A command line, as iptables would take it, in this block's table. A line seen in
+            // the previous restore is not parsed again (kube-proxy rewrites KUBE-SERVICES and
+            // the changed Services' chains with mostly the same lines on every sync).
+            let outcome = runCached(line, table: t.name, nf)
             if outcome.status != 0 {
                 let first = outcome.output.split(separator: "\n").first.map(String.init) ?? outcome.output
                 return fail(first.hasPrefix(Iptables.prog) ? String(first.dropFirst(Iptables.prog.count)) : first)
             }
         }
         if table != nil { return fail("COMMIT expected") }
+        // The cache keeps what this restore used (the next sync writes mostly the same lines).
+        if !nf.restoreCache.next.isEmpty { nf.restoreCache.parsed = nf.restoreCache.next; nf.restoreCache.next = [:] }
         return Iptables.Outcome(status: 0, output: "")
+    }
+
+    /// Parses a rule line (or takes the parse from the cache) and carries it out.
+    static func runCached(_ line: Substring, table: NFTableName, _ nf: Netfilter) -> Iptables.Outcome {
+        let key = table.rawValue + " " + line
+        do {
+            var parsed: Iptables.Parsed
+            if let hit = nf.restoreCache.parsed[key], Iptables.targetsExist(hit, nf) {
+                parsed = hit
+            } else {
+                parsed = try Iptables.parse(["-t", table.rawValue] + words(line), nf)
+            }
+            nf.restoreCache.next[key] = parsed
+            return try Iptables.execute(parsed, nf)
+        } catch let f as Iptables.Failure {
+            return Iptables.Outcome(status: f.status, output: f.text)
+        } catch {
+            return Iptables.Outcome(status: 1, output: "iptables: \(error)")
+        }
     }
 
     /// A line split as xtables-restore's tokenizer splits it: blanks separate words, double
@@ -109,4 +132,10 @@ extension NFTable {
         for c in chains.values { c.rules.removeAll() }
         for c in chains.values where !c.builtin { deleteChain(c.name) }
     }
+}
+
+/// Parsed restore lines of the last restore, by table and line text.
+struct RestoreCache {
+    var parsed: [String: Iptables.Parsed] = [:]
+    var next: [String: Iptables.Parsed] = [:]
 }

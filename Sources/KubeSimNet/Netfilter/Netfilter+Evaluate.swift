@@ -11,6 +11,8 @@ public final class Netfilter {
     public var dmesg: [String] = []
     /// xt_recent's lists: name → source address → hit times.
     var recent: [String: [UInt32: [Int64]]] = [:]
+    /// iptables-restore's parses of the last restore's lines (IptablesRestore.runCached).
+    var restoreCache = RestoreCache()
     /// nfacct objects (`nfacct list`): name → packets and bytes counted by `-m nfacct`.
     public var nfacct: [String: (packets: UInt64, bytes: UInt64)] = [:]
     /// The namespace's own addresses (`-m addrtype --dst-type LOCAL`).
