@@ -131,11 +131,15 @@ public final class CommandResult: ScriptObject, @unchecked Sendable {
     public let output: String
     public let exitCode: Int
     public let value: Value
+    /// What the tool writes to stderr as warnings (kubectl's "Warning: …" lines): shown
+    /// before the output, but not part of `.output` a script captures (as `$(…)` in a shell).
+    public let warnings: String
 
-    public init(output: String = "", exitCode: Int = 0, value: Value = .nil) {
+    public init(output: String = "", exitCode: Int = 0, value: Value = .nil, warnings: String = "") {
         self.output = output
         self.exitCode = exitCode
         self.value = value
+        self.warnings = warnings
     }
 
     public var ok: Bool { exitCode == 0 }

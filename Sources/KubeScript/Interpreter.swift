@@ -279,6 +279,7 @@ public final class Interpreter: @unchecked Sendable {
         // Ctrl-C during a long command (tick, settle) stops the script right after it.
         if interruptRequested() { throw RuntimeError.fatal(.interrupted, at: node.location) }
         if !asExpression {
+            if !result.warnings.isEmpty { write(result.warnings.hasSuffix("\n") ? result.warnings : result.warnings + "\n") }
             if !result.output.isEmpty { write(result.output.hasSuffix("\n") ? result.output : result.output + "\n") }
             if result.exitCode != 0 {
                 throw RuntimeError(DiagnosticMessage.commandExitStatus(result.exitCode).text, at: node.location, isCommandFailure: true)

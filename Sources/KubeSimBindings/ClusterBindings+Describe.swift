@@ -75,7 +75,7 @@ extension ClusterBindings {
             }
         }
         let text = objects.map { describe($0, c) }.joined(separator: "\n\n\n")
-        return CommandResult(output: type == .endpoints ? endpointsDeprecation + "\n" + text : text)
+        return CommandResult(output: text, warnings: type == .endpoints ? endpointsDeprecation : "")
     }
 
     /// `Thu, 01 Jan 2026 00:00:02 +0000` (RFC 1123 with numeric zone, as describe prints times).

@@ -68,13 +68,13 @@ extension ClusterBindings {
         let values: [Value] = groups.flatMap { $0.objects.map { .object(ObjectValue($0, now: c.clock.now)) } }
         if groups.allSatisfy({ $0.objects.isEmpty }) {
             let msg = allNS || !(requests.first?.type.namespaced ?? true) ? "No resources found" : "No resources found in \(ns) namespace."
-            return CommandResult(output: warning + msg, value: .list([]))
+            return CommandResult(output: msg, value: .list([]), warnings: warning)
         }
         // One object asked for by name prints alone; anything else as a List.
         let single = requests.count == 1 && requests[0].names.count == 1
         let output = printer.print(groups, single: single, now: c.clock.now, allNS: allNS,
                                    showKind: all || requests.count > 1 || inv.has("show-kind"))
-        return CommandResult(output: warning + output, value: .list(values))
+        return CommandResult(output: output, value: .list(values), warnings: warning)
     }
 
     /// `--field-selector` as the API server supports it: `metadata.name`,

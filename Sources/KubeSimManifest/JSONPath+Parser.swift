@@ -189,6 +189,7 @@ extension JSONPath {
                 right = .path(try p.path())
             } else {
                 let rest = String(String.UnicodeScalarView(p.c[p.i...])).trimmingSpaces
+                if rest == "true" || rest == "false" { return Filter(left: left, op: op, right: .bool(rest == "true")) }
                 guard let d = Double(rest) else { throw fail("parse filter \(text): invalid operand \(rest)") }
                 right = .number(d)
             }

@@ -32,6 +32,8 @@ public struct JSONPath: Sendable {
         case path([Step])
         case string(String)
         case number(Double)
+        /// `true` / `false` (client-go jsonpath's BoolNode).
+        case bool(Bool)
     }
 
     public struct ParseError: Error, Sendable, CustomStringConvertible {
@@ -151,6 +153,7 @@ public struct JSONPath: Sendable {
         case .path(let steps): guard let x = evaluate(steps, root: root, current: element).first else { return false }; r = x
         case .string(let s): r = .string(s)
         case .number(let d): r = .double(d)
+        case .bool(let b): r = .bool(b)
         }
         func number(_ v: JSONValue) -> Double? {
             switch v {

@@ -437,4 +437,21 @@ struct EndpointsTests {
 
         """)
     }
+
+    /// kubectl writes the deprecation warning to stderr: a script's capture (`.output`)
+    /// holds only the data, as `$(kubectl get ep …)` would in a shell; the run still shows it.
+    @Test func aCapturedGetKeepsTheWarningOut() {
+        let r = runScript("cluster nodes=1\n" + """
+        create deployment web --image=nginx --replicas=1
+        expose deployment web --port=80
+        settle
+        let ips = (kubectl get endpoints web -o jsonpath={.subsets[0].addresses[*].ip}).output
+        assert ips == "10.244.0.2"
+        kubectl get endpoints web -o jsonpath={.subsets[0].ports[0].port}
+        # A jsonpath filter on a boolean, as client-go's parser takes it.
+        assert (kubectl get endpointslices -l kubernetes.io/service-name=web -o jsonpath={.items[0].endpoints[?(@.conditions.ready==true)].addresses[0]}).output == "10.244.0.2"
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains("Warning: v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice\n80"), "\(r.out)")
+    }
 }
