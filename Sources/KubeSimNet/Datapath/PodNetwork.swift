@@ -303,6 +303,9 @@ public final class NodeNet {
     /// The node's netfilter: iptables tables, ipsets and conntrack, written by the CNI
     /// plugin's agent (and kube-proxy, and a learner's `iptables`), walked by packets.
     public let netfilter = Netfilter()
+    /// The node's IPVS table (KubeSimNet/IPVS): virtual services, real servers and the IPVS
+    /// connection table, written by kube-proxy's IPVS proxier and `ipvsadm`.
+    public let ipvs = IPVS()
     /// Weave: the weave bridge's address (`weave expose`) and the peer's short ID.
     var weave = false
     public var bridgeAddress: IPv4Address?
