@@ -275,6 +275,8 @@ struct HopExplanation {
                 + (a.hasSuffix(", bridged") ? "; the frame is bridged, not routed, but br_netfilter shows it to iptables" : "")
         case .routing:
             explanation = "the longest-prefix match in \(h.node)'s routing table picks the route \(a)"
+        case .ipvs:
+            explanation = "IPVS at LOCAL_IN: the Service address is bound to kube-ipvs0, so the packet was local; the virtual service's scheduler picked a real server and the packet goes on to it (destination rewritten, Masq) through \(h.node)'s OUTPUT and POSTROUTING"
         case .underlay:
             switch h.at {
             case "underlay router": explanation = "the router between the nodes' L2 segments forwards the outer packet (\(a))"

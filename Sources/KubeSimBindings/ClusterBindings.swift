@@ -61,7 +61,7 @@ public enum ClusterBindings {
 
         r.register(globalFlag: FlagSpec("as", value: "USER", help: "act as this user (or system:serviceaccount:NS:NAME) for RBAC"))
         r.register(CommandSpec("cluster", summary: "create a cluster (cluster nodes=3 seed=42) or show the current one",
-                               usage: "cluster [nodes=N] [seed=N] [cpu=Q] [memory=Q] [scoring=LeastAllocated|MostAllocated] [etcd=1|3|5] [images=REF,…] [node-monitor-grace-period=D] [pod-cidr=CIDR] [node-network=CIDR] [segments=N] [cni=flannel|calico|weave] [flannel-backend=vxlan|host-gw] [calico-mode=bgp|ipip|ipip-crosssubnet|vxlan|vxlan-crosssubnet] [weave-encryption=on|off] [proxy=iptables|userspace]   or   cluster {  one setting per line  }",
+                               usage: "cluster [nodes=N] [seed=N] [cpu=Q] [memory=Q] [scoring=LeastAllocated|MostAllocated] [etcd=1|3|5] [images=REF,…] [node-monitor-grace-period=D] [pod-cidr=CIDR] [node-network=CIDR] [segments=N] [cni=flannel|calico|weave] [flannel-backend=vxlan|host-gw] [calico-mode=bgp|ipip|ipip-crosssubnet|vxlan|vxlan-crosssubnet] [weave-encryption=on|off] [proxy=iptables|ipvs|userspace]   or   cluster {  one setting per line  }",
                                acceptsBlock: true) { inv, ctx in
             try clusterCommand(inv, ctx)
         })
@@ -386,6 +386,9 @@ public enum ClusterBindings {
         let c = Cluster(o)
         ctx.state[stateKey] = c
         var created = "cluster created: \(o.nodes) node\(o.nodes == 1 ? "" : "s") (node1…node\(o.nodes)), seed \(o.seed)" + (o.etcd > 1 ? ", etcd \(o.etcd) members" : "")
+        if o.proxyMode == .ipvs {
+            created += "\nkube-proxy: " + ProxyMode.ipvsDeprecation
+        }
         if o.proxyMode == .userspace {
             created += "\nkube-proxy: userspace mode, as kube-proxy v1.25 ran it (the lecture's first mode; removed from Kubernetes in 1.26)"
         }

@@ -50,6 +50,7 @@ public final class KubeProxy {
         switch mode {
         case .iptables: IptablesProxier(IptablesProxier.Config(nodeName: nodeName, nodeIP: nodeIP, clusterCIDR: clusterCIDR))
         case .userspace: UserspaceProxier(nodeName: nodeName, hostIP: nodeIP)
+        case .ipvs: IpvsProxier(nodeName: nodeName, nodeIP: nodeIP, clusterCIDR: clusterCIDR)
         }
     }
 

@@ -48,6 +48,36 @@ struct KubeProxyModeTests {
     @Test func aModeThatDoesNotExistIsRefused() {
         let r = runScript("cluster nodes=1 proxy=ipvsx\n")
         #expect(r.outcome != .success)
-        #expect(r.err.contains("cluster: proxy must be iptables or userspace"), "\(r.err)")
+        #expect(r.err.contains("cluster: proxy must be iptables or ipvs or userspace"), "\(r.err)")
+    }
+
+    /// IPVS mode: the Service address bound to kube-ipvs0, a virtual server with the
+    /// endpoints as Masq real servers (rr), a fixed handful of ipset-matching iptables
+    /// rules, and connections spread round robin; kube-proxy warns it is deprecated.
+    @Test func ipvsModeSchedulesToRealServers() {
+        let r = runScript("cluster nodes=2 proxy=ipvs\n" + Self.web + """
+        ssh node2 ipvsadm -Ln
+        exec client -- wget -qO- http://web > /dev/null
+        exec client -- wget -qO- http://web > /dev/null
+        ssh node2 ipvsadm -Ln --stats
+        trace from pod/client to svc/web
+        let t = (trace from pod/client to svc/web)
+        assert t.path.contains("node2 IPVS")
+        # No KUBE-SVC or KUBE-SEP chains: the rules do not grow with Services × endpoints.
+        assert not (ssh node2 iptables-save -t nat).output.contains("KUBE-SEP-")
+        ssh node2 ipset list KUBE-CLUSTER-IP
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains("kube-proxy: The ipvs proxier is now deprecated and may be removed in a future release. Please use 'nftables' instead.\n"))
+        #expect(r.out.contains("""
+        TCP  10.96.185.71:80 rr
+          -> 10.244.0.2:80                Masq    1      0          0         
+          -> 10.244.1.3:80                Masq    1      0          0         
+        """), "\(r.out)")
+        // One connection to each real server (round robin).
+        #expect(r.out.contains("  -> 10.244.0.2:80                       1        5        5      334     1116\n  -> 10.244.1.3:80                       1        5        5      334     1116"), "\(r.out)")
+        #expect(r.out.contains("    node2  routing                        local 10.96.185.71 dev kube-ipvs0 table local proto kernel scope host src 10.96.185.71"), "\(r.out)")
+        #expect(r.out.contains("IPVS: TCP 10.96.185.71:80 → 10.244.1.3:80 (rr, Masq)"), "\(r.out)")
+        #expect(r.out.contains("10.96.185.71,tcp:80"), "\(r.out)")
     }
 }

@@ -72,6 +72,7 @@ extension PodNetwork {
         let r = n.netfilter.run(hook, &view, ct: &ct, now: now(), record: t.recording)
         t.rulesEvaluated += r.rulesEvaluated
         p.take(view)
+        if let s = r.stolen { t.stolen = s }
         if hook == .postrouting, t.masqueradedAs == nil, p.outer.isEmpty, ct.entry?.snat == true, !ct.reply, (view.src, view.sport) != before {
             t.masqueradedAs = (view.src, view.sport)
         }

@@ -59,6 +59,8 @@ public struct Packet {
 public enum HopStage: String, Sendable {
     case pod = "pod namespace", veth = "veth pair", hook = "netfilter hook", routing = "routing decision"
     case bridge, encapsulation, decapsulation, underlay, delivery, device
+    /// IPVS load balancing: a virtual service's packet sent on to a real server.
+    case ipvs = "IPVS"
 }
 
 /// One step of a packet's walk: where, what happened, the packet as it was there.
@@ -87,6 +89,8 @@ public struct Trace {
     }
     /// Rules evaluated across every hook of the walk.
     public var rulesEvaluated = 0
+    /// Set by a hook whose IPVS took the packet (what it did), read by the walker.
+    var stolen: String?
     /// The rule (or policy) that dropped or rejected the packet.
     public var decidedBy: RuleDecision?
     /// A REJECT's answer (icmp-port-unreachable, tcp-reset …).
@@ -233,10 +237,11 @@ extension PodNetwork {
     /// The host namespace of `n` handles a packet (routed, bridged or tunnelled) that came
     /// in by `inDev`; `local`: the host itself sends it (an ICMP error, a node's tool),
     /// through OUTPUT, without a TTL decrement.
-    func forward(_ p: inout Packet, at n: NodeNet, trace t: inout Trace, depth: Int, local: Bool = false, inDev: String = "eth0", physIn: String? = nil) {
+    func forward(_ p: inout Packet, at n: NodeNet, trace t: inout Trace, depth: Int, local: Bool = false, inDev: String = "eth0", physIn: String? = nil,
+                 conntrack: CTPass? = nil) {
         let node = n.name
         guard depth < 8 else { t.droppedAt = node; t.reason = "routing loop"; return }
-        var ct = CTPass()
+        var ct = conntrack ?? CTPass()
         if !local {
             if p.outer.isEmpty {
                 guard netfilter(.prerouting, &p, &ct, at: n, in: inDev, physIn: physIn, trace: &t) else { return }
@@ -445,6 +450,14 @@ extension PodNetwork {
         let node = n.name
         t.hop(node, "routing", "local \(p.dst) dev \(dev) table local proto kernel scope host src \(p.dst)", p, .routing)
         guard netfilter(.input, &p, &ct, at: n, in: dev, trace: &t) else { return }
+        if let ipvs = t.stolen {
+            // IPVS took it at LOCAL_IN: on to the real server through LOCAL_OUT (OUTPUT,
+            // routing, POSTROUTING), the conntrack entry still the client's connection.
+            t.stolen = nil
+            t.hop(node, "IPVS", ipvs, p, .ipvs)
+            forward(&p, at: n, trace: &t, depth: 1, local: true, conntrack: ct)
+            return
+        }
         t.hop(node, "host", "deliver to \(node)'s own stack", p, .device)
         t.delivered = true
         t.host = node

@@ -5,7 +5,7 @@ import KubeSimCore
 // flannel.1 VTEP with VNI 1 on UDP 8472, MTU 1450) and walked by packets.
 
 public final class NetDevice {
-    public enum Kind: Equatable { case loopback, ether, bridge, vxlan(vni: Int, port: Int), veth, ipip }
+    public enum Kind: Equatable { case loopback, ether, bridge, vxlan(vni: Int, port: Int), veth, ipip, dummy }
     public let name: String
     public let kind: Kind
     public var mtu: Int
@@ -135,7 +135,23 @@ public final class NetNamespace {
     /// Every address of the namespace's own devices (a device's addresses are set when it
     /// is made), checked on every hop of every packet.
     private var ownedAddresses: [UInt32] = []
-    public func owns(_ ip: IPv4Address) -> Bool { ownedAddresses.contains(ip.value) }
+    /// Addresses bound to dummy devices (kube-ipvs0 holds every Service address in IPVS mode).
+    private var dummyAddresses: Set<UInt32> = []
+    public func owns(_ ip: IPv4Address) -> Bool { ownedAddresses.contains(ip.value) || (!dummyAddresses.isEmpty && dummyAddresses.contains(ip.value)) }
+
+    /// `ip addr replace` on a dummy device: its /32 addresses become exactly these.
+    public func setDummyAddresses(_ name: String, _ addrs: [IPv4Address]) {
+        let d = device(name) ?? add(name, .dummy, mtu: 1500, mac: macFor(self.name + "/" + name), addrs: [])
+        for a in d.addrs { dummyAddresses.remove(a.address.value) }
+        d.addrs = addrs.map { CIDR(address: $0, prefixLength: 32) }
+        for a in addrs { dummyAddresses.insert(a.value) }
+    }
+    /// A dummy device removed (`ip link del kube-ipvs0`).
+    public func removeDummy(_ name: String) {
+        guard let k = ownDevices.firstIndex(where: { $0.name == name && $0.kind == .dummy }) else { return }
+        for a in ownDevices[k].addrs { dummyAddresses.remove(a.address.value) }
+        ownDevices.remove(at: k)
+    }
     /// The device that has the address.
     func device(owning ip: IPv4Address) -> NetDevice? { ownDevices.first { d in d.addrs.contains { $0.address == ip } } }
 
@@ -148,6 +164,9 @@ public final class NetNamespace {
             if d.kind == .ipip {
                 // The IPIP tunnel device: no link-layer address.
                 lines = ["\(head)@NONE: <NOARP,UP,LOWER_UP> mtu \(d.mtu) qdisc noqueue state UNKNOWN group default qlen 1000", "    link/ipip 0.0.0.0 brd 0.0.0.0"]
+            } else if d.kind == .dummy {
+                // A dummy device kube-proxy never brings up (kube-ipvs0): NOARP, DOWN, no queue.
+                lines = ["\(head): <BROADCAST,NOARP> mtu \(d.mtu) qdisc noop state DOWN group default ", "    link/ether \(d.mac) brd ff:ff:ff:ff:ff:ff"]
             } else {
                 let flags = d.kind == .loopback ? "<LOOPBACK,UP,LOWER_UP>" : "<BROADCAST,MULTICAST,UP,LOWER_UP>"
                 lines = ["\(head): \(flags) mtu \(d.mtu) qdisc \(d.kind == .loopback ? "noqueue" : "noqueue") \(d.master.map { "master \($0) " } ?? "")state \(d.kind == .loopback ? "UNKNOWN" : "UP") group default qlen 1000"]

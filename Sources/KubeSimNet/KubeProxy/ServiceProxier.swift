@@ -4,14 +4,17 @@ import KubeSimCore
 /// Kubernetes 1.33; IPVS is deprecated since 1.35; userspace, the lecture's first mode,
 /// was removed in 1.26 (kube-proxy v1.25 was its last release).
 public enum ProxyMode: String, Sendable, CaseIterable {
-    case iptables, userspace
+    case iptables, ipvs, userspace
     /// What kube-proxy logs at start for the mode (cmd/kube-proxy/app/server_linux.go).
     public var startLine: String {
         switch self {
         case .iptables: "Using iptables Proxier"
+        case .ipvs: "Using ipvs Proxier"
         case .userspace: "Using userspace Proxier"
         }
     }
+    /// kube-proxy's warning for IPVS since 1.35 (server_linux.go, KEP-5495).
+    public static let ipvsDeprecation = "The ipvs proxier is now deprecated and may be removed in a future release. Please use 'nftables' instead."
 }
 
 /// What one sync did, for kube-proxy's log lines and the benchmarks.

@@ -5,11 +5,13 @@ import KubeSimCore
 public final class IPSet {
     public enum Kind: String, Sendable, CaseIterable {
         case hashIP = "hash:ip", hashNet = "hash:net", hashIPPort = "hash:ip,port", bitmapPort = "bitmap:port"
+        /// kube-proxy's IPVS mode: KUBE-LOOP-BACK (endpoint address and port, source address).
+        case hashIPPortIP = "hash:ip,port,ip"
         /// The type revision ipset 7.17 reports (kernel 6.1's ip_set_* modules).
         var revision: Int {
-            switch self { case .hashIP: 6; case .hashNet: 7; case .hashIPPort: 6; case .bitmapPort: 3 }
+            switch self { case .hashIP: 6; case .hashNet: 7; case .hashIPPort: 6; case .bitmapPort: 3; case .hashIPPortIP: 5 }
         }
-        var dimensions: Int { self == .hashIPPort ? 2 : 1 }
+        var dimensions: Int { self == .hashIPPort ? 2 : (self == .hashIPPortIP ? 3 : 1) }
     }
     /// One member: an address or a prefix, an address with a protocol and port, or a port.
     public enum Member: Hashable, Sendable {
@@ -17,12 +19,14 @@ public final class IPSet {
         case net(CIDR)
         case ipPort(IPv4Address, IPProto, Int)
         case port(Int)
+        case ipPortIP(IPv4Address, IPProto, Int, IPv4Address)
         public var text: String {
             switch self {
             case .ip(let a): "\(a)"
             case .net(let c): c.prefixLength == 32 ? "\(c.address)" : "\(c)"
             case .ipPort(let a, let p, let port): "\(a),\(p.name):\(port)"
             case .port(let p): "\(p)"
+            case .ipPortIP(let a, let p, let port, let b): "\(a),\(p.name):\(port),\(b)"
             }
         }
     }
@@ -61,7 +65,7 @@ public final class IPSet {
     public func flush() { members.removeAll(); index.removeAll(); prefixes.removeAll() }
 
     /// Whether a packet's fields (as `--match-set NAME src|dst[,…]` picks them) are in the set.
-    func matches(ip: IPv4Address, proto: IPProto, port: Int) -> Bool {
+    func matches(ip: IPv4Address, proto: IPProto, port: Int, ip2: IPv4Address = IPv4Address(0)) -> Bool {
         switch kind {
         case .hashIP: return index.contains(.ip(ip))
         case .hashNet:
@@ -69,6 +73,7 @@ public final class IPSet {
             return false
         case .hashIPPort: return index.contains(.ipPort(ip, proto, port))
         case .bitmapPort: return index.contains(.port(port))
+        case .hashIPPortIP: return index.contains(.ipPortIP(ip, proto, port, ip2))
         }
     }
 
@@ -89,6 +94,12 @@ public final class IPSet {
         case .bitmapPort:
             guard let p = Int(s), let r = range, r.contains(p) else { return nil }
             return .port(p)
+        case .hashIPPortIP:
+            let parts = s.split(separator: ",")
+            guard parts.count == 3, let ip = IPv4Address(parsing: parts[0]), let ip2 = IPv4Address(parsing: parts[2]) else { return nil }
+            let pp = parts[1].split(separator: ":", maxSplits: 1)
+            guard pp.count == 2, let proto = IPProto(name: String(pp[0])), let port = Int(pp[1]), (0...65535).contains(port) else { return nil }
+            return .ipPortIP(ip, proto, port, ip2)
         }
     }
 

@@ -11,6 +11,11 @@ public final class Netfilter {
     public var dmesg: [String] = []
     /// xt_recent's lists: name → source address → hit times.
     var recent: [String: [UInt32: [Int64]]] = [:]
+    /// IPVS's LOCAL_IN hook (set when the node has virtual services): true when it took
+    /// the packet (HookResult.stolen says where it went).
+    public var localIn: ((inout NFPacket, inout CTPass, inout HookResult, Int64) -> Bool)?
+    /// IPVS's FORWARD hook: the answers of its connections translated back.
+    public var forwardOut: ((inout NFPacket, inout HookResult, Int64) -> Void)?
     /// iptables-restore's parses of the last restore's lines (IptablesRestore.runCached).
     var restoreCache = RestoreCache()
     /// nfacct objects (`nfacct list`): name → packets and bytes counted by `-m nfacct`.
@@ -69,12 +74,19 @@ public final class Netfilter {
             traverse(mangle, hook, &p, &ct, &res, now: now, record: record)
             guard res.verdict.accepted else { return res }
             traverse(filter, hook, &p, &ct, &res, now: now, record: record)
+            // IPVS at FORWARD, priority 99 (ip_vs_reply4): a real server's answer gets the
+            // virtual service's address back as its source.
+            if res.verdict.accepted, let ipvs = forwardOut { ipvs(&p, &res, now) }
         case .input, .postrouting:
             traverse(mangle, hook, &p, &ct, &res, now: now, record: record)
             guard res.verdict.accepted else { return res }
             if hook == .input {
                 traverse(filter, hook, &p, &ct, &res, now: now, record: record)
                 guard res.verdict.accepted else { return res }
+                // IPVS at LOCAL_IN, priority NF_IP_PRI_NAT_SRC − 2 (net/netfilter/ipvs/ip_vs_core.c
+                // ip_vs_remote_request4): a virtual service's packet is scheduled, rewritten and
+                // sent on (NF_STOLEN) — no local delivery, the conntrack entry not confirmed here.
+                if let ipvs = localIn, ipvs(&p, &ct, &res, now) { return res }
             }
             if ct.isNew {
                 traverse(nat, hook, &p, &ct, &res, now: now, record: record)
@@ -395,7 +407,8 @@ extension Rule {
                 let useSrc = sm.fields.first ?? true
                 let ip = useSrc ? p.src : p.dst
                 let port = (sm.fields.count > 1 ? sm.fields[1] : useSrc) ? p.sport : p.dport
-                if set.matches(ip: ip, proto: p.proto, port: port) == sm.negated { return false }
+                let ip2 = sm.fields.count > 2 ? (sm.fields[2] ? p.src : p.dst) : IPv4Address(0)
+                if set.matches(ip: ip, proto: p.proto, port: port, ip2: ip2) == sm.negated { return false }
             case .recent(let r):
                 if nf.recentMatch(r, p, now: now) == r.negated { return false }
             case .nfacct(let name):

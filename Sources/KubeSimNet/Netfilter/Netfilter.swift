@@ -147,6 +147,8 @@ public struct HookResult: @unchecked Sendable {
         public var translations: [String] = []
     }
     var record: Record?
+    /// IPVS took the packet at LOCAL_IN and sent it to a real server (what it did, for the trace).
+    public var stolen: String?
     init(recording: Bool) { record = recording ? Record() : nil }
     public init() { record = Record() }
 
