@@ -66,7 +66,7 @@ public enum NFTCommand {
 
         mutating func familyOnly() throws -> String? {
             if p.atEnd { return nil }
-            guard NFTCommand.families.contains(p.tok) else { throw p.unexpected() }
+            guard NFTCommand.families.contains(p.tok) else { try end(); return nil }
             return p.take()
         }
 

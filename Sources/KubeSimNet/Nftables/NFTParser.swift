@@ -112,10 +112,10 @@ struct NFTParser {
             i += 1
             try expect("state")
             let neg = accept("!=")
-            var states: [CTState] = []
+            var states: UInt8 = 0
             repeat {
                 guard let s = CTState.allCases.first(where: { $0.name.lowercased() == tok }) else { throw unexpected() }
-                states.append(s); i += 1
+                states |= 1 << s.rawValue; i += 1
             } while accept(",")
             return .ctState(states, negated: neg)
         case "fib":

@@ -41,8 +41,8 @@ public enum NFTView {
     }
 
     /// ct_state's symbols in the order nft prints a bitmask (invalid, established, related, new, untracked).
-    static func states(_ s: [CTState]) -> String {
-        [CTState.invalid, .established, .related, .new, .untracked].filter { s.contains($0) }.map { $0.name.lowercased() }.joined(separator: ",")
+    static func states(_ s: UInt8) -> String {
+        [CTState.invalid, .established, .related, .new, .untracked].filter { s & (1 << $0.rawValue) != 0 }.map { $0.name.lowercased() }.joined(separator: ",")
     }
 
     static func expr(_ e: NFTExpr, packets: UInt64, bytes: UInt64) -> String {
@@ -211,7 +211,8 @@ public enum NFTView {
     }
 
     /// `nft list chain|set|map …`: the object inside its table's braces.
+    /// (do_list_chain and the like print the table's line without its handle.)
     public static func wrapped(_ t: NFTTable, _ body: String, _ o: Options = Options()) -> String {
-        "table \(t.family.rawValue) \(t.name) {" + (o.handles ? " # handle \(t.handle)" : "") + "\n" + body + "}\n"
+        "table \(t.family.rawValue) \(t.name) {\n" + body + "}\n"
     }
 }

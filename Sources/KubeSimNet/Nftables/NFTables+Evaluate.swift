@@ -128,9 +128,11 @@ extension Netfilter {
     @inline(__always)
     func evalRule(_ chain: NFTChain, _ i: Int, _ table: NFTTable, _ natType: Bool, _ hook: NFHook, _ p: inout NFPacket, _ ct: inout CTPass,
                   _ res: inout HookResult, now: Int64) -> NFTOutcome {
-        let exprs = chain.rules[i].exprs
-        for e in exprs {
-            switch e {
+        let n = chain.rules[i].exprs.count
+        var k = 0
+        while k < n {
+            defer { k += 1 }
+            switch chain.rules[i].exprs[k] {
             case .cmp(let s, let neg, let v):
                 guard let x = s.value(p), v.matches(x) != neg else { return .next }
             case .anonSet(let s, let neg, let values):
@@ -140,7 +142,7 @@ extension Netfilter {
                 guard let set = table.sets[name], let key = NFTSelector.key(sels, p) else { return .next }
                 if (set.lookup(key, now: now) != nil) == neg { return .next }
             case .ctState(let states, let neg):
-                if states.contains(p.ctState) == neg { return .next }
+                if (states & (1 << p.ctState.rawValue) != 0) == neg { return .next }
             case .fibLocal(let saddr):
                 if !isLocal(saddr ? p.src : p.dst) { return .next }
             case .markAnd(let mask, let value, let neg):

@@ -121,8 +121,8 @@ public enum NFTExpr: Sendable, Equatable {
     case anonSet(NFTSelector, negated: Bool, [NFTValue])
     /// A named set lookup: `ip daddr @cluster-ips`, `ip saddr @affinity-…`.
     case lookup([NFTSelector], set: String, negated: Bool)
-    /// `ct state new` (several states: any of them).
-    case ctState([CTState], negated: Bool)
+    /// `ct state new` (several states: any of them), as a bitmask of CTState raw values.
+    case ctState(UInt8, negated: Bool)
     /// `fib saddr type local` / `fib daddr type local`.
     case fibLocal(saddr: Bool)
     /// `meta mark & MASK == VALUE` (`!=`).
