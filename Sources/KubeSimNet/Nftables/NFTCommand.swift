@@ -190,6 +190,7 @@ public enum NFTCommand {
                     }
                     var r = NFTRule(body.exprs, comment: body.comment, source: nil)
                     r.handle = tb.takeHandle()
+                    for e in body.exprs { if case .update(let name, _) = e, let set = tb.sets[name], set.size == nil { set.size = 65535 } }
                     if verb == "insert" { ch.rules.insert(r, at: 0) } else { ch.rules.append(r) }
                 case "element" where verb != "insert":
                     let (f, t) = try tableSpec()
