@@ -177,7 +177,7 @@ final class TraceStepper: @unchecked Sendable {
             // What the node's tables did, from the hook's own record (the rules as iptables -S prints them).
             if let c = nf.conntrack { lines.append(row("tracking", c)) }
             for d in nf.decisions {
-                lines.append(row("rule", "\(d.table.rawValue) \(d.path.joined(separator: " → "))\(d.rule.map { " #\($0)" } ?? "")  \(d.ruleText)  → \(d.action)"))
+                lines.append(row("rule", "\(d.tableLabel) \(d.path.joined(separator: " → "))\(d.rule.map { " #\($0)" } ?? "")  \(d.ruleText)  → \(d.action)"))
             }
             for t in nf.translations { lines.append(row("nat", t)) }
             lines.append(row("rules", "\(nf.rulesEvaluated) evaluated"))
@@ -320,7 +320,7 @@ final class HopValue: ScriptObject, @unchecked Sendable {
         switch name {
         // At a netfilter hook: the rule that decided (its -S text), every table's decision, conntrack's finding.
         case "rule": return hop.netfilter?.decidingRule.map { .string($0.ruleText) } ?? .nil
-        case "rules": return .list((hop.netfilter?.decisions ?? []).map { .string("\($0.table.rawValue): \($0.ruleText)") })
+        case "rules": return .list((hop.netfilter?.decisions ?? []).map { .string("\($0.tableLabel): \($0.ruleText)") })
         case "conntrack": return hop.netfilter?.conntrack.map { .string($0) } ?? .nil
         case "rulesEvaluated": return .int(hop.netfilter?.rulesEvaluated ?? 0)
         case "number": return .int(number)

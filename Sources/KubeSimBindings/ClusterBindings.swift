@@ -61,7 +61,7 @@ public enum ClusterBindings {
 
         r.register(globalFlag: FlagSpec("as", value: "USER", help: "act as this user (or system:serviceaccount:NS:NAME) for RBAC"))
         r.register(CommandSpec("cluster", summary: "create a cluster (cluster nodes=3 seed=42) or show the current one",
-                               usage: "cluster [nodes=N] [seed=N] [cpu=Q] [memory=Q] [scoring=LeastAllocated|MostAllocated] [etcd=1|3|5] [images=REF,…] [node-monitor-grace-period=D] [pod-cidr=CIDR] [node-network=CIDR] [segments=N] [cni=flannel|calico|weave] [flannel-backend=vxlan|host-gw] [calico-mode=bgp|ipip|ipip-crosssubnet|vxlan|vxlan-crosssubnet] [weave-encryption=on|off] [proxy=iptables|ipvs|userspace]   or   cluster {  one setting per line  }",
+                               usage: "cluster [nodes=N] [seed=N] [cpu=Q] [memory=Q] [scoring=LeastAllocated|MostAllocated] [etcd=1|3|5] [images=REF,…] [node-monitor-grace-period=D] [pod-cidr=CIDR] [node-network=CIDR] [segments=N] [cni=flannel|calico|weave] [flannel-backend=vxlan|host-gw] [calico-mode=bgp|ipip|ipip-crosssubnet|vxlan|vxlan-crosssubnet] [weave-encryption=on|off] [proxy=iptables|nftables|ipvs|userspace]   or   cluster {  one setting per line  }",
                                acceptsBlock: true) { inv, ctx in
             try clusterCommand(inv, ctx)
         })
@@ -337,8 +337,9 @@ public enum ClusterBindings {
                 guard let plugin = PodNetwork.Plugin(rawValue: parts[1]) else { throw inv.error("cluster: cni must be flannel, calico or weave") }
                 o.cni = plugin
             case "proxy":
-                    guard let m = ProxyMode(rawValue: parts[1]) else {
-                    throw inv.error("cluster: proxy must be \(ProxyMode.allCases.map(\.rawValue).joined(separator: " or "))")
+                guard let m = ProxyMode(rawValue: parts[1]) else {
+                    let modes = ProxyMode.allCases.map(\.rawValue)
+                    throw inv.error("cluster: proxy must be \(modes.dropLast().joined(separator: ", ")) or \(modes.last!)")
                 }
                 o.proxyMode = m
             case "weave-encryption":

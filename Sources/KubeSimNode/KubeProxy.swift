@@ -9,7 +9,8 @@ import KubeSimNet
 /// (pkg/util/async/bounded_frequency_runner.go): a token bucket of burstSyncs (2) tokens
 /// refilled one per minSyncPeriod (1 s, the --iptables-min-sync-period default) lets a
 /// sync run at once while tokens last and makes later ones wait; at least one sync runs
-/// per syncPeriod (30 s). Each sync is the iptables proxier's syncProxyRules.
+/// per syncPeriod (30 s). Each sync is the mode's proxier's syncProxyRules (iptables,
+/// nftables or userspace).
 public final class KubeProxy {
     public let nodeName: String
     let clock: EventQueue
@@ -50,6 +51,10 @@ public final class KubeProxy {
         switch mode {
         case .iptables: IptablesProxier(IptablesProxier.Config(nodeName: nodeName, nodeIP: nodeIP, clusterCIDR: clusterCIDR))
         case .userspace: UserspaceProxier(nodeName: nodeName, hostIP: nodeIP)
+        case .nftables:
+            // --nodeport-addresses defaults to "primary" in nftables mode: the node's own IP.
+            NftablesProxier(NftablesProxier.Config(nodeName: nodeName, nodeIP: nodeIP, clusterCIDR: clusterCIDR,
+                                                   serviceCIDRs: [ServiceAllocator.serviceCIDR], nodePortAddresses: [nodeIP]))
         case .ipvs: IpvsProxier(nodeName: nodeName, nodeIP: nodeIP, clusterCIDR: clusterCIDR)
         }
     }

@@ -1,6 +1,7 @@
 // Benchmarks for the control plane (issue figures). Run with
 //   swift run -c release kubesim-bench control-plane [NODES] [REPLICAS] [PER-DEPLOYMENT]
 //   swift run -c release kubesim-bench scheduler [NODES] [PODS]
+//   swift run -c release kubesim-bench kube-proxy [SERVICES] [PACKETS]   (iptables vs nftables mode per packet)
 // Prints wall time, simulated time, events run and peak RSS.
 #if canImport(Glibc)
 import Glibc
@@ -297,8 +298,67 @@ case "kube-proxy":
     print("  full sync \(Int((t1 - t0) * 1000)) ms (restore input \(proxier.iptablesData.utf8.count >> 10) KiB); iptables-save \(Int((t2 - t1) * 1000)) ms (\(save.utf8.count >> 10) KiB); together \(Int((t2 - t0) * 1000)) ms")
     print("  partial sync after one endpoint change: \(format1((t4 - t3) * 1000)) ms (\(partial.natRules) nat rules written)")
     print("  first packet of a connection, PREROUTING: first Service \(Int(firstNS)) ns (\(firstRules) rules walked), last Service \(Int(lastNS)) ns (\(lastRules) rules walked)")
+case "kube-proxy-modes":
+    // One node's netfilter programmed by each kube-proxy mode for S Services of 3 endpoints;
+    // P new connections (first packets: the nat rules run) to Services picked at random,
+    // then P packets of established connections, through PREROUTING, FORWARD, POSTROUTING.
+    let n = args.count > 2 ? Int(args[2])! : 1_000
+    let packets = args.count > 3 ? Int(args[3])! : 20_000
+    var services: [ProxyServicePort] = []
+    var endpoints: [String: [ProxyEndpoint]] = [:]
+    for k in 0..<n {
+        let p = ProxyServicePort(namespace: "default", name: "svc\(k)", portName: "http", proto: "TCP", clusterIP: IPv4Address(10, 96, UInt8(k >> 8), UInt8(k & 0xff)), port: 80)
+        services.append(p)
+        endpoints[p.nameString] = (1...3).map { ProxyEndpoint(ip: IPv4Address(10, 244, UInt8($0), UInt8(k % 250 + 2)), port: 8080, isLocal: false) }
+    }
+    for mode in ["iptables", "nftables"] {
+        let nf = Netfilter()
+        var state: UInt64 = 1
+        nf.random = { state = state &* 6364136223846793005 &+ 1442695040888963407; return UInt32(truncatingIfNeeded: state >> 32) }
+        nf.masqueradeSource = { _, _ in IPv4Address(192, 168, 56, 11) }
+        let s0 = wallSeconds()
+        if mode == "iptables" {
+            IptablesProxier(IptablesProxier.Config(nodeName: "node1", nodeIP: IPv4Address(192, 168, 56, 11), clusterCIDR: CIDR(parsing: "10.244.0.0/16")))
+                .sync(services: services, endpoints: endpoints, changed: [], now: 0, on: nf)
+        } else {
+            let r = NftablesProxier(NftablesProxier.Config(nodeName: "node1", nodeIP: IPv4Address(192, 168, 56, 11), clusterCIDR: CIDR(parsing: "10.244.0.0/16"),
+                                                           serviceCIDRs: [CIDR(parsing: "10.96.0.0/12")!], nodePortAddresses: [IPv4Address(192, 168, 56, 11)]))
+                .sync(services: services, endpoints: endpoints, changed: [], now: 0, on: nf.nftables)
+            precondition(r.failure == nil, r.failure ?? "")
+        }
+        let s1 = wallSeconds()
+        var rng = SeededRandom(seed: 3)
+        var firsts: [NFPacket] = []
+        for k in 0..<packets {
+            let svc = rng.nextInt(below: n)
+            var p = NFPacket(src: IPv4Address(10, 244, 0, UInt8(2 + k % 200)), dst: IPv4Address(10, 96, UInt8(svc >> 8), UInt8(svc & 0xff)), proto: .tcp, sport: 20000 + k / 200, dport: 80)
+            p.tcpFlags = .syn; p.inDev = "cni0"; p.outDev = "eth0"
+            firsts.append(p)
+        }
+        func walk(_ p: inout NFPacket) -> Int {
+            var ct = CTPass(), evaluated = 0
+            for h in [NFHook.prerouting, .forward, .postrouting] { evaluated += nf.run(h, &p, ct: &ct, now: 1, record: false).rulesEvaluated }
+            return evaluated
+        }
+        var evaluated = 0
+        var walked = firsts
+        let t0 = wallSeconds()
+        for k in walked.indices { evaluated += walk(&walked[k]) }
+        let t1 = wallSeconds()
+        // The endpoints answer (SYN-ACK, back through the node): the connections are established.
+        for (k, w) in walked.enumerated() {
+            var r = NFPacket(src: w.dst, dst: firsts[k].src, proto: .tcp, sport: w.dport, dport: firsts[k].sport)
+            r.tcpFlags = [.syn, .ack]; r.inDev = "eth0"; r.outDev = "cni0"
+            _ = walk(&r)
+        }
+        var later = 0
+        let t2 = wallSeconds()
+        for var p in firsts { p.tcpFlags = .ack; later += walk(&p) }
+        let t3 = wallSeconds()
+        print("kube-proxy \(mode): \(n) Services × 3 endpoints, sync \(format1(s1 - s0)) s; first packets \(Int((t1 - t0) / Double(packets) * 1e9)) ns each (\(evaluated / packets) rules), established \(Int((t3 - t2) / Double(packets) * 1e9)) ns each (\(later / packets) rules)")
+    }
 default:
-    print("usage: kubesim-bench control-plane [NODES] [REPLICAS] [PER-DEPLOYMENT] | scheduler [NODES] [PODS] | node-failure [NODES] | datapath [NODES] [COUNT] [flannel|calico|weave] [MODE] | routes [NODES] [flannel|calico|weave] [MODE] | netfilter-rules [RULES] [PACKETS] | conntrack [ENTRIES] [LOOKUPS] | kube-proxy [SERVICES] [ENDPOINTS] [PACKETS]")
+    print("usage: kubesim-bench control-plane [NODES] [REPLICAS] [PER-DEPLOYMENT] | scheduler [NODES] [PODS] | node-failure [NODES] | datapath [NODES] [COUNT] [flannel|calico|weave] [MODE] | routes [NODES] [flannel|calico|weave] [MODE] | netfilter-rules [RULES] [PACKETS] | conntrack [ENTRIES] [LOOKUPS] | kube-proxy [SERVICES] [ENDPOINTS] [PACKETS] | kube-proxy-modes [SERVICES] [PACKETS]")
     exit(2)
 }
 

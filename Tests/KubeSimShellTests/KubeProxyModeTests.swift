@@ -45,10 +45,36 @@ struct KubeProxyModeTests {
         #expect(r.out.contains("nat: PREROUTING → KUBE-PORTALS-CONTAINER rule 2: REDIRECT to 10.244.1.1:"), "\(r.out)")
     }
 
+    /// nftables mode (GA since 1.33): kube-proxy writes one nftables table, `ip kube-proxy`;
+    /// a pod's request to the Service name is DNATed by the endpoint chain its numgen picked,
+    /// the iptables tables keep only the CNI plugin's rules, and `nft` lists the table.
+    @Test func nftablesModeServesThroughTheKubeProxyTable() {
+        let r = runScript("cluster nodes=2 proxy=nftables\n" + Self.web + """
+        exec client -- wget -qO- http://web
+        ssh node1 nft list table ip kube-proxy
+        ssh node2 nft list chain ip kube-proxy services
+        let save = (ssh node2 iptables-save -t nat).output
+        assert not save.contains("KUBE-SERVICES")
+        trace from pod/client to svc/web
+        let t = (trace from pod/client to svc/web)
+        assert t.delivered
+        let bad = (ssh node1 nft list table ip kube-prox)
+        print bad.output
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains("<title>Welcome to nginx!</title>"), "\(r.out)")
+        #expect(r.out.contains("table ip kube-proxy {\n\tcomment \"rules for kube-proxy\"\n\tset cluster-ips {\n\t\ttype ipv4_addr\n\t\tcomment \"Active ClusterIPs\"\n"), "\(r.out)")
+        #expect(r.out.contains("\tchain nat-prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n\t\tjump services\n\t}\n"), "\(r.out)")
+        #expect(r.out.contains("\t\tip daddr . meta l4proto . th dport vmap @service-ips\n\t\tip daddr @nodeport-ips meta l4proto . th dport vmap @service-nodeports\n"), "\(r.out)")
+        #expect(r.out.contains("\t\tnumgen random mod 2 vmap { 0 : goto endpoint-"), "\(r.out)")
+        #expect(r.out.contains("nft ip kube-proxy: nat-prerouting → services → service-"), "\(r.out)")
+        #expect(r.out.contains("Error: No such file or directory\nlist table ip kube-prox\n              ^^^^^^^^^"), "\(r.out)")
+    }
+
     @Test func aModeThatDoesNotExistIsRefused() {
         let r = runScript("cluster nodes=1 proxy=ipvsx\n")
         #expect(r.outcome != .success)
-        #expect(r.err.contains("cluster: proxy must be iptables or ipvs or userspace"), "\(r.err)")
+        #expect(r.err.contains("cluster: proxy must be iptables, nftables, ipvs or userspace"), "\(r.err)")
     }
 
     /// IPVS mode: the Service address bound to kube-ipvs0, a virtual server with the

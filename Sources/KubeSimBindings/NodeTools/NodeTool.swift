@@ -28,7 +28,7 @@ struct NodeTool: Sendable {
     let run: @Sendable (_ ctx: NodeToolContext, _ argv: [String]) throws -> CommandResult
 
     static let all: [NodeTool] = [bridge, calicoctl, cat, conntrack, crictl, curl, dmesg, ip, ipset, iptables, iptablesSave, ipvsadm,
-                                  journalctl, ls, netstat, ping, ss, tcpdump, weave]
+                                  journalctl, ls, netstat, nft, ping, ss, tcpdump, weave]
 
     static func named(_ name: String) -> NodeTool? { all.first { $0.name == name } }
 

@@ -97,7 +97,10 @@ extension PodNetwork {
         case .drop, .reject:
             let d = r.decidingRule
             t.droppedAt = "\(n.name) \(hook.name)"
-            let by = d.map { $0.rule != nil ? "\($0.table.rawValue) table rule \($0.ruleText)" : "the \($0.table.rawValue) table's \($0.chain) policy DROP" } ?? "netfilter"
+            let by = d.map { d in
+                if let t = d.nft { return d.rule != nil ? "nft table \(t) chain \(d.chain) rule \(d.ruleText)" : "nft table \(t) chain \(d.chain) policy drop" }
+                return d.rule != nil ? "\(d.table.rawValue) table rule \(d.ruleText)" : "the \(d.table.rawValue) table's \(d.chain) policy DROP"
+            } ?? "netfilter"
             if case .reject(let with) = r.verdict {
                 t.reason = "rejected by \(by) (\(with))"
                 t.rejected = with

@@ -4,11 +4,12 @@ import KubeSimCore
 /// Kubernetes 1.33; IPVS is deprecated since 1.35; userspace, the lecture's first mode,
 /// was removed in 1.26 (kube-proxy v1.25 was its last release).
 public enum ProxyMode: String, Sendable, CaseIterable {
-    case iptables, ipvs, userspace
+    case iptables, nftables, ipvs, userspace
     /// What kube-proxy logs at start for the mode (cmd/kube-proxy/app/server_linux.go).
     public var startLine: String {
         switch self {
         case .iptables: "Using iptables Proxier"
+        case .nftables: "Using nftables Proxier"
         case .ipvs: "Using ipvs Proxier"
         case .userspace: "Using userspace Proxier"
         }
@@ -21,7 +22,8 @@ public enum ProxyMode: String, Sendable, CaseIterable {
 public struct ProxySyncResult: Sendable {
     public var full: Bool
     public var services = 0, endpoints = 0
-    /// Rules (iptables mode: filter and nat), portals (userspace) written by this sync.
+    /// Rules (iptables mode: filter and nat; nftables: rules the transaction adds), portals
+    /// (userspace) written by this sync.
     public var rulesWritten = 0
     public var failure: String?
     public init(full: Bool) { self.full = full }

@@ -6,6 +6,8 @@ import KubeSimCore
 public final class Netfilter {
     public let raw = NFTable(.raw), mangle = NFTable(.mangle), nat = NFTable(.nat), filter = NFTable(.filter)
     public let conntrack = Conntrack()
+    /// The namespace's nftables ruleset (kube-proxy's nftables mode writes `ip kube-proxy`).
+    public let nftables = Nftables()
     public var ipsets: [String: IPSet] = [:]
     /// The kernel ring buffer's netfilter lines (`-j LOG`), as `dmesg` prints them.
     public var dmesg: [String] = []
@@ -56,6 +58,7 @@ public final class Netfilter {
         if let m = ct.mark { p.mark = m }
         if let st = ct.state { p.ctState = st }
         defer { ct.mark = p.mark; ct.state = p.ctState }
+        if nftables.hooked { runInterleaved(hook, &p, &ct, &res, now: now, record: record); return res }
         switch hook {
         case .prerouting, .output:
             traverse(raw, hook, &p, &ct, &res, now: now, record: record)

@@ -122,6 +122,12 @@ public struct RuleDecision: Sendable {
     public let path: [String]
     /// When the policy decided after a user chain returned: that RETURN ("FLANNEL-POSTRTG rule 2: RETURN").
     public var returned: String?
+    /// An nftables base chain decided: its table ("ip kube-proxy"); nil for the iptables tables.
+    public var nft: String? = nil
+    /// The nftables base chain's priority (where its decision stands among the tables').
+    public var priority = 0
+    /// What names the table in traces: "nat", "filter", or "nft ip kube-proxy".
+    public var tableLabel: String { nft.map { "nft " + $0 } ?? table.rawValue }
 }
 
 /// The verdict of one hook.
@@ -197,10 +203,23 @@ extension HookResult {
         if let c = conntrack { parts.append("conntrack: \(c)") }
         let order = NFTableName.allCases.sorted { $0.priority(at: hook) < $1.priority(at: hook) }
         var empty: [String] = []
+        // nftables base chains stand among the tables by priority, after a table of equal
+        // priority (registered first).
+        let nft = decisions.contains { $0.nft != nil } ? decisions.filter { $0.nft != nil } : []
+        var k = 0
+        func nftBelow(_ prio: Int) {
+            while k < nft.count && nft[k].priority < prio {
+                if !empty.isEmpty { parts.append(empty.joined(separator: ", ") + ": empty (ACCEPT)"); empty = [] }
+                let d = nft[k]
+                parts.append(d.rule.map { "\(d.tableLabel): \(d.path.joined(separator: " → ")) rule \($0): \(d.action)" } ?? "\(d.tableLabel): \(d.chain): policy \(d.action)")
+                k += 1
+            }
+        }
         for t in order {
+            nftBelow(t.priority(at: hook))
             if emptyTables.contains(t) { empty.append(t.rawValue); continue }
-            if !empty.isEmpty, decisions.contains(where: { $0.table == t }) { parts.append(empty.joined(separator: ", ") + ": empty (ACCEPT)"); empty = [] }
-            for d in decisions where d.table == t {
+            if !empty.isEmpty, decisions.contains(where: { $0.table == t && $0.nft == nil }) { parts.append(empty.joined(separator: ", ") + ": empty (ACCEPT)"); empty = [] }
+            for d in decisions where d.table == t && d.nft == nil {
                 if let r = d.rule {
                     parts.append("\(t.rawValue): \(d.path.joined(separator: " → ")) rule \(r): \(d.action)")
                 } else if let ret = d.returned {
@@ -210,6 +229,7 @@ extension HookResult {
                 }
             }
         }
+        nftBelow(Int.max)
         if !empty.isEmpty { parts.append(empty.joined(separator: ", ") + ": empty (ACCEPT)") }
         // A known connection's translation comes from its conntrack entry, not from a rule.
         parts += translations.filter { $0.hasPrefix("conntrack:") }.map { "NAT from " + $0 }
