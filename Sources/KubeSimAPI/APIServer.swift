@@ -176,6 +176,11 @@ public final class APIServer {
                 if svc.spec.type == "NodePort" || svc.spec.type == "LoadBalancer" {
                     for i in svc.spec.ports.indices { svc.spec.ports[i].nodePort = try allocator.allocatePort(svc.spec.ports[i].nodePort, random: random) }
                 }
+                // A LoadBalancer with externalTrafficPolicy Local gets a health-check node port
+                // (pkg/registry/core/service/storage allocHealthCheckNodePort).
+                if svc.spec.type == "LoadBalancer" && svc.spec.externalTrafficPolicy == "Local" {
+                    svc.spec.healthCheckNodePort = try allocator.allocatePort(svc.spec.healthCheckNodePort, random: random)
+                }
             } catch let why as String {
                 allocator.release(svc)
                 throw APIError.invalid(.service, meta.name, [why])

@@ -33,6 +33,15 @@ public struct ServiceSpec: Sendable, Equatable {
     public var sessionAffinity = "None"
     public var externalTrafficPolicy: String?
     public var loadBalancerIP: String?
+    /// Addresses outside the cluster that route to a node and are answered for the Service.
+    public var externalIPs: [String] = []
+    /// Cluster (default) or Local: whether in-cluster clients reach only their node's endpoints.
+    public var internalTrafficPolicy: String?
+    /// sessionAffinityConfig.clientIP.timeoutSeconds (defaulted to 10800 for ClientIP).
+    public var sessionAffinityTimeout: Int?
+    public var loadBalancerSourceRanges: [String] = []
+    /// Allocated by the API server for a LoadBalancer with externalTrafficPolicy Local.
+    public var healthCheckNodePort: Int?
     public init() {}
 }
 
@@ -97,6 +106,7 @@ public struct ServiceAllocator: Sendable {
     mutating func release(_ s: Service) {
         if let ip = s.spec.clusterIP.flatMap({ IPv4Address(parsing: $0) }) { usedIPs.remove(ip.value) }
         for p in s.spec.ports { if let np = p.nodePort { usedPorts.remove(np) } }
+        if let h = s.spec.healthCheckNodePort { usedPorts.remove(h) }
     }
 }
 

@@ -50,6 +50,8 @@ enum Defaults {
             if (s.spec.type == "NodePort" || s.spec.type == "LoadBalancer") && s.spec.externalTrafficPolicy == nil {
                 s.spec.externalTrafficPolicy = "Cluster"
             }
+            // SetDefaults_Service: ClientIP affinity's timeout, 10800 s (3 hours).
+            if s.spec.sessionAffinity == "ClientIP" && s.spec.sessionAffinityTimeout == nil { s.spec.sessionAffinityTimeout = 10800 }
             o = .service(s)
         case .endpoints(var e):
             // The registry canonicalizes every Endpoints it stores (pkg/registry/core/

@@ -356,7 +356,12 @@ public enum ManifestEncoder {
             var s = ObjectBuilder()
             if let ip = svc.spec.clusterIP { s.add("clusterIP", ip); if !forExport || ip == "None" { s.add("clusterIPs", .array([.string(ip)])) } }
             if forExport, svc.spec.clusterIP != "None" { s.pairs.removeAll { $0.0 == "clusterIP" } }
+            if !svc.spec.externalIPs.isEmpty { s.add("externalIPs", .array(svc.spec.externalIPs.map { .string($0) })) }
             s.add("externalTrafficPolicy", svc.spec.externalTrafficPolicy)
+            if let h = svc.spec.healthCheckNodePort, !forExport { s.add("healthCheckNodePort", .int(Int64(h))) }
+            s.add("internalTrafficPolicy", svc.spec.internalTrafficPolicy)
+            s.add("loadBalancerIP", svc.spec.loadBalancerIP)
+            if !svc.spec.loadBalancerSourceRanges.isEmpty { s.add("loadBalancerSourceRanges", .array(svc.spec.loadBalancerSourceRanges.map { .string($0) })) }
             s.add("ports", .array(svc.spec.ports.map { p in
                 var x = ObjectBuilder()
                 x.add("name", p.name)
@@ -368,6 +373,7 @@ public enum ManifestEncoder {
             }))
             s.add("selector", labels(svc.spec.selector))
             s.add("sessionAffinity", svc.spec.sessionAffinity)
+            if let t = svc.spec.sessionAffinityTimeout { s.add("sessionAffinityConfig", .object([("clientIP", .object([("timeoutSeconds", .int(Int64(t)))]))])) }
             s.add("type", svc.spec.type)
             b.add("spec", s.value)
             if !forExport {

@@ -555,15 +555,20 @@ struct ObjectDecoder {
         if let a = spec?["sessionAffinity"]?.string { s.sessionAffinity = a }
         s.externalTrafficPolicy = spec?["externalTrafficPolicy"]?.string
         s.loadBalancerIP = spec?["loadBalancerIP"]?.string
+        s.externalIPs = (spec?["externalIPs"]?.array ?? []).compactMap(\.string)
+        s.internalTrafficPolicy = spec?["internalTrafficPolicy"]?.string
+        s.sessionAffinityTimeout = try int(spec?["sessionAffinityConfig"]?["clientIP"]?["timeoutSeconds"], path: "spec.sessionAffinityConfig.clientIP.timeoutSeconds")
+        s.loadBalancerSourceRanges = (spec?["loadBalancerSourceRanges"]?.array ?? []).compactMap(\.string)
+        s.healthCheckNodePort = try int(spec?["healthCheckNodePort"], path: "spec.healthCheckNodePort")
         for (i, p) in (spec?["ports"]?.array ?? []).enumerated() {
             guard let port = try int(p["port"], path: "spec.ports[\(i)].port") else { throw fail("spec.ports[\(i)]", "missing required field \"port\" in io.k8s.api.core.v1.ServicePort") }
             var sp = ServicePort(name: p["name"]?.string, port: port, targetPort: p["targetPort"]?.scalarText, nodePort: try int(p["nodePort"], path: "spec.ports[\(i)].nodePort"))
             if let proto = p["protocol"]?.string { sp.protocol = proto }
             s.ports.append(sp)
         }
-        checkUnknown(spec, known: ["type", "selector", "ports", "clusterIP", "sessionAffinity", "externalTrafficPolicy", "loadBalancerIP"], path: "spec",
-                     unmodelled: ["internalTrafficPolicy", "externalName", "externalIPs", "sessionAffinityConfig", "loadBalancerSourceRanges",
-                                  "publishNotReadyAddresses", "healthCheckNodePort", "allocateLoadBalancerNodePorts", "loadBalancerClass"],
+        checkUnknown(spec, known: ["type", "selector", "ports", "clusterIP", "sessionAffinity", "externalTrafficPolicy", "loadBalancerIP", "externalIPs",
+                                   "internalTrafficPolicy", "sessionAffinityConfig", "loadBalancerSourceRanges", "healthCheckNodePort"], path: "spec",
+                     unmodelled: ["externalName", "publishNotReadyAddresses", "allocateLoadBalancerNodePorts", "loadBalancerClass"],
                      ignored: ["clusterIPs", "ipFamilies", "ipFamilyPolicy"])
         return Service(metadata: try metadata(doc["metadata"], path: "metadata"), spec: s)
     }

@@ -125,8 +125,12 @@ public final class KubeProxy {
                 let external = svc.spec.type == "NodePort" || svc.spec.type == "LoadBalancer"
                 if external { p.nodePort = sp.nodePort ?? 0 }
                 p.loadBalancerIPs = svc.spec.type == "LoadBalancer" ? svc.loadBalancerIngress.compactMap { IPv4Address(parsing: $0) } : []
-                if svc.spec.sessionAffinity == "ClientIP" { p.stickySeconds = 10800 }
-                p.externalPolicyLocal = external && svc.spec.externalTrafficPolicy == "Local"
+                if svc.spec.sessionAffinity == "ClientIP" { p.stickySeconds = svc.spec.sessionAffinityTimeout ?? 10800 }
+                p.externalIPs = svc.spec.externalIPs.compactMap { IPv4Address(parsing: $0) }
+                p.loadBalancerSourceRanges = svc.spec.loadBalancerSourceRanges.compactMap { CIDR(parsing: String($0.filter { $0 != " " })) }
+                p.internalPolicyLocal = svc.spec.internalTrafficPolicy == "Local"
+                p.externalPolicyLocal = (external || !p.externalIPs.isEmpty) && svc.spec.externalTrafficPolicy == "Local"
+                if p.externalPolicyLocal { p.healthCheckNodePort = svc.spec.healthCheckNodePort ?? 0 }
                 var eps: [String: ProxyEndpoint] = [:]
                 for s in slices {
                     guard let ep = s.ports.first(where: { ($0.name ?? "") == (sp.name ?? "") && $0.protocol == sp.protocol }), let port = ep.port else { continue }

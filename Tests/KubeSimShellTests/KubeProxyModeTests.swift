@@ -106,4 +106,54 @@ struct KubeProxyModeTests {
         #expect(r.out.contains("IPVS: TCP 10.96.185.71:80 → 10.244.1.3:80 (rr, Masq)"), "\(r.out)")
         #expect(r.out.contains("10.96.185.71,tcp:80"), "\(r.out)")
     }
+
+    /// The Service fields kube-proxy acts on, from a manifest: externalIPs, ClientIP
+    /// affinity with its timeout, internalTrafficPolicy Local, and a LoadBalancer with
+    /// externalTrafficPolicy Local (the API server allocates its health-check node port).
+    @Test func serviceFieldsReachKubeProxysRules() {
+        let r = runScript("cluster nodes=2\n" + """
+        create deployment web --image=nginx --replicas=2
+        apply <<EOF
+        apiVersion: v1
+        kind: Service
+        metadata: {name: sticky}
+        spec:
+          selector: {app: web}
+          ports: [{port: 80}]
+          externalIPs: [192.168.56.200]
+          sessionAffinity: ClientIP
+          sessionAffinityConfig: {clientIP: {timeoutSeconds: 600}}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: local}
+        spec:
+          selector: {app: web}
+          ports: [{port: 80}]
+          internalTrafficPolicy: Local
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: lb}
+        spec:
+          type: LoadBalancer
+          externalTrafficPolicy: Local
+          selector: {app: web}
+          ports: [{port: 80}]
+        EOF
+        settle
+        get svc sticky -o yaml
+        assert (kubectl get svc lb -o jsonpath={.spec.healthCheckNodePort}).output != ""
+        ssh node1 iptables-save -t nat
+        ssh node1 iptables-save -t filter
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains("  externalIPs:\n  - 192.168.56.200\n"), "\(r.out)")
+        #expect(r.out.contains("  sessionAffinityConfig:\n    clientIP:\n      timeoutSeconds: 600\n"), "\(r.out)")
+        #expect(r.out.contains("-m comment --comment \"default/sticky external IP\" -m tcp --dport 80 -j KUBE-EXT-"), "\(r.out)")
+        #expect(r.out.contains("-m recent --rcheck --seconds 600 --reap --name KUBE-SEP-"), "\(r.out)")
+        // internalTrafficPolicy Local: the ClusterIP jumps to the Service's KUBE-SVL chain.
+        #expect(r.out.contains("-m comment --comment \"default/local cluster IP\" -m tcp --dport 80 -j KUBE-SVL-"), "\(r.out)")
+        #expect(r.out.contains("health check node port\" -m tcp --dport "), "\(r.out)")
+    }
 }
