@@ -61,7 +61,7 @@ public enum ClusterBindings {
 
         r.register(globalFlag: FlagSpec("as", value: "USER", help: "act as this user (or system:serviceaccount:NS:NAME) for RBAC"))
         r.register(CommandSpec("cluster", summary: "create a cluster (cluster nodes=3 seed=42) or show the current one",
-                               usage: "cluster [nodes=N] [seed=N] [cpu=Q] [memory=Q] [scoring=LeastAllocated|MostAllocated] [etcd=1|3|5] [images=REF,…] [node-monitor-grace-period=D] [pod-cidr=CIDR] [node-network=CIDR] [segments=N] [cni=flannel|calico|weave] [flannel-backend=vxlan|host-gw] [calico-mode=bgp|ipip|ipip-crosssubnet|vxlan|vxlan-crosssubnet] [weave-encryption=on|off] [proxy=iptables|nftables|ipvs|userspace]   or   cluster {  one setting per line  }",
+                               usage: "cluster [nodes=N] [seed=N] [cpu=Q] [memory=Q] [scoring=LeastAllocated|MostAllocated] [etcd=1|3|5] [images=REF,…] [node-monitor-grace-period=D] [pod-cidr=CIDR] [node-network=CIDR] [segments=N] [cni=flannel|calico|weave] [flannel-backend=vxlan|host-gw] [calico-mode=bgp|ipip|ipip-crosssubnet|vxlan|vxlan-crosssubnet] [weave-encryption=on|off] [proxy=iptables|nftables|ipvs|userspace] [lb-pool=CIDR]   or   cluster {  one setting per line  }",
                                acceptsBlock: true) { inv, ctx in
             try clusterCommand(inv, ctx)
         })
@@ -342,6 +342,9 @@ public enum ClusterBindings {
                     throw inv.error("cluster: proxy must be \(modes.dropLast().joined(separator: ", ")) or \(modes.last!)")
                 }
                 o.proxyMode = m
+            case "lb-pool":
+                guard let c = CIDR(parsing: parts[1]), c.prefixLength <= 30 else { throw inv.error("cluster: lb-pool must be a CIDR of /30 or wider, such as 203.0.113.0/24") }
+                o.lbPool = CIDR(address: c.network, prefixLength: c.prefixLength)
             case "weave-encryption":
                 guard ["on", "off", "true", "false"].contains(parts[1]) else { throw inv.error("cluster: weave-encryption must be on or off") }
                 o.weaveEncrypted = parts[1] == "on" || parts[1] == "true"
@@ -364,7 +367,7 @@ public enum ClusterBindings {
                 guard let d = SimDuration(parsing: parts[1]), d > .zero else { throw inv.error("cluster: node-monitor-grace-period must be a duration such as 40s") }
                 o.nodeMonitorGracePeriod = d
             default:
-                let s = Suggest.nearest(parts[0], in: ["nodes", "seed", "cpu", "memory", "scoring", "etcd", "images", "node-monitor-grace-period", "pod-cidr", "node-network", "cni", "flannel-backend", "calico-mode", "weave-encryption", "segments", "proxy"])
+                let s = Suggest.nearest(parts[0], in: ["nodes", "seed", "cpu", "memory", "scoring", "etcd", "images", "node-monitor-grace-period", "pod-cidr", "node-network", "cni", "flannel-backend", "calico-mode", "weave-encryption", "segments", "proxy", "lb-pool"])
                 throw inv.error("cluster: unknown setting '\(parts[0])'" + (s.map { " — did you mean '\($0)'?" } ?? ""))
             }
         }

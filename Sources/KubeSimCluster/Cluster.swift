@@ -43,6 +43,8 @@ public final class Cluster {
     public let network = PodNetwork()
     /// kube-proxy on each node, programming that node's kernel from Services and EndpointSlices.
     public var kubeProxies: [String: KubeProxy] { proxyRegistry.proxies }
+    /// The cloud controller manager's service controller (with `lb-pool`).
+    public let serviceLBController: ServiceLBController?
     final class ProxyRegistry { var proxies: [String: KubeProxy] = [:] }
     let proxyRegistry = ProxyRegistry()
     public let storage = ClusterStorage()
@@ -85,6 +87,9 @@ public final class Cluster {
         public var nodeMonitorGracePeriod = SimDuration.seconds(50)
         /// kube-proxy's --proxy-mode on every node.
         public var proxyMode = ProxyMode.iptables
+        /// A simulated cloud's load-balancer address pool (`cluster lb-pool=CIDR`); nil: no
+        /// cloud controller, LoadBalancer Services stay <pending>.
+        public var lbPool: CIDR?
         /// Images every node's runtime already holds (a pre-baked node image).
         public var preloadedImages: [String] = []
         public init() {}
@@ -141,6 +146,11 @@ public final class Cluster {
         endpointsInformer = Informer(type: .endpoints, store: store, clock: clock, latency: Self.watchLatency)
         endpointsController = EndpointsController(api: api, clock: clock, services: serviceInformer, pods: podInformer, endpoints: endpointsInformer)
         dns = ClusterDNS(services: serviceInformer, slices: endpointSliceInformer)
+        if let pool = options.lbPool {
+            serviceLBController = ServiceLBController(api: api, clock: clock, services: serviceInformer, events: events, pool: pool)
+        } else {
+            serviceLBController = nil
+        }
         network.dns = dns
         // Weave's IPALLOC_RANGE defaults to 10.32.0.0/12; the others use the cluster CIDR.
         let podCIDR = options.podCIDR ?? CIDR(parsing: options.cni == .weave ? "10.32.0.0/12" : (options.nodes > 256 ? "10.128.0.0/9" : "10.244.0.0/16"))!

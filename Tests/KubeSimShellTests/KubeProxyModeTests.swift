@@ -156,4 +156,33 @@ struct KubeProxyModeTests {
         #expect(r.out.contains("-m comment --comment \"default/local cluster IP\" -m tcp --dport 80 -j KUBE-SVL-"), "\(r.out)")
         #expect(r.out.contains("health check node port\" -m tcp --dport "), "\(r.out)")
     }
+
+    /// A simulated cloud (`lb-pool`): the service controller ensures a load balancer and
+    /// writes its address; kube-proxy's "loadbalancer IP" rules answer it on every node.
+    /// Without a pool the Service stays <pending>.
+    @Test func aLoadBalancerGetsAnAddressFromThePool() {
+        let r = runScript("cluster nodes=2 lb-pool=203.0.113.0/24\n" + """
+        create deployment web --image=nginx --replicas=2
+        expose deployment web --port=80 --type=LoadBalancer
+        apply <<EOF
+        apiVersion: v1
+        kind: Service
+        metadata: {name: pinned}
+        spec: {type: LoadBalancer, loadBalancerIP: 203.0.113.77, selector: {app: web}, ports: [{port: 8080, targetPort: 80}]}
+        EOF
+        kubectl run client --image=busybox:1.36 -- sleep 3600
+        settle
+        get svc
+        assert (kubectl get svc web -o jsonpath={.status.loadBalancer.ingress[0].ip}).output == "203.0.113.1"
+        assert (kubectl get svc pinned -o jsonpath={.status.loadBalancer.ingress[0].ip}).output == "203.0.113.77"
+        assert (exec client -- wget -qO- http://203.0.113.1).output.contains("Welcome to nginx!")
+        assert (exec client -- wget -qO- http://203.0.113.77:8080).output.contains("Welcome to nginx!")
+        get events --field-selector involvedObject.name=web
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains("web          LoadBalancer   10.96.185.71    203.0.113.1    80:31068/TCP     3s"), "\(r.out)")
+        #expect(r.out.contains("Normal   EnsuredLoadBalancer    service/web      Ensured load balancer"), "\(r.out)")
+        let none = runScript("cluster nodes=1\ncreate deployment web --image=nginx\nexpose deployment web --port=80 --type=LoadBalancer\nsettle\nget svc web\n")
+        #expect(none.out.contains("<pending>"), "\(none.out)")
+    }
 }
