@@ -20,8 +20,10 @@ public enum IptablesRestore {
             if let table, let saved { table.restoreState(saved) }   // the block is not applied
             return Iptables.Outcome(status: 1, output: prog + message + "\nError occurred at line: \(lineNo)\n" + tryHelp)
         }
-        for raw in input.split(separator: "\n", omittingEmptySubsequences: false) {
+        // Lines split on the bytes (not Characters: restore inputs run to a million lines).
+        for rawBytes in input.utf8.split(separator: 10, omittingEmptySubsequences: false) {
             lineNo += 1
+            let raw = Substring(rawBytes)
             let line = raw.drop { $0 == " " || $0 == "\t" }
             if line.isEmpty || line.hasPrefix("#") { continue }
             if line.hasPrefix("*") {
@@ -97,16 +99,18 @@ public enum IptablesRestore {
     /// A line split as xtables-restore's tokenizer splits it: blanks separate words, double
     /// quotes group them (kube-proxy quotes its comments) and are removed.
     static func words(_ line: Substring) -> [String] {
-        var out: [String] = [], cur = "", quoted = false, inWord = false
-        for c in line {
-            if c == "\"" { quoted.toggle(); inWord = true; continue }
-            if (c == " " || c == "\t") && !quoted {
-                if inWord { out.append(cur); cur = ""; inWord = false }
+        var out: [String] = [], quoted = false, inWord = false
+        var cur: [UInt8] = []
+        cur.reserveCapacity(64)
+        for b in line.utf8 {
+            if b == 34 { quoted.toggle(); inWord = true; continue }                 // "
+            if (b == 32 || b == 9) && !quoted {                                     // blank, tab
+                if inWord { out.append(String(decoding: cur, as: UTF8.self)); cur.removeAll(keepingCapacity: true); inWord = false }
                 continue
             }
-            cur.append(c); inWord = true
+            cur.append(b); inWord = true
         }
-        if inWord { out.append(cur) }
+        if inWord { out.append(String(decoding: cur, as: UTF8.self)) }
         return out
     }
 }
