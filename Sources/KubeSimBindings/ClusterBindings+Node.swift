@@ -200,6 +200,18 @@ extension ClusterBindings {
     static func sshRun(_ words: [String], _ inv: Invocation, _ ctx: CommandContext) throws -> CommandResult {
         guard let node = words.first else { throw inv.error("ssh: expected a node name") }
         let c = try cluster(ctx)
+        if node == "external" {
+            // A client outside the cluster on the node network: ping and curl.
+            let argv = Array(words.dropFirst())
+            guard let cmd = argv.first else { throw CommandFailure("ssh: a command is needed (curl, ping)") }
+            _ = c.externalHost()
+            guard ["ping", "curl"].contains(cmd), let r = c.network.hostTool("external", argv, advance: { d in if !c.eventBudgetExhausted { c.tick(d, interrupted: ctx.isInterrupted, maxEvents: ctx.maxEvents) } }) else {
+                throw CommandFailure("bash: \(cmd): command not found")
+            }
+            try checkEventBudget(c, ctx, "ssh", goal: "the command finished")
+            if r.status != 0 { throw CommandFailure(r.output) }
+            return CommandResult(output: r.output)
+        }
         guard let k = c.kubelets[node] else {
             let s = Suggest.nearest(node, in: Array(c.kubelets.keys))
             throw CommandFailure("ssh: Could not resolve hostname \(node): Name or service not known" + (s.map { " — did you mean '\($0)'?" } ?? ""))

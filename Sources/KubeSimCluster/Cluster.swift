@@ -164,6 +164,7 @@ public final class Cluster {
         network.random = { UInt32(truncatingIfNeeded: next() >> 32) }
         segments = max(1, options.segments)
         proxyMode = options.proxyMode
+        lbPool = options.lbPool
         nodeIPAMController = NodeIPAMController(api: api, nodes: nodeInformer, clusterCIDR: podCIDR)
         // flanneld on each node: programs the VXLAN routes from the Nodes' podCIDRs.
         let net = network
@@ -235,6 +236,18 @@ public final class Cluster {
     /// kube-proxy's mode on every node (cluster proxy=MODE).
     public internal(set) var proxyMode = ProxyMode.iptables
     var segments = 1
+
+    /// The client machine outside the cluster on the node network (`ssh external …`), made
+    /// on first use at the first segment's .250. With a load-balancer pool, the pool is
+    /// routed to node1, which answers for it as MetalLB's L2 mode announces an address
+    /// from one node; kube-proxy's "loadbalancer IP" rules on that node take it from there.
+    public func externalHost() -> NodeNet {
+        if let n = network.node("external") { return n }
+        var routes: [RouteEntry] = []
+        if let pool = lbPool, let first = network.node("node1") { routes.append(RouteEntry(dst: pool, via: first.underlay, dev: "eth0")) }
+        return network.addExternalHost("external", underlay: IPv4Address(nodeNetwork.value &+ 250), prefix: underlayPrefix, segment: 1, routes: routes)
+    }
+    public internal(set) var lbPool: CIDR?
 
     /// Whether the node network has an address for one more node (node N is at
     /// .(10+N), below the subnet's broadcast address).

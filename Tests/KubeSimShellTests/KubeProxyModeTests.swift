@@ -185,4 +185,25 @@ struct KubeProxyModeTests {
         let none = runScript("cluster nodes=1\ncreate deployment web --image=nginx\nexpose deployment web --port=80 --type=LoadBalancer\nsettle\nget svc web\n")
         #expect(none.out.contains("<pending>"), "\(none.out)")
     }
+
+    /// A client outside the cluster (`ssh external`, on the node network at .250): a
+    /// NodePort on any node's address, and a load-balancer address (routed to node1, as an
+    /// L2 announcement would) reach the pods through kube-proxy's rules — masqueraded, so
+    /// the answer comes back the same way.
+    @Test func anExternalClientReachesNodePortsAndTheLoadBalancer() {
+        let r = runScript("cluster nodes=2 lb-pool=203.0.113.0/24\n" + """
+        create deployment web --image=nginx --replicas=2
+        expose deployment web --port=80 --type=LoadBalancer
+        settle
+        let np = (kubectl get svc web -o jsonpath={.spec.ports[0].nodePort}).output
+        assert (ssh external curl -s http://192.168.56.11:${np}/).output.contains("Welcome to nginx!")
+        assert (ssh external curl -s http://192.168.56.12:${np}/).output.contains("Welcome to nginx!")
+        assert (ssh external curl -s http://203.0.113.1/).output.contains("Welcome to nginx!")
+        expect error "bash: ls: command not found" { ssh external ls }
+        ssh node1 conntrack -L -p tcp --dport ${np}
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        // The external client's connection, DNATed to a pod and masqueraded by node1.
+        #expect(r.out.contains("src=192.168.56.250 dst=192.168.56.11 sport="), "\(r.out)")
+    }
 }

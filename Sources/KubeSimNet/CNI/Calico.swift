@@ -169,7 +169,7 @@ extension PodNetwork {
 
     var calicoTable: CalicoTable {
         if let t = calicoSnapshot, t.version == ipam.version { return t }
-        let peers = nodes.values.sorted { $0.underlay.value < $1.underlay.value }
+        let peers = nodes.values.filter { !$0.external }.sorted { $0.underlay.value < $1.underlay.value }
         // In `ip route`'s order (by destination), so that a node's table needs little sorting.
         let blocks = peers.flatMap { p in ipam.blocks(of: p.name).map { (block: $0, node: p) } }.sorted { $0.block.cidr.network.value < $1.block.cidr.network.value }
         let t = CalicoTable(peers: peers, blocks: blocks, version: ipam.version)

@@ -51,7 +51,7 @@ extension PodNetwork {
         nf.program("-t filter -A WEAVE-NPC-EGRESS -m state --state NEW -m mark ! --mark 0x40000/0x40000 -j WEAVE-NPC-EGRESS-CUSTOM")
         nf.program("-t filter -A WEAVE-NPC-EGRESS-ACCEPT -j MARK --set-xmark 0x40000/0x40000")
         // weave-npc on a new node learns the pods that already run.
-        for m in nodes.values.sorted(by: { $0.name < $1.name }) {
+        for m in nodes.values.filter({ !$0.external }).sorted(by: { $0.name < $1.name }) {
             for nic in m.pods.values.sorted(by: { $0.ip < $1.ip }) { weaveNPCSets(n, namespace: nic.namespace, ip: nic.ip) }
         }
     }

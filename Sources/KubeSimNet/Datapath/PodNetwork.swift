@@ -317,6 +317,9 @@ public final class NodeNet {
         ListeningSocket(.address(IPv4Address(127, 0, 0, 1)), 10248, backlog: 4096, process: "kubelet", pid: 1042, fd: 16),
         ListeningSocket(.dualStack, 10250, backlog: 4096, process: "kubelet", pid: 1042, fd: 20),
     ]
+    /// Not a cluster node: a client machine on the node network (`ssh external …`), with no
+    /// kubelet, CNI plugin or kube-proxy.
+    public internal(set) var external = false
     /// kube-proxy's userspace-mode proxies on this node, by the port each listens on.
     public var portals: [Int: UserspacePortal] = [:]
     /// The node's netfilter: iptables tables, ipsets and conntrack, written by the CNI
@@ -420,6 +423,22 @@ public final class PodNetwork {
                           ListeningSocket(.address(IPv4Address(127, 0, 0, 1)), Self.weaveFastdpPort, backlog: 4096, process: "weaver", pid: 2218, fd: 12),
                           ListeningSocket(.dualStack, 6781, backlog: 4096, process: "weave-npc", pid: 2310, fd: 7)]
         }
+    }
+
+    /// A machine on the node network that is not part of the cluster: its eth0 on the
+    /// node network, the gateway as default route, and `routes` besides (the load-balancer
+    /// pool's route to the node announcing it). No CNI agent ever programs it.
+    @discardableResult
+    public func addExternalHost(_ name: String, underlay: IPv4Address, prefix: Int, segment: Int, routes: [RouteEntry]) -> NodeNet {
+        if let n = nodes[name] { return n }
+        let n = NodeNet(name: name, underlay: underlay, prefix: prefix, segment: segment)
+        n.external = true
+        n.joinedAt = now()
+        n.host.routes += routes
+        nodes[name] = n
+        underlayIndex[underlay.value] = name
+        attachKernel(n)
+        return n
     }
 
     /// The remote table as flanneld on an up-to-date node has it (rebuilt after changes).
