@@ -23,13 +23,14 @@ public final class EndpointSliceController {
     var queue: WorkQueue!
     static let user = "system:serviceaccount:kube-system:endpointslice-controller"
     public static let maxEndpointsPerSlice = 100
-    /// Names of the Services with a selector, per namespace.
-    var selecting: [String: Set<String>] = [:]
+    /// The Services with a selector, per namespace.
+    let selecting: SelectingServices
 
     public init(api: APIServer, clock: EventQueue, services: Informer, pods: Informer, slices: Informer) {
         self.api = api
         self.clock = clock
         self.services = services
+        self.selecting = SelectingServices(services: services)
         self.pods = pods
         self.slices = slices
         // Upstream batches pod changes for a Service (endpointUpdatesBatchPeriod); a short
@@ -42,14 +43,8 @@ public final class EndpointSliceController {
             return ["\(es.metadata.namespace ?? "")/\(svc)"]
         }
         services.onChange { [unowned self] e in
-            let m = e.object.metadata
-            let ns = m.namespace ?? "default"
-            if e.kind == .deleted || (e.object.service?.spec.selector.isEmpty ?? true) {
-                self.selecting[ns]?.remove(m.name)
-            } else {
-                self.selecting[ns, default: []].insert(m.name)
-            }
-            self.queue.add(objectKey(m))
+            self.selecting.update(e)
+            self.queue.add(objectKey(e.object.metadata))
         }
         slices.onChange { [unowned self] e in
             // Someone else changed or removed one of our slices: put it right.
@@ -62,15 +57,8 @@ public final class EndpointSliceController {
 
     func podChanged(_ e: WatchEvent) {
         let meta = e.object.metadata
-        let ns = meta.namespace ?? "default"
-        // Most pods sit in namespaces without Services that select: nothing to look at.
-        guard let names = selecting[ns], !names.isEmpty else { return }
-        for name in names.sorted() {
-            guard let svc = services.get(namespace: ns, name: name)?.service, !svc.spec.selector.isEmpty else { continue }
-            let selects = svc.spec.selector.allSatisfy { meta.labels[$0.key] == $0.value }
-            // A pod that stopped matching still sits in a slice until the sync removes it.
-            if selects || listed(meta.name, in: objectKey(svc.metadata)) { queue.add(objectKey(svc.metadata)) }
-        }
+        // A pod that stopped matching still sits in a slice until the sync removes it.
+        for svc in selecting.affected(by: meta, stillListing: { listed(meta.name, in: objectKey($0.metadata)) }) { queue.add(objectKey(svc.metadata)) }
     }
 
     func listed(_ pod: String, in serviceKey: String) -> Bool {

@@ -35,8 +35,8 @@ public final class EndpointsController {
     static let user = "system:serviceaccount:kube-system:endpoint-controller"
     /// maxCapacity.
     public static let maxCapacity = 1000
-    /// Names of the Services with a selector, per namespace.
-    var selecting: [String: Set<String>] = [:]
+    /// The Services with a selector, per namespace.
+    let selecting: SelectingServices
     /// TriggerTimeTracker state per Service key: the Service trigger time and each pod's
     /// Ready-transition time seen at the last sync (seconds, as metav1.Time keeps them).
     var triggerStates: [String: (service: Int64, pods: [String: Int64])] = [:]
@@ -44,20 +44,15 @@ public final class EndpointsController {
     public init(api: APIServer, clock: EventQueue, services: Informer, pods: Informer, endpoints: Informer) {
         self.api = api
         self.services = services
+        self.selecting = SelectingServices(services: services)
         self.pods = pods
         self.endpoints = endpoints
         queue = WorkQueue(name: "endpoint-controller", clock: clock, delay: .milliseconds(1)) { [unowned self] key in
             self.syncService(key)
         }
         services.onChange { [unowned self] e in
-            let m = e.object.metadata
-            let ns = m.namespace ?? "default"
-            if e.kind == .deleted || (e.object.service?.spec.selector.isEmpty ?? true) {
-                self.selecting[ns]?.remove(m.name)
-            } else {
-                self.selecting[ns, default: []].insert(m.name)
-            }
-            self.queue.add(objectKey(m))
+            self.selecting.update(e)
+            self.queue.add(objectKey(e.object.metadata))
         }
         // Upstream watches Endpoints only for deletions: a deleted one is made again.
         endpoints.onChange { [unowned self] e in
@@ -72,11 +67,8 @@ public final class EndpointsController {
     func podChanged(_ e: WatchEvent) {
         let meta = e.object.metadata
         let ns = meta.namespace ?? "default"
-        guard let names = selecting[ns], !names.isEmpty else { return }
-        for name in names.sorted() {
-            guard let svc = services.get(namespace: ns, name: name)?.service, !svc.spec.selector.isEmpty else { continue }
-            let selects = svc.spec.selector.allSatisfy { meta.labels[$0.key] == $0.value }
-            if selects || listed(meta.name, in: endpoints.get(namespace: ns, name: name)?.endpoints) { queue.add(objectKey(svc.metadata)) }
+        for svc in selecting.affected(by: meta, stillListing: { listed(meta.name, in: endpoints.get(namespace: ns, name: $0.metadata.name)?.endpoints) }) {
+            queue.add(objectKey(svc.metadata))
         }
     }
 
