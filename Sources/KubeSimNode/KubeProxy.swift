@@ -61,16 +61,6 @@ public final class KubeProxy {
 
     public var mode: ProxyMode { proxier.mode }
 
-    /// A restart with another --proxy-mode: the old mode's state is cleaned up (each
-    /// proxier's CleanupLeftovers) and the new one does a full sync.
-    public func switchMode(_ mode: ProxyMode) {
-        guard mode != proxier.mode else { return }
-        if let node = network.node(nodeName) { proxier.cleanup(node: node) }
-        proxier = Self.makeProxier(mode, nodeName: nodeName, nodeIP: nodeIP, clusterCIDR: clusterCIDR)
-        changed.insert("")
-        if scheduled == nil { scheduled = clock.schedule(after: .zero, label: "kube-proxy \(nodeName): sync") { [weak self] in self?.runSync() } }
-    }
-
     func queue(_ namespace: String, _ name: String) {
         changed.insert("\(namespace)/\(name)")
         guard scheduled == nil, !stopped else { return }
