@@ -1,16 +1,18 @@
 import KubeSimCore
 
 /// `-s`/`-d`: an address prefix, possibly negated (`! -s 10.244.0.0/16`).
-/// Kept in 10 bytes (rules are many: ≤ 200 bytes each is the budget).
+/// Kept in 6 bytes — the mask is derived from the prefix length on each match (rules
+/// are many: ≤ 200 bytes each is the budget).
 public struct AddressMatch: Sendable, Equatable {
-    let network: UInt32, mask: UInt32
+    let network: UInt32
     let prefix: UInt8
     public let negated: Bool
     public init(_ cidr: CIDR, negated: Bool = false) {
         self.negated = negated
-        mask = cidr.mask; network = cidr.network.value; prefix = UInt8(cidr.prefixLength)
+        network = cidr.network.value; prefix = UInt8(cidr.prefixLength)
     }
     public var cidr: CIDR { CIDR(address: IPv4Address(network), prefixLength: Int(prefix)) }
+    @inline(__always) var mask: UInt32 { prefix == 0 ? 0 : UInt32.max << UInt32(32 - prefix) }
     @inline(__always) func matches(_ ip: IPv4Address) -> Bool { (ip.value & mask == network) != negated }
 }
 
@@ -140,6 +142,7 @@ public enum Target: Sendable, Equatable {
 /// One rule: the packet matches (addresses, interfaces, protocol, then the `-m` list in
 /// order), the target, and the packet and byte counters real packets increment.
 public struct Rule: Sendable {
+    // Field order keeps the padding small (80 bytes a rule in a chain's array).
     public var src: AddressMatch?
     public var dst: AddressMatch?
     /// `-i`/`-o`, boxed together: most rules name no interface.
@@ -157,14 +160,14 @@ public struct Rule: Sendable {
         get { interfaces?.outIface }
         set { interfaces = (newValue == nil && interfaces?.inIface == nil) ? nil : Interfaces(interfaces?.inIface, newValue) }
     }
-    public var proto: IPProto?
-    public var protoNegated = false
     public var matches: [Match] = []
     public var target: Target?
     public var packets: UInt64 = 0
     public var bytes: UInt64 = 0
     /// xt_statistic's nth counter (per rule, as the kernel keeps it).
     var nthCount: Int32 = 0
+    public var proto: IPProto?
+    public var protoNegated = false
 
     public init(target: Target? = nil) { self.target = target }
 
