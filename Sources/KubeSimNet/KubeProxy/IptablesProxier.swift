@@ -399,12 +399,7 @@ public final class IptablesProxier {
     /// (EnsureChain, then EnsureRule Prepend — inserted first unless already there).
     func ensureJumpRules(_ nf: Netfilter) {
         for (table, dst, src, comment, extra) in Self.jumpChains {
-            let t = ["-t", table.rawValue]
-            if nf.table(table).chain(dst) == nil { _ = Iptables.run(t + ["-N", dst], on: nf) }
-            var args = extra
-            if !comment.isEmpty { args += ["-m", "comment", "--comment", comment] }
-            args += ["-j", dst]
-            if Iptables.run(t + ["-C", src] + args, on: nf).status != 0 { _ = Iptables.run(t + ["-I", src, "1"] + args, on: nf) }
+            nf.ensureJump(table, from: src, extra + (comment.isEmpty ? [] : ["-m", "comment", "--comment", comment]), to: dst)
         }
     }
 

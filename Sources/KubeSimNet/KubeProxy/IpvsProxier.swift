@@ -117,12 +117,7 @@ public final class IpvsProxier: ServiceProxier {
         node.host.setDummyAddresses(Self.dummyDevice, bound)
 
         if needFullSync {
-            for (table, from, to, comment) in Self.jumps {
-                let t = ["-t", table.rawValue]
-                if nf.table(table).chain(to) == nil { _ = Iptables.run(t + ["-N", to], on: nf) }
-                let args = ["-m", "comment", "--comment", comment, "-j", to]
-                if Iptables.run(t + ["-C", from] + args, on: nf).status != 0 { _ = Iptables.run(t + ["-I", from, "1"] + args, on: nf) }
-            }
+            for (table, from, to, comment) in Self.jumps { nf.ensureJump(table, from: from, ["-m", "comment", "--comment", comment], to: to) }
         }
         let restore = rules(nf)
         let outcome = IptablesRestore.run(restore, on: nf, noflush: true)

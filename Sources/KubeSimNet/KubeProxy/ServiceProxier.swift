@@ -39,6 +39,20 @@ public protocol ServiceProxier: AnyObject {
     func cleanup(node: NodeNet)
 }
 
+extension Netfilter {
+    /// pkg/util/iptables EnsureChain then EnsureRule: the chain `to` made if missing, and
+    /// the jump `from` → `to` (with `args` before `-j`) added — first in `from`, or last —
+    /// unless an identical rule is already there. Each mode's jumps from the built-in chains.
+    func ensureJump(_ table: NFTableName, from: String, _ args: [String], to: String, prepend: Bool = true) {
+        let t = ["-t", table.rawValue]
+        if self.table(table).chain(to) == nil { _ = Iptables.run(t + ["-N", to], on: self) }
+        let rule = args + ["-j", to]
+        if Iptables.run(t + ["-C", from] + rule, on: self).status != 0 {
+            _ = Iptables.run(t + (prepend ? ["-I", from, "1"] : ["-A", from]) + rule, on: self)
+        }
+    }
+}
+
 extension IptablesProxier: ServiceProxier {
     public var mode: ProxyMode { .iptables }
     public func sync(services: [ProxyServicePort], endpoints: [String: [ProxyEndpoint]], changed: Set<String>, now: Int64, node: NodeNet) -> ProxySyncResult {

@@ -79,13 +79,7 @@ public final class UserspaceProxier: ServiceProxier {
         let nf = node.netfilter
         var result = ProxySyncResult(full: needFullSync)
         if needFullSync {
-            for (table, src, prepend, args, dst) in Self.jumps {
-                let t = ["-t", table.rawValue]
-                if nf.table(table).chain(dst) == nil { _ = Iptables.run(t + ["-N", dst], on: nf) }
-                if Iptables.run(t + ["-C", src] + args + ["-j", dst], on: nf).status != 0 {
-                    _ = Iptables.run(t + (prepend ? ["-I", src, "1"] : ["-A", src]) + args + ["-j", dst], on: nf)
-                }
-            }
+            for (table, src, prepend, args, dst) in Self.jumps { nf.ensureJump(table, from: src, args, to: dst, prepend: prepend) }
             needFullSync = false
         }
         var containerPortals: [String] = [], hostPortals: [String] = [], containerNodePorts: [String] = [], hostNodePorts: [String] = [], nonLocal: [String] = []
