@@ -337,7 +337,8 @@ public final class Kubelet {
 
     /// Marks a pod's status for writing; writes coalesce within an instant, as the
     /// kubelet's status manager batches them.
-    func statusChanged(_ w: PodWorker) {
+    func statusChanged(_ w: PodWorker, evenInRound: Bool = false) {
+        if w.startsInFlight > 0 && !evenInRound { w.statusDeferred = true; return }
         if !w.dirty { w.dirty = true; dirty.append(w.uid) }
         guard !flushScheduled else { return }
         flushScheduled = true

@@ -11,7 +11,7 @@ extension PodWorker {
     var boundSockets: [ListeningSocket] {
         var out: [ListeningSocket] = []
         let processes = slots.compactMap { $0.current?.process }
-        for (k, p) in processes.enumerated() where !p.exited {
+        for (k, p) in processes.enumerated() where !p.exited && !p.listening.isEmpty {
             let name = p.imageBox.spec.repository.split(separator: "/").last.map(String.init) ?? "app"
             let nginx = name == "nginx"
             for (i, port) in p.listening.sorted().enumerated() {
@@ -27,7 +27,7 @@ extension PodWorker {
 
     /// Writes the namespace's table after a process bound a port or exited.
     func syncSockets() {
-        guard let net = kubelet.network, let ip = podAddress else { return }
+        guard !socketsSuspended, let net = kubelet.network, let ip = podAddress else { return }
         net.bindSockets(boundSockets, at: ip)
     }
 

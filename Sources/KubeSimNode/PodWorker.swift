@@ -45,6 +45,8 @@ public final class ContainerSlot {
     var oomTimer: EventQueue.Handle?
     /// CreateContainer/StartContainer queued.
     var starting = false
+    /// Started by the pod's sync round in progress (PodWorker.startsInFlight).
+    var inRound = false
     var done: Bool { if case .terminated(let c, _, _, _, _) = status.state { return isInit && c == 0 } else { return false } }
     init(worker: PodWorker, index: Int, isInit: Bool, isEphemeral: Bool = false) {
         self.worker = worker
@@ -74,6 +76,17 @@ public final class PodWorker {
     var volumeBackoff = SimDuration.milliseconds(500)
     /// Set when the eviction manager evicted the pod (status reason Evicted).
     var evicted: String?
+    /// Containers of the sync round in progress that have not started (or failed to)
+    /// yet. The kubelet's SyncPod (pkg/kubelet/kuberuntime/kuberuntime_manager.go)
+    /// starts a pod's containers one after another, each pulling its image, and the
+    /// pod's status is generated before that sync and after it: a status change during
+    /// the round is written when the round ends, so a pod of N containers costs a few
+    /// status writes, not N.
+    var startsInFlight = 0
+    /// A status change waits for the round to end.
+    var statusDeferred = false
+    /// Containers are being killed together (eviction): their sockets are written once.
+    var socketsSuspended = false
 
     var clock: EventQueue { kubelet.clock }
     var podRef: String { "\(pod.metadata.name)_\(pod.metadata.namespace ?? "default")(\(uid))" }
@@ -185,10 +198,33 @@ public final class PodWorker {
     func startNext() {
         guard !terminating else { return }
         if let next = slots.first(where: { $0.isInit && !$0.done }) {
-            if next.current == nil && next.timers.isEmpty && !next.starting { startContainer(next) }
+            if next.current == nil && next.timers.isEmpty && !next.starting { startInRound([next]) }
             return
         }
-        for s in slots where !s.isInit && s.current == nil && s.timers.isEmpty && !s.starting { startContainer(s) }   // ephemeral ones too
+        startInRound(slots.filter { !$0.isInit && $0.current == nil && $0.timers.isEmpty && !$0.starting })   // ephemeral ones too
+    }
+
+    /// Starts the containers of one sync round; the status is written when the last has
+    /// started or failed to (and, when images must be pulled, once as the pulls begin).
+    func startInRound(_ round: [ContainerSlot]) {
+        guard !round.isEmpty else { return }
+        for s in round where !s.inRound { s.inRound = true; startsInFlight += 1 }
+        for s in round { startContainer(s) }
+    }
+
+    /// A container of the round started, or failed to: the last one ends the round.
+    func endRound(_ slot: ContainerSlot) {
+        guard slot.inRound else { return }
+        slot.inRound = false
+        startsInFlight -= 1
+        if startsInFlight == 0 && statusDeferred { statusDeferred = false; kubelet.statusChanged(self) }
+    }
+
+    /// Termination ends the round at once: what the pod shows is written now.
+    func abandonRound() {
+        for s in slots { s.inRound = false }
+        startsInFlight = 0
+        if statusDeferred { statusDeferred = false; kubelet.statusChanged(self) }
     }
 
     // MARK: - images
@@ -224,7 +260,7 @@ public final class PodWorker {
         }
         kubelet.runtime.pullBusyUntil = begin + duration.nanoseconds
         if found != nil { kubelet.runtime.pulling[key] = begin + duration.nanoseconds }
-        kubelet.statusChanged(self)
+        kubelet.statusChanged(self, evenInRound: true)
         slot.timers.append(after(SimDuration(nanoseconds: begin - requested), "pulling \(ref)") { [unowned self] in
             self.event("Normal", "Pulling", "Pulling image \"\(ref)\"")
             self.kubelet.log("Pulling image \"\(ref)\"")
@@ -272,6 +308,7 @@ public final class PodWorker {
     func setWaiting(_ slot: ContainerSlot, _ reason: String, _ message: String?) {
         slot.status.state = .waiting(reason: reason, message: message)
         slot.status.ready = false
+        endRound(slot)
         kubelet.statusChanged(self)
     }
 
@@ -335,7 +372,7 @@ public final class PodWorker {
     }
 
     func create(_ slot: ContainerSlot, _ image: ImageSpec) {
-        guard !terminating, let sb = sandbox else { return }
+        guard !terminating, let sb = sandbox else { endRound(slot); return }
         let env: [(String, String)]
         switch environment(slot.spec) {
         case .success(let e): env = e
@@ -354,13 +391,12 @@ public final class PodWorker {
     }
 
     func run(_ slot: ContainerSlot, _ image: ImageSpec, env: [(String, String)], sandbox sb: Sandbox) {
-        guard !terminating else { return }
+        guard !terminating else { endRound(slot); return }
         let rt = kubelet.runtime
         // Two containers of a pod share the network namespace: a port already bound fails.
         let imageBox = rt.box(image)
         let record = ContainerRecord(id: rt.newRawID(), name: slot.spec.name, image: imageBox, podUID: uid, sandboxID: sb.rawID, attempt: slot.status.restartCount, createdAt: clock.now)
-        rt.containers[record.rawID] = record
-        rt.containerOrder.append(record.rawID)
+        rt.add(record)
         // containerd keeps the previous (exited) instance for `logs --previous`; older go.
         rt.prune(podUID: uid, name: slot.spec.name, keep: 2)
         event("Normal", "Created", "Created container \(slot.spec.name)")
@@ -388,6 +424,7 @@ public final class PodWorker {
         scheduleOOM(slot, process)
         startProbes(slot)
         kubelet.replanPressure()
+        endRound(slot)
         kubelet.statusChanged(self)
         process.start()
     }
@@ -516,12 +553,17 @@ public final class PodWorker {
         event("Warning", "Evicted", message)
         evicted = message
         terminating = true
+        abandonRound()
         for t in timers { clock.cancel(t) }
+        // Every socket closes with the sandbox: one table write, not one per container.
+        socketsSuspended = true
         for slot in slots {
             for t in slot.timers { clock.cancel(t) }
             slot.timers.removeAll()
             if let p = slot.current?.process, !p.exited { containerExited(slot, code: 137, reason: "Error", message: nil) }
         }
+        socketsSuspended = false
+        syncSockets()
         removeSandbox()
         kubelet.statusChanged(self)
         kubelet.replanPressure()
@@ -533,6 +575,7 @@ public final class PodWorker {
     func terminate() {
         guard !terminating else { return }
         terminating = true
+        abandonRound()
         for t in timers { clock.cancel(t) }
         timers.removeAll()
         let deadline = pod.metadata.deletionTimestamp ?? clock.now
@@ -580,6 +623,9 @@ public final class PodWorker {
     /// The machine stopped: every process and timer ends, nothing is reported.
     func halt() {
         halted = true
+        for s in slots { s.inRound = false }
+        startsInFlight = 0
+        statusDeferred = false
         for t in timers { clock.cancel(t) }
         for slot in slots {
             for t in slot.timers { clock.cancel(t) }

@@ -70,8 +70,12 @@ public final class ContainerRuntime {
     public var images: [String: ImageSpec] = [:]
     public var sandboxes: [String: Sandbox] = [:]
     public var containers: [RawID: ContainerRecord] = [:]
-    /// The order containers were created in (crictl lists newest first).
-    public var containerOrder: [RawID] = []
+    /// The order containers were created in (crictl lists newest first). Pruned ids
+    /// stay until the list is compacted: readers skip ids `containers` no longer has.
+    public private(set) var containerOrder: [RawID] = []
+    /// Each pod's containers by name, in the order they were created, so pruning one
+    /// is not a walk over every container on the node or in the pod.
+    var podContainers: [String: [String: [RawID]]] = [:]
     /// Serialised image pulls (the kubelet's default serializeImagePulls=true).
     public var pullBusyUntil: Int64 = 0
     var boxes: [String: ImageBox] = [:]
@@ -103,15 +107,26 @@ public final class ContainerRuntime {
 
     /// Removes a pod's exited containers (all of them, or all but the newest `keep` of one).
     func prune(podUID: String, name: String?, keep: Int) {
-        let mine = containerOrder.filter { id in
-            guard let r = containers[id], r.podUID == podUID else { return false }
-            return name == nil || r.name == name
+        guard let byName = podContainers[podUID] else { return }
+        let names = name.map { [$0] } ?? Array(byName.keys)
+        for n in names {
+            guard let ids = byName[n] else { continue }
+            guard ids.count > keep else { continue }
+            let drop = Set(ids.dropLast(keep).filter { containers[$0]?.state != .running || keep == 0 })
+            guard !drop.isEmpty else { continue }
+            for id in drop { containers.removeValue(forKey: id) }
+            let left = ids.filter { !drop.contains($0) }
+            podContainers[podUID]![n] = left.isEmpty ? nil : left
         }
-        guard mine.count > keep else { return }
-        let drop = Set(mine.dropLast(keep).filter { containers[$0]?.state != .running || keep == 0 })
-        guard !drop.isEmpty else { return }
-        for id in drop { containers.removeValue(forKey: id) }
-        containerOrder.removeAll { drop.contains($0) }
+        if podContainers[podUID]?.isEmpty == true { podContainers[podUID] = nil }
+        if containerOrder.count > 2 * containers.count + 64 { containerOrder.removeAll { containers[$0] == nil } }
+    }
+
+    /// A container created in a pod's sandbox.
+    func add(_ record: ContainerRecord) {
+        containers[record.rawID] = record
+        containerOrder.append(record.rawID)
+        podContainers[record.podUID, default: [:]][record.name, default: []].append(record.rawID)
     }
 
     public func hasImage(_ ref: String) -> ImageSpec? { images[ImageCatalogue.normalize(ref)] }

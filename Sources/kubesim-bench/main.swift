@@ -114,6 +114,32 @@ case "scheduler":
     let rate = Double(c.scheduler.bound - before) / (t1 - t0)
     print("scheduler: \(nodes) nodes, \(count) pods bound in \(format1(t1 - t0)) s wall → \(Int(rate)) pods/s (includes the API writes and watch delivery)")
     print("  peak RSS \(format1(peakRSSMiB())) MiB")
+case "big-pod":
+    // Issue 13: one pod of N containers (busybox:latest, so each container pulls in
+    // turn, 400 ms apart) from creation until every container runs; the time should
+    // grow linearly in N (each size run in its own cluster).
+    let sizes = args.count > 2 ? args[2...].compactMap { Int($0) } : [1000, 3000, 10_000]
+    for n in sizes {
+        var o = Cluster.Options()
+        o.nodes = 1
+        o.cpu = Quantity(512)
+        o.memory = Quantity(parsing: "4Ti")!
+        let c = Cluster(o)
+        c.settle()
+        let containers = (0..<n).map { k -> Container in
+            var x = Container(name: "c\(k)", image: "busybox")
+            x.command = ["sleep", "3600"]
+            return x
+        }
+        let t0 = wallSeconds()
+        let events0 = c.clock.executed
+        _ = try! c.api.create(.pod(Pod(metadata: ObjectMeta(name: "big", namespace: "default"), spec: PodSpec(containers: containers))))
+        c.tick(.seconds(Int64(n) / 2 + 60))
+        let t1 = wallSeconds()
+        let pod = (try? c.api.get(.pod, namespace: "default", name: "big"))?.pod
+        let running = pod?.status.containerStatuses.filter { if case .running = $0.state { return true } else { return false } }.count ?? 0
+        print("big-pod: \(n) containers, \(running) running after \(Int64(n) / 2 + 60) s simulated: \(format1(t1 - t0)) s wall, \(c.clock.executed - events0) events, \(format1((t1 - t0) * 1e6 / Double(n))) µs per container, peak RSS \(format1(peakRSSMiB())) MiB")
+    }
 case "node-failure":
     // Issue 4: fail one node of N holding 30 pods; simulate the 6 minutes of detection
     // (50 s grace), eviction (300 s toleration) and rescheduling.
@@ -367,7 +393,7 @@ case "kube-proxy-modes":
         print("kube-proxy \(mode): \(n) Services × 3 endpoints, sync \(format1(s1 - s0)) s; first packets \(Int((t1 - t0) / Double(packets) * 1e9)) ns each (\(evaluated / packets) rules), established \(Int((t3 - t2) / Double(packets) * 1e9)) ns each (\(later / packets) rules)")
     }
 default:
-    print("usage: kubesim-bench control-plane [NODES] [REPLICAS] [PER-DEPLOYMENT] | scheduler [NODES] [PODS] | node-failure [NODES] | datapath [NODES] [COUNT] [flannel|calico|weave] [MODE] | routes [NODES] [flannel|calico|weave] [MODE] | netfilter-rules [RULES] [PACKETS] | conntrack [ENTRIES] [LOOKUPS] | kube-proxy [SERVICES] [ENDPOINTS] [PACKETS] | kube-proxy-modes [SERVICES] [PACKETS]")
+    print("usage: kubesim-bench control-plane [NODES] [REPLICAS] [PER-DEPLOYMENT] | scheduler [NODES] [PODS] | node-failure [NODES] | big-pod [CONTAINERS…] | datapath [NODES] [COUNT] [flannel|calico|weave] [MODE] | routes [NODES] [flannel|calico|weave] [MODE] | netfilter-rules [RULES] [PACKETS] | conntrack [ENTRIES] [LOOKUPS] | kube-proxy [SERVICES] [ENDPOINTS] [PACKETS] | kube-proxy-modes [SERVICES] [PACKETS]")
     exit(2)
 }
 

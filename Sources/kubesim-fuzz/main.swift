@@ -42,8 +42,18 @@ var argc = CInt(fuzzerArguments.count - 1)
 let status = fuzzerArguments.withUnsafeMutableBufferPointer { buffer -> CInt in
     var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = buffer.baseAddress
     // The interpreter and parser recurse; run every input on a thread with a big stack.
+    // libFuzzer's -timeout is a SIGALRM whose handler ignores it on any thread but the
+    // fuzzing one (FuzzerLoop.cpp: `if (!InFuzzingThread()) return;`), and the kernel
+    // may hand a process signal to the main thread, waiting in pthread_join here: so
+    // the main thread blocks SIGALRM and the fuzzing thread (which inherits the mask)
+    // unblocks it, and every alarm reaches the thread that can act on it.
+    var alarm = sigset_t()
+    sigemptyset(&alarm)
+    sigaddset(&alarm, SIGALRM)
+    pthread_sigmask(SIG_BLOCK, &alarm, nil)
     return BigStack.run {
-        LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzTestOneInput(data, size) }
+        pthread_sigmask(SIG_UNBLOCK, &alarm, nil)
+        return LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzTestOneInput(data, size) }
     }
 }
 exit(status)

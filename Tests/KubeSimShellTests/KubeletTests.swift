@@ -27,6 +27,43 @@ struct KubeletTests {
         #expect(reasons == ["Scheduled", "Pulling", "Pulled", "Created", "Started"])
     }
 
+    @Test func aPodsStatusIsWrittenWhenItsSyncRoundEnds() {
+        // busybox without a tag is :latest, pulled for each container in turn (400 ms
+        // apart): two containers have started by 1.5 s, but the kubelet's sync is still
+        // starting the third, so the pod still shows 0/3 (as SyncPod reports after the round).
+        let r = run("""
+        cluster nodes=1
+        apply <<YAML
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: trio
+        spec:
+          containers:
+          - name: a
+            image: busybox
+            command: ["sleep", "3600"]
+          - name: b
+            image: busybox
+            command: ["sleep", "3600"]
+          - name: c
+            image: busybox
+            command: ["sleep", "3600"]
+        YAML
+        tick 1500ms
+        get events --field-selector reason=Started
+        get pod trio
+        settle
+        get pod trio
+        """)
+        #expect(r.outcome == .success, "\(r.err)")
+        #expect(r.out.contains("Started container a\n"))
+        #expect(r.out.contains("Started container b\n"))
+        #expect(!r.out.contains("Started container c"))
+        #expect(r.out.contains("trio   0/3     ContainerCreating   0          1s\n"))
+        #expect(r.out.contains("trio   3/3     Running   0          1s\n"))
+    }
+
     @Test func secondPodFindsTheImageCached() {
         let r = run("""
         cluster nodes=1
