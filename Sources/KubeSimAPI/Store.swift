@@ -105,6 +105,10 @@ public final class Store {
     }
 
     /// Calls `handler` for every later change (of `type`, or all types when nil).
+    /// Ends every watch (the cluster is being torn down: a handler holds its informer,
+    /// which holds the store).
+    public func stopWatches() { watchers.removeAll() }
+
     public func watch(_ type: ResourceType?, _ handler: @escaping (WatchEvent) -> Void) {
         watchers.append((type, handler))
     }

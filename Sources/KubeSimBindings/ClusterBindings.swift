@@ -53,7 +53,7 @@ public enum ClusterBindings {
 
     public static func register(_ r: CommandRegistry) {
         let link = link(r)
-        @Sendable func ctxOf(_: CommandRegistry) throws -> CommandContext {
+        @Sendable func ctxOf() throws -> CommandContext {
             guard let c = link.context else { throw CommandFailure("error: no session is attached to these commands") }
             return c
         }
@@ -181,7 +181,7 @@ public enum ClusterBindings {
                                    return CommandResult(output: rows.map { $0.joined(separator: ", ") }.joined(separator: "\n"))
                                }]))
         r.register(function: Function(native: "etcd", arity: 0...1) { args, site in
-            let c = try cluster(try ctxOf(r), site)
+            let c = try cluster(try ctxOf(), site)
             if let a = args.first {
                 guard case .string(let name) = a else { throw site.error("etcd: expected a member name string") }
                 return c.etcd.member(name).map { .object(EtcdMemberValue($0, group: c.etcd)) } ?? .nil
@@ -215,18 +215,18 @@ public enum ClusterBindings {
         // Queries: one function per kind; plural lists take selectors.
         for type in ResourceType.all {
             r.register(function: Function(native: type.plural, arity: 0...Int.max) { args, site in
-                try query(type, args, site, try ctxOf(r))
+                try query(type, args, site, try ctxOf())
             })
             r.register(function: Function(native: type.singular, arity: 1...2) { args, site in
                 guard case .string(let name) = args[0] else { throw site.error("\(type.singular): expected a name string") }
                 var ns: String? = "default"
                 if args.count == 2, case .string(let n) = args[1] { ns = n }
-                let c = try cluster(try ctxOf(r), site)
+                let c = try cluster(try ctxOf(), site)
                 guard let o = try? c.api.get(type, namespace: ns, name: name) else { return .nil }
                 return .object(ObjectValue(o, now: c.clock.now))
             })
         }
-        r.register(function: Function(native: "now", arity: 0...0) { _, site in .duration(try cluster(try ctxOf(r), site).now) })
+        r.register(function: Function(native: "now", arity: 0...0) { _, site in .duration(try cluster(try ctxOf(), site).now) })
     }
 
     /// TAB completion for `TYPE NAME` commands: kinds first, then the names of that

@@ -95,6 +95,17 @@ public final class Cluster {
         public init() {}
     }
 
+    /// The agents hold each other through the clock's pending actions and the store's
+    /// watches: dropping those frees the whole cluster with its last reference.
+    deinit {
+        clock.discardAll()
+        store.stopWatches()
+        let informers: [Informer?] = [podInformer, rsInformer, deploymentInformer, nodeInformer, namespaceInformer, leaseInformer,
+                                      configInformer, secretInformer, jobInformer, cronJobInformer, daemonSetInformer, statefulSetInformer,
+                                      hpaInformer, serviceInformer, endpointSliceInformer, endpointsInformer]
+        for i in informers { i?.stop() }
+    }
+
     public init(_ options: Options) {
         // One random source for the whole cluster (a box so closures share it).
         let box = RandomBox(SeededRandom(seed: options.seed))

@@ -44,6 +44,15 @@ public final class Informer {
 
     public func onChange(_ handler: @escaping (WatchEvent) -> Void) { handlers.append(handler) }
 
+    /// Drops every handler and queued event: the cluster is being torn down (a
+    /// handler holds its controller or kubelet, which holds this informer).
+    public func stop() {
+        handlers.removeAll()
+        ownerHandlers.removeAll()
+        pending.removeAll()
+        pendingHead = 0
+    }
+
     /// Handlers for objects owned by a controller of a kind (pods of Jobs, …): the
     /// owner reference is looked up once per event, not once per controller.
     private var ownerHandlers: [String: [(WatchEvent, OwnerReference) -> Void]] = [:]

@@ -64,6 +64,16 @@ public final class EventQueue {
     }
     public func isPending(_ handle: Handle) -> Bool { actions[handle.id] != nil }
 
+    /// Drops every pending event: the simulation is over. Their actions hold the
+    /// agents that scheduled them (which hold this queue), so a cluster being torn
+    /// down breaks those cycles here.
+    public func discardAll() {
+        actions.removeAll()
+        heap.removeAll()
+        workHeap.removeAll()
+        pendingWork = 0
+    }
+
     /// Labels of pending events (for "what is still changing").
     public var pendingLabels: [String] { pendingLabels(through: Int64.max) }
 

@@ -22,6 +22,8 @@ public enum Manifest {
     public static func decode(_ text: String, source: String) throws -> Decoded {
         let documents: [JSONValue]
         do {
+            // Alias bombs are refused before Yams composes (and hashes) anything.
+            try AliasPrecheck.check(text)
             // The parser directly: a lazy document sequence would end quietly at an error.
             let parser = try Yams.Parser(yaml: text)
             var docs: [JSONValue] = []
