@@ -481,7 +481,8 @@ public final class PodWorker {
         guard let record = slot.current, record.state == .running else { return }
         if let p = record.process { kubelet.processStopped(p) }
         record.process?.stop()
-        syncSockets()
+        // Its sockets close with it: the table changes only if it had any.
+        if record.process?.listening.isEmpty == false { syncSockets() }
         record.state = .exited
         record.exitCode = code
         record.finishedAt = clock.now

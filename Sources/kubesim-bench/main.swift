@@ -128,7 +128,7 @@ case "big-pod":
         c.settle()
         let containers = (0..<n).map { k -> Container in
             var x = Container(name: "c\(k)", image: "busybox")
-            x.command = ["sleep", "3600"]
+            x.command = ["sleep", "999999"]
             return x
         }
         let t0 = wallSeconds()
