@@ -220,11 +220,12 @@ public final class PodWorker {
         if startsInFlight == 0 && statusDeferred { statusDeferred = false; kubelet.statusChanged(self) }
     }
 
-    /// Termination ends the round at once: what the pod shows is written now.
-    func abandonRound() {
+    /// Termination ends the round at once: what the pod shows is written now (unless
+    /// the machine stopped, which reports nothing).
+    func abandonRound(report: Bool = true) {
         for s in slots { s.inRound = false }
         startsInFlight = 0
-        if statusDeferred { statusDeferred = false; kubelet.statusChanged(self) }
+        if statusDeferred { statusDeferred = false; if report { kubelet.statusChanged(self) } }
     }
 
     // MARK: - images
@@ -624,9 +625,7 @@ public final class PodWorker {
     /// The machine stopped: every process and timer ends, nothing is reported.
     func halt() {
         halted = true
-        for s in slots { s.inRound = false }
-        startsInFlight = 0
-        statusDeferred = false
+        abandonRound(report: false)
         for t in timers { clock.cancel(t) }
         for slot in slots {
             for t in slot.timers { clock.cancel(t) }
