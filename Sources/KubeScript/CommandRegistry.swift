@@ -268,6 +268,15 @@ public final class CommandRegistry: @unchecked Sendable {
                         value = String(name.dropFirst())
                     }
                     if let s = spec { name = s.name }
+                    // `-it`, `-itn ns`: pflag's combined shorthands (parseSingleShortArg) —
+                    // boolean flags one letter each; a letter that takes a value takes the
+                    // rest of the word, or the next word when it is the last letter.
+                    if spec == nil, value == nil, !s.takesValue, let run = Self.shorthandRun(name, flags: flags) {
+                        for (f, v) in run.dropLast() { inv.flags.append((f.name, v)) }
+                        spec = run.last!.0
+                        name = spec!.name
+                        value = run.last!.1
+                    }
                 }
                 guard let flag = spec else {
                     if current.passesUnknownFlags { inv.positionals.append(w); index += 1; continue }
@@ -295,6 +304,23 @@ public final class CommandRegistry: @unchecked Sendable {
             index += 1
         }
         return .success((current, inv, consumedPath))
+    }
+
+    /// The flags of a combined shorthand word (`it` → -i, -t; `itn` → -i, -t, -n with
+    /// the next word): nil unless every letter is a known short flag.
+    static func shorthandRun(_ letters: String, flags: [FlagSpec]) -> [(FlagSpec, String?)]? {
+        var out: [(FlagSpec, String?)] = []
+        var rest = Substring(letters)
+        while let c = rest.first {
+            guard let f = flags.first(where: { $0.short == c }) else { return nil }
+            rest = rest.dropFirst()
+            if f.takesValue {
+                out.append((f, rest.isEmpty ? nil : String(rest)))
+                return out
+            }
+            out.append((f, nil))
+        }
+        return out
     }
 
     /// `-1`, `-5s`, `-1.5Gi`: a negative number, duration or quantity is an argument

@@ -79,13 +79,23 @@ public final class HorizontalPodAutoscalerController {
                                     "the HPA was unable to compute the replica count: failed to get \(m.resource) utilization: missing request for \(m.resource)", now: clock.now)
                 continue
             }
-            guard request > 0, counted > 0 else { continue }
+            guard counted > 0 else {
+                // No pod has reported usage yet (metrics-server scrapes on its own period):
+                // computeStatusForResourceMetric's condition, with the metrics client's error
+                // (pkg/controller/podautoscaler/metrics/client.go).
+                status.setCondition("ScalingActive", "False", "FailedGetResourceMetric",
+                                    "the HPA was unable to compute the replica count: failed to get \(m.resource) utilization: unable to get metrics for resource \(m.resource): no metrics returned from resource metrics API", now: clock.now)
+                continue
+            }
+            guard request > 0 else { continue }
             let utilization = Int(usage * 100 / request)
             status.currentUtilization[m.resource] = utilization
             status.currentAverageValue[m.resource] = m.resource == "cpu" ? Quantity(milli: usage / Int64(counted)) : Quantity(usage / Int64(counted), format: .binarySI)
             let ratio = Double(utilization) / Double(m.averageUtilization)
             let replicas = abs(ratio - 1) <= Self.tolerance ? current : Int((ratio * Double(counted)).rounded(.up))
-            if replicas > proposal { proposal = replicas; reasons = [replicas > current ? "\(m.resource) resource utilization (percentage of request) above target" : "All metrics below target"] }
+            // computeReplicasForMetrics: the first metric's proposal, then any larger one
+            // (a proposal of 0 — every pod idle — counts, and min replicas lifts it).
+            if reasons.isEmpty || replicas > proposal { proposal = replicas; reasons = [replicas > current ? "\(m.resource) resource utilization (percentage of request) above target" : "All metrics below target"] }
         }
         guard !reasons.isEmpty else { write(hpa, status); return }
         let metricNames = hpa.spec.metrics.map { "\($0.resource) resource utilization (percentage of request)" }.joined(separator: ", ")

@@ -140,3 +140,44 @@ struct DebugTests {
             .contains("the target container nope is not a container of pod web"))
     }
 }
+
+extension AutoscaleTests {
+    /// computeReplicasForMetrics takes the first metric's proposal even when it is 0 (every
+    /// pod idle): min replicas lifts it, so the status gets a desired count and the
+    /// ScalingLimited TooFewReplicas condition rather than staying at 0 desired.
+    @Test("idle pods: desired is min replicas, ScalingLimited TooFewReplicas")
+    func idle() {
+        let r = WaitTests.run("""
+        cluster nodes=1
+        create deployment web --image=nginx:1.25 --replicas=2
+        set resources deployment web --requests=cpu=200m
+        settle
+        autoscale deployment web --min=2 --max=5 --cpu-percent=50
+        tick 16s
+        describe hpa web
+        """)
+        #expect(r.err == "")
+        #expect(r.out.contains("Deployment pods:                                       2 current / 2 desired\n"))
+        #expect(r.out.contains("  ScalingLimited  True    TooFewReplicas    the desired replica count is less than the minimum replica count\n"))
+    }
+}
+
+extension AutoscaleTests {
+    /// No pod reports usage (they cannot be scheduled): ScalingActive False with the
+    /// metrics client's error, desired left as it was.
+    @Test("no metrics: ScalingActive False FailedGetResourceMetric")
+    func noMetrics() {
+        let r = WaitTests.run("""
+        cluster nodes=1
+        create deployment web --image=nginx:1.25 --replicas=2
+        set resources deployment web --requests=cpu=100
+        settle
+        autoscale deployment web --min=2 --max=5 --cpu-percent=50
+        tick 16s
+        describe hpa web
+        """)
+        #expect(r.err == "")
+        #expect(r.out.contains("Deployment pods:                                       2 current / 0 desired\n"))
+        #expect(r.out.contains("  ScalingActive  False   FailedGetResourceMetric  the HPA was unable to compute the replica count: failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource metrics API\n"))
+    }
+}

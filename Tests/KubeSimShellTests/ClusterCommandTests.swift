@@ -315,3 +315,24 @@ struct ClusterCommandTests {
         #expect(r.out.contains("service/kubernetes   ClusterIP   10.96.0.1"))
     }
 }
+
+/// pflag's combined shorthands, as kubectl users type them: `-it`, `-ti`, a value-taking
+/// letter last (`-itc NAME`), and an unknown letter refused before anything runs.
+@Suite("Combined shorthand flags")
+struct ShorthandFlagTests {
+    @Test("-it, -ti and -itc NAME bind as -i -t [-c NAME]; an unknown letter is an error")
+    func combined() {
+        let r = WaitTests.run("""
+        cluster nodes=1
+        run web --image=nginx:1.25
+        settle
+        exec -it web -- hostname
+        exec -itc web web -- hostname
+        exec -ti web -c web -- hostname
+        """)
+        #expect(r.err == "")
+        #expect(r.out.hasSuffix("pod/web created\nweb\nweb\nweb\n"))
+        let bad = WaitTests.run("cluster nodes=1\nexec -iq web -- hostname")
+        #expect(bad.err.hasPrefix("t.kscript:2:6: error: unknown flag '-iq' for 'exec'"))
+    }
+}
