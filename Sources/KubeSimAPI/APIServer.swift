@@ -224,6 +224,10 @@ public final class APIServer {
         meta.generation = currentMeta.generation + (Self.tracksGeneration(o.type) && Self.specChanged(current, o) ? 1 : 0)
         o.metadata = meta
         Defaults.apply(&o)
+        // An update that changes nothing is not written: no new resourceVersion, no watch
+        // event (k8s.io/apiserver/pkg/storage/etcd3/store.go GuaranteedUpdate returns the
+        // existing object when the new bytes equal the stored ones).
+        if meta.resourceVersion == currentMeta.resourceVersion && o == current { return current }
         // A pod whose spec did not change is a status write (the kubelet's, through the
         // status subresource): upstream validates its metadata and status, not the
         // spec again (pkg/registry/core/pod/strategy.go, podStatusStrategy). The arrays

@@ -29,6 +29,9 @@ public final class NodeLifecycleController {
     var noExecuteNodes: Set<String> = []
     /// Pending evictions per pod uid.
     var evictions: [String: EventQueue.Handle] = [:]
+    /// The uids of those pending evictions by node: a node update without NoExecute taints
+    /// cancels its node's (if any) without walking the node's pods.
+    var evictionsOnNode: [String: Set<String>] = [:]
     var monitorTimer: EventQueue.Handle?
     let user = "system:serviceaccount:kube-system:node-controller"
 
@@ -153,13 +156,16 @@ public final class NodeLifecycleController {
             marked.remove(n.metadata.name)
         }
         let noExecute = n.taints.filter { $0.effect == "NoExecute" }
-        for o in pods.byIndex(IndexName.node, n.metadata.name) {
-            guard let p = o.pod, !p.isTerminating else { continue }
-            if noExecute.isEmpty {
-                if let h = evictions.removeValue(forKey: p.metadata.uid) { clock.cancel(h) }
-            } else if evictions[p.metadata.uid] == nil {
-                planEviction(p, taints: noExecute, node: n)
+        if noExecute.isEmpty {
+            // The taints went: every pending eviction of the node's pods is cancelled.
+            for uid in evictionsOnNode.removeValue(forKey: n.metadata.name) ?? [] {
+                if let h = evictions.removeValue(forKey: uid) { clock.cancel(h) }
             }
+            return
+        }
+        for o in pods.byIndex(IndexName.node, n.metadata.name) {
+            guard let p = o.pod, !p.isTerminating, evictions[p.metadata.uid] == nil else { continue }
+            planEviction(p, taints: noExecute, node: n)
         }
     }
 
@@ -180,10 +186,12 @@ public final class NodeLifecycleController {
             }
         }
         guard !forever, let d = delay else { return }
-        let ns = p.metadata.namespace ?? "default", name = p.metadata.name, uid = p.metadata.uid
+        let ns = p.metadata.namespace ?? "default", name = p.metadata.name, uid = p.metadata.uid, nodeName = node.metadata.name
+        evictionsOnNode[nodeName, default: []].insert(uid)
         evictions[uid] = clock.schedule(after: SimDuration(nanoseconds: d), label: "taint-eviction-controller: evict \(ns)/\(name)") { [weak self] in
             guard let self else { return }
             self.evictions.removeValue(forKey: uid)
+            self.evictionsOnNode[nodeName]?.remove(uid)
             guard let cur = self.pods.get(namespace: ns, name: name)?.pod, cur.metadata.uid == uid, !cur.isTerminating else { return }
             self.events.record(.pod(cur), reason: "TaintManagerEviction", message: "Marking for deletion Pod \(ns)/\(name)", source: "taint-eviction-controller", user: self.user)
             _ = try? self.api.modify(.pod, namespace: ns, name: name, user: self.user) { x in

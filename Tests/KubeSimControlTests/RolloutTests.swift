@@ -126,8 +126,27 @@ struct RolloutTests {
         let c = Cluster(Cluster.Options())
         try c.api.create(.deployment(webDeployment(replicas: 1)))
         let first = try c.api.get(.deployment, namespace: "default", name: "web")
-        try c.api.update(first)
+        var changed = first
+        changed.metadata.labels["tier"] = "front"
+        try c.api.update(changed)
         #expect(throws: APIError.conflict(.deployment, "web")) { try c.api.update(first) }
+    }
+
+    /// etcd3's GuaranteedUpdate: writing back an unchanged object stores nothing — the
+    /// resourceVersion stays, no watch event is published.
+    @Test func anUnchangedUpdateIsNotWritten() throws {
+        let c = Cluster(Cluster.Options())
+        try c.api.create(.deployment(webDeployment(replicas: 1)))
+        var events = 0
+        c.store.watch(.deployment) { _ in events += 1 }
+        let first = try c.api.get(.deployment, namespace: "default", name: "web")
+        let same = try c.api.update(first)
+        #expect(same.metadata.resourceVersion == first.metadata.resourceVersion)
+        try c.api.modify(.deployment, namespace: "default", name: "web") { _ in }
+        #expect(events == 0)
+        #expect(try c.api.get(.deployment, namespace: "default", name: "web").metadata.resourceVersion == first.metadata.resourceVersion)
+        try c.api.modify(.deployment, namespace: "default", name: "web") { o in o.metadata.labels["tier"] = "front" }
+        #expect(events == 1)
     }
 }
 
