@@ -25,7 +25,12 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     }
     /// kubectl prints validation errors without the "Error from server" prefix.
     public static func invalid(_ type: ResourceType, _ name: String, _ causes: [String]) -> APIError {
-        APIError(reason: "Invalid", message: "The \(type.kind) \"\(name)\" is invalid: \(causes.joined(separator: ", "))")
+        // kubectl prints the causes as an aggregate (k8s.io/apimachinery/pkg/util/errors
+        // aggregate.Error): duplicates once, several in brackets.
+        var seen = Set<String>(), unique: [String] = []
+        for c in causes where seen.insert(c).inserted { unique.append(c) }
+        let text = unique.count == 1 ? unique[0] : "[" + unique.joined(separator: ", ") + "]"
+        return APIError(reason: "Invalid", message: "The \(type.kind) \"\(name)\" is invalid: \(text)")
     }
 }
 

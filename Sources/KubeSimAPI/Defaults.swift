@@ -59,6 +59,15 @@ enum Defaults {
             // subsets, addresses and ports always read back in upstream's order.
             e.subsets = EndpointsRepack.repack(e.subsets, package: .core)
             o = .endpoints(e)
+        case .namespace(var n) where n.metadata.labels["kubernetes.io/metadata.name"] != n.metadata.name:
+            // pkg/registry/core/namespace/strategy.go PrepareForCreate/Update: every
+            // namespace carries its name as a label (what namespaceSelectors match).
+            n.metadata.labels["kubernetes.io/metadata.name"] = n.metadata.name
+            o = .namespace(n)
+        case .networkPolicy(var np):
+            guard np.spec.policyTypes.isEmpty else { break }
+            np.applyDefaults()
+            o = .networkPolicy(np)
         default:
             break
         }
@@ -151,6 +160,8 @@ public enum Validation {
         switch o {
         case .resourceQuota(let q):
             validateQuota(q, &causes)
+        case .networkPolicy(let np):
+            np.validate(&causes)
         case .pod(let p):
             validatePodSpec(p.spec, path: "spec", &causes)
         case .replicaSet(let r):

@@ -190,7 +190,7 @@ public final class ResourceType: Sendable, Hashable {
 
     /// Kinds the store keeps whole (their content as written) until a controller that
     /// acts on them exists.
-    public static let stored: [ResourceType] = [.ingress, .ingressClass, .networkPolicy, .persistentVolumeClaim, .lease]
+    public static let stored: [ResourceType] = [.ingress, .ingressClass, .persistentVolumeClaim, .lease]
 
     public static let all: [ResourceType] = [.job, .cronJob, .daemonSet, .statefulSet, .limitRange, .resourceQuota, .endpoints, .endpointSlice, .ingress, .ingressClass, .networkPolicy, .persistentVolumeClaim, .lease, .pod, .replicaSet, .deployment, .node, .namespace, .event,
                                             .role, .clusterRole, .roleBinding, .clusterRoleBinding, .serviceAccount,

@@ -406,6 +406,7 @@ public indirect enum APIObject: Sendable, Equatable {
     case endpointSlice(EndpointSlice)
     case endpoints(Endpoints)
     case horizontalPodAutoscaler(HorizontalPodAutoscaler)
+    case networkPolicy(NetworkPolicy)
     /// A kind kept as written (see ResourceType.stored): metadata plus its fields.
     case stored(StoredObject)
 
@@ -419,6 +420,7 @@ public indirect enum APIObject: Sendable, Equatable {
         case .endpointSlice: return .endpointSlice
         case .endpoints: return .endpoints
         case .horizontalPodAutoscaler: return .horizontalPodAutoscaler
+        case .networkPolicy: return .networkPolicy
         case .limitRange: return .limitRange
         case .resourceQuota: return .resourceQuota
         case .service: return .service
@@ -461,6 +463,7 @@ public indirect enum APIObject: Sendable, Equatable {
             case .endpointSlice(let o): return o.metadata
             case .endpoints(let o): return o.metadata
             case .horizontalPodAutoscaler(let o): return o.metadata
+            case .networkPolicy(let o): return o.metadata
             }
         }
         set {
@@ -487,6 +490,7 @@ public indirect enum APIObject: Sendable, Equatable {
             case .endpointSlice(var o): o.metadata = newValue; self = .endpointSlice(o)
             case .endpoints(var o): o.metadata = newValue; self = .endpoints(o)
             case .horizontalPodAutoscaler(var o): o.metadata = newValue; self = .horizontalPodAutoscaler(o)
+            case .networkPolicy(var o): o.metadata = newValue; self = .networkPolicy(o)
             }
         }
     }
@@ -495,6 +499,7 @@ public indirect enum APIObject: Sendable, Equatable {
     public var key: String { Store.key(type, namespace: metadata.namespace, name: metadata.name) }
 
     public var pod: Pod? { if case .pod(let p) = self { return p } else { return nil } }
+    public var networkPolicy: NetworkPolicy? { if case .networkPolicy(let n) = self { return n } else { return nil } }
     /// A pod's node, without copying the whole Pod out (hot in every pod watch handler).
     public var podNodeName: String? {
         switch self {

@@ -19,8 +19,17 @@ extension ClusterBindings {
     /// script first, then from the working directory.
     static func manifestSources(_ inv: Invocation) throws -> [(name: String, text: String)] {
         var out: [(String, String)] = []
+        var stdinRead = false
         for value in inv.flagValues("filename") {
             for path in value.split(separator: ",").map(String.init) {
+                // `-f -`: standard input, which a script gives as the heredoc
+                // (`apply -f - <<EOF`, as typed in a shell).
+                if path == "-" {
+                    guard let h = inv.heredoc, !stdinRead else { throw CommandFailure("error: no objects passed to apply") }
+                    out.append(("STDIN", h))
+                    stdinRead = true
+                    continue
+                }
                 var candidates = [path]
                 if !path.hasPrefix("/") { candidates.insert(FileIO.resolve(path, relativeTo: inv.location.file.name), at: 0) }
                 guard let found = candidates.first(where: { FileIO.exists($0) }) else {
@@ -38,7 +47,7 @@ extension ClusterBindings {
                 }
             }
         }
-        if let h = inv.heredoc { out.append(("STDIN", h)) }
+        if let h = inv.heredoc, !stdinRead { out.append(("STDIN", h)) }
         if out.isEmpty { throw CommandFailure("error: must specify one of -f and -k") }
         return out
     }
@@ -69,6 +78,11 @@ extension ClusterBindings {
             }
             let label = "\(APIErrorNames.qualified(o.type))/\(o.metadata.name)"
             let who = user(inv)
+            if o.type == .networkPolicy && !c.network.enforcesNetworkPolicy {
+                // Not kubectl's: the API server stores any policy; KubeSim says what the
+                // seed warns about — with a CNI that has no policy agent it does nothing.
+                lines.append("Warning: the cluster's CNI plugin (\(c.network.plugin.rawValue)) does not enforce NetworkPolicy: \(label) is stored but has no effect")
+            }
             if let existing = try? c.api.get(o.type, namespace: o.metadata.namespace, name: o.metadata.name) {
                 let merged = mergeForApply(existing, o)
                 if merged == existing {
@@ -112,6 +126,10 @@ extension ClusterBindings {
             r.spec = a.spec
             r.metadata = m
             out = .replicaSet(r)
+        case (.networkPolicy(var n), .networkPolicy(let a)):
+            n.spec = a.spec
+            n.metadata = m
+            out = .networkPolicy(n)
         case (.pod(var p), .pod(let a)):
             // A pod's spec is immutable apart from images; keep the binding.
             for i in p.spec.containers.indices where i < a.spec.containers.count { p.spec.containers[i].image = a.spec.containers[i].image }
@@ -160,7 +178,7 @@ extension ClusterBindings {
         var docs: [String] = []
         // Top-level objects only: what controllers create comes back from these.
         for type in [ResourceType.namespace, .serviceAccount, .configMap, .secret, .role, .clusterRole, .roleBinding, .clusterRoleBinding,
-                     .limitRange, .resourceQuota, .endpoints] + ResourceType.stored + [.service, .deployment, .replicaSet, .pod] {
+                     .limitRange, .resourceQuota, .endpoints, .networkPolicy] + ResourceType.stored + [.service, .deployment, .replicaSet, .pod] {
             for o in c.api.list(type, namespace: ns) {
                 if o.metadata.controllerRef != nil { continue }
                 if type == .namespace && ["default", "kube-system", "kube-public", "kube-node-lease"].contains(o.metadata.name) { continue }

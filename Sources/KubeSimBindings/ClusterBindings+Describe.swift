@@ -90,6 +90,7 @@ extension ClusterBindings {
         if case .horizontalPodAutoscaler(let h) = o { return (describeHPA(h, c) + eventLines(o, c)).joined(separator: "\n") }
         if case .service(let s) = o { return describeService(s, c) }
         if case .endpoints(let e) = o { return describeEndpoints(e, c) }
+        if case .networkPolicy(let np) = o { return describeNetworkPolicy(np) }
         let now = c.clock.now
         var lines: [String] = []
         func field(_ k: String, _ v: String) { lines.append(k.count + 1 >= 18 ? k + ":  " + v : Format.pad(k + ":", 18) + v) }

@@ -69,9 +69,9 @@ extension ClusterBindings {
             rows = objects.compactMap(\.secret).map { [$0.metadata.name, $0.type, String($0.data.count), Format.age(now - $0.metadata.creationTimestamp)] }
         case .networkPolicy:
             header = ["NAME", "POD-SELECTOR", "AGE"]
-            rows = objects.map { o in
-                let sel = Manifest.kept(o.metadata, ["spec", "podSelector", "matchLabels"])?.pairs?.map { "\($0.0)=\($0.1.scalarText ?? "")" }.sorted().joined(separator: ",")
-                return [o.metadata.name, (sel ?? "").isEmpty ? "<none>" : sel!, Format.age(now - o.metadata.creationTimestamp)]
+            // printNetworkPolicy: metav1.FormatLabelSelector of the pod selector.
+            rows = objects.compactMap(\.networkPolicy).map { np in
+                [np.metadata.name, np.spec.podSelector.isEmpty ? "<none>" : np.spec.podSelector.description, Format.age(now - np.metadata.creationTimestamp)]
             }
         case .persistentVolumeClaim:
             // Claims a StatefulSet makes are Bound (a local volume per claim); others wait

@@ -211,6 +211,7 @@ public enum ClusterBindings {
         registerInfoCommands(r)
         registerAutoscaleCommands(r)
         registerDebugCommand(r)
+        registerNetPolCommands(r)
 
         // Queries: one function per kind; plural lists take selectors.
         for type in ResourceType.all {

@@ -20,6 +20,9 @@ public final class Cluster {
     public let cronJobController: CronJobController
     public private(set) var hpaInformer: Informer!
     public private(set) var hpaController: HorizontalPodAutoscalerController!
+    public private(set) var networkPolicyInformer: Informer!
+    /// The CNI's policy agent (Felix, weave-npc); nil with flannel, which has none.
+    public private(set) var policyAgent: PolicyAgent?
     /// Extra CPU demand on a workload (the `load` command, a flash sale): millicores
     /// spread evenly over the running pods the selector matches in the namespace.
     public var loads: [(namespace: String, selector: LabelSelector, cpuMilli: Int64)] = []
@@ -102,7 +105,7 @@ public final class Cluster {
         store.stopWatches()
         let informers: [Informer?] = [podInformer, rsInformer, deploymentInformer, nodeInformer, namespaceInformer, leaseInformer,
                                       configInformer, secretInformer, jobInformer, cronJobInformer, daemonSetInformer, statefulSetInformer,
-                                      hpaInformer, serviceInformer, endpointSliceInformer, endpointsInformer]
+                                      hpaInformer, serviceInformer, endpointSliceInformer, endpointsInformer, networkPolicyInformer]
         for i in informers { i?.stop() }
     }
 
@@ -219,6 +222,10 @@ public final class Cluster {
         hpaInformer = Informer(type: .horizontalPodAutoscaler, store: store, clock: clock, latency: Self.watchLatency)
         hpaController = HorizontalPodAutoscalerController(api: api, clock: clock, hpas: hpaInformer, pods: podInformer, events: events) { [unowned self] p in
             self.usage(of: p).map { ["cpu": $0.cpu, "memory": $0.memory] }
+        }
+        networkPolicyInformer = Informer(type: .networkPolicy, store: store, clock: clock, latency: Self.watchLatency)
+        if network.enforcesNetworkPolicy {
+            policyAgent = PolicyAgent(clock: clock, policies: networkPolicyInformer, pods: podInformer, namespaces: namespaceInformer, network: network)
         }
         if let n = options.nodeNetwork {
             nodeNetwork = n.network

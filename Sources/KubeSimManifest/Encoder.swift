@@ -335,6 +335,8 @@ public enum ManifestEncoder {
             b.pairs.sort { $0.0 < $1.0 }
         case .endpoints(let e):
             b.add("subsets", subsets(e))
+        case .networkPolicy(let np):
+            b.add("spec", networkPolicySpec(np.spec))
         case .limitRange(let lr):
             func qs(_ d: [String: Quantity]) -> JSONValue { .object(d.keys.sorted().map { ($0, .string(d[$0]!.description)) }) }
             b.add("spec", .object([("limits", .array(lr.limits.map { item in

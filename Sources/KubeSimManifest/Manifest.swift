@@ -131,6 +131,7 @@ public enum Manifest {
             }
             object = .endpointSlice(es)
         case ("Endpoints", "v1"): object = .endpoints(try d.endpoints(doc))
+        case ("NetworkPolicy", "networking.k8s.io/v1"): object = .networkPolicy(try d.networkPolicy(doc))
         case ("ConfigMap", "v1"):
             object = .configMap(ConfigMap(metadata: try d.metadata(doc["metadata"], path: "metadata"), data: try d.strings(doc["data"], path: "data")))
         case ("Secret", "v1"):

@@ -119,10 +119,15 @@ struct Run: ParsableCommand {
         if files.isEmpty { throw ValidationError("give at least one file to run") }
     }
 
+    nonisolated(unsafe) static var finished: Session?
+
     func run() throws {
         let session = SessionFactory.make(options, isTerminal: Terminal.stdoutIsTerminal,
                                           color: Terminal.colorEnabled(noColorFlag: options.noColor, fd: 2),
                                           output: Terminal.writeOut, diagnostics: { Terminal.writeErr($0 + "\n") })
+        // The process ends when the scripts do: the session (a cluster of thousands of
+        // objects) is kept rather than torn down object by object on the way out.
+        Self.finished = session
         Terminal.installInterruptHandler()
         session.interpreter.interruptRequested = { Terminal.interrupted }
         session.context.isInterrupted = { Terminal.interrupted }

@@ -1,5 +1,5 @@
 // Benchmarks for the control plane (issue figures). Run with
-//   swift run -c release kubesim-bench control-plane [NODES] [REPLICAS] [PER-DEPLOYMENT]
+//   swift run -c release kubesim-bench control-plane [NODES] [REPLICAS] [PER-DEPLOYMENT] [pull]
 //   swift run -c release kubesim-bench scheduler [NODES] [PODS]
 //   swift run -c release kubesim-bench kube-proxy [SERVICES] [PACKETS]   (iptables vs nftables mode per packet)
 // Prints wall time, simulated time, events run and peak RSS.
@@ -56,17 +56,22 @@ func deployment(_ name: String, replicas: Int) -> Deployment {
 
 let args = CommandLine.arguments
 let mode = args.count > 1 ? args[1] : "control-plane"
+/// A cluster kept to the end of the process (not torn down object by object on the way out).
+nonisolated(unsafe) var finished: AnyObject?
 
 switch mode {
 case "control-plane":
     let nodes = args.count > 2 ? Int(args[2])! : 5000
     let total = args.count > 3 ? Int(args[3])! : 150_000
     let per = args.count > 4 ? Int(args[4])! : 100
+    // `pull`: the image is not on the nodes (as after a learner's `cluster nodes=N`), so
+    // every kubelet pulls it — the same work as the typed path.
+    let pull = args.count > 5 && args[5] == "pull"
     var o = Cluster.Options()
     o.nodes = nodes
     o.cpu = Quantity(32)
     o.memory = Quantity(parsing: "128Gi")!
-    o.preloadedImages = ["nginx:1.25"]   // "images cached"
+    if !pull { o.preloadedImages = ["nginx:1.25"] }   // "images cached"
     let t0 = wallSeconds()
     let c = Cluster(o)
     let t1 = wallSeconds()
@@ -86,12 +91,13 @@ case "control-plane":
     let pods = c.store.list(.pod).compactMap(\.pod)
     let bound = pods.filter { $0.spec.nodeName != nil }.count
     let running = pods.filter { $0.status.phase == "Running" }.count
-    print("control-plane: \(nodes) nodes, \(i) deployments, \(total) replicas")
+    print("control-plane: \(nodes) nodes, \(i) deployments, \(total) replicas\(pull ? ", image pulled by every node" : ", image preloaded")")
     print("  cluster start   \(format1(t1 - t0)) s wall")
     print("  apply → every pod bound \(format1(tBound - t1)) s wall")
     print("  apply → settled (all Running) \(format1(t2 - t1)) s wall, \(c.now) simulated, \(c.clock.executed) events, settled=\(busy.isEmpty)")
     print("  pods \(pods.count), bound \(bound), running \(running)")
     print("  peak RSS \(format1(peakRSSMiB())) MiB")
+    finished = c   // the process ends here, as `kubesim run` does: no teardown
 case "scheduler":
     let nodes = args.count > 2 ? Int(args[2])! : 5000
     let count = args.count > 3 ? Int(args[3])! : 20_000
@@ -393,7 +399,7 @@ case "kube-proxy-modes":
         print("kube-proxy \(mode): \(n) Services × 3 endpoints, sync \(format1(s1 - s0)) s; first packets \(Int((t1 - t0) / Double(packets) * 1e9)) ns each (\(evaluated / packets) rules), established \(Int((t3 - t2) / Double(packets) * 1e9)) ns each (\(later / packets) rules)")
     }
 default:
-    print("usage: kubesim-bench control-plane [NODES] [REPLICAS] [PER-DEPLOYMENT] | scheduler [NODES] [PODS] | node-failure [NODES] | big-pod [CONTAINERS…] | datapath [NODES] [COUNT] [flannel|calico|weave] [MODE] | routes [NODES] [flannel|calico|weave] [MODE] | netfilter-rules [RULES] [PACKETS] | conntrack [ENTRIES] [LOOKUPS] | kube-proxy [SERVICES] [ENDPOINTS] [PACKETS] | kube-proxy-modes [SERVICES] [PACKETS]")
+    print("usage: kubesim-bench control-plane [NODES] [REPLICAS] [PER-DEPLOYMENT] [pull] | scheduler [NODES] [PODS] | node-failure [NODES] | big-pod [CONTAINERS…] | datapath [NODES] [COUNT] [flannel|calico|weave] [MODE] | routes [NODES] [flannel|calico|weave] [MODE] | netfilter-rules [RULES] [PACKETS] | conntrack [ENTRIES] [LOOKUPS] | kube-proxy [SERVICES] [ENDPOINTS] [PACKETS] | kube-proxy-modes [SERVICES] [PACKETS]")
     exit(2)
 }
 

@@ -81,26 +81,7 @@ extension PodNetwork {
     /// A workload endpoint's chains (felix/rules/endpoints.go): established flows pass,
     /// invalid ones drop, the namespace's profile marks the packet accepted, else drop.
     func felixWorkload(_ n: NodeNet, _ nic: PodNIC) {
-        let nf = n.netfilter
-        let ns = nic.namespace
-        // The namespace's profiles (egress "pro", ingress "pri"): accept by marking.
-        for profile in ["cali-pro-kns.\(ns)", "cali-pri-kns.\(ns)"] where nf.filter.chain(profile) == nil {
-            nf.program("-t filter -N \(profile)")
-            felix(nf, "filter", profile, ["-j MARK --set-xmark 0x10000/0x10000", "-m mark --mark 0x10000/0x10000 -j RETURN"])
-        }
-        for (chain, profile, encapDrops) in [("cali-fw-\(nic.veth)", "cali-pro-kns.\(ns)", true), ("cali-tw-\(nic.veth)", "cali-pri-kns.\(ns)", false)] {
-            nf.program("-t filter -N \(chain)")
-            felix(nf, "filter", chain, ["-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT", "-m conntrack --ctstate INVALID -j DROP",
-                                        "-j MARK --set-xmark 0x0/0x10000"])
-            if encapDrops {
-                nf.program("-t filter -A \(chain) -p udp -m comment --comment \"cali:\(Self.felixHash(chain, 3, "vxlan"))\" -m comment --comment \"Drop VXLAN encapped packets originating in workloads\" -m udp --dport 4789 -j DROP")
-                nf.program("-t filter -A \(chain) -p ipencap -m comment --comment \"cali:\(Self.felixHash(chain, 4, "ipip"))\" -m comment --comment \"Drop IPinIP encapped packets originating in workloads\" -j DROP")
-            }
-            felix(nf, "filter", chain, ["-j \(profile)"])
-            let k = nf.filter.chain(chain)!.rules.count
-            nf.program("-t filter -A \(chain) -m comment --comment \"cali:\(Self.felixHash(chain, k, "ret"))\" -m comment --comment \"Return if profile accepted\" -m mark --mark 0x10000/0x10000 -j RETURN")
-            nf.program("-t filter -A \(chain) -m comment --comment \"cali:\(Self.felixHash(chain, k + 1, "drop"))\" -m comment --comment \"Drop if no profiles matched\" -j DROP")
-        }
+        felixEndpointChains(n, nic)
         felixDispatch(n)
     }
 

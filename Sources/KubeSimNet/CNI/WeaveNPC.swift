@@ -49,6 +49,10 @@ extension PodNetwork {
         nf.program("-t filter -A WEAVE-NPC-EGRESS -d 224.0.0.0/4 -j RETURN")
         nf.program("-t filter -A WEAVE-NPC-EGRESS -m state --state NEW -j WEAVE-NPC-EGRESS-DEFAULT")
         nf.program("-t filter -A WEAVE-NPC-EGRESS -m state --state NEW -m mark ! --mark 0x40000/0x40000 -j WEAVE-NPC-EGRESS-CUSTOM")
+        // What neither a namespace's default-allow set nor a policy marked: logged and dropped
+        // (prog/weave-npc/main.go createBaseRules, the egress chain it documents).
+        nf.program("-t filter -A WEAVE-NPC-EGRESS -m state --state NEW -m mark ! --mark 0x40000/0x40000 -j NFLOG --nflog-group 86")
+        nf.program("-t filter -A WEAVE-NPC-EGRESS -m mark ! --mark 0x40000/0x40000 -j DROP")
         nf.program("-t filter -A WEAVE-NPC-EGRESS-ACCEPT -j MARK --set-xmark 0x40000/0x40000")
         // weave-npc on a new node learns the pods that already run.
         for m in nodes.values.filter({ !$0.external }).sorted(by: { $0.name < $1.name }) {
@@ -82,5 +86,98 @@ extension PodNetwork {
             node.netfilter.ipsets[Self.weaveSetName("egress:" + namespace)]?.remove(.ip(ip))
         }
         n?.netfilter.ipsets["weaver-no-masq-local"]?.remove(.ip(ip))
+    }
+}
+
+// weave-npc's NetworkPolicy rules (npc/controller.go, npc/rule.go): a pod selected by an
+// isolating policy leaves its namespace's default-allow set for that direction; each
+// policy rule becomes, per (peer, port), an ACCEPT in WEAVE-NPC-INGRESS (source set →
+// destination set) or a mark-and-return pair in WEAVE-NPC-EGRESS-CUSTOM. Selections are
+// ipsets named by a hash (npc/ipset shortName).
+extension PodNetwork {
+    func weaveNPCPolicies(_ n: NodeNet, _ policies: [EnforcedPolicy]) {
+        let nf = n.netfilter
+        n.enforcedPolicies = policies
+        var isolatedIn = Set<UInt32>(), isolatedOut = Set<UInt32>()
+        for p in policies {
+            if p.ingress != nil { for a in p.selected { isolatedIn.insert(a.value) } }
+            if p.egress != nil { for a in p.selected { isolatedOut.insert(a.value) } }
+        }
+        // The default-allow sets: every pod of the namespace no policy isolates.
+        for m in nodes.values where !m.external {
+            for nic in m.pods.values where nic.weave {
+                let ingress = Self.weaveSetName("ingress:" + nic.namespace), egress = Self.weaveSetName("egress:" + nic.namespace)
+                if isolatedIn.contains(nic.ip.value) { _ = nf.ipsets[ingress]?.remove(.ip(nic.ip)) } else { _ = nf.ipsets[ingress]?.add(.ip(nic.ip)) }
+                if isolatedOut.contains(nic.ip.value) { _ = nf.ipsets[egress]?.remove(.ip(nic.ip)) } else { _ = nf.ipsets[egress]?.add(.ip(nic.ip)) }
+            }
+        }
+        nf.program("-t filter -F WEAVE-NPC-INGRESS")
+        nf.program("-t filter -F WEAVE-NPC-EGRESS-CUSTOM")
+        var keep = Set<String>()
+        func podSet(_ key: String, _ addrs: [IPv4Address]) -> String {
+            let name = Self.weaveSetName(key)
+            let set = nf.ensureSet(name, .hashIP)
+            set.flush()
+            for a in addrs.sorted() { _ = set.add(.ip(a)) }
+            keep.insert(name)
+            return name
+        }
+        for p in policies.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
+            let selectedSet = podSet("selected:\(p.namespace):\(p.selector)", p.selected)
+            let selectedText = "pods: namespace: \(p.namespace), selector: \(p.selector)"
+            for (rules, ingress) in [(p.ingress, true), (p.egress, false)] {
+                guard let rules else { continue }
+                let side = ingress ? "src" : "dst", flag = ingress ? "-s" : "-d"
+                for r in rules {
+                    let peers: [(String, String)] = r.peers.map { ps in
+                        ps.map { peer -> (String, String) in
+                            switch peer {
+                            case .pods(let selector, let addrs):
+                                return ("-m set --match-set \(podSet("peer:" + selector, addrs)) \(side)", "pods: \(selector)")
+                            case .block(let cidr, let except):
+                                guard !except.isEmpty else { return ("\(flag) \(cidr)", "cidr: \(cidr)") }
+                                let name = Self.weaveSetName("except:\(cidr):" + except.map(\.description).joined(separator: ","))
+                                let set = nf.ensureSet(name, .hashNet)
+                                set.flush()
+                                for e in except { if let m = set.parseMember(e.description) { _ = set.add(m) } }
+                                keep.insert(name)
+                                return ("\(flag) \(cidr) -m set ! --match-set \(name) \(side)", "cidr: \(cidr) except [\(except.map(\.description).joined(separator: " "))]")
+                            }
+                        }
+                    } ?? [("", "anywhere")]
+                    let ports: [String] = r.ports.map { ps in
+                        ps.map { port -> String in
+                            let proto = port.proto.name
+                            if let named = port.named {
+                                let name = Self.weaveSetName("named:\(proto):\(named):" + port.namedTargets.map { "\($0.0):\($0.1)" }.joined(separator: ","))
+                                let set = nf.ensureSet(name, .hashIPPort)
+                                set.flush()
+                                for (ip, pt) in port.namedTargets { if let m = set.parseMember("\(ip),\(proto):\(pt)") { _ = set.add(m) } }
+                                keep.insert(name)
+                                return "-p \(proto) -m set --match-set \(name) dst,dst"
+                            }
+                            guard let n = port.port else { return "-p \(proto)" }
+                            return "-p \(proto) -m \(proto) --dport \(n)" + (port.endPort.map { $0 > n ? ":\($0)" : "" } ?? "")
+                        }
+                    } ?? [""]
+                    for (peerMatch, peerText) in peers {
+                        for portMatch in ports {
+                            let selMatch = "-m set --match-set \(selectedSet) \(ingress ? "dst" : "src")"
+                            let matches = (ingress ? [portMatch, peerMatch, selMatch] : [portMatch, selMatch, peerMatch]).filter { !$0.isEmpty }.joined(separator: " ")
+                            let comment = ingress ? "\(peerText) -> \(selectedText) (ingress)" : "\(selectedText) -> \(peerText) (egress)"
+                            if ingress {
+                                nf.program("-t filter -A WEAVE-NPC-INGRESS \(matches) -m comment --comment \"\(comment)\" -j ACCEPT")
+                            } else {
+                                nf.program("-t filter -A WEAVE-NPC-EGRESS-CUSTOM \(matches) -m comment --comment \"\(comment)\" -j WEAVE-NPC-EGRESS-ACCEPT")
+                                nf.program("-t filter -A WEAVE-NPC-EGRESS-CUSTOM \(matches) -m comment --comment \"\(comment)\" -j RETURN")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // The sets of policies that are gone (no rule names them any more).
+        for s in n.policySets.subtracting(keep) { nf.ipsets[s] = nil }
+        n.policySets = keep
     }
 }

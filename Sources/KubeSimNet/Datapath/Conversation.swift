@@ -205,3 +205,19 @@ public struct TCPConversation {
         return (head, h.utf8.count + bodyBytes)
     }
 }
+
+extension PodNetwork {
+    /// A TCP connection attempt as a connectivity probe makes it (the e2e tests' agnhost
+    /// `connect --timeout=1s`): the SYN; if it arrives where a socket listens, the
+    /// SYN-ACK back through conntrack; if that arrives, the handshake and the close.
+    /// True when the connection was made. Every segment walks the datapath.
+    public func probeTCP(from client: IPv4Address, to server: IPv4Address, port: Int) -> Bool {
+        var conv = TCPConversation(net: self, client: client, server: server, port: port)
+        let syn = conv.syn(within: 1)
+        guard syn.delivered, let at = syn.arrivedAt else { return false }
+        guard listens(at: at.ip, port: at.port) else { conv.refuse(); return false }
+        guard conv.synAck().delivered else { return false }
+        conv.connectAndClose()
+        return true
+    }
+}

@@ -298,6 +298,10 @@ public final class NodeNet {
     var frozen: RemoteTable?
     /// Pod interfaces by pod IP.
     var pods: [UInt32: PodNIC] = [:]
+    /// The NetworkPolicies the node's policy agent last programmed (Felix, weave-npc).
+    public internal(set) var enforcedPolicies: [EnforcedPolicy] = []
+    /// The ipsets weave-npc made for those policies.
+    var policySets: Set<String> = []
     /// Whether a pod's interface (CNI ADD done) has the address.
     public func hasPod(at ip: IPv4Address) -> Bool { pods[ip.value] != nil }
     /// Every pod address wired on the node.
@@ -399,6 +403,8 @@ public final class PodNetwork {
     public init() {}
 
     public func node(_ name: String) -> NodeNet? { nodes[name] }
+    /// The nodes' names, sorted.
+    public var nodeNames: [String] { nodes.keys.sorted() }
 
     /// A node joins (the flannel DaemonSet's pod starts on it).
     var underlayIndex: [UInt32: String] = [:]
